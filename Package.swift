@@ -1,0 +1,121 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "swift-presence",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "presence", targets: ["presence"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // Pure domain: records, validation, key encoding, expiry, the in-memory replica. No I/O.
+        .target(
+            name: "PresenceCore",
+            swiftSettings: swiftSettings
+        ),
+        // Debian's libnats-dev (nats.c 3.4.1), seen through pkg-config.
+        .systemLibrary(
+            name: "CNATS",
+            pkgConfig: "libnats",
+            providers: [.apt(["libnats-dev"]), .brew(["cnats"])]
+        ),
+        // The only place that calls nats.c; its public API has Swift types only.
+        .target(
+            name: "NATSClient",
+            dependencies: ["CNATS"],
+            swiftSettings: swiftSettings
+        ),
+        // Writes the nats-server config, starts, watches, restarts and stops nats-server.
+        .target(
+            name: "EmbeddedNATS",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The presence store on NATS JetStream KV: bucket, CAS writes, watcher-fed replica.
+        .target(
+            name: "PresenceStore",
+            dependencies: [
+                "PresenceCore", "NATSClient",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The REST API on Hummingbird: routes, JWT auth, limits. Generic over PresenceRepository.
+        .target(
+            name: "PresenceHTTP",
+            dependencies: [
+                "PresenceCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Configuration and wiring of a whole node: supervisor, store, HTTP, services.
+        .target(
+            name: "PresenceNode",
+            dependencies: [
+                "PresenceCore", "PresenceStore", "PresenceHTTP", "EmbeddedNATS",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The thin command line: presence serve / token.
+        .executableTarget(
+            name: "presence",
+            dependencies: [
+                "PresenceNode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PresenceCoreTests",
+            dependencies: ["PresenceCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PresenceHTTPTests",
+            dependencies: [
+                "PresenceHTTP", "PresenceCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PresenceNodeTests",
+            dependencies: [
+                "PresenceNode", "PresenceStore", "PresenceCore", "EmbeddedNATS", "NATSClient",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

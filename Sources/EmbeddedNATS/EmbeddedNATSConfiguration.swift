@@ -1,0 +1,44 @@
+/// What the embedded nats-server is asked to be.
+public struct EmbeddedNATSConfiguration: Sendable, Equatable {
+    /// The two shapes of embedded server.
+    public enum Mode: Sendable, Equatable {
+        /// Runs JetStream in domain ``EmbeddedNATSConfiguration/domain`` and accepts leaf nodes.
+        case center(leafnodePort: Int)
+        /// Runs no JetStream and connects to the center(s) as a leaf node.
+        case leaf(hubURLs: [String])
+    }
+
+    /// The nats-server executable: a path, or a name looked up on `PATH`.
+    public var serverBinary: String = "nats-server"
+    /// Server name shown in monitoring and to the other side of leaf connections.
+    public var serverName: String
+    /// Folder for the generated config, the pid file and (center) the JetStream store.
+    public var dataDirectory: String
+    /// Center or leaf.
+    public var mode: Mode
+    /// Port for clients; the client listener is on loopback only.
+    public var clientPort: Int = 4222
+    /// Monitoring port on loopback; 0 picks a free port at start.
+    public var monitorPort: Int = 0
+    /// Address the leafnode listener binds to (center).
+    public var leafnodeHost: String = "0.0.0.0"
+    /// The JetStream domain of the center.
+    public var domain: String = "hub"
+    /// Shared credential for leaf connections: a user and password both sides know.
+    public var leafUser: String?
+    public var leafPassword: String?
+
+    /// A configuration with the defaults of SPEC §7.
+    public init(serverName: String, dataDirectory: String, mode: Mode) {
+        self.serverName = serverName
+        self.dataDirectory = dataDirectory
+        self.mode = mode
+    }
+
+    /// Where the generated nats-server config is written.
+    public var configFilePath: String { dataDirectory + "/nats-server.conf" }
+    /// Where nats-server writes its pid.
+    public var pidFilePath: String { dataDirectory + "/nats-server.pid" }
+    /// The JetStream store folder (center).
+    public var storeDirectory: String { dataDirectory + "/jetstream" }
+}

@@ -1,0 +1,268 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Runs the embedded nats-server: writes its config, starts it, waits until it accepts
+/// connections, forwards its log, restarts it when it dies unexpectedly and stops it on
+/// shutdown. Never leaves an orphan: the child dies with the service (`PR_SET_PDEATHSIG`
+/// through `setpriv`), and a server left by an earlier run of the same data dir (found by
+/// its pid file) is stopped before a new one starts.
+///
+/// Use: `try await supervisor.start()` before anything connects, then run it as the first
+/// service of the `ServiceGroup`, so it is stopped last.
+public final class NATSServerSupervisor: Service, Sendable {
+    /// Why the server could not be started.
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    private struct State {
+        var child: ChildProcess?
+        var monitorPort = 0
+        var stopping = false
+        var restarts = 0
+        var recentOutput: [String] = []
+        var started: CheckedContinuation<Void, any Error>?
+        var finished: [CheckedContinuation<Void, Never>] = []
+        var isFinished = false
+    }
+
+    /// The configuration it runs with.
+    public let configuration: EmbeddedNATSConfiguration
+    private let logger: Logger
+    private let serverLogger: Logger
+    private let state = Mutex(State())
+
+    /// Creates a supervisor; nothing starts before ``start()``.
+    public init(configuration: EmbeddedNATSConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        var serverLogger = logger
+        serverLogger[metadataKey: "component"] = "nats-server"
+        self.serverLogger = serverLogger
+    }
+
+    /// The URL clients of this node connect to.
+    public var clientURL: String { "nats://127.0.0.1:\(configuration.clientPort)" }
+
+    /// The monitoring endpoint, once started.
+    public var monitorURL: String { "http://127.0.0.1:\(state.withLock { $0.monitorPort })" }
+
+    /// How many times the server was restarted after dying unexpectedly.
+    public var restarts: Int { state.withLock { $0.restarts } }
+
+    /// The pid of the running nats-server, if any.
+    public var serverPID: Int32? { state.withLock { $0.child?.pid } }
+
+    /// Writes the config, stops a stale server of the same data dir, starts nats-server and
+    /// returns once it accepts client connections.
+    public func start() async throws {
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        stopStaleServer()
+        let monitorPort = configuration.monitorPort != 0 ? configuration.monitorPort : (ProcessInspection.freePort() ?? 8222)
+        let syncAlways = Self.supportsSyncAlways(binary: configuration.serverBinary, directory: configuration.dataDirectory)
+        if case .center = configuration.mode, !syncAlways {
+            logger.warning(
+                "nats-server does not support jetstream.sync_interval: always; acknowledged writes are fsynced only every 2 minutes and can be lost on power failure (not on a process crash). Use nats-server 2.10 or newer to close that gap."
+            )
+        }
+        let text = NATSServerConfigFile.render(configuration, monitorPort: monitorPort, syncAlways: syncAlways)
+        try text.write(toFile: configuration.configFilePath, atomically: true, encoding: .utf8)
+        state.withLock { $0.monitorPort = monitorPort }
+
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            state.withLock { $0.started = continuation }
+            let thread = Thread { [self] in superviseLoop() }
+            thread.name = "nats-server-supervisor"
+            thread.start()
+        }
+        try await waitUntilAcceptingConnections()
+        logger.info(
+            "nats-server started",
+            metadata: ["client_url": "\(clientURL)", "monitor_url": "\(monitorURL)", "sync_always": "\(syncAlways)"])
+    }
+
+    /// Supervises until graceful shutdown, then stops the server.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await waitUntilFinished()
+            } onCancel: {
+                self.requestStop()
+            }
+        } onGracefulShutdown: {
+            self.requestStop()
+        }
+    }
+
+    /// Stops the server (SIGINT, then SIGKILL after 5 s) and waits until it is gone.
+    public func stop() async {
+        requestStop()
+        await waitUntilFinished()
+    }
+
+    private func requestStop() {
+        let child: ChildProcess? = state.withLock { state in
+            state.stopping = true
+            return state.child
+        }
+        guard let child else {
+            finishIfIdle()
+            return
+        }
+        child.send(SIGINT)
+        let pid = child.pid
+        DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [self] in
+            if state.withLock({ $0.child?.pid == pid }) { child.send(SIGKILL) }
+        }
+    }
+
+    private func finishIfIdle() {
+        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
+            guard state.child == nil, state.stopping else { return [] }
+            state.isFinished = true
+            defer { state.finished = [] }
+            return state.finished
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    private func waitUntilFinished() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state in
+                if state.isFinished { return true }
+                state.finished.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    private func waitUntilAcceptingConnections() async throws {
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if ProcessInspection.acceptsConnections(port: configuration.clientPort) { return }
+            let (alive, output) = state.withLock { ($0.child != nil, $0.recentOutput) }
+            if !alive && restarts == 0 && !output.isEmpty {
+                throw StartError(description: "nats-server exited at start: \(output.suffix(5).joined(separator: " | "))")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw StartError(description: "nats-server did not accept connections on port \(configuration.clientPort) within 15 s")
+    }
+
+    /// The monitor thread: spawns the child, forwards its output, waits for it to exit and
+    /// restarts it unless a stop was requested. The child's death signal is tied to this thread.
+    private func superviseLoop() {
+        var backoff = 0.25
+        while true {
+            let child: ChildProcess
+            do {
+                child = try ChildProcess.spawn(
+                    configuration.serverBinary, arguments: ["-c", configuration.configFilePath])
+            } catch {
+                let continuation = state.withLock { state in
+                    state.stopping = true
+                    defer { state.started = nil }
+                    return state.started
+                }
+                logger.error("cannot start nats-server", metadata: ["error": "\(error)"])
+                continuation?.resume(throwing: StartError(description: "\(error)"))
+                finishIfIdle()
+                return
+            }
+            let (continuation, stopping) = state.withLock { state in
+                state.child = child
+                defer { state.started = nil }
+                return (state.started, state.stopping)
+            }
+            continuation?.resume()
+            if stopping { child.send(SIGINT) }
+            let reader = Thread { [self] in forwardOutput(of: child) }
+            reader.name = "nats-server-log"
+            reader.start()
+
+            let started = ContinuousClock.now
+            let exit = child.waitForExit()
+            let stopRequested = state.withLock { state in
+                state.child = nil
+                return state.stopping
+            }
+            if stopRequested {
+                logger.info("nats-server stopped", metadata: ["exit": "\(exit.description)"])
+                finishIfIdle()
+                return
+            }
+            if ContinuousClock.now - started > .seconds(30) { backoff = 0.25 }
+            logger.error(
+                "nats-server exited unexpectedly; restarting",
+                metadata: ["exit": "\(exit.description)", "restart_in_seconds": "\(backoff)"])
+            state.withLock { $0.restarts += 1 }
+            Thread.sleep(forTimeInterval: backoff)
+            backoff = min(backoff * 2, 5)
+            if state.withLock({ $0.stopping }) {
+                finishIfIdle()
+                return
+            }
+        }
+    }
+
+    private func forwardOutput(of child: ChildProcess) {
+        let handle = FileHandle(fileDescriptor: child.outputDescriptor, closeOnDealloc: true)
+        var pending = Data()
+        while true {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            pending.append(chunk)
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
+                pending.removeSubrange(pending.startIndex...newline)
+                forward(line)
+            }
+        }
+    }
+
+    private func forward(_ line: String) {
+        state.withLock { state in
+            state.recentOutput.append(line)
+            if state.recentOutput.count > 20 { state.recentOutput.removeFirst() }
+        }
+        let parsed = NATSServerLogLine(line)
+        serverLogger.log(level: parsed.level, "\(parsed.message)")
+    }
+
+    private func stopStaleServer() {
+        guard let text = try? String(contentsOfFile: configuration.pidFilePath, encoding: .utf8),
+            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0,
+            ProcessInspection.isAlive(pid),
+            let commandLine = ProcessInspection.commandLine(of: pid),
+            commandLine.contains("nats-server"), commandLine.contains(configuration.configFilePath)
+        else { return }
+        logger.warning("stopping a nats-server left by an earlier run", metadata: ["pid": "\(pid)"])
+        kill(pid, SIGTERM)
+        for _ in 0..<50 where ProcessInspection.isAlive(pid) { usleep(100_000) }
+        if ProcessInspection.isAlive(pid) {
+            kill(pid, SIGKILL)
+            for _ in 0..<50 where ProcessInspection.isAlive(pid) { usleep(20_000) }
+        }
+    }
+
+    /// Whether this nats-server accepts `jetstream { sync_interval: always }` (2.10+), checked
+    /// with `nats-server -t` on a scratch config.
+    static func supportsSyncAlways(binary: String, directory: String) -> Bool {
+        let path = directory + "/.sync-check.conf"
+        let text = "jetstream { store_dir: \"\(directory)/.sync-check\", sync_interval: always }\n"
+        guard (try? text.write(toFile: path, atomically: true, encoding: .utf8)) != nil else { return false }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        guard let child = try? ChildProcess.spawn(binary, arguments: ["-t", "-c", path]) else { return false }
+        let handle = FileHandle(fileDescriptor: child.outputDescriptor, closeOnDealloc: true)
+        _ = handle.readDataToEndOfFile()
+        return child.waitForExit().code == 0
+    }
+}

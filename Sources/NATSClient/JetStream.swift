@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+internal import CNATS
+
+/// A JetStream context: the way to KV buckets, in the local or a named domain.
+///
+/// `@unchecked Sendable`: owns a `jsCtx` handle that nats.c allows to be shared between
+/// threads; destroyed in `deinit` only, and it keeps its connection alive.
+public final class JetStream: @unchecked Sendable {
+    let handle: OpaquePointer
+    let connection: NATSConnection
+    /// The JetStream domain reached, if any.
+    public let domain: String?
+    let timeout: Duration
+    // nats.c keeps the pointer to the domain string: it must outlive the context.
+    private let domainCString: UnsafeMutablePointer<CChar>?
+
+    init(connection: NATSConnection, domain: String?, timeout: Duration) throws(NATSError) {
+        var options = jsOptions()
+        try check(jsOptions_Init(&options), "jsOptions_Init")
+        let domainCString = domain.map { strdup($0) } ?? nil
+        options.Domain = UnsafePointer(domainCString)
+        options.Wait = timeout.milliseconds
+        var context: OpaquePointer?
+        let status = natsConnection_JetStream(&context, connection.handle, &options)
+        guard status == NATS_OK, let context else {
+            free(domainCString)
+            throw NATSError(status: status, context: "natsConnection_JetStream")
+        }
+        self.handle = context
+        self.connection = connection
+        self.domain = domain
+        self.timeout = timeout
+        self.domainCString = domainCString
+    }
+
+    /// Binds to a KV bucket, creating it with `configuration` when it does not exist.
+    /// Blocks the calling thread.
+    public func keyValue(_ configuration: KeyValueConfiguration) throws(NATSError) -> KeyValueBucket {
+        var store: OpaquePointer?
+        var status = js_KeyValue(&store, handle, configuration.bucket)
+        if status == NATS_NOT_FOUND || (status == NATS_ERR && store == nil) {
+            var config = kvConfig()
+            try check(kvConfig_Init(&config), "kvConfig_Init")
+            status = configuration.bucket.withCString { bucket in
+                config.Bucket = bucket
+                config.History = configuration.history
+                config.Replicas = Int32(configuration.replicas)
+                config.StorageType = configuration.storage == .file ? js_FileStorage : js_MemoryStorage
+                return js_CreateKeyValue(&store, handle, &config)
+            }
+        }
+        guard status == NATS_OK, let store else {
+            throw NATSError(status: status, context: "bind KV bucket \(configuration.bucket)")
+        }
+        return KeyValueBucket(handle: store, jetStream: self, bucket: configuration.bucket)
+    }
+
+    deinit {
+        jsCtx_Destroy(handle)
+        free(domainCString)
+    }
+}
+
+/// How a KV bucket is created when it does not exist yet.
+public struct KeyValueConfiguration: Sendable {
+    /// Where the bucket keeps its data.
+    public enum Storage: Sendable { case file, memory }
+
+    /// The bucket name.
+    public var bucket: String
+    /// Values kept per key.
+    public var history: UInt8 = 1
+    /// Copies in a clustered JetStream.
+    public var replicas: Int = 1
+    /// File or memory storage.
+    public var storage: Storage = .file
+
+    /// A configuration for `bucket` with one value per key, one replica, file storage.
+    public init(bucket: String) { self.bucket = bucket }
+}

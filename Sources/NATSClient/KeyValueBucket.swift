@@ -1,0 +1,102 @@
+internal import CNATS
+
+/// A JetStream KV bucket: get, compare-and-set put, watch.
+///
+/// Every method blocks its calling thread on the network: call it from a thread of its own
+/// or a blocking pool, never from Swift's cooperative pool or an event loop.
+///
+/// `@unchecked Sendable`: owns a `kvStore` handle that nats.c allows to be used from many
+/// threads; destroyed in `deinit` only, and it keeps its JetStream context alive.
+public final class KeyValueBucket: @unchecked Sendable {
+    let handle: OpaquePointer
+    let jetStream: JetStream
+    /// The bucket name.
+    public let bucket: String
+    private let putSubjectPrefix: String
+
+    init(handle: OpaquePointer, jetStream: JetStream, bucket: String) {
+        self.handle = handle
+        self.jetStream = jetStream
+        self.bucket = bucket
+        // A client outside the bucket's domain publishes through that domain's API prefix.
+        self.putSubjectPrefix = jetStream.domain.map { "$JS.\($0).API.$KV.\(bucket)." } ?? "$KV.\(bucket)."
+    }
+
+    /// The latest entry of `key`, or nil when the key has no value (never set, deleted or purged).
+    public func get(_ key: String) throws(NATSError) -> KeyValueEntry? {
+        var entry: OpaquePointer?
+        let status = kvStore_Get(&entry, handle, key)
+        if status == NATS_NOT_FOUND { return nil }
+        guard status == NATS_OK, let entry else { throw NATSError(status: status, context: "KV get") }
+        defer { kvEntry_Destroy(entry) }
+        return KeyValueEntry(cEntry: entry)
+    }
+
+    /// The condition a put must meet.
+    public enum Expectation: Sendable, Equatable {
+        /// Store whatever the key holds.
+        case none
+        /// The key must have no value yet.
+        case noValue
+        /// The key's last revision must be this one.
+        case revision(UInt64)
+    }
+
+    /// Stores `value` under `key` if `expectation` holds; returns the new revision once
+    /// JetStream has acknowledged it.
+    /// - Throws: ``NATSError`` whose `isWrongLastSequence` is true when the expectation failed.
+    public func put(_ key: String, value: [UInt8], expecting expectation: Expectation) throws(NATSError) -> UInt64 {
+        var options = jsPubOptions()
+        try check(jsPubOptions_Init(&options), "jsPubOptions_Init")
+        options.MaxWait = jetStream.timeout.milliseconds
+        switch expectation {
+        case .none: break
+        case .noValue: options.ExpectNoMessage = true
+        case .revision(let revision): options.ExpectLastSubjectSeq = revision
+        }
+        var ack: UnsafeMutablePointer<jsPubAck>?
+        var errorCode = jsErrCode(rawValue: 0)
+        let subject = putSubjectPrefix + key
+        let status = value.withUnsafeBytes { bytes in
+            js_Publish(&ack, jetStream.handle, subject, bytes.baseAddress, Int32(bytes.count), &options, &errorCode)
+        }
+        guard status == NATS_OK, let ack else {
+            throw NATSError(status: status, jetStreamCode: errorCode, context: "KV put")
+        }
+        defer { jsPubAck_Destroy(ack) }
+        return ack.pointee.Sequence
+    }
+
+    /// Starts a watcher of every key: first the latest value of each, then every change.
+    public func watchAll() throws(NATSError) -> KeyValueWatcher {
+        var watcher: OpaquePointer?
+        let status = kvStore_WatchAll(&watcher, handle, nil)
+        guard status == NATS_OK, let watcher else { throw NATSError(status: status, context: "KV watch") }
+        return KeyValueWatcher(handle: watcher, bucket: self)
+    }
+
+    deinit {
+        kvStore_Destroy(handle)
+    }
+}
+
+extension KeyValueEntry {
+    init(cEntry entry: OpaquePointer) {
+        let length = Int(kvEntry_ValueLen(entry))
+        let bytes: [UInt8]
+        if length > 0, let pointer = kvEntry_Value(entry) {
+            bytes = Array(UnsafeRawBufferPointer(start: pointer, count: length))
+        } else {
+            bytes = []
+        }
+        let operation: Operation
+        switch kvEntry_Operation(entry) {
+        case kvOp_Delete: operation = .delete
+        case kvOp_Purge: operation = .purge
+        default: operation = .put
+        }
+        self.init(
+            key: String(cString: kvEntry_Key(entry)), value: bytes, revision: kvEntry_Revision(entry),
+            operation: operation)
+    }
+}

@@ -1,0 +1,63 @@
+internal import CNATS
+
+/// A failure reported by nats.c or by JetStream, with Swift types only.
+public struct NATSError: Error, Sendable, CustomStringConvertible {
+    /// The nats.c status, as its numeric value and name (e.g. `NATS_TIMEOUT`).
+    public let status: Int
+    /// The JetStream API error code (e.g. 10071, wrong last sequence), 0 when none.
+    public let jetStreamCode: Int
+    /// nats.c's text for the failure.
+    public let text: String
+
+    init(status: natsStatus, jetStreamCode: jsErrCode = jsErrCode(rawValue: 0), context: String) {
+        self.status = Int(status.rawValue)
+        self.jetStreamCode = Int(jetStreamCode.rawValue)
+        var detail = String(cString: natsStatus_GetText(status))
+        // nats_GetLastError can hold stale text from an earlier failure on this thread, so it
+        // is used only when it reports the same status.
+        var lastStatus = NATS_OK
+        if let last = nats_GetLastError(&lastStatus), lastStatus == status {
+            let lastText = String(cString: last)
+            if !lastText.isEmpty { detail = lastText }
+        }
+        self.text = "\(context): \(detail)"
+    }
+
+    /// A compare-and-set lost: the subject's last sequence was not the expected one.
+    public var isWrongLastSequence: Bool {
+        jetStreamCode == Int(JSStreamWrongLastSequenceErr.rawValue) || text.contains("wrong last sequence")
+    }
+
+    /// Nobody answered: the JetStream server is not reachable from here.
+    public var isNoResponders: Bool { status == Int(NATS_NO_RESPONDERS.rawValue) }
+
+    /// The operation timed out.
+    public var isTimeout: Bool { status == Int(NATS_TIMEOUT.rawValue) }
+
+    /// The key or bucket does not exist.
+    public var isNotFound: Bool { status == Int(NATS_NOT_FOUND.rawValue) }
+
+    /// The connection is closed or reconnecting: retry later.
+    public var isConnectionProblem: Bool {
+        [NATS_CONNECTION_CLOSED, NATS_CONNECTION_DISCONNECTED, NATS_NO_SERVER, NATS_STALE_CONNECTION, NATS_NO_RESPONDERS,
+            NATS_TIMEOUT]
+            .contains { Int($0.rawValue) == status }
+    }
+
+    public var description: String {
+        jetStreamCode != 0 ? "\(text) (err_code \(jetStreamCode))" : text
+    }
+}
+
+/// Throws a ``NATSError`` unless `status` is `NATS_OK`.
+@inline(__always)
+func check(_ status: natsStatus, _ context: @autoclosure () -> String) throws(NATSError) {
+    guard status == NATS_OK else { throw NATSError(status: status, context: context()) }
+}
+
+extension NATSError {
+    /// The error for work that could not run because the client is shutting down.
+    public static var poolUnavailable: NATSError {
+        NATSError(status: NATS_CONNECTION_CLOSED, context: "the NATS client is shutting down")
+    }
+}

@@ -1,0 +1,17 @@
+internal import CNATS
+import Synchronization
+
+/// Opens the nats.c library once per process.
+enum NATSLibrary {
+    private static let opened = Mutex(false)
+
+    static func open() throws(NATSError) {
+        let status: natsStatus = opened.withLock { opened in
+            guard !opened else { return NATS_OK }
+            let status = nats_Open(-1)
+            if status == NATS_OK { opened = true }
+            return status
+        }
+        try check(status, "nats_Open")
+    }
+}

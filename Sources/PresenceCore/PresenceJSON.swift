@@ -1,0 +1,96 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The JSON forms of a presence record: the API body (with `revision`) and the KV value
+/// (without it: the revision belongs to the KV entry).
+///
+/// Encoding is hand-written because it is on every write and its output is cached for every
+/// read: fixed field order, compact, no allocation beyond the output.
+public enum PresenceJSON {
+    /// The API body of a record, e.g. `{"user_id":"alice",…,"revision":42}`.
+    public static func encodeResponse(_ record: PresenceRecord) -> [UInt8] {
+        var out = encodeFields(record)
+        out.append(contentsOf: #","revision":"#.utf8)
+        out.append(contentsOf: String(record.revision).utf8)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// The KV value of a record: the API body without `revision`.
+    public static func encodeValue(_ record: PresenceRecord) -> [UInt8] {
+        var out = encodeFields(record)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// Decodes a KV value stored under `revision`.
+    /// - Returns: `nil` when the bytes are not a presence record.
+    public static func decodeValue(_ bytes: some Collection<UInt8>, revision: UInt64) -> PresenceRecord? {
+        guard let body = try? decoder.decode(StoredBody.self, from: Data(bytes)),
+            let user = try? UserID(validating: body.user_id),
+            let status = PresenceStatus(rawValue: body.status),
+            let lastSeen = Timestamp(rfc3339: body.last_seen),
+            let updatedAt = Timestamp(rfc3339: body.updated_at)
+        else { return nil }
+        return PresenceRecord(
+            userID: user, status: status, message: body.message ?? "", lastSeen: lastSeen,
+            updatedAt: updatedAt, nodeID: body.node_id ?? "", ttl: body.ttl, revision: revision)
+    }
+
+    private struct StoredBody: Decodable {
+        var user_id: String
+        var status: String
+        var message: String?
+        var last_seen: String
+        var updated_at: String
+        var node_id: String?
+        var ttl: Int
+    }
+
+    private static let decoder = JSONDecoder()
+
+    private static func encodeFields(_ record: PresenceRecord) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(192 + record.message.utf8.count)
+        out.append(contentsOf: #"{"user_id":"#.utf8)
+        appendString(record.userID.rawValue, to: &out)
+        out.append(contentsOf: #","status":""#.utf8)
+        out.append(contentsOf: record.status.rawValue.utf8)
+        out.append(contentsOf: #"","message":"#.utf8)
+        appendString(record.message, to: &out)
+        out.append(contentsOf: #","last_seen":""#.utf8)
+        out.append(contentsOf: record.lastSeen.rfc3339.utf8)
+        out.append(contentsOf: #"","updated_at":""#.utf8)
+        out.append(contentsOf: record.updatedAt.rfc3339.utf8)
+        out.append(contentsOf: #"","node_id":"#.utf8)
+        appendString(record.nodeID, to: &out)
+        out.append(contentsOf: #","ttl":"#.utf8)
+        out.append(contentsOf: String(record.ttl).utf8)
+        return out
+    }
+
+    /// Appends `text` as a JSON string literal.
+    public static func appendString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
+            case 0x09: out.append(contentsOf: #"\t"#.utf8)
+            case 0..<0x20:
+                out.append(contentsOf: #"\u00"#.utf8)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+}

@@ -1,0 +1,50 @@
+/// One user's presence as stored in the KV bucket and returned by the API.
+public struct PresenceRecord: Sendable, Equatable {
+    /// Whose presence this is.
+    public var userID: UserID
+    /// The status as written (see ``effective(at:)`` for the one reads report).
+    public var status: PresenceStatus
+    /// The custom message, possibly empty.
+    public var message: String
+    /// The last time the user was seen active.
+    public var lastSeen: Timestamp
+    /// Server time of the last write or heartbeat.
+    public var updatedAt: Timestamp
+    /// The node that accepted the last write.
+    public var nodeID: String
+    /// Seconds after ``updatedAt`` at which a non-offline status expires.
+    public var ttl: Int
+    /// The KV revision of the record (0 before it is stored).
+    public var revision: UInt64
+
+    /// Creates a record.
+    public init(
+        userID: UserID, status: PresenceStatus, message: String, lastSeen: Timestamp,
+        updatedAt: Timestamp, nodeID: String, ttl: Int, revision: UInt64
+    ) {
+        self.userID = userID
+        self.status = status
+        self.message = message
+        self.lastSeen = lastSeen
+        self.updatedAt = updatedAt
+        self.nodeID = nodeID
+        self.ttl = ttl
+        self.revision = revision
+    }
+
+    /// Whether the record has expired at `now`: its status is not offline and
+    /// `updatedAt + ttl` is in the past.
+    public func isExpired(at now: Timestamp) -> Bool {
+        status != .offline && now > updatedAt.adding(seconds: ttl)
+    }
+
+    /// The record as every read reports it at `now`: an expired record reads as
+    /// `offline` with an empty message and `last_seen` unchanged.
+    public func effective(at now: Timestamp) -> PresenceRecord {
+        guard isExpired(at: now) else { return self }
+        var copy = self
+        copy.status = .offline
+        copy.message = ""
+        return copy
+    }
+}

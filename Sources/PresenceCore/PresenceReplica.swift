@@ -1,0 +1,171 @@
+import Synchronization
+
+/// The in-memory replica of the presence bucket that answers reads.
+///
+/// Fed by the KV watcher and by the node's own acknowledged writes, in any order: an update
+/// is applied only when its revision is newer than the one held. While the replica is
+/// *complete* (the watcher's initial values are in and nothing was ever evicted) a miss is a
+/// definitive "no record". Memory is bounded by `maxCost`; past it, entries are evicted by
+/// sampled least-recent access, the replica stops being complete, and callers must fall
+/// back to the store for misses, remembering a store miss for `negativeTTL`.
+public final class PresenceReplica: Sendable {
+    /// The answer of a lookup.
+    public enum Lookup: Sendable, Equatable {
+        /// The record is held.
+        case found(StoredPresence)
+        /// The user has no record (the replica is complete, or the store said so recently).
+        case absent
+        /// Not held and the replica cannot tell: ask the store.
+        case unknown
+    }
+
+    private struct Slot {
+        var stored: StoredPresence
+        var position: Int
+        var lastAccess: UInt64
+    }
+
+    private struct State {
+        var slots: [UserID: Slot] = [:]
+        var order: [UserID] = []
+        var absentUntil: [UserID: Timestamp] = [:]
+        var initialSyncComplete = false
+        var hasEvicted = false
+        var tick: UInt64 = 0
+        var statistics = CacheStatistics()
+    }
+
+    private let state = Mutex(State())
+    private let maxCost: Int
+    private let negativeTTL: Int
+    private let evictionSample = 5
+
+    /// Creates an empty replica.
+    /// - Parameters:
+    ///   - maxCost: The memory bound in (approximate) bytes.
+    ///   - negativeTTLSeconds: How long a store miss is remembered once the replica is incomplete.
+    public init(maxCost: Int, negativeTTLSeconds: Int) {
+        self.maxCost = maxCost
+        self.negativeTTL = negativeTTLSeconds
+    }
+
+    /// Looks a user up at `now`.
+    public func lookup(_ user: UserID, now: Timestamp) -> Lookup {
+        state.withLock { state in
+            state.tick &+= 1
+            if let index = state.slots.index(forKey: user) {
+                state.slots.values[index].lastAccess = state.tick
+                state.statistics.hits += 1
+                return .found(state.slots.values[index].stored)
+            }
+            state.statistics.misses += 1
+            if state.initialSyncComplete && !state.hasEvicted { return .absent }
+            if let until = state.absentUntil[user] {
+                if now < until { return .absent }
+                state.absentUntil[user] = nil
+            }
+            return .unknown
+        }
+    }
+
+    /// Applies a record if its revision is newer than the one held.
+    /// - Returns: whether the replica changed.
+    @discardableResult
+    public func apply(_ stored: StoredPresence) -> Bool {
+        state.withLock { state in
+            let user = stored.record.userID
+            state.absentUntil[user] = nil
+            state.tick &+= 1
+            if let index = state.slots.index(forKey: user) {
+                let old = state.slots.values[index].stored
+                guard stored.record.revision > old.record.revision else { return false }
+                state.slots.values[index].stored = stored
+                state.slots.values[index].lastAccess = state.tick
+                state.statistics.costBytes += stored.cost - old.cost
+            } else {
+                state.slots[user] = Slot(stored: stored, position: state.order.count, lastAccess: state.tick)
+                state.order.append(user)
+                state.statistics.costBytes += stored.cost
+                state.statistics.entries += 1
+            }
+            evictIfNeeded(&state, keeping: user)
+            return true
+        }
+    }
+
+    /// Removes a user whose record was deleted or purged in the store at `revision`.
+    public func remove(_ user: UserID, revision: UInt64) {
+        state.withLock { state in
+            guard let slot = state.slots[user], slot.stored.record.revision < revision else { return }
+            Self.removeSlot(of: user, from: &state)
+        }
+    }
+
+    /// Remembers that the store has no record for `user` (used once the replica is incomplete).
+    public func rememberAbsent(_ user: UserID, now: Timestamp) {
+        state.withLock { state in
+            guard state.slots[user] == nil else { return }
+            state.absentUntil[user] = now.adding(seconds: negativeTTL)
+        }
+    }
+
+    /// Marks the watcher's initial values as loaded: from now on a miss can be definitive.
+    public func markInitialSyncComplete() {
+        state.withLock { $0.initialSyncComplete = true }
+    }
+
+    /// Marks the replica as (re)synchronising, e.g. after the watcher was recreated.
+    public func markResynchronising() {
+        state.withLock { $0.initialSyncComplete = false }
+    }
+
+    /// Whether every record of the store is held, so a miss is definitive.
+    public var isComplete: Bool {
+        state.withLock { $0.initialSyncComplete && !$0.hasEvicted }
+    }
+
+    /// Whether the watcher's initial values were loaded.
+    public var isInitialSyncComplete: Bool {
+        state.withLock { $0.initialSyncComplete }
+    }
+
+    /// A copy of the counters.
+    public var statistics: CacheStatistics {
+        state.withLock { $0.statistics }
+    }
+
+    /// Every held record (for counts by status and for the expiry sweeper).
+    public func allRecords() -> [PresenceRecord] {
+        state.withLock { state in state.slots.values.map(\.stored.record) }
+    }
+
+    private func evictIfNeeded(_ state: inout State, keeping protected: UserID) {
+        while state.statistics.costBytes > maxCost && state.order.count > 1 {
+            var victim: UserID?
+            var oldest = UInt64.max
+            for _ in 0..<evictionSample {
+                let candidate = state.order[Int.random(in: 0..<state.order.count)]
+                guard candidate != protected, let slot = state.slots[candidate] else { continue }
+                if slot.lastAccess < oldest {
+                    oldest = slot.lastAccess
+                    victim = candidate
+                }
+            }
+            guard let victim else { continue }
+            Self.removeSlot(of: victim, from: &state)
+            state.statistics.evictions += 1
+            state.hasEvicted = true
+        }
+    }
+
+    private static func removeSlot(of user: UserID, from state: inout State) {
+        guard let slot = state.slots.removeValue(forKey: user) else { return }
+        let last = state.order.removeLast()
+        if slot.position < state.order.count {
+            state.order[slot.position] = last
+            state.slots[last]?.position = slot.position
+        }
+        state.statistics.costBytes -= slot.stored.cost
+        state.statistics.entries -= 1
+    }
+}

@@ -1,0 +1,54 @@
+/// A validated user id: 1–128 bytes of UTF-8 made of letters, digits and `. _ - @ + : =`.
+///
+/// Letters and digits are Unicode letters (general category L*) and decimal digits (Nd),
+/// so `josé` and `用户1` are valid ids; spaces, slashes, quotes and control characters are not.
+public struct UserID: Sendable, Hashable, CustomStringConvertible, Comparable {
+    /// The id as the client wrote it.
+    public let rawValue: String
+
+    /// The longest id in UTF-8 bytes.
+    public static let maxBytes = 128
+
+    /// Validates a user id.
+    /// - Throws: ``PresenceError`` `invalid_user_id` when the id is empty, too long or has
+    ///   a character outside the allowed set.
+    public init(validating raw: String) throws(PresenceError) {
+        let byteCount = raw.utf8.count
+        guard byteCount >= 1 else {
+            throw PresenceError(.invalidUserID, "user id must not be empty")
+        }
+        guard byteCount <= Self.maxBytes else {
+            throw PresenceError(.invalidUserID, "user id must be at most \(Self.maxBytes) bytes of UTF-8")
+        }
+        for scalar in raw.unicodeScalars where !Self.isAllowed(scalar) {
+            throw PresenceError(
+                .invalidUserID,
+                "user id may contain only letters, digits and . _ - @ + : ="
+            )
+        }
+        self.rawValue = raw
+    }
+
+    /// Creates a user id without validation; for ids decoded from our own store.
+    init(trusted raw: String) { self.rawValue = raw }
+
+    static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-", "@", "+", ":", "=":
+            return true
+        default:
+            guard scalar.value > 0x7F else { return false }
+            switch scalar.properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+                .decimalNumber:
+                return true
+            default:
+                return false
+            }
+        }
+    }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: UserID, rhs: UserID) -> Bool { lhs.rawValue < rhs.rawValue }
+}

@@ -1,0 +1,207 @@
+import Logging
+import NATSClient
+import NIOPosix
+import PresenceCore
+import ServiceLifecycle
+import Synchronization
+
+/// The presence store on NATS JetStream KV: reads from the in-memory replica, writes with
+/// compare-and-set to the bucket, a watcher on its own thread keeping the replica current.
+///
+/// Create it with ``connect(configuration:logger:)`` and run it as a service: ``run()``
+/// feeds the replica until graceful shutdown.
+public final class NATSPresenceStore: PresenceRepository, Service {
+    /// The replica that answers reads.
+    public let replica: PresenceReplica
+    let configuration: PresenceStoreConfiguration
+    let connection: NATSConnection
+    let bucket: KeyValueBucket
+    let logger: Logger
+    let pool: NIOThreadPool
+    let feed: ReplicaFeed
+    private let clock: @Sendable () -> Timestamp
+
+    private init(
+        configuration: PresenceStoreConfiguration, connection: NATSConnection, bucket: KeyValueBucket,
+        replica: PresenceReplica, pool: NIOThreadPool, feed: ReplicaFeed, logger: Logger,
+        clock: @escaping @Sendable () -> Timestamp
+    ) {
+        self.configuration = configuration
+        self.connection = connection
+        self.bucket = bucket
+        self.replica = replica
+        self.pool = pool
+        self.feed = feed
+        self.logger = logger
+        self.clock = clock
+    }
+
+    /// Connects to NATS and binds (or creates) the bucket, retrying until the configured deadline.
+    public static func connect(
+        configuration: PresenceStoreConfiguration, logger: Logger,
+        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+    ) async throws -> NATSPresenceStore {
+        let pool = NIOThreadPool(numberOfThreads: 16)
+        pool.start()
+        let replica = PresenceReplica(
+            maxCost: configuration.cacheMaxCost, negativeTTLSeconds: configuration.negativeTTLSeconds)
+        let feed = ReplicaFeed(replica: replica, logger: logger)
+        let deadline = ContinuousClock.now + configuration.connectDeadline
+        var lastError: any Error = NATSError.poolUnavailable
+        while ContinuousClock.now < deadline {
+            try Task.checkCancellation()
+            do {
+                let (connection, bucket) = try await pool.runIfActive {
+                    var options = NATSConnectionOptions(urls: configuration.natsURLs, name: configuration.nodeID)
+                    options.user = configuration.user
+                    options.password = configuration.password
+                    options.token = configuration.token
+                    let connection = try NATSConnection(options: options) { event in feed.connectionChanged(event) }
+                    let js = try connection.jetStream(domain: configuration.domain, timeout: configuration.requestTimeout)
+                    var bucketConfig = KeyValueConfiguration(bucket: configuration.bucket)
+                    bucketConfig.replicas = configuration.replicas
+                    return (connection, try js.keyValue(bucketConfig))
+                }
+                feed.attach(bucket: bucket, connection: connection)
+                logger.info(
+                    "connected to the presence bucket",
+                    metadata: ["bucket": "\(configuration.bucket)", "nats": "\(configuration.natsURLs.joined(separator: ","))"])
+                return NATSPresenceStore(
+                    configuration: configuration, connection: connection, bucket: bucket, replica: replica, pool: pool,
+                    feed: feed, logger: logger, clock: clock)
+            } catch {
+                lastError = error
+                logger.debug("bucket not reachable yet", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        try? await pool.shutdownGracefully()
+        throw lastError
+    }
+
+    /// Feeds the replica from the watcher until graceful shutdown or cancellation.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                await feed.run()
+            } onCancel: {
+                feed.stop()
+            }
+        } onGracefulShutdown: {
+            self.feed.stop()
+        }
+        connection.close()
+        try? await pool.shutdownGracefully()
+    }
+
+    // MARK: PresenceRepository
+
+    public func presence(of user: UserID) async throws(PresenceError) -> StoredPresence? {
+        switch replica.lookup(user, now: clock()) {
+        case .found(let stored): return stored
+        case .absent: return nil
+        case .unknown: return try await fetch(user)
+        }
+    }
+
+    public func apply(_ change: PresenceChange, to user: UserID, ifMatch: RevisionMatch?) async throws(PresenceError)
+        -> StoredPresence
+    {
+        let key = UserKeyCodec.key(for: user)
+        var current = try await presence(of: user)?.record
+        for attempt in 0..<16 {
+            if let ifMatch, !Self.matches(ifMatch, current) {
+                // The replica can lag behind the bucket: confirm with the bucket before refusing.
+                current = try await fetch(user)?.record
+                guard Self.matches(ifMatch, current) else {
+                    throw PresenceError(.preconditionFailed, "the record's revision does not match If-Match")
+                }
+            }
+            let now = clock()
+            switch change.apply(to: current, user: user, now: now, nodeID: configuration.nodeID) {
+            case .notFound:
+                throw PresenceError(.notFound, "no presence record for this user")
+            case .unchanged(let record):
+                return StoredPresence(record)
+            case .write(let record):
+                let value = PresenceJSON.encodeValue(record)
+                let expectation: KeyValueBucket.Expectation = current.map { .revision($0.revision) } ?? .noValue
+                do {
+                    let revision = try await blocking { [bucket] () throws(NATSError) in
+                        try bucket.put(key, value: value, expecting: expectation)
+                    }
+                    var stored = record
+                    stored.revision = revision
+                    let result = StoredPresence(stored)
+                    replica.apply(result)
+                    return result
+                } catch let error where error.isWrongLastSequence {
+                    if ifMatch != nil {
+                        throw PresenceError(.preconditionFailed, "the record changed since the revision in If-Match")
+                    }
+                    logger.debug("write lost a race; retrying", metadata: ["user": "\(user)", "attempt": "\(attempt)"])
+                    current = try await fetch(user)?.record
+                } catch {
+                    throw unavailable(error, operation: "write")
+                }
+            }
+        }
+        throw PresenceError(.unavailable, "too many concurrent writes to this user; try again", retryAfter: 1)
+    }
+
+    public func readiness() -> Readiness {
+        guard connection.isConnected else { return .notReady("NATS connection is down") }
+        return feed.readiness()
+    }
+
+    /// Facts about the NATS connection for `/health/info`.
+    public var connectionInfo: (connected: Bool, url: String?, reconnects: UInt64) {
+        (connection.isConnected, connection.connectedURL, connection.reconnects)
+    }
+
+    // MARK: Helpers
+
+    /// Reads a user's record from the bucket and puts the answer into the replica.
+    private func fetch(_ user: UserID) async throws(PresenceError) -> StoredPresence? {
+        let key = UserKeyCodec.key(for: user)
+        let entry: KeyValueEntry?
+        do {
+            entry = try await blocking { [bucket] () throws(NATSError) in try bucket.get(key) }
+        } catch {
+            throw unavailable(error, operation: "read")
+        }
+        guard let entry, entry.operation == .put,
+            let record = PresenceJSON.decodeValue(entry.value, revision: entry.revision)
+        else {
+            replica.rememberAbsent(user, now: clock())
+            return nil
+        }
+        let stored = StoredPresence(record)
+        replica.apply(stored)
+        return stored
+    }
+
+    private static func matches(_ match: RevisionMatch, _ current: PresenceRecord?) -> Bool {
+        switch match {
+        case .any: return current != nil
+        case .revision(let revision): return current?.revision == revision
+        case .none: return false
+        }
+    }
+
+    private func unavailable(_ error: NATSError, operation: String) -> PresenceError {
+        logger.warning("presence store \(operation) failed", metadata: ["error": "\(error)"])
+        return PresenceError(.unavailable, "the presence store cannot be reached; try again shortly", retryAfter: 1)
+    }
+
+    /// Runs a blocking nats.c call on the store's thread pool.
+    private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(NATSError) -> T) async throws(NATSError) -> T {
+        do {
+            return try await pool.runIfActive { try body() }
+        } catch let error as NATSError {
+            throw error
+        } catch {
+            throw NATSError.poolUnavailable
+        }
+    }
+}

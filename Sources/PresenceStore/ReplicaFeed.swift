@@ -1,0 +1,176 @@
+import Foundation
+import Logging
+import NATSClient
+import PresenceCore
+import Synchronization
+
+/// Keeps a ``PresenceReplica`` current from a KV `WatchAll` on a thread of its own.
+///
+/// The watcher's initial values mark the replica complete. After a reconnect the watcher is
+/// recreated at once (nats.c alone would take ~9 s to notice) and the replica
+/// resynchronises from the bucket; a watcher error also leads to a new watcher.
+final class ReplicaFeed: Sendable {
+    private struct State {
+        var bucket: KeyValueBucket?
+        var connection: NATSConnection?
+        var watcher: KeyValueWatcher?
+        var stopped = false
+        var recreate = false
+        var watching = false
+        var lastError: String?
+        var finished = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    let replica: PresenceReplica
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(replica: PresenceReplica, logger: Logger) {
+        self.replica = replica
+        self.logger = logger
+    }
+
+    func attach(bucket: KeyValueBucket, connection: NATSConnection) {
+        state.withLock {
+            $0.bucket = bucket
+            $0.connection = connection
+        }
+    }
+
+    /// Called on a nats.c thread when the connection changes.
+    func connectionChanged(_ event: NATSConnection.Event) {
+        switch event {
+        case .disconnected:
+            logger.warning("NATS connection lost; reads are served from the replica")
+        case .reconnected:
+            logger.info("NATS connection re-established; resynchronising the replica")
+            let watcher = state.withLock { state in
+                state.recreate = true
+                return state.watcher
+            }
+            watcher?.stop()
+        case .closed:
+            break
+        }
+    }
+
+    /// Whether the watcher is live and its initial values are in.
+    func readiness() -> Readiness {
+        let (watching, lastError) = state.withLock { ($0.watching, $0.lastError) }
+        guard watching else { return .notReady("the presence bucket is not reachable" + (lastError.map { ": \($0)" } ?? "")) }
+        guard replica.isInitialSyncComplete else { return .notReady("the replica is loading the presence bucket") }
+        return .ready
+    }
+
+    /// Runs the watcher thread and returns when it has ended after ``stop()``.
+    func run() async {
+        let thread = Thread { [self] in
+            watchLoop()
+            let waiters = state.withLock { state in
+                state.finished = true
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            waiters.forEach { $0.resume() }
+        }
+        thread.name = "presence-watcher"
+        thread.start()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state in
+                if state.finished { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Stops the watcher thread.
+    func stop() {
+        let watcher = state.withLock { state in
+            state.stopped = true
+            return state.watcher
+        }
+        watcher?.stop()
+    }
+
+    private func watchLoop() {
+        while !state.withLock({ $0.stopped }) {
+            guard let bucket = state.withLock({ $0.bucket }) else { return }
+            let watcher: KeyValueWatcher
+            do {
+                watcher = try bucket.watchAll()
+            } catch {
+                state.withLock {
+                    $0.watching = false
+                    $0.lastError = "\(error)"
+                }
+                logger.warning("cannot start the KV watcher; retrying", metadata: ["error": "\(error)"])
+                Thread.sleep(forTimeInterval: 0.25)
+                continue
+            }
+            let stopped = state.withLock { state in
+                state.watcher = watcher
+                state.recreate = false
+                state.watching = true
+                state.lastError = nil
+                return state.stopped
+            }
+            if stopped { return }
+            replica.markResynchronising()
+            consume(watcher)
+            state.withLock {
+                $0.watcher = nil
+                $0.watching = false
+            }
+        }
+    }
+
+    /// Applies events until the watcher stops or fails.
+    private func consume(_ watcher: KeyValueWatcher) {
+        var applied = 0
+        while true {
+            let event: KeyValueWatcher.Event
+            do {
+                event = try watcher.next(timeout: .seconds(1))
+            } catch {
+                state.withLock { $0.lastError = "\(error)" }
+                logger.warning("KV watcher failed; recreating it", metadata: ["error": "\(error)"])
+                Thread.sleep(forTimeInterval: 0.1)
+                return
+            }
+            switch event {
+            case .entry(let entry):
+                apply(entry)
+                applied += 1
+            case .initialValuesDone:
+                replica.markInitialSyncComplete()
+                logger.info("replica loaded", metadata: ["records": "\(applied)"])
+            case .timeout:
+                if state.withLock({ $0.stopped || $0.recreate }) { return }
+            case .stopped:
+                return
+            }
+        }
+    }
+
+    private func apply(_ entry: KeyValueEntry) {
+        guard let user = UserKeyCodec.userID(forKey: entry.key) else {
+            logger.debug("ignoring a key that is not a presence record", metadata: ["key": "\(entry.key)"])
+            return
+        }
+        switch entry.operation {
+        case .put:
+            guard let record = PresenceJSON.decodeValue(entry.value, revision: entry.revision),
+                record.userID == user
+            else {
+                logger.warning("ignoring an unreadable presence record", metadata: ["key": "\(entry.key)"])
+                return
+            }
+            replica.apply(StoredPresence(record))
+        case .delete, .purge:
+            replica.remove(user, revision: entry.revision)
+        }
+    }
+}
