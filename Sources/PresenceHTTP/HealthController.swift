@@ -1,0 +1,34 @@
+import Foundation
+import Hummingbird
+import PresenceCore
+
+/// `/health/live`, `/health/ready` and `/health/info`.
+public struct HealthController<Repository: PresenceRepository>: Sendable {
+    let repository: Repository
+    let info: @Sendable () async -> NodeInfo
+
+    /// Creates the controller; `info` assembles the body of `/health/info`.
+    public init(repository: Repository, info: @escaping @Sendable () async -> NodeInfo) {
+        self.repository = repository
+        self.info = info
+    }
+
+    /// Adds the routes to `group` (mounted at `/health`).
+    public func addRoutes(to group: RouterGroup<PresenceRequestContext>) {
+        group.get("live") { _, _ in Response.json(Array(#"{"status":"ok"}"#.utf8)) }
+        group.get("ready") { _, _ in
+            let readiness = repository.readiness()
+            if readiness.isReady { return Response.json(Array(#"{"ready":true}"#.utf8)) }
+            var out = Array(#"{"ready":false,"reason":"#.utf8)
+            PresenceJSON.appendString(readiness.reason ?? "not ready", to: &out)
+            out.append(UInt8(ascii: "}"))
+            return Response.json(out, status: .serviceUnavailable, headers: [.retryAfter: "1"])
+        }
+        group.get("info") { _, _ in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let body = try encoder.encode(await info())
+            return Response.json(Array(body))
+        }
+    }
+}

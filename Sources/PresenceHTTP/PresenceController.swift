@@ -1,0 +1,152 @@
+import Hummingbird
+import PresenceCore
+
+/// The routes of `/api/v2/presence`, generic over the store behind them.
+///
+/// Every request is validated completely before the store is touched; errors are thrown as
+/// ``PresenceError`` and rendered by ``ErrorMiddleware``.
+public struct PresenceController<Repository: PresenceRepository>: Sendable {
+    let repository: Repository
+    let verifier: TokenVerifier
+    let settings: PresenceAPISettings
+    let writeLimiter: RateLimiter
+    let readLimiter: RateLimiter
+    let clock: @Sendable () -> Timestamp
+
+    /// Creates the controller.
+    public init(
+        repository: Repository, verifier: TokenVerifier, settings: PresenceAPISettings,
+        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+    ) {
+        self.repository = repository
+        self.verifier = verifier
+        self.settings = settings
+        self.writeLimiter = RateLimiter(ratePerSecond: settings.writesPerSecond, burst: settings.writeBurst)
+        self.readLimiter = RateLimiter(ratePerSecond: settings.readsPerSecond, burst: settings.readBurst)
+        self.clock = clock
+    }
+
+    /// Adds the routes to `group` (mounted at `/api/v2/presence`).
+    public func addRoutes(to group: RouterGroup<PresenceRequestContext>) {
+        group.get(use: readMany)
+        group.post("batch", use: readBatch)
+        group.get(":user_id", use: readOne)
+        group.put(":user_id", use: put)
+        group.post(":user_id/heartbeat", use: heartbeat)
+        group.delete(":user_id", use: delete)
+    }
+
+    // MARK: Reads
+
+    @Sendable func readOne(_ request: Request, context: PresenceRequestContext) async throws -> Response {
+        try await authorizeRead(request, context: context)
+        let user = try Self.pathUser(context)
+        guard let stored = try await repository.presence(of: user) else {
+            throw PresenceError(.notFound, "no presence record for this user")
+        }
+        let now = clock()
+        let etag = EntityTag.of(stored.record.revision)
+        let expired = stored.record.isExpired(at: now)
+        if !expired, EntityTag.ifNoneMatch(request.headers[.ifNoneMatch], matches: stored.record.revision) {
+            return Response(status: .notModified, headers: [.eTag: etag])
+        }
+        return .json(stored.body(at: now), headers: [.eTag: etag, .cacheControl: "no-cache"])
+    }
+
+    @Sendable func readMany(_ request: Request, context: PresenceRequestContext) async throws -> Response {
+        try await authorizeRead(request, context: context)
+        let users = try UserIDList.fromQuery(request.uri.query, limit: PresenceLimits.maxUsersPerQuery)
+        return try await batchResponse(for: users)
+    }
+
+    @Sendable func readBatch(_ request: Request, context: PresenceRequestContext) async throws -> Response {
+        try await authorizeRead(request, context: context)
+        let body = try await RequestBody.json(request, limit: PresenceLimits.maxBatchBodyBytes)
+        return try await batchResponse(for: try BatchRequestBody(json: body).userIDs)
+    }
+
+    private func batchResponse(for users: [UserID]) async throws -> Response {
+        let now = clock()
+        var out = [UInt8]()
+        out.reserveCapacity(64 + users.count * 200)
+        out.append(contentsOf: #"{"presences":["#.utf8)
+        var missing = [UserID]()
+        var first = true
+        for user in users {
+            guard let stored = try await repository.presence(of: user) else {
+                missing.append(user)
+                continue
+            }
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(contentsOf: stored.body(at: now))
+        }
+        out.append(contentsOf: #"],"not_found":["#.utf8)
+        for (index, user) in missing.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            PresenceJSON.appendString(user.rawValue, to: &out)
+        }
+        out.append(contentsOf: "]}".utf8)
+        return .json(out)
+    }
+
+    // MARK: Writes
+
+    @Sendable func put(_ request: Request, context: PresenceRequestContext) async throws -> Response {
+        let (user, ifMatch) = try await authorizeWrite(request, context: context)
+        let body = try PresenceUpdateBody(
+            json: try await RequestBody.json(request, limit: PresenceLimits.maxWriteBodyBytes),
+            defaultTTL: settings.defaultTTL)
+        let change = PresenceChange.set(status: body.status, message: body.message, ttl: body.ttl)
+        return try await write(change, to: user, ifMatch: ifMatch)
+    }
+
+    @Sendable func heartbeat(_ request: Request, context: PresenceRequestContext) async throws -> Response {
+        let (user, ifMatch) = try await authorizeWrite(request, context: context)
+        return try await write(.heartbeat, to: user, ifMatch: ifMatch)
+    }
+
+    @Sendable func delete(_ request: Request, context: PresenceRequestContext) async throws -> Response {
+        let (user, ifMatch) = try await authorizeWrite(request, context: context)
+        return try await write(.goOffline, to: user, ifMatch: ifMatch)
+    }
+
+    private func write(_ change: PresenceChange, to user: UserID, ifMatch: RevisionMatch?) async throws -> Response {
+        let stored = try await repository.apply(change, to: user, ifMatch: ifMatch)
+        return .json(stored.body(at: clock()), headers: [.eTag: EntityTag.of(stored.record.revision)])
+    }
+
+    // MARK: Checks
+
+    /// Token (401), path id (400), ownership or admin scope (403), rate limit (429), in that order.
+    private func authorizeWrite(_ request: Request, context: PresenceRequestContext) async throws -> (UserID, RevisionMatch?) {
+        let identity = try await verifier.verify(authorization: request.headers[.authorization])
+        let user = try Self.pathUser(context)
+        guard identity.isAdmin || identity.subject == user.rawValue else {
+            throw PresenceError(.forbidden, "this token may only change the presence of its own subject")
+        }
+        if case .limited(let retryAfter) = writeLimiter.acquire(identity.subject, now: clock()) {
+            throw PresenceError(.rateLimited, "too many writes; slow down", retryAfter: retryAfter)
+        }
+        return (user, EntityTag.parseIfMatch(request.headers[.ifMatch]))
+    }
+
+    private func authorizeRead(_ request: Request, context: PresenceRequestContext) async throws {
+        if !settings.publicReads {
+            _ = try await verifier.verify(authorization: request.headers[.authorization])
+        }
+        if settings.readsPerSecond > 0 {
+            let client = context.remoteAddress?.ipAddress ?? "unknown"
+            if case .limited(let retryAfter) = readLimiter.acquire(client, now: clock()) {
+                throw PresenceError(.rateLimited, "too many reads from this address; slow down", retryAfter: retryAfter)
+            }
+        }
+    }
+
+    private static func pathUser(_ context: PresenceRequestContext) throws(PresenceError) -> UserID {
+        guard let raw = context.parameters.get("user_id"), let decoded = raw.removingPercentEncoding else {
+            throw PresenceError(.invalidUserID, "the user id in the path is not valid")
+        }
+        return try UserID(validating: decoded)
+    }
+}

@@ -1,0 +1,53 @@
+import Hummingbird
+import PresenceCore
+
+extension PresenceError.Code {
+    /// The HTTP status every error code is sent with (SPEC §3).
+    var httpStatus: HTTPResponse.Status {
+        switch self {
+        case .badRequest, .invalidUserID, .invalidStatus, .invalidMessage, .invalidTTL, .tooManyUsers: .badRequest
+        case .unauthorized: .unauthorized
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .preconditionFailed: .preconditionFailed
+        case .payloadTooLarge: .contentTooLarge
+        case .unsupportedMediaType: .unsupportedMediaType
+        case .rateLimited: .tooManyRequests
+        case .unavailable: .serviceUnavailable
+        default: .internalServerError
+        }
+    }
+}
+
+extension PresenceError {
+    /// The error as an HTTP response: `{"error": {"code": …, "message": …}}` with the
+    /// status of its code, `Retry-After` when known, and `WWW-Authenticate` on 401.
+    public var response: Response {
+        var out = [UInt8]()
+        out.append(contentsOf: #"{"error":{"code":"#.utf8)
+        PresenceJSON.appendString(code.rawValue, to: &out)
+        out.append(contentsOf: #","message":"#.utf8)
+        PresenceJSON.appendString(message, to: &out)
+        out.append(contentsOf: "}}".utf8)
+        var headers = HTTPFields.json
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if code == .unauthorized {
+            headers[.wwwAuthenticate] = #"Bearer realm="presence""#
+        }
+        return Response(status: code.httpStatus, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: out)))
+    }
+}
+
+extension HTTPFields {
+    /// `Content-Type: application/json; charset=utf-8`.
+    static var json: HTTPFields { [.contentType: "application/json; charset=utf-8"] }
+}
+
+extension Response {
+    /// A JSON response from already encoded bytes.
+    static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        var headers = HTTPFields.json
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

@@ -1,0 +1,93 @@
+import PresenceCore
+
+/// The validated body of `PUT /api/v2/presence/{user_id}`.
+struct PresenceUpdateBody: Equatable {
+    var status: PresenceStatus
+    var message: String
+    var ttl: Int
+
+    /// Validates a PUT body: `status` required; `message` optional (default `""`); `ttl`
+    /// optional (default `defaultTTL`). Unknown fields are ignored. `null` counts as absent
+    /// for the optional fields.
+    init(json bytes: [UInt8], defaultTTL: Int) throws(PresenceError) {
+        guard let fields = JSONValue.object(from: bytes) else {
+            throw PresenceError(.badRequest, "the body must be a JSON object")
+        }
+        switch fields["status"] {
+        case .string(let raw)?: status = try PresenceStatus(validating: raw)
+        case nil, .null?: throw PresenceError(.invalidStatus, "status is required: online, away, busy or offline")
+        default: throw PresenceError(.invalidStatus, "status must be one of online, away, busy, offline")
+        }
+        switch fields["message"] {
+        case nil, .null?: message = ""
+        case .string(let text)?:
+            try PresenceLimits.validateMessage(text)
+            message = text
+        default: throw PresenceError(.invalidMessage, "message must be a string")
+        }
+        switch fields["ttl"] {
+        case nil, .null?: ttl = defaultTTL
+        case .integer(let value)?:
+            try PresenceLimits.validateTTL(value)
+            ttl = value
+        case .number(let value)? where value.rounded() == value && abs(value) < 1e9:
+            try PresenceLimits.validateTTL(Int(value))
+            ttl = Int(value)
+        default:
+            throw PresenceError(.invalidTTL, "ttl must be an integer number of seconds from 10 to 86400")
+        }
+    }
+}
+
+/// The validated body of `POST /api/v2/presence/batch`.
+struct BatchRequestBody {
+    var userIDs: [UserID]
+
+    init(json bytes: [UInt8]) throws(PresenceError) {
+        guard let fields = JSONValue.object(from: bytes) else {
+            throw PresenceError(.badRequest, "the body must be a JSON object with a user_ids array")
+        }
+        guard case .array(let values)? = fields["user_ids"] else {
+            throw PresenceError(.badRequest, "user_ids must be an array of user ids")
+        }
+        var raw = [String]()
+        raw.reserveCapacity(values.count)
+        for value in values {
+            guard case .string(let id) = value else {
+                throw PresenceError(.invalidUserID, "every entry of user_ids must be a string")
+            }
+            raw.append(id)
+        }
+        userIDs = try UserIDList.validate(raw, limit: PresenceLimits.maxUsersPerBatch)
+    }
+}
+
+/// Validation of id lists shared by the batch forms and the stream.
+enum UserIDList {
+    /// Validates ids, collapses duplicates (first occurrence wins) and enforces `limit` on
+    /// the distinct ids.
+    static func validate(_ raw: [String], limit: Int) throws(PresenceError) -> [UserID] {
+        guard !raw.isEmpty else { throw PresenceError(.badRequest, "list at least one user id") }
+        var seen = Set<UserID>()
+        var ids = [UserID]()
+        for text in raw {
+            let id = try UserID(validating: text)
+            if seen.insert(id).inserted {
+                ids.append(id)
+                if ids.count > limit {
+                    throw PresenceError(.tooManyUsers, "at most \(limit) user ids per request")
+                }
+            }
+        }
+        return ids
+    }
+
+    /// Parses `users=a,b,c` from a raw query string. `+` is a literal plus, not a space.
+    static func fromQuery(_ query: String?, limit: Int) throws(PresenceError) -> [UserID] {
+        guard let value = QueryString.value(of: "users", in: query) else {
+            throw PresenceError(.badRequest, "the users query parameter is required, e.g. ?users=alice,bob")
+        }
+        guard !value.isEmpty else { throw PresenceError(.badRequest, "list at least one user id") }
+        return try validate(value.split(separator: ",", omittingEmptySubsequences: false).map(String.init), limit: limit)
+    }
+}

@@ -1,0 +1,123 @@
+import Configuration
+import Foundation
+import Logging
+
+extension NodeConfiguration {
+    /// Loads the configuration with the priority flags > environment > file > defaults.
+    ///
+    /// - Parameters:
+    ///   - file: the YAML file (`--config`), if any.
+    ///   - environment: the process environment: `PRESENCE_<KEY>` for every key (dots as
+    ///     underscores) and `JWT_SECRET` for `auth.jwt_secret`.
+    ///   - flags: values from command-line flags, by dotted key.
+    /// - Throws: ``ConfigurationError`` naming the key for an unknown key or a bad value.
+    public static func load(
+        file: String?, environment: [String: String], flags: [String: String]
+    ) throws -> NodeConfiguration {
+        var layers: [(name: String, values: [AbsoluteConfigKey: ConfigValue])] = []
+        layers.append(("flags", try convert(flags, source: "command line")))
+
+        var environmentValues: [String: String] = [:]
+        let known = Dictionary(uniqueKeysWithValues: ConfigSchema.keys.keys.map { (ConfigSchema.environmentName(of: $0), $0) })
+        for (name, value) in environment where name.hasPrefix("PRESENCE_") {
+            guard let key = known[name] else {
+                throw ConfigurationError("unknown configuration variable \(name) (environment)")
+            }
+            environmentValues[key] = value
+        }
+        layers.append(("environment", try convert(environmentValues, source: "environment")))
+        if let secret = environment["JWT_SECRET"], !secret.isEmpty {
+            layers.append(("JWT_SECRET", try convert(["auth.jwt_secret": secret], source: "JWT_SECRET")))
+        }
+        if let file {
+            let values = try ConfigFile.load(path: file, environment: environment)
+            layers.append(("file", try convert(values, source: file)))
+        }
+        let reader = ConfigReader(providers: layers.map { InMemoryProvider(name: $0.name, values: $0.values) })
+        return try NodeConfiguration(reader: reader)
+    }
+
+    private static func convert(_ values: [String: String], source: String) throws -> [AbsoluteConfigKey: ConfigValue] {
+        var out: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, text) in values {
+            out[ConfigSchema.absoluteKey(key)] = try ConfigSchema.convert(text, forKey: key, source: source)
+        }
+        return out
+    }
+
+    /// Reads every key of ``ConfigSchema`` from `reader`, keeping defaults for absent keys,
+    /// and checks the values' ranges.
+    init(reader: ConfigReader) throws {
+        self.init()
+        nodeID = reader.string(forKey: "service.node_id", default: nodeID)
+        let roleText = reader.string(forKey: "service.role", default: role.rawValue)
+        guard let role = Role(rawValue: roleText) else {
+            throw ConfigurationError("invalid value for 'service.role': '\(roleText)' (expected center or leaf)")
+        }
+        self.role = role
+        httpHost = reader.string(forKey: "service.http.host", default: httpHost)
+        httpPort = try Self.port(reader, "service.http.port", default: httpPort, allowZero: true)
+
+        natsEmbedded = reader.bool(forKey: "nats.embedded", default: natsEmbedded)
+        natsServerBinary = reader.string(forKey: "nats.server_binary", default: natsServerBinary)
+        dataDirectory = reader.string(forKey: "nats.data_dir", default: dataDirectory)
+        natsClientPort = try Self.port(reader, "nats.client_port", default: natsClientPort)
+        natsLeafnodePort = try Self.port(reader, "nats.leafnode_port", default: natsLeafnodePort)
+        natsMonitorPort = try Self.port(reader, "nats.monitor_port", default: natsMonitorPort, allowZero: true)
+        hubURLs = reader.stringArray(forKey: "nats.hub_urls", default: hubURLs)
+        natsURL = reader.string(forKey: "nats.url", default: natsURL)
+        replicas = try Self.int(reader, "nats.replicas", default: replicas, in: 1...5)
+        natsUser = reader.string(forKey: "nats.user")
+        natsPassword = reader.string(forKey: "nats.password", isSecret: true)
+        natsToken = reader.string(forKey: "nats.token", isSecret: true)
+
+        cacheMaxCost = try Self.int(reader, "cache.max_cost", default: cacheMaxCost, in: 1_048_576...Int.max)
+        cacheNumCounters = try Self.int(reader, "cache.num_counters", default: cacheNumCounters, in: 1...Int.max)
+        cacheNegativeTTL = try Self.int(reader, "cache.negative_ttl", default: cacheNegativeTTL, in: 0...86_400)
+        defaultTTL = try Self.int(reader, "presence.default_ttl", default: defaultTTL, in: 10...86_400)
+        retention = try Self.int(reader, "presence.retention", default: retention, in: 60...Int(Int32.max))
+
+        jwtSecret = reader.string(forKey: "auth.jwt_secret", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        publicKeyFile = reader.string(forKey: "auth.public_key_file").flatMap { $0.isEmpty ? nil : $0 }
+        issuer = reader.string(forKey: "auth.issuer", default: issuer)
+        audience = reader.string(forKey: "auth.audience", default: audience)
+        publicReads = reader.bool(forKey: "auth.public_reads", default: publicReads)
+        leewaySeconds = try Self.int(reader, "auth.leeway", default: leewaySeconds, in: 0...3600)
+
+        writesPerSecond = try Self.double(reader, "rate_limit.writes_per_second", default: writesPerSecond)
+        writeBurst = try Self.int(reader, "rate_limit.write_burst", default: writeBurst, in: 1...1_000_000)
+        readsPerSecond = try Self.double(reader, "rate_limit.reads_per_second", default: readsPerSecond)
+        readBurst = try Self.int(reader, "rate_limit.read_burst", default: readBurst, in: 1...1_000_000)
+
+        let level = reader.string(forKey: "log_level", default: "info")
+        switch level.lowercased() {
+        case "debug": logLevel = .debug
+        case "info": logLevel = .info
+        case "warn", "warning": logLevel = .warning
+        case "error": logLevel = .error
+        case "trace": logLevel = .trace
+        default: throw ConfigurationError("invalid value for 'log_level': '\(level)' (expected debug, info, warn or error)")
+        }
+        if role == .leaf && natsEmbedded && hubURLs.isEmpty {
+            throw ConfigurationError("'nats.hub_urls' must list the center's leafnode URL(s) when 'service.role' is leaf")
+        }
+    }
+
+    private static func int(_ reader: ConfigReader, _ key: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {
+        let result = reader.int(forKey: ConfigKey(key.split(separator: ".").map(String.init)), default: value)
+        guard range.contains(result) else {
+            throw ConfigurationError("invalid value for '\(key)': \(result) is outside \(range.lowerBound)…\(range.upperBound)")
+        }
+        return result
+    }
+
+    private static func port(_ reader: ConfigReader, _ key: String, default value: Int, allowZero: Bool = false) throws -> Int {
+        try int(reader, key, default: value, in: (allowZero ? 0 : 1)...65_535)
+    }
+
+    private static func double(_ reader: ConfigReader, _ key: String, default value: Double) throws -> Double {
+        let result = reader.double(forKey: ConfigKey(key.split(separator: ".").map(String.init)), default: value)
+        guard result >= 0 else { throw ConfigurationError("invalid value for '\(key)': must not be negative") }
+        return result
+    }
+}

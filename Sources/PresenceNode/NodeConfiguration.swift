@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+
+/// Everything a node is configured with; `init()` holds every default of SPEC §7.
+public struct NodeConfiguration: Sendable, Equatable {
+    /// Center (owns the bucket) or leaf (serves a region).
+    public enum Role: String, Sendable, Equatable {
+        case center, leaf
+    }
+
+    public var nodeID: String = ProcessInfo.processInfo.hostName
+    public var role: Role = .center
+    public var httpHost: String = "0.0.0.0"
+    public var httpPort: Int = 8080
+
+    public var natsEmbedded = true
+    public var natsServerBinary = "nats-server"
+    public var dataDirectory = "./data"
+    public var natsClientPort = 4222
+    public var natsLeafnodePort = 7422
+    public var natsMonitorPort = 0
+    public var hubURLs: [String] = []
+    public var natsURL = "nats://127.0.0.1:4222"
+    public var replicas = 1
+    public var natsUser: String?
+    public var natsPassword: String?
+    public var natsToken: String?
+
+    public var cacheMaxCost = 67_108_864
+    public var cacheNumCounters = 1_000_000
+    public var cacheNegativeTTL = 5
+
+    public var defaultTTL = 300
+    public var retention = 2_592_000
+
+    public var jwtSecret: String?
+    public var publicKeyFile: String?
+    public var issuer = ""
+    public var audience = ""
+    public var publicReads = true
+    public var leewaySeconds = 5
+
+    public var writesPerSecond: Double = 10
+    public var writeBurst = 20
+    public var readsPerSecond: Double = 0
+    public var readBurst = 100
+
+    public var logLevel: Logger.Level = .info
+
+    /// Development mode (`--dev`): a generated secret is used when none is configured.
+    public var developmentMode = false
+
+    /// The defaults.
+    public init() {}
+}

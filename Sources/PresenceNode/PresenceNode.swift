@@ -1,0 +1,129 @@
+import EmbeddedNATS
+import Foundation
+import Hummingbird
+import Logging
+import PresenceCore
+import PresenceHTTP
+import PresenceStore
+import ServiceLifecycle
+
+/// A whole presence node: embedded nats-server (when configured), the KV store and its
+/// replica, and the HTTP API, composed as one Hummingbird application whose services shut
+/// down in reverse order (HTTP first, nats-server last).
+public struct PresenceNode: Sendable {
+    /// The version reported by `/health/info`.
+    public static let version = "0.1.0"
+
+    /// The HTTP application; run it with `runService()`.
+    public let application: Application<RouterResponder<PresenceRequestContext>>
+    /// The store (for tests and tools).
+    public let store: NATSPresenceStore
+    /// The embedded nats-server, when there is one.
+    public let supervisor: NATSServerSupervisor?
+    /// The configuration the node runs with (with the secret resolved).
+    public let configuration: NodeConfiguration
+
+    /// Resolves the secret, starts the embedded nats-server, connects the store and builds
+    /// the HTTP application. Nothing is left running when it throws.
+    public static func make(configuration: NodeConfiguration, logger: Logger) async throws -> PresenceNode {
+        var configuration = configuration
+        try resolveSecret(&configuration, logger: logger)
+        let verifier = try await makeVerifier(configuration)
+        if let secret = configuration.jwtSecret, secret.utf8.count < 32 {
+            logger.warning("the JWT secret is shorter than 32 bytes; RFC 7518 asks for at least 32 for HS256")
+        }
+
+        var supervisor: NATSServerSupervisor?
+        var natsURLs = [configuration.natsURL]
+        if configuration.natsEmbedded {
+            let embedded = NATSServerSupervisor(configuration: embeddedConfiguration(configuration), logger: logger)
+            try await embedded.start()
+            supervisor = embedded
+            natsURLs = [embedded.clientURL]
+        }
+        let store: NATSPresenceStore
+        do {
+            var storeConfiguration = PresenceStoreConfiguration(natsURLs: natsURLs, nodeID: configuration.nodeID)
+            storeConfiguration.domain = configuration.role == .leaf ? "hub" : nil
+            storeConfiguration.replicas = configuration.replicas
+            storeConfiguration.cacheMaxCost = configuration.cacheMaxCost
+            storeConfiguration.negativeTTLSeconds = configuration.cacheNegativeTTL
+            storeConfiguration.user = configuration.natsEmbedded ? nil : configuration.natsUser
+            storeConfiguration.password = configuration.natsEmbedded ? nil : configuration.natsPassword
+            storeConfiguration.token = configuration.natsEmbedded ? nil : configuration.natsToken
+            store = try await NATSPresenceStore.connect(configuration: storeConfiguration, logger: logger)
+        } catch {
+            await supervisor?.stop()
+            throw error
+        }
+
+        var settings = PresenceAPISettings()
+        settings.defaultTTL = configuration.defaultTTL
+        settings.publicReads = configuration.publicReads
+        settings.writesPerSecond = configuration.writesPerSecond
+        settings.writeBurst = configuration.writeBurst
+        settings.readsPerSecond = configuration.readsPerSecond
+        settings.readBurst = configuration.readBurst
+
+        let started = ContinuousClock.now
+        let info = NodeInfoSource(configuration: configuration, store: store, started: started)
+        let router = buildPresenceRouter(
+            controller: PresenceController(repository: store, verifier: verifier, settings: settings),
+            health: HealthController(repository: store) { await info.current() })
+        var services: [any Service] = []
+        if let supervisor { services.append(supervisor) }
+        services.append(store)
+        let application = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
+            services: services,
+            logger: logger)
+        return PresenceNode(application: application, store: store, supervisor: supervisor, configuration: configuration)
+    }
+
+    /// Fills in the JWT secret: configured, or in `--dev` mode the stored or a new dev secret.
+    /// - Throws: ``ConfigurationError`` naming `JWT_SECRET` and `auth.jwt_secret` when there is none.
+    static func resolveSecret(_ configuration: inout NodeConfiguration, logger: Logger) throws {
+        guard configuration.jwtSecret == nil, configuration.publicKeyFile == nil else { return }
+        guard configuration.developmentMode else {
+            throw ConfigurationError(
+                "no JWT secret configured: set the JWT_SECRET environment variable or auth.jwt_secret in the config file (or auth.public_key_file), or start with --dev for a generated development secret"
+            )
+        }
+        configuration.jwtSecret = try DevelopmentSecret.readOrCreate(dataDirectory: configuration.dataDirectory)
+        logger.warning(
+            "development mode: using a generated JWT secret; do not use in production",
+            metadata: ["secret_file": "\(DevelopmentSecret.path(dataDirectory: configuration.dataDirectory))"])
+    }
+
+    static func makeVerifier(_ configuration: NodeConfiguration) async throws -> TokenVerifier {
+        var pem: String?
+        if let file = configuration.publicKeyFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ConfigurationError("invalid value for 'auth.public_key_file': cannot read \(file)")
+            }
+            pem = text
+        }
+        var settings = TokenVerifier.Settings(secret: configuration.jwtSecret, publicKeyPEM: pem)
+        settings.issuer = configuration.issuer
+        settings.audience = configuration.audience
+        settings.leewaySeconds = configuration.leewaySeconds
+        do {
+            return try await TokenVerifier(settings: settings)
+        } catch let error as TokenVerifier.ConfigurationError {
+            throw ConfigurationError(error.description)
+        }
+    }
+
+    static func embeddedConfiguration(_ configuration: NodeConfiguration) -> EmbeddedNATSConfiguration {
+        let mode: EmbeddedNATSConfiguration.Mode =
+            configuration.role == .center
+            ? .center(leafnodePort: configuration.natsLeafnodePort) : .leaf(hubURLs: configuration.hubURLs)
+        var embedded = EmbeddedNATSConfiguration(
+            serverName: configuration.nodeID, dataDirectory: configuration.dataDirectory, mode: mode)
+        embedded.serverBinary = configuration.natsServerBinary
+        embedded.clientPort = configuration.natsClientPort
+        embedded.monitorPort = configuration.natsMonitorPort
+        return embedded
+    }
+}

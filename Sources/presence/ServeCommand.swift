@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PresenceNode
+
+/// `presence serve`: runs a node until SIGINT/SIGTERM.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run a presence node (a standalone center by default).")
+
+    @Option(help: "YAML configuration file.") var config: String?
+    @Option(help: "center or leaf.") var role: String?
+    @Option(name: .customLong("node-id"), help: "This node's id (default: host name).") var nodeID: String?
+    @Option(name: .customLong("http-port"), help: "HTTP port (default 8080).") var httpPort: Int?
+    @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String?
+    @Option(help: "Leafnode URL of the center (repeatable); for --role leaf.") var hub: [String] = []
+    @Option(name: .customLong("nats-url"), help: "Use this existing NATS instead of an embedded nats-server.")
+    var natsURL: String?
+    @Flag(help: "Development mode: generate and keep a JWT secret when none is configured.") var dev = false
+
+    func run() async throws {
+        var flags: [String: String] = [:]
+        flags["service.role"] = role
+        flags["service.node_id"] = nodeID
+        flags["service.http.port"] = httpPort.map(String.init)
+        flags["nats.data_dir"] = dataDir
+        if !hub.isEmpty { flags["nats.hub_urls"] = hub.joined(separator: ",") }
+        if let natsURL {
+            flags["nats.url"] = natsURL
+            flags["nats.embedded"] = "false"
+        }
+        var configuration: NodeConfiguration
+        do {
+            configuration = try NodeConfiguration.load(
+                file: config, environment: ProcessInfo.processInfo.environment, flags: flags)
+        } catch {
+            FileHandle.standardError.write(Data("presence: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        configuration.developmentMode = dev
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardOutput(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: "presence")
+        logger[metadataKey: "node_id"] = "\(configuration.nodeID)"
+        let node: PresenceNode
+        do {
+            node = try await PresenceNode.make(configuration: configuration, logger: logger)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("presence: \(error)\n".utf8))
+            throw ExitCode(2)
+        } catch {
+            logger.critical("cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        logger.info(
+            "presence node serving",
+            metadata: [
+                "role": "\(configuration.role.rawValue)",
+                "http": "\(configuration.httpHost):\(configuration.httpPort)",
+            ])
+        try await node.application.runService()
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import PresenceHTTP
+import PresenceNode
+
+/// `presence token`: prints a signed JWT for the configured secret, on one line.
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "Print a signed JWT for the configured secret (JWT_SECRET, auth.jwt_secret, or the --dev secret).")
+
+    @Option(help: "The user the token speaks for (the sub claim).") var sub: String
+    @Option(help: "Scopes, space-separated (e.g. presence:admin).") var scope: String?
+    @Option(help: "Lifetime in seconds.") var ttl: Int = 3600
+    @Option(help: "YAML configuration file.") var config: String?
+    @Option(name: .customLong("data-dir"), help: "Data directory holding a --dev secret.") var dataDir: String?
+
+    func run() async throws {
+        var flags: [String: String] = [:]
+        flags["nats.data_dir"] = dataDir
+        let configuration: NodeConfiguration
+        do {
+            configuration = try NodeConfiguration.load(
+                file: config, environment: ProcessInfo.processInfo.environment, flags: flags)
+        } catch {
+            FileHandle.standardError.write(Data("presence: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        guard ttl > 0 else {
+            FileHandle.standardError.write(Data("presence: --ttl must be a positive number of seconds\n".utf8))
+            throw ExitCode(2)
+        }
+        guard let secret = configuration.jwtSecret ?? DevelopmentSecret.read(dataDirectory: configuration.dataDirectory)
+        else {
+            FileHandle.standardError.write(
+                Data(
+                    "presence: no secret to sign with: set JWT_SECRET or auth.jwt_secret, or pass the --data-dir (or --config) of a node started with --dev\n"
+                        .utf8))
+            throw ExitCode(2)
+        }
+        let issuer = await TokenIssuer(secret: secret)
+        let token = try await issuer.token(
+            subject: sub, scopes: scope.map { $0.split(separator: " ").map(String.init) } ?? [], lifetime: ttl,
+            issuer: configuration.issuer.isEmpty ? nil : configuration.issuer,
+            audience: configuration.audience.isEmpty ? nil : configuration.audience)
+        print(token)
+    }
+}
