@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "PresenceNodeTests",
             dependencies: [
-                "PresenceNode", "PresenceStore", "PresenceCore", "EmbeddedNATS", "NATSClient",
+                "PresenceNode", "PresenceStore", "PresenceCore", "PresenceHTTP", "EmbeddedNATS", "NATSClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],

@@ -25,7 +25,11 @@ public struct PresenceNode: Sendable {
 
     /// Resolves the secret, starts the embedded nats-server, connects the store and builds
     /// the HTTP application. Nothing is left running when it throws.
-    public static func make(configuration: NodeConfiguration, logger: Logger) async throws -> PresenceNode {
+    /// - Parameter clock: the time source of records and expiry (tests move it forward).
+    public static func make(
+        configuration: NodeConfiguration, logger: Logger,
+        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+    ) async throws -> PresenceNode {
         var configuration = configuration
         try resolveSecret(&configuration, logger: logger)
         let verifier = try await makeVerifier(configuration)
@@ -51,7 +55,7 @@ public struct PresenceNode: Sendable {
             storeConfiguration.user = configuration.natsEmbedded ? nil : configuration.natsUser
             storeConfiguration.password = configuration.natsEmbedded ? nil : configuration.natsPassword
             storeConfiguration.token = configuration.natsEmbedded ? nil : configuration.natsToken
-            store = try await NATSPresenceStore.connect(configuration: storeConfiguration, logger: logger)
+            store = try await NATSPresenceStore.connect(configuration: storeConfiguration, logger: logger, clock: clock)
         } catch {
             await supervisor?.stop()
             throw error
@@ -68,7 +72,7 @@ public struct PresenceNode: Sendable {
         let started = ContinuousClock.now
         let info = NodeInfoSource(configuration: configuration, store: store, started: started)
         let router = buildPresenceRouter(
-            controller: PresenceController(repository: store, verifier: verifier, settings: settings),
+            controller: PresenceController(repository: store, verifier: verifier, settings: settings, clock: clock),
             health: HealthController(repository: store) { await info.current() })
         var services: [any Service] = []
         if let supervisor { services.append(supervisor) }

@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import PresenceNode
+
+/// Configuration layering (SPEC §7): flags > environment > file > defaults, unknown keys and
+/// bad values stop start-up naming the key, `${VAR}` expands from the environment.
+struct NodeConfigurationTests {
+    private func file(_ text: String) throws -> String {
+        let path = TemporaryDirectory.make() + "/presence.yaml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func defaultsMatchTheSpec() throws {
+        let configuration = try NodeConfiguration.load(file: nil, environment: [:], flags: [:])
+        #expect(configuration.role == .center)
+        #expect(configuration.httpPort == 8080)
+        #expect(configuration.httpHost == "0.0.0.0")
+        #expect(configuration.natsEmbedded)
+        #expect(configuration.dataDirectory == "./data")
+        #expect(configuration.natsClientPort == 4222)
+        #expect(configuration.natsLeafnodePort == 7422)
+        #expect(configuration.natsMonitorPort == 0)
+        #expect(configuration.cacheMaxCost == 67_108_864)
+        #expect(configuration.cacheNegativeTTL == 5)
+        #expect(configuration.defaultTTL == 300)
+        #expect(configuration.retention == 2_592_000)
+        #expect(configuration.publicReads)
+        #expect(configuration.leewaySeconds == 5)
+        #expect(configuration.writesPerSecond == 10)
+        #expect(configuration.writeBurst == 20)
+        #expect(configuration.jwtSecret == nil)
+        #expect(configuration.logLevel == .info)
+    }
+
+    @Test func priorityIsFlagsThenEnvironmentThenFile() throws {
+        let path = try file(
+            """
+            service:
+              node_id: from-file
+              http: { host: 127.0.0.1, port: 9000 }
+            presence:
+              default_ttl: 60
+            nats:
+              hub_urls: ["nats-leaf://a:7422", "nats-leaf://b:7422"]
+            """)
+        let fileOnly = try NodeConfiguration.load(file: path, environment: [:], flags: [:])
+        #expect(fileOnly.nodeID == "from-file")
+        #expect(fileOnly.httpPort == 9000)
+        #expect(fileOnly.httpHost == "127.0.0.1")
+        #expect(fileOnly.defaultTTL == 60)
+        #expect(fileOnly.hubURLs == ["nats-leaf://a:7422", "nats-leaf://b:7422"])
+
+        let environment = ["PRESENCE_SERVICE_HTTP_PORT": "9001", "PRESENCE_SERVICE_NODE_ID": "from-env"]
+        let withEnvironment = try NodeConfiguration.load(file: path, environment: environment, flags: [:])
+        #expect(withEnvironment.httpPort == 9001)
+        #expect(withEnvironment.nodeID == "from-env")
+        #expect(withEnvironment.defaultTTL == 60)
+
+        let withFlags = try NodeConfiguration.load(
+            file: path, environment: environment, flags: ["service.http.port": "9002"])
+        #expect(withFlags.httpPort == 9002)
+        #expect(withFlags.nodeID == "from-env")
+    }
+
+    @Test func jwtSecretComesFromTheEnvironmentOrTheFile() throws {
+        let path = try file("auth:\n  jwt_secret: file-secret\n")
+        #expect(try NodeConfiguration.load(file: path, environment: [:], flags: [:]).jwtSecret == "file-secret")
+        #expect(
+            try NodeConfiguration.load(file: path, environment: ["JWT_SECRET": "env-secret"], flags: [:]).jwtSecret
+                == "env-secret")
+    }
+
+    @Test func variablesExpandFromTheEnvironment() throws {
+        let path = try file("auth:\n  jwt_secret: ${MY_SECRET}\nservice:\n  node_id: node-${REGION}-1\n")
+        let configuration = try NodeConfiguration.load(
+            file: path, environment: ["MY_SECRET": "s3cret", "REGION": "eu"], flags: [:])
+        #expect(configuration.jwtSecret == "s3cret")
+        #expect(configuration.nodeID == "node-eu-1")
+        let unset = try NodeConfiguration.load(file: path, environment: [:], flags: [:])
+        #expect(unset.jwtSecret == nil, "an unset variable expands to nothing, which is no secret")
+    }
+
+    @Test func unknownKeysFailNamingTheKey() throws {
+        let path = try file("cache:\n  max_cots: 5\n")
+        let error = #expect(throws: ConfigurationError.self) {
+            try NodeConfiguration.load(file: path, environment: [:], flags: [:])
+        }
+        #expect(error?.description.contains("cache.max_cots") == true)
+
+        let environmentError = #expect(throws: ConfigurationError.self) {
+            try NodeConfiguration.load(file: nil, environment: ["PRESENCE_SERVICE_PORT": "1"], flags: [:])
+        }
+        #expect(environmentError?.description.contains("PRESENCE_SERVICE_PORT") == true)
+    }
+
+    @Test func invalidValuesFailNamingTheKey() throws {
+        let cases: [(String, String)] = [
+            ("service:\n  http:\n    port: eighty\n", "service.http.port"),
+            ("service:\n  http:\n    port: 70000\n", "service.http.port"),
+            ("service:\n  role: hub\n", "service.role"),
+            ("nats:\n  embedded: maybe\n", "nats.embedded"),
+            ("presence:\n  default_ttl: 5\n", "presence.default_ttl"),
+            ("log_level: loud\n", "log_level"),
+            ("rate_limit:\n  writes_per_second: -1\n", "rate_limit.writes_per_second"),
+            ("service:\n  role: leaf\n", "nats.hub_urls"),
+        ]
+        for (text, key) in cases {
+            let path = try file(text)
+            let error = #expect(throws: ConfigurationError.self, "\(text)") {
+                try NodeConfiguration.load(file: path, environment: [:], flags: [:])
+            }
+            #expect(error?.description.contains(key) == true, "\(error?.description ?? "no error") should name \(key)")
+        }
+        let environmentError = #expect(throws: ConfigurationError.self) {
+            try NodeConfiguration.load(file: nil, environment: ["PRESENCE_CACHE_NEGATIVE_TTL": "soon"], flags: [:])
+        }
+        #expect(environmentError?.description.contains("cache.negative_ttl") == true)
+    }
+
+    @Test func noSecretRefusesUnlessDevMode() throws {
+        var configuration = NodeConfiguration()
+        configuration.dataDirectory = TemporaryDirectory.make()
+        let logger = Logger(label: "test")
+        let error = #expect(throws: ConfigurationError.self) {
+            try PresenceNode.resolveSecret(&configuration, logger: logger)
+        }
+        #expect(error?.description.contains("JWT_SECRET") == true)
+        #expect(error?.description.contains("auth.jwt_secret") == true)
+
+        configuration.developmentMode = true
+        try PresenceNode.resolveSecret(&configuration, logger: logger)
+        let generated = try #require(configuration.jwtSecret)
+        #expect(generated.count >= 32)
+        var again = configuration
+        again.jwtSecret = nil
+        try PresenceNode.resolveSecret(&again, logger: logger)
+        #expect(again.jwtSecret == generated)
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The real `presence` executable run as a child process, as an operator would run it.
+final class ServiceProcess: @unchecked Sendable {
+    // @unchecked Sendable: wraps a Foundation Process that is only touched from the test's task.
+    let process: Process
+    let dataDirectory: String
+    let httpPort: Int
+    let outputPath: String
+
+    /// The built `presence` binary, next to the test bundle.
+    static var executable: URL {
+        let bundle = Bundle.main.bundleURL
+        for candidate in [bundle.deletingLastPathComponent(), bundle] {
+            let url = candidate.appendingPathComponent("presence")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/presence")
+    }
+
+    /// Starts `presence <arguments>` with extra environment variables.
+    init(arguments: [String], environment: [String: String], dataDirectory: String, httpPort: Int) throws {
+        self.dataDirectory = dataDirectory
+        self.httpPort = httpPort
+        self.outputPath = dataDirectory + "/service-\(UUID().uuidString).log"
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PRESENCE_") && $0.key != "JWT_SECRET" }
+        env.merge(environment) { $1 }
+        process.environment = env
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+    }
+
+    /// `presence serve` on free ports in `dataDirectory` with the test secret.
+    static func serve(dataDirectory: String, httpPort: Int = FreePort.next(), extraArguments: [String] = [], environment: [String: String]? = nil) throws
+        -> ServiceProcess
+    {
+        try ServiceProcess(
+            arguments: ["serve", "--data-dir", dataDirectory, "--http-port", String(httpPort), "--node-id", "proc-node"]
+                + extraArguments,
+            environment: environment ?? [
+                "JWT_SECRET": TestNode.secret,
+                "PRESENCE_NATS_CLIENT_PORT": String(FreePort.next()),
+                "PRESENCE_NATS_LEAFNODE_PORT": String(FreePort.next()),
+            ],
+            dataDirectory: dataDirectory, httpPort: httpPort)
+    }
+
+    var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+
+    /// Waits until `/health/ready` answers 200.
+    func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { break }
+            if let (status, _) = try? await HTTP.request("GET", port: httpPort, path: "/health/ready"), status == 200 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("service did not become ready; output:\n\(output)")
+        throw CancellationError()
+    }
+
+    /// Waits for the process to exit; returns its status, nil on timeout.
+    func waitForExit(timeout: Duration = .seconds(15)) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { return process.terminationStatus }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// The pid of the embedded nats-server, from its pid file.
+    var natsServerPID: pid_t? {
+        guard let text = try? String(contentsOfFile: dataDirectory + "/nats-server.pid", encoding: .utf8) else { return nil }
+        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+/// Whether a process is gone: no such pid, or only a zombie waiting to be reaped.
+func processIsGone(_ pid: pid_t) -> Bool {
+    guard kill(pid, 0) == 0 else { return true }
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return true }
+    let state = stat[stat.index(close, offsetBy: 2)]
+    return state == "Z" || state == "X"
+}
+
+/// Waits up to `timeout` for a pid to be gone.
+func waitUntilGone(_ pid: pid_t, timeout: Duration = .seconds(5)) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if processIsGone(pid) { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return processIsGone(pid)
+}
+
+/// A minimal HTTP client for tests against a process on loopback.
+enum HTTP {
+    static func request(
+        _ method: String, port: Int, path: String, headers: [String: String] = [:], body: String? = nil
+    ) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 5
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let json = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        return (status, json)
+    }
+}

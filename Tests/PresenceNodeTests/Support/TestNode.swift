@@ -1,0 +1,134 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import PresenceCore
+import PresenceHTTP
+import PresenceNode
+import Synchronization
+import Testing
+
+/// A presence node on a real embedded nats-server in a temporary directory, on free ports.
+enum TestNode {
+    static let secret = "integration-test-secret-0123456789abcdef"
+
+    /// A configuration with free ports and a fresh data directory.
+    static func configuration(dataDirectory: String? = nil) -> NodeConfiguration {
+        var configuration = NodeConfiguration()
+        configuration.nodeID = "test-node"
+        configuration.dataDirectory = dataDirectory ?? TemporaryDirectory.make()
+        configuration.natsClientPort = FreePort.next()
+        configuration.natsLeafnodePort = FreePort.next()
+        configuration.httpPort = 0
+        configuration.jwtSecret = secret
+        configuration.logLevel = .warning
+        return configuration
+    }
+
+    /// Runs `body` against a live node; the node (and its nats-server) is stopped afterwards.
+    static func withNode<T: Sendable>(
+        _ configure: (inout NodeConfiguration) -> Void = { _ in },
+        clock: TestClock? = nil,
+        _ body: @escaping @Sendable (PresenceNode, any TestClientProtocol) async throws -> T
+    ) async throws -> T {
+        var configuration = configuration()
+        configure(&configuration)
+        var logger = Logger(label: "test-node")
+        logger.logLevel = configuration.logLevel
+        let node: PresenceNode
+        if let clock {
+            node = try await PresenceNode.make(configuration: configuration, logger: logger) { clock.now }
+        } else {
+            node = try await PresenceNode.make(configuration: configuration, logger: logger)
+        }
+        return try await node.application.test(.router) { client in
+            try await waitUntilReady(client)
+            return try await body(node, client)
+        }
+    }
+
+    /// Polls `/health/ready` until it answers 200 (10 s at most).
+    static func waitUntilReady(_ client: any TestClientProtocol) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let status = try await client.execute(uri: "/health/ready", method: .get) { $0.status }
+            if status == .ok { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("node did not become ready within 10 s")
+    }
+
+    /// A token for `subject` signed with the test secret.
+    static func token(_ subject: String, scopes: [String] = [], lifetime: Int = 600) async throws -> String {
+        try await TokenIssuer(secret: secret).token(subject: subject, scopes: scopes, lifetime: lifetime)
+    }
+
+    /// `Authorization` and JSON content type for `subject`.
+    static func headers(for subject: String, scopes: [String] = []) async throws -> HTTPFields {
+        [.authorization: "Bearer \(try await token(subject, scopes: scopes))", .contentType: "application/json"]
+    }
+}
+
+/// A clock the test moves by hand.
+final class TestClock: Sendable {
+    private let millis: Mutex<Int64>
+
+    init(start: Timestamp = Timestamp.now()) { millis = Mutex(start.millisecondsSinceEpoch) }
+
+    var now: Timestamp { Timestamp(millisecondsSinceEpoch: millis.withLock { $0 }) }
+
+    func advance(seconds: Double) {
+        millis.withLock { $0 += Int64(seconds * 1000) }
+    }
+}
+
+/// Free TCP ports on loopback, never the same twice in one test run.
+enum FreePort {
+    private static let used = Mutex(Set<Int>())
+
+    static func next() -> Int {
+        while true {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            close(fd)
+            let port = Int(UInt16(bigEndian: address.sin_port))
+            if used.withLock({ $0.insert(port).inserted }) { return port }
+        }
+    }
+}
+
+/// Fresh temporary directories.
+enum TemporaryDirectory {
+    static func make() -> String {
+        let path = NSTemporaryDirectory() + "presence-test-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
+
+extension TestResponse {
+    /// The body parsed as a JSON object.
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]) ?? [:]
+    }
+
+    /// `error.code` of an error body.
+    var errorCode: String? {
+        (json["error"] as? [String: Any])?["code"] as? String
+    }
+}
+
+extension ByteBuffer {
+    init(json: String) { self.init(string: json) }
+}
