@@ -24,6 +24,8 @@ public enum RevisionMatch: Sendable, Equatable {
     case any
     /// `If-Match: "42"`: the record must be at this revision.
     case revision(UInt64)
+    /// `If-Match: "41", "42"`: the record must be at one of these revisions.
+    case oneOf(Set<UInt64>)
     /// An `If-Match` that can match nothing (e.g. a weak or malformed tag).
     case none
 }

@@ -86,6 +86,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             minute < 60, second < 60
         else { return nil }
         let days = Self.daysSinceEpoch(year: year, month: month, day: day)
+        // Reject days that do not exist (2023-02-29, 2026-04-31).
+        guard Self.civilDate(daysSinceEpoch: days) == (year, month, day) else { return nil }
         let total = ((Int64(days) * 24 + Int64(hour)) * 60 + Int64(minute)) * 60 + Int64(second)
         self.init(millisecondsSinceEpoch: total * 1000 + Int64(millis))
     }

@@ -2,6 +2,9 @@
 ///
 /// Letters and digits are Unicode letters (general category L*) and decimal digits (Nd),
 /// so `josé` and `用户1` are valid ids; spaces, slashes, quotes and control characters are not.
+///
+/// Ids are compared by their UTF-8 bytes, not by Swift's canonical string equivalence: the
+/// KV key is made from the bytes, so `"\u{00C5}"` and `"\u{212B}"` are two different users.
 public struct UserID: Sendable, Hashable, CustomStringConvertible, Comparable {
     /// The id as the client wrote it.
     public let rawValue: String
@@ -50,5 +53,21 @@ public struct UserID: Sendable, Hashable, CustomStringConvertible, Comparable {
 
     public var description: String { rawValue }
 
-    public static func < (lhs: UserID, rhs: UserID) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// Whether `text` is exactly this id, byte for byte.
+    public func isIdentical(to text: String) -> Bool {
+        rawValue.utf8.elementsEqual(text.utf8)
+    }
+
+    public static func == (lhs: UserID, rhs: UserID) -> Bool {
+        lhs.rawValue.utf8.elementsEqual(rhs.rawValue.utf8)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        var copy = rawValue
+        copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    public static func < (lhs: UserID, rhs: UserID) -> Bool {
+        lhs.rawValue.utf8.lexicographicallyPrecedes(rhs.rawValue.utf8)
+    }
 }

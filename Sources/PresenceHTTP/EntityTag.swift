@@ -6,15 +6,20 @@ enum EntityTag {
     /// The ETag of a revision: `"42"`.
     static func of(_ revision: UInt64) -> String { "\"\(revision)\"" }
 
-    /// Parses `If-Match`: `*`, or one strong tag `"42"`. Weak tags and other forms never match.
+    /// Parses `If-Match`: `*`, or a list of strong tags such as `"42"`. Only tags exactly as
+    /// this service writes them can match (strong comparison): weak tags, `"042"` or `"+42"`
+    /// never do.
     static func parseIfMatch(_ header: String?) -> RevisionMatch? {
         guard let header else { return nil }
         let tags = header.split(separator: ",").map { $0.trimmingSpaces }
         if tags.contains("*") { return .any }
+        var revisions = Set<UInt64>()
         for tag in tags where tag.count >= 3 && tag.first == "\"" && tag.last == "\"" {
-            if let revision = UInt64(tag.dropFirst().dropLast()) { return .revision(revision) }
+            let digits = tag.dropFirst().dropLast()
+            if let revision = UInt64(digits), String(revision) == digits { revisions.insert(revision) }
         }
-        return RevisionMatch.none
+        if revisions.count == 1, let only = revisions.first { return .revision(only) }
+        return revisions.isEmpty ? RevisionMatch.none : .oneOf(revisions)
     }
 
     /// Whether `If-None-Match` matches a revision (weak comparison, `*` matches anything).

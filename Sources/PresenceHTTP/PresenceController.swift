@@ -122,7 +122,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     private func authorizeWrite(_ request: Request, context: PresenceRequestContext) async throws -> (UserID, RevisionMatch?) {
         let identity = try await verifier.verify(authorization: request.headers[.authorization])
         let user = try Self.pathUser(context)
-        guard identity.isAdmin || identity.subject == user.rawValue else {
+        guard identity.isAdmin || user.isIdentical(to: identity.subject) else {
             throw PresenceError(.forbidden, "this token may only change the presence of its own subject")
         }
         if case .limited(let retryAfter) = writeLimiter.acquire(identity.subject, now: clock()) {

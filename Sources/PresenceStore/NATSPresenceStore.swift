@@ -185,6 +185,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         switch match {
         case .any: return current != nil
         case .revision(let revision): return current?.revision == revision
+        case .oneOf(let revisions): return current.map { revisions.contains($0.revision) } ?? false
         case .none: return false
         }
     }

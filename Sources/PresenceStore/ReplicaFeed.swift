@@ -42,6 +42,7 @@ final class ReplicaFeed: Sendable {
     func connectionChanged(_ event: NATSConnection.Event) {
         switch event {
         case .disconnected:
+            guard !state.withLock({ $0.stopped }) else { return }
             logger.warning("NATS connection lost; reads are served from the replica")
         case .reconnected:
             logger.info("NATS connection re-established; resynchronising the replica")

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import PresenceCore
+import PresenceHTTP
 import PresenceNode
 import Testing
 

@@ -56,7 +56,7 @@ struct ServiceProcessTests {
         let second = try ServiceProcess.serve(dataDirectory: directory, httpPort: port, environment: env)
         try await second.waitUntilReady()
         #expect(second.natsServerPID != natsPID)
-        second.signal(SIGTERM)
+        second.signal(SIGINT)
         #expect(await second.waitForExit() == 0)
     }
 
@@ -65,7 +65,7 @@ struct ServiceProcessTests {
         let port = FreePort.next()
         let env = [
             "JWT_SECRET": TestNode.secret, "PRESENCE_NATS_CLIENT_PORT": String(FreePort.next()),
-            "PRESENCE_NATS_LEAFNODE_PORT": String(FreePort.next()),
+            "PRESENCE_NATS_LEAFNODE_PORT": String(FreePort.next()), "PRESENCE_RATE_LIMIT_WRITE_BURST": "100",
         ]
         let first = try ServiceProcess.serve(dataDirectory: directory, httpPort: port, environment: env)
         try await first.waitUntilReady()

@@ -30,7 +30,7 @@ final class ServiceProcess: @unchecked Sendable {
         self.dataDirectory = dataDirectory
         self.httpPort = httpPort
         self.outputPath = dataDirectory + "/service-\(UUID().uuidString).log"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments

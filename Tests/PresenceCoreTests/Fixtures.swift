@@ -1,0 +1,51 @@
+import Testing
+@testable import PresenceCore
+
+/// 2026-11-21T10:00:00.000Z
+let t0 = Timestamp(millisecondsSinceEpoch: 1_795_255_200_000)
+
+/// `base` plus a number of milliseconds.
+func at(_ base: Timestamp, plusMillis millis: Int64) -> Timestamp {
+    Timestamp(millisecondsSinceEpoch: base.millisecondsSinceEpoch + millis)
+}
+
+/// A user id for fixtures (validated ids are tested in UserIDTests).
+func uid(_ raw: String) -> UserID { UserID(trusted: raw) }
+
+func record(
+    _ user: String = "alice", status: PresenceStatus = .online, message: String = "hello",
+    lastSeen: Timestamp = t0, updatedAt: Timestamp = t0, nodeID: String = "node-1", ttl: Int = 10,
+    revision: UInt64 = 1
+) -> PresenceRecord {
+    PresenceRecord(
+        userID: uid(user), status: status, message: message, lastSeen: lastSeen, updatedAt: updatedAt,
+        nodeID: nodeID, ttl: ttl, revision: revision)
+}
+
+/// The code of the error `body` throws, nil when it does not throw.
+func errorCode(
+    _ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
+) -> PresenceError.Code? {
+    do {
+        try body()
+        return nil
+    } catch let error as PresenceError {
+        return error.code
+    } catch {
+        Issue.record("not a PresenceError: \(error)", sourceLocation: sourceLocation)
+        return nil
+    }
+}
+
+/// A small deterministic pseudo-random generator (SplitMix64) so property tests are reproducible.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

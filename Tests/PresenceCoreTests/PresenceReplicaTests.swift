@@ -1,0 +1,225 @@
+import Testing
+@testable import PresenceCore
+
+@Suite("PresenceReplica")
+struct PresenceReplicaTests {
+    func stored(_ user: String, revision: UInt64, message: String = "hello", status: PresenceStatus = .online) -> StoredPresence {
+        StoredPresence(record(user, status: status, message: message, revision: revision))
+    }
+
+    func found(_ lookup: PresenceReplica.Lookup) -> PresenceRecord? {
+        if case .found(let stored) = lookup { return stored.record }
+        return nil
+    }
+
+    @Test func newerRevisionsReplaceOlderAndEqualAreIgnored() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        #expect(replica.apply(stored("alice", revision: 5, message: "five")))
+        #expect(found(replica.lookup(uid("alice"), now: t0))?.message == "five")
+
+        #expect(!replica.apply(stored("alice", revision: 4, message: "four")))
+        #expect(found(replica.lookup(uid("alice"), now: t0))?.message == "five")
+
+        #expect(!replica.apply(stored("alice", revision: 5, message: "five again")))
+        #expect(found(replica.lookup(uid("alice"), now: t0))?.message == "five")
+
+        #expect(replica.apply(stored("alice", revision: 6, message: "six")))
+        let current = found(replica.lookup(uid("alice"), now: t0))
+        #expect(current?.message == "six")
+        #expect(current?.revision == 6)
+        #expect(replica.statistics.entries == 1)
+    }
+
+    @Test func lookupReturnsTheStoredBody() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        let entry = stored("alice", revision: 1)
+        replica.apply(entry)
+        #expect(replica.lookup(uid("alice"), now: t0) == .found(entry))
+    }
+
+    @Test func missesAreUnknownUntilTheInitialSyncCompletes() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        replica.apply(stored("alice", revision: 1))
+        #expect(!replica.isInitialSyncComplete)
+        #expect(!replica.isComplete)
+        #expect(replica.lookup(uid("bob"), now: t0) == .unknown)
+
+        replica.markInitialSyncComplete()
+        #expect(replica.isInitialSyncComplete)
+        #expect(replica.isComplete)
+        #expect(replica.lookup(uid("bob"), now: t0) == .absent)
+        #expect(found(replica.lookup(uid("alice"), now: t0)) != nil)
+
+        replica.markResynchronising()
+        #expect(!replica.isComplete)
+        #expect(replica.lookup(uid("bob"), now: t0) == .unknown)
+    }
+
+    @Test func hitAndMissCounters() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        #expect(replica.statistics == CacheStatistics())
+        #expect(replica.statistics.hitRatio == 0)
+        replica.apply(stored("alice", revision: 1))
+        _ = replica.lookup(uid("alice"), now: t0)
+        _ = replica.lookup(uid("alice"), now: t0)
+        _ = replica.lookup(uid("alice"), now: t0)
+        _ = replica.lookup(uid("bob"), now: t0)
+        let stats = replica.statistics
+        #expect(stats.hits == 3)
+        #expect(stats.misses == 1)
+        #expect(stats.hitRatio == 0.75)
+        #expect(stats.entries == 1)
+        #expect(stats.evictions == 0)
+    }
+
+    @Test func costTracksEntries() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        let small = stored("alice", revision: 1, message: "")
+        replica.apply(small)
+        #expect(replica.statistics.costBytes == small.cost)
+        let large = stored("alice", revision: 2, message: String(repeating: "x", count: 200))
+        replica.apply(large)
+        #expect(replica.statistics.costBytes == large.cost)
+        let other = stored("bob", revision: 3)
+        replica.apply(other)
+        #expect(replica.statistics.costBytes == large.cost + other.cost)
+        #expect(replica.statistics.entries == 2)
+        replica.remove(uid("alice"), revision: 9)
+        #expect(replica.statistics.costBytes == other.cost)
+        replica.remove(uid("bob"), revision: 9)
+        #expect(replica.statistics.costBytes == 0)
+        #expect(replica.statistics.entries == 0)
+    }
+
+    @Test func evictionKeepsCostUnderTheBoundAndMakesMissesUnknown() {
+        let maxCost = 2_000
+        let replica = PresenceReplica(maxCost: maxCost, negativeTTLSeconds: 5)
+        let count = 60
+        for index in 0..<count {
+            replica.apply(stored("user\(index)", revision: UInt64(index + 1)))
+            #expect(replica.statistics.costBytes <= maxCost)
+        }
+        replica.markInitialSyncComplete()
+        let stats = replica.statistics
+        #expect(stats.evictions > 0)
+        #expect(stats.costBytes <= maxCost)
+        #expect(stats.costBytes > 0)
+        #expect(stats.entries < count)
+        #expect(stats.entries + stats.evictions == count)
+        #expect(replica.allRecords().count == stats.entries)
+        #expect(replica.allRecords().reduce(0) { $0 + StoredPresence($1).cost } == stats.costBytes)
+        #expect(!replica.isComplete)
+        #expect(replica.isInitialSyncComplete)
+
+        // The record applied last is never the victim of its own insertion.
+        #expect(found(replica.lookup(uid("user\(count - 1)"), now: t0))?.revision == UInt64(count))
+
+        var unknown = 0
+        for index in 0..<count {
+            switch replica.lookup(uid("user\(index)"), now: t0) {
+            case .found(let entry): #expect(entry.record.userID == uid("user\(index)"))
+            case .unknown: unknown += 1
+            case .absent: Issue.record("an evicted user read as absent")
+            }
+        }
+        #expect(unknown == stats.evictions)
+        // A user that never had a record cannot be told apart from an evicted one either.
+        #expect(replica.lookup(uid("never-seen"), now: t0) == .unknown)
+    }
+
+    @Test func rememberedAbsenceLastsTheNegativeTTL() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        let bob = uid("bob")
+        #expect(replica.lookup(bob, now: t0) == .unknown)
+        replica.rememberAbsent(bob, now: t0)
+        #expect(replica.lookup(bob, now: t0) == .absent)
+        #expect(replica.lookup(bob, now: at(t0, plusMillis: 4_999)) == .absent)
+        #expect(replica.lookup(bob, now: at(t0, plusMillis: 5_000)) == .unknown)
+        #expect(replica.lookup(bob, now: at(t0, plusMillis: 1_000)) == .unknown, "an expired absence is forgotten")
+        #expect(replica.lookup(uid("carol"), now: t0) == .unknown, "absence is per user")
+    }
+
+    @Test func rememberedAbsenceAfterEviction() {
+        let replica = PresenceReplica(maxCost: 2_000, negativeTTLSeconds: 5)
+        for index in 0..<40 { replica.apply(stored("user\(index)", revision: UInt64(index + 1))) }
+        replica.markInitialSyncComplete()
+        #expect(!replica.isComplete)
+        let bob = uid("bob")
+        #expect(replica.lookup(bob, now: t0) == .unknown)
+        replica.rememberAbsent(bob, now: t0)
+        #expect(replica.lookup(bob, now: at(t0, plusMillis: 4_999)) == .absent)
+        #expect(replica.lookup(bob, now: at(t0, plusMillis: 5_000)) == .unknown)
+    }
+
+    @Test func applyClearsARememberedAbsence() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 60)
+        let bob = uid("bob")
+        replica.rememberAbsent(bob, now: t0)
+        #expect(replica.lookup(bob, now: t0) == .absent)
+        replica.apply(stored("bob", revision: 3))
+        #expect(found(replica.lookup(bob, now: t0))?.revision == 3)
+        // Once the record is gone again the old absence must not come back.
+        replica.remove(bob, revision: 4)
+        #expect(replica.lookup(bob, now: at(t0, plusMillis: 1_000)) == .unknown)
+    }
+
+    @Test func rememberAbsentIgnoresHeldUsers() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 60)
+        replica.apply(stored("alice", revision: 1))
+        replica.rememberAbsent(uid("alice"), now: t0)
+        #expect(found(replica.lookup(uid("alice"), now: t0)) != nil)
+        replica.remove(uid("alice"), revision: 2)
+        #expect(replica.lookup(uid("alice"), now: t0) == .unknown)
+    }
+
+    @Test func removeNeedsANewerRevision() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        replica.apply(stored("alice", revision: 10))
+        replica.markInitialSyncComplete()
+        replica.remove(uid("alice"), revision: 9)
+        #expect(found(replica.lookup(uid("alice"), now: t0))?.revision == 10)
+        replica.remove(uid("alice"), revision: 10)
+        #expect(found(replica.lookup(uid("alice"), now: t0))?.revision == 10)
+        replica.remove(uid("alice"), revision: 11)
+        #expect(replica.lookup(uid("alice"), now: t0) == .absent)
+        #expect(replica.statistics.entries == 0)
+        // Removing a user that is not held is harmless.
+        replica.remove(uid("nobody"), revision: 100)
+        #expect(replica.statistics.entries == 0)
+        // A later write brings the user back.
+        #expect(replica.apply(stored("alice", revision: 12)))
+        #expect(found(replica.lookup(uid("alice"), now: t0))?.revision == 12)
+    }
+
+    @Test func removeKeepsTheOtherEntriesReachable() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        for index in 0..<20 { replica.apply(stored("user\(index)", revision: UInt64(index + 1))) }
+        for index in stride(from: 0, to: 20, by: 3) { replica.remove(uid("user\(index)"), revision: 1_000) }
+        replica.markInitialSyncComplete()
+        for index in 0..<20 {
+            let lookup = replica.lookup(uid("user\(index)"), now: t0)
+            if index % 3 == 0 {
+                #expect(lookup == .absent)
+            } else {
+                #expect(found(lookup)?.revision == UInt64(index + 1))
+            }
+        }
+        #expect(replica.allRecords().count == 13)
+        #expect(Set(replica.allRecords().map(\.userID.rawValue)).count == 13)
+    }
+
+    @Test func concurrentAppliesKeepTheNewestRevision() async {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        await withTaskGroup(of: Void.self) { group in
+            for revision in (1...200).shuffled() {
+                group.addTask {
+                    replica.apply(StoredPresence(record("alice", revision: UInt64(revision))))
+                    _ = replica.lookup(uid("alice"), now: t0)
+                }
+            }
+        }
+        #expect(found(replica.lookup(uid("alice"), now: t0))?.revision == 200)
+        #expect(replica.statistics.entries == 1)
+        #expect(replica.statistics.hits == 201)
+    }
+}

@@ -1,0 +1,75 @@
+import PresenceCore
+import Testing
+
+@testable import PresenceHTTP
+
+@Suite("EntityTag: ETag, If-Match, If-None-Match")
+struct EntityTagTests {
+    @Test func etagIsTheQuotedRevision() {
+        #expect(EntityTag.of(42) == #""42""#)
+        #expect(EntityTag.of(0) == #""0""#)
+        #expect(EntityTag.of(.max) == #""18446744073709551615""#)
+    }
+
+    @Test("If-Match forms", arguments: [
+        (#""42""#, RevisionMatch.revision(42)),
+        (#" "42" "#, .revision(42)),
+        (#""0""#, .revision(0)),
+        (#""18446744073709551615""#, .revision(.max)),
+        ("*", .any),
+        (" * ", .any),
+        (#""1", *"#, .any),
+        (#"W/"42""#, RevisionMatch.none),
+        ("42", RevisionMatch.none),
+        (#""""#, RevisionMatch.none),
+        (#"""#, RevisionMatch.none),
+        ("", RevisionMatch.none),
+        (#""abc""#, RevisionMatch.none),
+        (#""-1""#, RevisionMatch.none),
+        (#""4 2""#, RevisionMatch.none),
+        (#""18446744073709551616""#, RevisionMatch.none),
+        (#"'42'"#, RevisionMatch.none),
+        (#"W/"42", "43""#, .revision(43)),
+    ])
+    func ifMatch(header: String, expected: RevisionMatch) {
+        #expect(EntityTag.parseIfMatch(header) == expected)
+    }
+
+    @Test func noIfMatchHeader() {
+        #expect(EntityTag.parseIfMatch(nil) == nil)
+    }
+
+    /// If-Match uses the strong comparison (RFC 9110 §13.1.1, §8.8.3.2): the opaque tags must be
+    /// identical character by character, and the ETag of revision 42 is exactly `"42"`.
+    @Test("If-Match tags that are not an ETag we send never match", arguments: [#""+42""#, #""042""#, #""0042""#])
+    func ifMatchIsAStrongComparison(header: String) {
+        #expect(EntityTag.parseIfMatch(header) == RevisionMatch.none)
+    }
+
+    @Test func ifMatchRoundTripsOurETags() {
+        for revision: UInt64 in [0, 1, 9, 10, 42, 1_000_000, .max] {
+            #expect(EntityTag.parseIfMatch(EntityTag.of(revision)) == .revision(revision))
+        }
+    }
+
+    @Test func ifNoneMatch() {
+        #expect(!EntityTag.ifNoneMatch(nil, matches: 42))
+        #expect(!EntityTag.ifNoneMatch("", matches: 42))
+        #expect(EntityTag.ifNoneMatch(#""42""#, matches: 42))
+        #expect(!EntityTag.ifNoneMatch(#""41""#, matches: 42))
+        #expect(!EntityTag.ifNoneMatch(#""420""#, matches: 42))
+        #expect(!EntityTag.ifNoneMatch(#""042""#, matches: 42))
+        #expect(!EntityTag.ifNoneMatch("42", matches: 42))
+        // Weak comparison: W/"42" matches.
+        #expect(EntityTag.ifNoneMatch(#"W/"42""#, matches: 42))
+        #expect(!EntityTag.ifNoneMatch(#"W/"41""#, matches: 42))
+        #expect(EntityTag.ifNoneMatch("*", matches: 42))
+        #expect(EntityTag.ifNoneMatch(" * ", matches: 7))
+        // Lists.
+        #expect(EntityTag.ifNoneMatch(#""41", "42""#, matches: 42))
+        #expect(EntityTag.ifNoneMatch(#""41","42""#, matches: 42))
+        #expect(EntityTag.ifNoneMatch("\"41\",\tW/\"42\" , \"43\"", matches: 42))
+        #expect(!EntityTag.ifNoneMatch(#""41", "43", W/"44""#, matches: 42))
+        #expect(EntityTag.ifNoneMatch(EntityTag.of(.max), matches: .max))
+    }
+}
