@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 
 /// A child process started with `posix_spawnp`, its stdout and stderr on one pipe.
 ///
@@ -18,6 +19,8 @@ struct ChildProcess: Sendable {
     struct SpawnError: Error, CustomStringConvertible {
         let description: String
     }
+
+    private static let spawnLock = NSLock()
 
     static let deathSignalWrapper: String? = {
         #if os(Linux)
@@ -35,7 +38,14 @@ struct ChildProcess: Sendable {
             argv = [wrapper, "--pdeathsig", "KILL", "--"] + argv
         }
         var fds: [Int32] = [0, 0]
+        // Close-on-exec, so no other child ever inherits this pipe and keeps its write end open
+        // (the dup2 onto stdout/stderr gives our child its own copies without the flag). Spawns
+        // are serialised so no spawn happens between pipe() and fcntl().
+        spawnLock.lock()
+        defer { spawnLock.unlock() }
         guard pipe(&fds) == 0 else { throw SpawnError(description: "pipe failed: errno \(errno)") }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

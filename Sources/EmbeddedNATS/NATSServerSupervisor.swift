@@ -25,7 +25,13 @@ public final class NATSServerSupervisor: Service, Sendable {
     private struct State {
         var child: ChildProcess?
         var monitorPort = 0
+        var startCalled = false
+        var loopRunning = false
         var stopping = false
+        /// The current child logged "Server is ready".
+        var childReady = false
+        /// The child that `start()` waits for exited before it was ready.
+        var exitedBeforeReady = false
         var restarts = 0
         var recentOutput: [String] = []
         var started: CheckedContinuation<Void, any Error>?
@@ -63,6 +69,11 @@ public final class NATSServerSupervisor: Service, Sendable {
     /// Writes the config, stops a stale server of the same data dir, starts nats-server and
     /// returns once it accepts client connections.
     public func start() async throws {
+        let first = state.withLock { state in
+            defer { state.startCalled = true }
+            return !state.startCalled
+        }
+        guard first else { throw StartError(description: "the supervisor was already started") }
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         stopStaleServer()
         let monitorPort = configuration.monitorPort != 0 ? configuration.monitorPort : (ProcessInspection.freePort() ?? 8222)
@@ -77,12 +88,20 @@ public final class NATSServerSupervisor: Service, Sendable {
         state.withLock { $0.monitorPort = monitorPort }
 
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            state.withLock { $0.started = continuation }
+            state.withLock {
+                $0.started = continuation
+                $0.loopRunning = true
+            }
             let thread = Thread { [self] in superviseLoop() }
             thread.name = "nats-server-supervisor"
             thread.start()
         }
-        try await waitUntilAcceptingConnections()
+        do {
+            try await waitUntilReady()
+        } catch {
+            await stop()
+            throw error
+        }
         logger.info(
             "nats-server started",
             metadata: ["client_url": "\(clientURL)", "monitor_url": "\(monitorURL)", "sync_always": "\(syncAlways)"])
@@ -123,9 +142,11 @@ public final class NATSServerSupervisor: Service, Sendable {
         }
     }
 
+    /// Releases the waiters of ``stop()`` once a stop was requested and the supervising
+    /// loop (and so its child) has ended.
     private func finishIfIdle() {
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
-            guard state.child == nil, state.stopping else { return [] }
+            guard state.child == nil, state.stopping, !state.loopRunning else { return [] }
             state.isFinished = true
             defer { state.finished = [] }
             return state.finished
@@ -144,22 +165,30 @@ public final class NATSServerSupervisor: Service, Sendable {
         }
     }
 
-    private func waitUntilAcceptingConnections() async throws {
+    /// Waits until our own child logged "Server is ready" and its client port accepts
+    /// connections; fails at once with the child's last lines when it exits before that (a
+    /// port in use, a bad config, a missing binary).
+    private func waitUntilReady() async throws {
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
-            if ProcessInspection.acceptsConnections(port: configuration.clientPort) { return }
-            let (alive, output) = state.withLock { ($0.child != nil, $0.recentOutput) }
-            if !alive && restarts == 0 && !output.isEmpty {
-                throw StartError(description: "nats-server exited at start: \(output.suffix(5).joined(separator: " | "))")
+            let (ready, failed, output) = state.withLock { ($0.childReady, $0.exitedBeforeReady, $0.recentOutput) }
+            if failed {
+                let detail = output.suffix(5).joined(separator: " | ")
+                throw StartError(description: "nats-server exited at start" + (detail.isEmpty ? "" : ": \(detail)"))
             }
+            if ready && ProcessInspection.acceptsConnections(port: configuration.clientPort) { return }
             try await Task.sleep(for: .milliseconds(10))
         }
-        throw StartError(description: "nats-server did not accept connections on port \(configuration.clientPort) within 15 s")
+        throw StartError(description: "nats-server did not become ready on port \(configuration.clientPort) within 15 s")
     }
 
     /// The monitor thread: spawns the child, forwards its output, waits for it to exit and
     /// restarts it unless a stop was requested. The child's death signal is tied to this thread.
     private func superviseLoop() {
+        defer {
+            state.withLock { $0.loopRunning = false }
+            finishIfIdle()
+        }
         var backoff = 0.25
         while true {
             let child: ChildProcess
@@ -174,11 +203,11 @@ public final class NATSServerSupervisor: Service, Sendable {
                 }
                 logger.error("cannot start nats-server", metadata: ["error": "\(error)"])
                 continuation?.resume(throwing: StartError(description: "\(error)"))
-                finishIfIdle()
                 return
             }
             let (continuation, stopping) = state.withLock { state in
                 state.child = child
+                state.childReady = false
                 defer { state.started = nil }
                 return (state.started, state.stopping)
             }
@@ -190,13 +219,21 @@ public final class NATSServerSupervisor: Service, Sendable {
 
             let started = ContinuousClock.now
             let exit = child.waitForExit()
-            let stopRequested = state.withLock { state in
+            let (stopRequested, failedAtStart) = state.withLock { state in
                 state.child = nil
-                return state.stopping
+                let failedAtStart = !state.childReady && state.restarts == 0
+                if failedAtStart {
+                    state.exitedBeforeReady = true
+                    state.stopping = true
+                }
+                return (state.stopping, failedAtStart)
+            }
+            if failedAtStart {
+                logger.error("nats-server exited before it was ready", metadata: ["exit": "\(exit.description)"])
+                return
             }
             if stopRequested {
                 logger.info("nats-server stopped", metadata: ["exit": "\(exit.description)"])
-                finishIfIdle()
                 return
             }
             if ContinuousClock.now - started > .seconds(30) { backoff = 0.25 }
@@ -206,10 +243,7 @@ public final class NATSServerSupervisor: Service, Sendable {
             state.withLock { $0.restarts += 1 }
             Thread.sleep(forTimeInterval: backoff)
             backoff = min(backoff * 2, 5)
-            if state.withLock({ $0.stopping }) {
-                finishIfIdle()
-                return
-            }
+            if state.withLock({ $0.stopping }) { return }
         }
     }
 
@@ -232,6 +266,7 @@ public final class NATSServerSupervisor: Service, Sendable {
         state.withLock { state in
             state.recentOutput.append(line)
             if state.recentOutput.count > 20 { state.recentOutput.removeFirst() }
+            if line.hasSuffix("Server is ready") { state.childReady = true }
         }
         let parsed = NATSServerLogLine(line)
         serverLogger.log(level: parsed.level, "\(parsed.message)")

@@ -15,6 +15,12 @@ public enum PresenceChange: Sendable, Equatable {
         case unchanged(PresenceRecord)
         /// The change needs an existing record and there is none.
         case notFound
+
+        /// Whether the outcome stores nothing (`unchanged` or `notFound`).
+        public var writesNothing: Bool {
+            if case .write = self { return false }
+            return true
+        }
     }
 
     /// Applies the change to `current` (nil when the user has no record) at `now` on `nodeID`.

@@ -15,16 +15,16 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.error("request failed", metadata: ["code": "\(error.code)"])
             }
             return error.response
-        } catch let error as HTTPError {
-            return Self.presenceError(for: error).response
+        } catch let error as any HTTPResponseError {
+            return Self.presenceError(for: error.status).response
         } catch {
             context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             return PresenceError(.internal, "the server could not handle the request").response
         }
     }
 
-    static func presenceError(for error: HTTPError) -> PresenceError {
-        switch error.status {
+    static func presenceError(for status: HTTPResponse.Status) -> PresenceError {
+        switch status {
         case .notFound: PresenceError(.notFound, "no such resource")
         case .contentTooLarge: PresenceError(.payloadTooLarge, "the request body is too large")
         case .unsupportedMediaType: PresenceError(.unsupportedMediaType, "the request body must be JSON")

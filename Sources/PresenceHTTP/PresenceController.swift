@@ -93,42 +93,50 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     // MARK: Writes
 
     @Sendable func put(_ request: Request, context: PresenceRequestContext) async throws -> Response {
-        let (user, ifMatch) = try await authorizeWrite(request, context: context)
+        let (identity, user) = try await authorizeWrite(request, context: context)
         let body = try PresenceUpdateBody(
             json: try await RequestBody.json(request, limit: PresenceLimits.maxWriteBodyBytes),
             defaultTTL: settings.defaultTTL)
         let change = PresenceChange.set(status: body.status, message: body.message, ttl: body.ttl)
-        return try await write(change, to: user, ifMatch: ifMatch)
+        return try await write(change, to: user, by: identity, request: request)
     }
 
     @Sendable func heartbeat(_ request: Request, context: PresenceRequestContext) async throws -> Response {
-        let (user, ifMatch) = try await authorizeWrite(request, context: context)
-        return try await write(.heartbeat, to: user, ifMatch: ifMatch)
+        let (identity, user) = try await authorizeWrite(request, context: context)
+        return try await write(.heartbeat, to: user, by: identity, request: request)
     }
 
     @Sendable func delete(_ request: Request, context: PresenceRequestContext) async throws -> Response {
-        let (user, ifMatch) = try await authorizeWrite(request, context: context)
-        return try await write(.goOffline, to: user, ifMatch: ifMatch)
+        let (identity, user) = try await authorizeWrite(request, context: context)
+        return try await write(.goOffline, to: user, by: identity, request: request)
     }
 
-    private func write(_ change: PresenceChange, to user: UserID, ifMatch: RevisionMatch?) async throws -> Response {
+    /// Takes a rate-limit token (only for requests that passed every check, so a flood of bad
+    /// requests never blocks good ones) and applies the change.
+    private func write(
+        _ change: PresenceChange, to user: UserID, by identity: TokenVerifier.Identity, request: Request
+    ) async throws -> Response {
+        if case .limited(let retryAfter) = writeLimiter.acquire(identity.subject, now: clock()) {
+            throw PresenceError(.rateLimited, "too many writes; slow down", retryAfter: retryAfter)
+        }
+        let ifMatch = EntityTag.parseIfMatch(request.headers[.ifMatch])
         let stored = try await repository.apply(change, to: user, ifMatch: ifMatch)
         return .json(stored.body(at: clock()), headers: [.eTag: EntityTag.of(stored.record.revision)])
     }
 
     // MARK: Checks
 
-    /// Token (401), path id (400), ownership or admin scope (403), rate limit (429), in that order.
-    private func authorizeWrite(_ request: Request, context: PresenceRequestContext) async throws -> (UserID, RevisionMatch?) {
+    /// Token (401), path id (400), ownership or admin scope (403), in that order. The rate
+    /// limit (429) is checked in ``write(_:to:by:request:)`` once the body is valid too.
+    private func authorizeWrite(_ request: Request, context: PresenceRequestContext) async throws
+        -> (TokenVerifier.Identity, UserID)
+    {
         let identity = try await verifier.verify(authorization: request.headers[.authorization])
         let user = try Self.pathUser(context)
         guard identity.isAdmin || user.isIdentical(to: identity.subject) else {
             throw PresenceError(.forbidden, "this token may only change the presence of its own subject")
         }
-        if case .limited(let retryAfter) = writeLimiter.acquire(identity.subject, now: clock()) {
-            throw PresenceError(.rateLimited, "too many writes; slow down", retryAfter: retryAfter)
-        }
-        return (user, EntityTag.parseIfMatch(request.headers[.ifMatch]))
+        return (identity, user)
     }
 
     private func authorizeRead(_ request: Request, context: PresenceRequestContext) async throws {

@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOCore
 import PresenceCore
 
 /// Reading JSON request bodies within a size limit.
@@ -17,6 +18,9 @@ enum RequestBody {
         do {
             buffer = try await request.collectBody(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw PresenceError(.payloadTooLarge, "the request body must be at most \(limit) bytes")
+        } catch is NIOTooManyBytesError {
+            // A chunked body without Content-Length that grows past the limit.
             throw PresenceError(.payloadTooLarge, "the request body must be at most \(limit) bytes")
         }
         return Array(buffer.readableBytesView)

@@ -109,16 +109,27 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     {
         let key = UserKeyCodec.key(for: user)
         var current = try await presence(of: user)?.record
+        // Whether `current` was read from the bucket itself rather than from the replica,
+        // which can lag behind writes made on other nodes.
+        var confirmed = false
         for attempt in 0..<16 {
             if let ifMatch, !Self.matches(ifMatch, current) {
                 // The replica can lag behind the bucket: confirm with the bucket before refusing.
                 current = try await fetch(user)?.record
+                confirmed = true
                 guard Self.matches(ifMatch, current) else {
                     throw PresenceError(.preconditionFailed, "the record's revision does not match If-Match")
                 }
             }
             let now = clock()
-            switch change.apply(to: current, user: user, now: now, nodeID: configuration.nodeID) {
+            let outcome = change.apply(to: current, user: user, now: now, nodeID: configuration.nodeID)
+            if !confirmed, outcome.writesNothing {
+                // Answers that write nothing must not rest on a lagging replica: confirm once.
+                current = try await fetch(user)?.record
+                confirmed = true
+                continue
+            }
+            switch outcome {
             case .notFound:
                 throw PresenceError(.notFound, "no presence record for this user")
             case .unchanged(let record):
@@ -141,6 +152,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                     }
                     logger.debug("write lost a race; retrying", metadata: ["user": "\(user)", "attempt": "\(attempt)"])
                     current = try await fetch(user)?.record
+                    confirmed = true
                 } catch {
                     throw unavailable(error, operation: "write")
                 }

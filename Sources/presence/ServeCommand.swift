@@ -29,14 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
             flags["nats.url"] = natsURL
             flags["nats.embedded"] = "false"
         }
-        var configuration: NodeConfiguration
-        do {
-            configuration = try NodeConfiguration.load(
-                file: config, environment: ProcessInfo.processInfo.environment, flags: flags)
-        } catch {
-            FileHandle.standardError.write(Data("presence: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        var configuration = try CommandSupport.loadConfiguration(file: config, flags: flags)
         configuration.developmentMode = dev
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in
@@ -50,8 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             node = try await PresenceNode.make(configuration: configuration, logger: logger)
         } catch let error as ConfigurationError {
-            FileHandle.standardError.write(Data("presence: \(error)\n".utf8))
-            throw ExitCode(2)
+            CommandSupport.fail("\(error)")
         } catch {
             logger.critical("cannot start", metadata: ["error": "\(error)"])
             throw ExitCode(1)

@@ -18,25 +18,13 @@ struct TokenCommand: AsyncParsableCommand {
     func run() async throws {
         var flags: [String: String] = [:]
         flags["nats.data_dir"] = dataDir
-        let configuration: NodeConfiguration
-        do {
-            configuration = try NodeConfiguration.load(
-                file: config, environment: ProcessInfo.processInfo.environment, flags: flags)
-        } catch {
-            FileHandle.standardError.write(Data("presence: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        guard ttl > 0 else {
-            FileHandle.standardError.write(Data("presence: --ttl must be a positive number of seconds\n".utf8))
-            throw ExitCode(2)
-        }
+        let configuration = try CommandSupport.loadConfiguration(file: config, flags: flags)
+        guard ttl > 0 else { CommandSupport.fail("--ttl must be a positive number of seconds") }
         guard let secret = configuration.jwtSecret ?? DevelopmentSecret.read(dataDirectory: configuration.dataDirectory)
         else {
-            FileHandle.standardError.write(
-                Data(
-                    "presence: no secret to sign with: set JWT_SECRET or auth.jwt_secret, or pass the --data-dir (or --config) of a node started with --dev\n"
-                        .utf8))
-            throw ExitCode(2)
+            CommandSupport.fail(
+                "no secret to sign with: set JWT_SECRET or auth.jwt_secret, or pass the --data-dir (or --config) of a node started with --dev"
+            )
         }
         let issuer = await TokenIssuer(secret: secret)
         let token = try await issuer.token(

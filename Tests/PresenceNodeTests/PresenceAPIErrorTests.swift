@@ -112,6 +112,11 @@ struct PresenceAPIErrorTests {
     @Test func writeRateLimitPerSubject() async throws {
         try await TestNode.withNode({ $0.writesPerSecond = 0.5; $0.writeBurst = 3 }) { _, client in
             let headers = try await TestNode.headers(for: "ned")
+            // Refused requests spend no token: a flood of bad ones never blocks good ones.
+            for _ in 0..<10 {
+                let bad = try await put(client, "ned", #"{"status":"nope"}"#, headers: headers)
+                #expect(bad.status == .badRequest)
+            }
             var statuses: [HTTPResponse.Status] = []
             var retryAfter: String?
             for _ in 0..<5 {

@@ -27,6 +27,23 @@ struct ServiceProcessTests {
         #expect(service.output.contains("service.htpp.port"))
     }
 
+    @Test func oversizedChunkedBodiesAre413() async throws {
+        let directory = TemporaryDirectory.make()
+        let service = try ServiceProcess.serve(dataDirectory: directory)
+        try await service.waitUntilReady()
+        let token = try await TestNode.token("sam")
+        let body = #"{"status":"online","message":"\#(String(repeating: "x", count: 5000))"}"#
+        let request =
+            "PUT /api/v2/presence/sam HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
+            + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            + String(body.utf8.count, radix: 16) + "\r\n" + body + "\r\n0\r\n\r\n"
+        let response = try RawHTTP.send(request, port: service.httpPort)
+        #expect(response.hasPrefix("HTTP/1.1 413"), "\(response.prefix(200))")
+        #expect(response.contains("payload_too_large"))
+        service.signal(SIGTERM)
+        #expect(await service.waitForExit() == 0)
+    }
+
     @Test func gracefulShutdownOnSIGTERMLeavesNoNATSServer() async throws {
         let directory = TemporaryDirectory.make()
         let service = try ServiceProcess.serve(dataDirectory: directory)

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Foundation
+import PresenceNode
+
+/// Shared by the subcommands: load the configuration or exit 2 with the message on stderr.
+enum CommandSupport {
+    static func loadConfiguration(file: String?, flags: [String: String]) throws -> NodeConfiguration {
+        do {
+            return try NodeConfiguration.load(file: file, environment: ProcessInfo.processInfo.environment, flags: flags)
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    /// Prints `presence: <message>` to stderr and exits 2.
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("presence: \(message)\n".utf8))
+        Foundation.exit(2)
+    }
+}
