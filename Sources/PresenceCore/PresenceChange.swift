@@ -6,6 +6,9 @@ public enum PresenceChange: Sendable, Equatable {
     case heartbeat
     /// `DELETE`: set the user offline, keeping the record and `last_seen`.
     case goOffline
+    /// The sweeper: persist the offline state of an expired record, as every read already
+    /// reports it (`updated_at` becomes the moment it expired).
+    case expire
 
     /// What applying a change to the current record comes to.
     public enum Outcome: Sendable, Equatable {
@@ -44,6 +47,13 @@ public enum PresenceChange: Sendable, Equatable {
             var next = current
             next.updatedAt = now
             next.lastSeen = now
+            next.nodeID = nodeID
+            return .write(next)
+        case .expire:
+            guard let current else { return .notFound }
+            guard current.isExpired(at: now) else { return .unchanged(current.effective(at: now)) }
+            var next = current.effective(at: now)
+            next.updatedAt = current.updatedAt.adding(seconds: current.ttl)
             next.nodeID = nodeID
             return .write(next)
         case .goOffline:

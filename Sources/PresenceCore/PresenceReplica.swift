@@ -1,3 +1,4 @@
+import HeapModule
 import Synchronization
 
 /// The in-memory replica of the presence bucket that answers reads.
@@ -25,7 +26,20 @@ public final class PresenceReplica: Sendable {
         var lastAccess: UInt64
     }
 
+    /// When a held record expires, for the sweeper; stale entries are skipped when popped.
+    private struct ExpiryEntry: Comparable {
+        var expiresAtMillis: Int64
+        var user: UserID
+        var revision: UInt64
+
+        static func < (lhs: ExpiryEntry, rhs: ExpiryEntry) -> Bool { lhs.expiresAtMillis < rhs.expiresAtMillis }
+        static func == (lhs: ExpiryEntry, rhs: ExpiryEntry) -> Bool {
+            lhs.expiresAtMillis == rhs.expiresAtMillis && lhs.user == rhs.user && lhs.revision == rhs.revision
+        }
+    }
+
     private struct State {
+        var expiries = Heap<ExpiryEntry>()
         var slots: [UserID: Slot] = [:]
         var order: [UserID] = []
         var absentUntil: [UserID: Timestamp] = [:]
@@ -39,14 +53,20 @@ public final class PresenceReplica: Sendable {
     private let maxCost: Int
     private let negativeTTL: Int
     private let evictionSample = 5
+    private let onChange: (@Sendable (StoredPresence) -> Void)?
 
     /// Creates an empty replica.
     /// - Parameters:
     ///   - maxCost: The memory bound in (approximate) bytes.
     ///   - negativeTTLSeconds: How long a store miss is remembered once the replica is incomplete.
-    public init(maxCost: Int, negativeTTLSeconds: Int) {
+    ///   - onChange: called (outside the replica's lock) with every record that replaced an
+    ///     older revision or arrived new: the feed of live streams.
+    public init(
+        maxCost: Int, negativeTTLSeconds: Int, onChange: (@Sendable (StoredPresence) -> Void)? = nil
+    ) {
         self.maxCost = maxCost
         self.negativeTTL = negativeTTLSeconds
+        self.onChange = onChange
     }
 
     /// Looks a user up at `now`.
@@ -72,7 +92,7 @@ public final class PresenceReplica: Sendable {
     /// - Returns: whether the replica changed.
     @discardableResult
     public func apply(_ stored: StoredPresence) -> Bool {
-        state.withLock { state in
+        let changed = state.withLock { state in
             let user = stored.record.userID
             state.absentUntil[user] = nil
             state.tick &+= 1
@@ -88,9 +108,47 @@ public final class PresenceReplica: Sendable {
                 state.statistics.costBytes += stored.cost
                 state.statistics.entries += 1
             }
+            Self.scheduleExpiry(of: stored.record, in: &state)
             evictIfNeeded(&state, keeping: user)
             return true
         }
+        if changed { onChange?(stored) }
+        return changed
+    }
+
+    /// Held records that are expired at `now` and not yet persisted as offline, soonest first,
+    /// at most `limit` of them. Each is returned once; call ``scheduleExpiry(of:)`` to have a
+    /// record returned again (e.g. after a failed write).
+    public func dueExpiries(now: Timestamp, limit: Int) -> [PresenceRecord] {
+        state.withLock { state in
+            var due: [PresenceRecord] = []
+            while due.count < limit, let next = state.expiries.min, next.expiresAtMillis < now.millisecondsSinceEpoch {
+                _ = state.expiries.popMin()
+                guard let slot = state.slots[next.user], slot.stored.record.revision == next.revision,
+                    slot.stored.record.isExpired(at: now)
+                else { continue }
+                due.append(slot.stored.record)
+            }
+            return due
+        }
+    }
+
+    /// Puts a record (back) on the expiry schedule.
+    public func scheduleExpiry(of record: PresenceRecord) {
+        state.withLock { Self.scheduleExpiry(of: record, in: &$0) }
+    }
+
+    /// Records waiting on the expiry schedule (including stale entries not yet popped).
+    public var scheduledExpiries: Int {
+        state.withLock { $0.expiries.count }
+    }
+
+    private static func scheduleExpiry(of record: PresenceRecord, in state: inout State) {
+        guard record.status != .offline else { return }
+        state.expiries.insert(
+            ExpiryEntry(
+                expiresAtMillis: record.updatedAt.adding(seconds: record.ttl).millisecondsSinceEpoch,
+                user: record.userID, revision: record.revision))
     }
 
     /// Removes a user whose record was deleted or purged in the store at `revision`.

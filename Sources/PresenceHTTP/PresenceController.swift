@@ -7,6 +7,7 @@ import PresenceCore
 /// ``PresenceError`` and rendered by ``ErrorMiddleware``.
 public struct PresenceController<Repository: PresenceRepository>: Sendable {
     let repository: Repository
+    let changes: PresenceChangeHub
     let verifier: TokenVerifier
     let settings: PresenceAPISettings
     let writeLimiter: RateLimiter
@@ -14,11 +15,13 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     let clock: @Sendable () -> Timestamp
 
     /// Creates the controller.
+    /// - Parameter changes: the hub the store publishes changes to; streams subscribe to it.
     public init(
-        repository: Repository, verifier: TokenVerifier, settings: PresenceAPISettings,
+        repository: Repository, changes: PresenceChangeHub, verifier: TokenVerifier, settings: PresenceAPISettings,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
     ) {
         self.repository = repository
+        self.changes = changes
         self.verifier = verifier
         self.settings = settings
         self.writeLimiter = RateLimiter(ratePerSecond: settings.writesPerSecond, burst: settings.writeBurst)
@@ -29,6 +32,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     /// Adds the routes to `group` (mounted at `/api/v2/presence`).
     public func addRoutes(to group: RouterGroup<PresenceRequestContext>) {
         group.get(use: readMany)
+        group.get("stream", use: stream)
         group.post("batch", use: readBatch)
         group.get(":user_id", use: readOne)
         group.put(":user_id", use: put)
@@ -139,7 +143,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         return (identity, user)
     }
 
-    private func authorizeRead(_ request: Request, context: PresenceRequestContext) async throws {
+    func authorizeRead(_ request: Request, context: PresenceRequestContext) async throws {
         if !settings.publicReads {
             _ = try await verifier.verify(authorization: request.headers[.authorization])
         }

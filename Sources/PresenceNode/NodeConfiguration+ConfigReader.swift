@@ -76,6 +76,11 @@ extension NodeConfiguration {
         cacheNegativeTTL = try Self.int(reader, "cache.negative_ttl", default: cacheNegativeTTL, in: 0...86_400)
         defaultTTL = try Self.int(reader, "presence.default_ttl", default: defaultTTL, in: 10...86_400)
         retention = try Self.int(reader, "presence.retention", default: retention, in: 60...Int(Int32.max))
+        sweepInterval = try Self.double(reader, "presence.sweep_interval", default: sweepInterval, in: 0.01...3600)
+        sweepBatch = try Self.int(reader, "presence.sweep_batch", default: sweepBatch, in: 1...1_000_000)
+        maxStreams = try Self.int(reader, "stream.max_streams", default: maxStreams, in: 0...1_000_000)
+        streamQueueSize = try Self.int(reader, "stream.queue_size", default: streamQueueSize, in: 1...1_000_000)
+        streamKeepalive = try Self.double(reader, "stream.keepalive", default: streamKeepalive, in: 0.01...3600)
 
         jwtSecret = reader.string(forKey: "auth.jwt_secret", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         publicKeyFile = reader.string(forKey: "auth.public_key_file").flatMap { $0.isEmpty ? nil : $0 }
@@ -115,9 +120,14 @@ extension NodeConfiguration {
         try int(reader, key, default: value, in: (allowZero ? 0 : 1)...65_535)
     }
 
-    private static func double(_ reader: ConfigReader, _ key: String, default value: Double) throws -> Double {
+    private static func double(
+        _ reader: ConfigReader, _ key: String, default value: Double, in range: ClosedRange<Double> = 0...Double.greatestFiniteMagnitude
+    ) throws -> Double {
         let result = reader.double(forKey: ConfigKey(key.split(separator: ".").map(String.init)), default: value)
         guard result >= 0 else { throw ConfigurationError("invalid value for '\(key)': must not be negative") }
+        guard range.contains(result) else {
+            throw ConfigurationError("invalid value for '\(key)': \(result) is outside \(range.lowerBound)…\(range.upperBound)")
+        }
         return result
     }
 }

@@ -32,6 +32,17 @@ public struct NodeConfiguration: Sendable, Equatable {
 
     public var defaultTTL = 300
     public var retention = 2_592_000
+    /// Seconds between expiry sweeps on the center (`presence.sweep_interval`).
+    public var sweepInterval: Double = 1
+    /// Most records persisted offline per sweep (`presence.sweep_batch`).
+    public var sweepBatch = 1000
+
+    /// Most concurrent SSE streams on this node (`stream.max_streams`); past it, 503.
+    public var maxStreams = 10_000
+    /// Events a stream may have queued before it is cut off as a slow consumer (`stream.queue_size`).
+    public var streamQueueSize = 256
+    /// Seconds between `: keepalive` comments (`stream.keepalive`).
+    public var streamKeepalive: Double = 15
 
     public var jwtSecret: String?
     public var publicKeyFile: String?

@@ -20,6 +20,10 @@ public struct PresenceNode: Sendable {
     public let store: NATSPresenceStore
     /// The embedded nats-server, when there is one.
     public let supervisor: NATSServerSupervisor?
+    /// The expiry sweeper (center only).
+    public let sweeper: ExpirySweeper?
+    /// The hub that feeds live streams.
+    public let changes: PresenceChangeHub
     /// The configuration the node runs with (with the secret resolved).
     public let configuration: NodeConfiguration
 
@@ -45,6 +49,7 @@ public struct PresenceNode: Sendable {
             supervisor = embedded
             natsURLs = [embedded.clientURL]
         }
+        let changes = PresenceChangeHub(maxSubscribers: configuration.maxStreams, queueCapacity: configuration.streamQueueSize)
         let store: NATSPresenceStore
         do {
             var storeConfiguration = PresenceStoreConfiguration(natsURLs: natsURLs, nodeID: configuration.nodeID)
@@ -55,7 +60,8 @@ public struct PresenceNode: Sendable {
             storeConfiguration.user = configuration.natsEmbedded ? nil : configuration.natsUser
             storeConfiguration.password = configuration.natsEmbedded ? nil : configuration.natsPassword
             storeConfiguration.token = configuration.natsEmbedded ? nil : configuration.natsToken
-            store = try await NATSPresenceStore.connect(configuration: storeConfiguration, logger: logger, clock: clock)
+            store = try await NATSPresenceStore.connect(
+                configuration: storeConfiguration, logger: logger, changes: changes, clock: clock)
         } catch {
             await supervisor?.stop()
             throw error
@@ -72,17 +78,29 @@ public struct PresenceNode: Sendable {
         let started = ContinuousClock.now
         let info = NodeInfoSource(configuration: configuration, store: store, started: started)
         let router = buildPresenceRouter(
-            controller: PresenceController(repository: store, verifier: verifier, settings: settings, clock: clock),
+            controller: PresenceController(
+                repository: store, changes: changes, verifier: verifier, settings: settings, clock: clock),
             health: HealthController(repository: store) { await info.current() })
         var services: [any Service] = []
         if let supervisor { services.append(supervisor) }
         services.append(store)
+        var sweeper: ExpirySweeper?
+        if configuration.role == .center {
+            let centerSweeper = ExpirySweeper(
+                store: store, interval: .milliseconds(Int(configuration.sweepInterval * 1000)),
+                batchSize: configuration.sweepBatch, logger: logger)
+            services.append(centerSweeper)
+            sweeper = centerSweeper
+        }
+        services.append(StreamKeepalive(hub: changes, interval: .milliseconds(Int(configuration.streamKeepalive * 1000))))
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
             services: services,
             logger: logger)
-        return PresenceNode(application: application, store: store, supervisor: supervisor, configuration: configuration)
+        return PresenceNode(
+            application: application, store: store, supervisor: supervisor, sweeper: sweeper, changes: changes,
+            configuration: configuration)
     }
 
     /// Fills in the JWT secret: configured, or in `--dev` mode the stored or a new dev secret.

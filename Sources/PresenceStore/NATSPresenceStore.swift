@@ -19,7 +19,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     let logger: Logger
     let pool: NIOThreadPool
     let feed: ReplicaFeed
-    private let clock: @Sendable () -> Timestamp
+    let clock: @Sendable () -> Timestamp
 
     private init(
         configuration: PresenceStoreConfiguration, connection: NATSConnection, bucket: KeyValueBucket,
@@ -37,14 +37,18 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     }
 
     /// Connects to NATS and binds (or creates) the bucket, retrying until the configured deadline.
+    /// - Parameter changes: receives every change the replica applies (for live streams).
     public static func connect(
-        configuration: PresenceStoreConfiguration, logger: Logger,
+        configuration: PresenceStoreConfiguration, logger: Logger, changes: PresenceChangeHub? = nil,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
     ) async throws -> NATSPresenceStore {
         let pool = NIOThreadPool(numberOfThreads: 16)
         pool.start()
+        var onChange: (@Sendable (StoredPresence) -> Void)?
+        if let changes { onChange = { changes.publish($0) } }
         let replica = PresenceReplica(
-            maxCost: configuration.cacheMaxCost, negativeTTLSeconds: configuration.negativeTTLSeconds)
+            maxCost: configuration.cacheMaxCost, negativeTTLSeconds: configuration.negativeTTLSeconds,
+            onChange: onChange)
         let feed = ReplicaFeed(replica: replica, logger: logger)
         let deadline = ContinuousClock.now + configuration.connectDeadline
         var lastError: any Error = NATSError.poolUnavailable

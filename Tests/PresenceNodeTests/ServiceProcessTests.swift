@@ -172,3 +172,17 @@ struct ServiceProcessTests {
         #expect(await again.waitForExit() == 0)
     }
 }
+
+@Suite("presence serve with open streams", .serialized, .timeLimit(.minutes(2)))
+struct ServiceProcessStreamTests {
+    @Test func gracefulShutdownEndsOpenStreams() async throws {
+        let directory = TemporaryDirectory.make()
+        let service = try ServiceProcess.serve(dataDirectory: directory)
+        try await service.waitUntilReady()
+        let stream = try SSEClient(port: service.httpPort, path: "/api/v2/presence/stream?users=a,b")
+        #expect(await stream.wait { $0.statusLine.hasPrefix("HTTP/1.1 200") })
+        service.signal(SIGTERM)
+        #expect(await service.waitForExit(timeout: .seconds(10)) == 0)
+        #expect(await stream.wait { $0.isClosed })
+    }
+}

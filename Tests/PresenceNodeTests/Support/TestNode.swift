@@ -29,6 +29,7 @@ enum TestNode {
     static func withNode<T: Sendable>(
         _ configure: (inout NodeConfiguration) -> Void = { _ in },
         clock: TestClock? = nil,
+        live: Bool = false,
         _ body: @escaping @Sendable (PresenceNode, any TestClientProtocol) async throws -> T
     ) async throws -> T {
         var configuration = configuration()
@@ -41,7 +42,7 @@ enum TestNode {
         } else {
             node = try await PresenceNode.make(configuration: configuration, logger: logger)
         }
-        return try await node.application.test(.router) { client in
+        return try await node.application.test(live ? .live : .router) { client in
             try await waitUntilReady(client)
             return try await body(node, client)
         }

@@ -1,0 +1,91 @@
+import Logging
+import PresenceCore
+import ServiceLifecycle
+import Synchronization
+
+/// The center's expiry sweeper: persists `offline` for records whose TTL has passed, so
+/// watchers and streams on every node see the transition. Reads never wait for it: they
+/// apply the expiry rule themselves.
+///
+/// Each pass takes at most `batchSize` due records from the replica's expiry schedule (no scan
+/// of all records) and writes each with a compare-and-set on the revision it saw: a heartbeat
+/// or write that got there first wins and is never overwritten.
+public final class ExpirySweeper: Service, Sendable {
+    /// Counters since start.
+    public struct Statistics: Sendable, Equatable {
+        /// Records persisted as offline.
+        public var transitions = 0
+        /// Records that changed before the sweeper's write (a heartbeat won).
+        public var conflicts = 0
+        /// Writes that failed (store unreachable); retried on a later pass.
+        public var failures = 0
+    }
+
+    private let store: NATSPresenceStore
+    private let interval: Duration
+    private let batchSize: Int
+    private let concurrency: Int
+    private let logger: Logger
+    private let counters = Mutex(Statistics())
+
+    /// Creates a sweeper that runs a pass every `interval`, at most `batchSize` records a pass.
+    public init(store: NATSPresenceStore, interval: Duration, batchSize: Int, logger: Logger, concurrency: Int = 16) {
+        self.store = store
+        self.interval = interval
+        self.batchSize = batchSize
+        self.concurrency = concurrency
+        self.logger = logger
+    }
+
+    /// A copy of the counters.
+    public var statistics: Statistics { counters.withLock { $0 } }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: self.interval)
+                guard self.store.readiness().isReady else { continue }
+                await self.sweepOnce()
+            }
+        }
+    }
+
+    /// One pass: persists up to `batchSize` due expiries; returns how many were written.
+    @discardableResult
+    public func sweepOnce() async -> Int {
+        let due = store.replica.dueExpiries(now: store.clock(), limit: batchSize)
+        guard !due.isEmpty else { return 0 }
+        var written = 0
+        await withTaskGroup(of: Bool.self) { group in
+            var next = due.makeIterator()
+            func addNext() -> Bool {
+                guard let record = next.next() else { return false }
+                group.addTask { await self.expire(record) }
+                return true
+            }
+            for _ in 0..<concurrency where !addNext() { break }
+            while let result = await group.next() {
+                if result { written += 1 }
+                _ = addNext()
+            }
+        }
+        logger.debug("expiry sweep", metadata: ["due": "\(due.count)", "written": "\(written)"])
+        return written
+    }
+
+    private func expire(_ record: PresenceRecord) async -> Bool {
+        do {
+            let stored = try await store.apply(.expire, to: record.userID, ifMatch: .revision(record.revision))
+            let wrote = stored.record.revision != record.revision && stored.record.status == .offline
+            counters.withLock { wrote ? ($0.transitions += 1) : ($0.conflicts += 1) }
+            return wrote
+        } catch let error where error.code == .preconditionFailed || error.code == .notFound {
+            counters.withLock { $0.conflicts += 1 }
+            return false
+        } catch {
+            counters.withLock { $0.failures += 1 }
+            store.replica.scheduleExpiry(of: record)
+            return false
+        }
+    }
+}

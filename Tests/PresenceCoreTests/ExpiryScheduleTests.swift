@@ -1,0 +1,62 @@
+import Testing
+
+@testable import PresenceCore
+
+/// The replica's expiry schedule, which the center's sweeper drains.
+struct ExpiryScheduleTests {
+    private func record(_ user: String, status: PresenceStatus = .online, at millis: Int64, ttl: Int, revision: UInt64)
+        throws -> StoredPresence
+    {
+        StoredPresence(
+            PresenceRecord(
+                userID: try UserID(validating: user), status: status, message: "", lastSeen: Timestamp(millisecondsSinceEpoch: millis),
+                updatedAt: Timestamp(millisecondsSinceEpoch: millis), nodeID: "n", ttl: ttl, revision: revision))
+    }
+
+    @Test func dueRecordsComeOutSoonestFirstAndOnlyOnce() throws {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        replica.apply(try record("late", at: 0, ttl: 30, revision: 1))
+        replica.apply(try record("early", at: 0, ttl: 10, revision: 2))
+        replica.apply(try record("off", status: .offline, at: 0, ttl: 10, revision: 3))
+        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 10_000), limit: 10).isEmpty)
+        let due = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 40_000), limit: 10)
+        #expect(due.map(\.userID.rawValue) == ["early", "late"])
+        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 40_000), limit: 10).isEmpty)
+    }
+
+    @Test func aNewerRevisionReplacesTheScheduledOne() throws {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        replica.apply(try record("u", at: 0, ttl: 10, revision: 1))
+        replica.apply(try record("u", at: 8_000, ttl: 10, revision: 2))
+        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 12_000), limit: 10).isEmpty)
+        let due = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 18_001), limit: 10)
+        #expect(due.map(\.revision) == [2])
+    }
+
+    @Test func theLimitBoundsAPassAndTheRestWaits() throws {
+        let replica = PresenceReplica(maxCost: 1 << 24, negativeTTLSeconds: 5)
+        for index in 0..<50 { replica.apply(try record("u\(index)", at: 0, ttl: 10, revision: UInt64(index + 1))) }
+        let now = Timestamp(millisecondsSinceEpoch: 20_000)
+        #expect(replica.dueExpiries(now: now, limit: 20).count == 20)
+        #expect(replica.dueExpiries(now: now, limit: 20).count == 20)
+        #expect(replica.dueExpiries(now: now, limit: 20).count == 10)
+    }
+
+    @Test func expireChangePersistsTheOfflineStateAsItReads() throws {
+        let user = try UserID(validating: "u")
+        let current = try record("u", at: 1_000, ttl: 10, revision: 7).record
+        let now = Timestamp(millisecondsSinceEpoch: 20_000)
+        guard case .write(let next) = PresenceChange.expire.apply(to: current, user: user, now: now, nodeID: "center")
+        else {
+            Issue.record("an expired record must be written")
+            return
+        }
+        #expect(next.status == .offline)
+        #expect(next.message == "")
+        #expect(next.lastSeen == current.lastSeen)
+        #expect(next.updatedAt == Timestamp(millisecondsSinceEpoch: 11_000))
+        #expect(next.revision == 7)
+        let live = PresenceChange.expire.apply(to: current, user: user, now: Timestamp(millisecondsSinceEpoch: 5_000), nodeID: "c")
+        #expect(live == .unchanged(current))
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NATSClient
+import PresenceCore
+import PresenceNode
+import Testing
+
+/// The center's sweeper persists expiry in the bucket; a write racing it always wins.
+@Suite("Expiry sweeper", .serialized, .timeLimit(.minutes(2)))
+struct ExpirySweeperTests {
+    private func put(_ client: any TestClientProtocol, _ user: String, _ body: String) async throws -> TestResponse {
+        try await client.execute(
+            uri: "/api/v2/presence/\(user)", method: .put, headers: try await TestNode.headers(for: user),
+            body: ByteBuffer(json: body))
+    }
+
+    @Test func anExpiredUserTurnsOfflineInTheBucketAndOnAnotherNode() async throws {
+        let clock = TestClock()
+        try await TestNode.withNode({ $0.sweepInterval = 0.05 }, clock: clock) { center, client in
+            let put = try await put(client, "tess", #"{"status":"online","message":"hi","ttl":10}"#)
+            let revision = try #require(put.json["revision"] as? Int)
+            let centerURL = try #require(center.supervisor?.clientURL)
+            // A second node on the same bucket (its own replica, fed by its own watcher).
+            try await TestNode.withNode({
+                $0.role = .leaf
+                $0.natsEmbedded = false
+                $0.natsURL = centerURL
+                $0.nodeID = "second"
+            }, clock: clock) { second, _ in
+                clock.advance(seconds: 10.5)
+                let deadline = ContinuousClock.now + .seconds(10)
+                var seen: PresenceRecord?
+                while ContinuousClock.now < deadline {
+                    if case .found(let stored) = second.store.replica.lookup(try UserID(validating: "tess"), now: clock.now),
+                        stored.record.revision > UInt64(revision)
+                    {
+                        seen = stored.record
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                let record = try #require(seen, "the second node's replica never saw the transition")
+                #expect(record.status == .offline)
+                #expect(record.message == "")
+                #expect(record.lastSeen.rfc3339 == put.json["last_seen"] as? String)
+                #expect(record.nodeID == "test-node")
+            }
+            // And in the bucket itself, read with a plain NATS client.
+            let connection = try NATSConnection(options: .init(urls: [centerURL], name: "inspector"))
+            let bucket = try connection.jetStream(domain: nil, timeout: .seconds(2)).keyValue(.init(bucket: "presence"))
+            let entry = try #require(try bucket.get("tess"))
+            let stored = try #require(PresenceJSON.decodeValue(entry.value, revision: entry.revision))
+            #expect(stored.status == .offline)
+        }
+    }
+
+    @Test func aWriteRacingTheSweeperWins() async throws {
+        let clock = TestClock()
+        try await TestNode.withNode({ $0.sweepInterval = 3600 }, clock: clock) { node, client in
+            let first = try await put(client, "rita", #"{"status":"busy","ttl":10}"#)
+            let seenRevision = UInt64(try #require(first.json["revision"] as? Int))
+            clock.advance(seconds: 11)
+            // The sweeper has taken rita as due at the revision it saw...
+            let due = node.store.replica.dueExpiries(now: clock.now, limit: 10)
+            #expect(due.map(\.revision) == [seenRevision])
+            // ...then the user comes back before its write lands.
+            let back = try await put(client, "rita", #"{"status":"online","message":"back"}"#)
+            #expect(back.status == .ok)
+            await #expect(throws: PresenceError.self) {
+                _ = try await node.store.apply(.expire, to: try UserID(validating: "rita"), ifMatch: .revision(seenRevision))
+            }
+            let now = try await client.execute(uri: "/api/v2/presence/rita", method: .get)
+            #expect(now.json["status"] as? String == "online")
+            #expect(now.json["message"] as? String == "back")
+            // A sweep now finds nothing to do for rita's old revision.
+            #expect(await node.sweeper?.sweepOnce() == 0)
+        }
+    }
+}
