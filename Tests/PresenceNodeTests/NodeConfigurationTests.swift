@@ -65,6 +65,18 @@ struct NodeConfigurationTests {
         #expect(withFlags.nodeID == "from-env")
     }
 
+    @Test func theShippedExampleConfigurationLoads() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let path = root.appendingPathComponent("config/standalone.yaml").path
+        let configuration = try NodeConfiguration.load(file: path, environment: ["JWT_SECRET": "from-env"], flags: [:])
+        #expect(configuration.jwtSecret == "from-env")
+        var defaults = NodeConfiguration()
+        defaults.jwtSecret = "from-env"
+        defaults.nodeID = configuration.nodeID
+        #expect(configuration == defaults, "the example lists every key at its default")
+    }
+
     @Test func jwtSecretComesFromTheEnvironmentOrTheFile() throws {
         let path = try file("auth:\n  jwt_secret: file-secret\n")
         #expect(try NodeConfiguration.load(file: path, environment: [:], flags: [:]).jwtSecret == "file-secret")
