@@ -48,6 +48,7 @@ let package = Package(
             name: "EmbeddedNATS",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -94,8 +95,9 @@ let package = Package(
         .executableTarget(
             name: "presence",
             dependencies: [
-                "PresenceNode",
+                "PresenceNode", "PresenceHTTP", "EmbeddedNATS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

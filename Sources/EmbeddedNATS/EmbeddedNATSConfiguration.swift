@@ -27,6 +27,24 @@ public struct EmbeddedNATSConfiguration: Sendable, Equatable {
     /// Shared credential for leaf connections: a user and password both sides know.
     public var leafUser: String?
     public var leafPassword: String?
+    /// TLS for leaf connections, when set.
+    public var leafTLS: TLSFiles?
+
+    /// PEM files for TLS.
+    public struct TLSFiles: Sendable, Equatable {
+        /// Certificate (center: the server certificate; leaf: an optional client certificate).
+        public var certFile: String?
+        /// Private key of `certFile`.
+        public var keyFile: String?
+        /// CA that signed the other side's certificate (center: verifies leaf client certificates).
+        public var caFile: String?
+
+        public init(certFile: String? = nil, keyFile: String? = nil, caFile: String? = nil) {
+            self.certFile = certFile
+            self.keyFile = keyFile
+            self.caFile = caFile
+        }
+    }
 
     /// A configuration with the defaults of SPEC §7.
     public init(serverName: String, dataDirectory: String, mode: Mode) {

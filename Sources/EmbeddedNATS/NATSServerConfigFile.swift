@@ -29,15 +29,30 @@ public enum NATSServerConfigFile {
             if let user = configuration.leafUser {
                 lines.append("  authorization { user: \(quoted(user)), password: \(quoted(configuration.leafPassword ?? "")) }")
             }
+            if let tls = configuration.leafTLS {
+                var fields: [String] = []
+                if let cert = tls.certFile { fields.append("cert_file: \(quoted(cert))") }
+                if let key = tls.keyFile { fields.append("key_file: \(quoted(key))") }
+                if let ca = tls.caFile { fields.append(contentsOf: ["ca_file: \(quoted(ca))", "verify: true"]) }
+                lines.append("  tls { \(fields.joined(separator: ", ")) }")
+            }
             lines.append("}")
         case .leaf(let hubURLs):
             let urls = hubURLs.map { url -> String in
                 guard let user = configuration.leafUser else { return quoted(url) }
                 return quoted(Self.url(url, withUser: user, password: configuration.leafPassword ?? ""))
             }
+            var remote = "urls: [\(urls.joined(separator: ", "))]"
+            if let tls = configuration.leafTLS {
+                var fields: [String] = []
+                if let ca = tls.caFile { fields.append("ca_file: \(quoted(ca))") }
+                if let cert = tls.certFile { fields.append("cert_file: \(quoted(cert))") }
+                if let key = tls.keyFile { fields.append("key_file: \(quoted(key))") }
+                remote += ", tls: { \(fields.joined(separator: ", ")) }"
+            }
             lines.append("leafnodes {")
             lines.append("  reconnect: 1")
-            lines.append("  remotes: [ { urls: [\(urls.joined(separator: ", "))] } ]")
+            lines.append("  remotes: [ { \(remote) } ]")
             lines.append("}")
         }
         return lines.joined(separator: "\n") + "\n"

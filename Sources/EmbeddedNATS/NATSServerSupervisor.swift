@@ -60,6 +60,11 @@ public final class NATSServerSupervisor: Service, Sendable {
     /// The monitoring endpoint, once started.
     public var monitorURL: String { "http://127.0.0.1:\(state.withLock { $0.monitorPort })" }
 
+    /// The leaf nodes connected to this (center) server; nil when monitoring does not answer.
+    public func connectedLeafnodes() async -> [MonitorClient.Leafnode]? {
+        await MonitorClient.leafnodes(monitorPort: state.withLock { $0.monitorPort })
+    }
+
     /// How many times the server was restarted after dying unexpectedly.
     public var restarts: Int { state.withLock { $0.restarts } }
 

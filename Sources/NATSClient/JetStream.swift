@@ -37,7 +37,23 @@ public final class JetStream: @unchecked Sendable {
         self.domainCString = domainCString
     }
 
-    /// Binds to a KV bucket, creating it with `configuration` when it does not exist.
+    /// Asks JetStream for the account information within `timeout`: a cheap check that the
+    /// JetStream server (the hub, through the domain) answers. Blocks the calling thread.
+    public func ping(timeout: Duration) throws(NATSError) {
+        var options = jsOptions()
+        try check(jsOptions_Init(&options), "jsOptions_Init")
+        options.Domain = UnsafePointer(domainCString)
+        options.Wait = max(1, timeout.milliseconds)
+        var info: UnsafeMutablePointer<jsAccountInfo>?
+        var errorCode = jsErrCode(rawValue: 0)
+        let status = js_GetAccountInfo(&info, handle, &options, &errorCode)
+        if let info { jsAccountInfo_Destroy(info) }
+        guard status == NATS_OK else {
+            throw NATSError(status: status, jetStreamCode: errorCode, context: "JetStream account info")
+        }
+    }
+
+    /// Binds to a KV bucket, creating it with `configuration` when it does not exist yet.
     /// Blocks the calling thread.
     public func keyValue(_ configuration: KeyValueConfiguration) throws(NATSError) -> KeyValueBucket {
         var store: OpaquePointer?

@@ -67,6 +67,11 @@ public final class KeyValueBucket: @unchecked Sendable {
         return ack.pointee.Sequence
     }
 
+    /// Checks within `timeout` that the bucket's JetStream server answers.
+    public func ping(timeout: Duration) throws(NATSError) {
+        try jetStream.ping(timeout: timeout)
+    }
+
     /// Starts a watcher of every key: first the latest value of each, then every change.
     public func watchAll() throws(NATSError) -> KeyValueWatcher {
         var watcher: OpaquePointer?

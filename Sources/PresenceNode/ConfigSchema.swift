@@ -25,6 +25,11 @@ enum ConfigSchema {
         "nats.user": .string,
         "nats.password": .string,
         "nats.token": .string,
+        "nats.leaf_user": .string,
+        "nats.leaf_password": .string,
+        "nats.leaf_tls.cert_file": .string,
+        "nats.leaf_tls.key_file": .string,
+        "nats.leaf_tls.ca_file": .string,
         "cache.max_cost": .int,
         "cache.num_counters": .int,
         "cache.negative_ttl": .int,
@@ -49,7 +54,7 @@ enum ConfigSchema {
     ]
 
     /// Keys whose values are secrets (never logged).
-    static let secretKeys: Set<String> = ["auth.jwt_secret", "nats.password", "nats.token"]
+    static let secretKeys: Set<String> = ["auth.jwt_secret", "nats.password", "nats.token", "nats.leaf_password"]
 
     /// The environment variable of a key: `service.http.port` → `PRESENCE_SERVICE_HTTP_PORT`.
     static func environmentName(of key: String) -> String {

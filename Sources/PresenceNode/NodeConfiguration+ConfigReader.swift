@@ -70,6 +70,17 @@ extension NodeConfiguration {
         natsUser = reader.string(forKey: "nats.user")
         natsPassword = reader.string(forKey: "nats.password", isSecret: true)
         natsToken = reader.string(forKey: "nats.token", isSecret: true)
+        leafUser = reader.string(forKey: "nats.leaf_user").flatMap { $0.isEmpty ? nil : $0 }
+        leafPassword = reader.string(forKey: "nats.leaf_password", isSecret: true)
+        leafTLSCertFile = reader.string(forKey: "nats.leaf_tls.cert_file").flatMap { $0.isEmpty ? nil : $0 }
+        leafTLSKeyFile = reader.string(forKey: "nats.leaf_tls.key_file").flatMap { $0.isEmpty ? nil : $0 }
+        leafTLSCAFile = reader.string(forKey: "nats.leaf_tls.ca_file").flatMap { $0.isEmpty ? nil : $0 }
+        if (leafTLSCertFile == nil) != (leafTLSKeyFile == nil) {
+            throw ConfigurationError("'nats.leaf_tls.cert_file' and 'nats.leaf_tls.key_file' must be set together")
+        }
+        if role == .center, leafTLSCAFile != nil, leafTLSCertFile == nil {
+            throw ConfigurationError("'nats.leaf_tls.cert_file' and 'key_file' are required on a center that uses leaf TLS")
+        }
 
         cacheMaxCost = try Self.int(reader, "cache.max_cost", default: cacheMaxCost, in: 1_048_576...Int.max)
         cacheNumCounters = try Self.int(reader, "cache.num_counters", default: cacheNumCounters, in: 1...Int.max)

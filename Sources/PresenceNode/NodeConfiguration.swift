@@ -25,6 +25,14 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var natsUser: String?
     public var natsPassword: String?
     public var natsToken: String?
+    /// Shared credential of leaf connections (`nats.leaf_user`, `nats.leaf_password`): the
+    /// center requires it, leaves present it.
+    public var leafUser: String?
+    public var leafPassword: String?
+    /// TLS of leaf connections (`nats.leaf_tls.cert_file`, `key_file`, `ca_file`).
+    public var leafTLSCertFile: String?
+    public var leafTLSKeyFile: String?
+    public var leafTLSCAFile: String?
 
     public var cacheMaxCost = 67_108_864
     public var cacheNumCounters = 1_000_000

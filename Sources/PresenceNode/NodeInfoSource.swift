@@ -1,3 +1,4 @@
+import EmbeddedNATS
 import PresenceCore
 import PresenceHTTP
 import PresenceStore
@@ -6,6 +7,7 @@ import PresenceStore
 struct NodeInfoSource: Sendable {
     let configuration: NodeConfiguration
     let store: NATSPresenceStore
+    let supervisor: NATSServerSupervisor?
     let started: ContinuousClock.Instant
 
     func current() async -> NodeInfo {
@@ -19,9 +21,16 @@ struct NodeInfoSource: Sendable {
             uptimeSeconds: Int(uptime.components.seconds),
             nats: .init(
                 connected: connection.connected, serverURL: connection.url, reconnects: connection.reconnects,
-                hubReachable: store.readiness().isReady || (connection.connected && configuration.role == .center)),
+                hubReachable: connection.connected && store.isHubReachable),
             cache: .init(statistics),
             presenceCount: statistics.entries,
-            leafnodes: configuration.role == .center ? [] : nil)
+            leafnodes: await leafnodes())
+    }
+
+    /// On a center with an embedded server, the leaves its monitoring endpoint lists.
+    private func leafnodes() async -> [NodeInfo.Leafnode]? {
+        guard configuration.role == .center else { return nil }
+        guard let supervisor, let leaves = await supervisor.connectedLeafnodes() else { return [] }
+        return leaves.map { NodeInfo.Leafnode(name: $0.name, address: $0.address) }
     }
 }

@@ -76,7 +76,7 @@ public struct PresenceNode: Sendable {
         settings.readBurst = configuration.readBurst
 
         let started = ContinuousClock.now
-        let info = NodeInfoSource(configuration: configuration, store: store, started: started)
+        let info = NodeInfoSource(configuration: configuration, store: store, supervisor: supervisor, started: started)
         let router = buildPresenceRouter(
             controller: PresenceController(
                 repository: store, changes: changes, verifier: verifier, settings: settings, clock: clock),
@@ -146,6 +146,13 @@ public struct PresenceNode: Sendable {
         embedded.serverBinary = configuration.natsServerBinary
         embedded.clientPort = configuration.natsClientPort
         embedded.monitorPort = configuration.natsMonitorPort
+        embedded.leafUser = configuration.leafUser
+        embedded.leafPassword = configuration.leafPassword
+        if configuration.leafTLSCertFile != nil || configuration.leafTLSCAFile != nil {
+            embedded.leafTLS = .init(
+                certFile: configuration.leafTLSCertFile, keyFile: configuration.leafTLSKeyFile,
+                caFile: configuration.leafTLSCAFile)
+        }
         return embedded
     }
 }

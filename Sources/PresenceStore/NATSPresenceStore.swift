@@ -87,7 +87,12 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     public func run() async throws {
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
-                await feed.run()
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await self.feed.run() }
+                    group.addTask { await self.probeHub() }
+                    await group.next()
+                    group.cancelAll()
+                }
             } onCancel: {
                 feed.stop()
             }
@@ -97,6 +102,24 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         connection.close()
         try? await pool.shutdownGracefully()
     }
+
+    /// Checks every `hubProbeInterval` that the bucket's JetStream server answers, so a leaf
+    /// knows at once when it lost the hub and when the hub is back.
+    private func probeHub() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: configuration.hubProbeInterval)
+            } catch {
+                return
+            }
+            let timeout = configuration.hubProbeTimeout
+            let reachable = (try? await blocking { [bucket] () throws(NATSError) in try bucket.ping(timeout: timeout) }) != nil
+            feed.hubReachabilityChanged(reachable)
+        }
+    }
+
+    /// Whether the bucket's JetStream server answered the last probe.
+    public var isHubReachable: Bool { feed.isHubReachable }
 
     // MARK: PresenceRepository
 
@@ -208,6 +231,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
 
     private func unavailable(_ error: NATSError, operation: String) -> PresenceError {
         logger.warning("presence store \(operation) failed", metadata: ["error": "\(error)"])
+        if error.isNoResponders { feed.hubReachabilityChanged(false) }
         return PresenceError(.unavailable, "the presence store cannot be reached; try again shortly", retryAfter: 1)
     }
 

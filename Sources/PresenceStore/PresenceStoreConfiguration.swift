@@ -14,6 +14,10 @@ public struct PresenceStoreConfiguration: Sendable {
     public var nodeID: String
     /// How long a KV request may take before the client gets 503.
     public var requestTimeout: Duration = .seconds(2)
+    /// How often the store checks that the bucket's JetStream server (the hub) answers.
+    public var hubProbeInterval: Duration = .milliseconds(500)
+    /// How long one such check may take.
+    public var hubProbeTimeout: Duration = .milliseconds(750)
     /// How long start-up keeps trying to reach the bucket.
     public var connectDeadline: Duration = .seconds(30)
     /// Replica memory bound in bytes.

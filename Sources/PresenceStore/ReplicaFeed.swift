@@ -18,6 +18,7 @@ final class ReplicaFeed: Sendable {
         var recreate = false
         var watching = false
         var lastError: String?
+        var hubReachable = true
         var finished = false
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -46,19 +47,46 @@ final class ReplicaFeed: Sendable {
             logger.warning("NATS connection lost; reads are served from the replica")
         case .reconnected:
             logger.info("NATS connection re-established; resynchronising the replica")
-            let watcher = state.withLock { state in
-                state.recreate = true
-                return state.watcher
-            }
-            watcher?.stop()
+            recreateWatcher()
         case .closed:
             break
         }
     }
 
+    /// Records whether the bucket's JetStream server (the hub, for a leaf) answers. When it
+    /// comes back the watcher is recreated at once and the replica resynchronised, instead of
+    /// waiting for nats.c to notice missed heartbeats.
+    func hubReachabilityChanged(_ reachable: Bool) {
+        let changed = state.withLock { state in
+            defer { state.hubReachable = reachable }
+            return state.hubReachable != reachable
+        }
+        guard changed else { return }
+        if reachable {
+            logger.info("the presence bucket is reachable again; resynchronising the replica")
+            recreateWatcher()
+        } else {
+            logger.warning("the presence bucket is not reachable; serving reads from the replica, refusing writes")
+        }
+    }
+
+    /// Whether the bucket's JetStream server answered the last probe.
+    var isHubReachable: Bool { state.withLock { $0.hubReachable } }
+
+    private func recreateWatcher() {
+        let watcher = state.withLock { state in
+            state.recreate = true
+            return state.watcher
+        }
+        watcher?.stop()
+    }
+
     /// Whether the watcher is live and its initial values are in.
     func readiness() -> Readiness {
-        let (watching, lastError) = state.withLock { ($0.watching, $0.lastError) }
+        let (watching, lastError, reachable) = state.withLock { ($0.watching, $0.lastError, $0.hubReachable) }
+        guard reachable else {
+            return .notReady("the hub (center) is not reachable; reads are served from the last known state")
+        }
         guard watching else { return .notReady("the presence bucket is not reachable" + (lastError.map { ": \($0)" } ?? "")) }
         guard replica.isInitialSyncComplete else { return .notReady("the replica is loading the presence bucket") }
         return .ready

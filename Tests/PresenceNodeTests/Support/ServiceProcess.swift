@@ -48,8 +48,8 @@ final class ServiceProcess: @unchecked Sendable {
         -> ServiceProcess
     {
         try ServiceProcess(
-            arguments: ["serve", "--data-dir", dataDirectory, "--http-port", String(httpPort), "--node-id", "proc-node"]
-                + extraArguments,
+            arguments: ["serve", "--data-dir", dataDirectory, "--http-port", String(httpPort)]
+                + (extraArguments.contains("--node-id") ? [] : ["--node-id", "proc-node"]) + extraArguments,
             environment: environment ?? [
                 "JWT_SECRET": TestNode.secret,
                 "PRESENCE_NATS_CLIENT_PORT": String(FreePort.next()),

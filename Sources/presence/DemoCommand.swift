@@ -1,0 +1,142 @@
+import ArgumentParser
+import EmbeddedNATS
+import Foundation
+import PresenceHTTP
+import PresenceNode
+import UnixSignals
+
+/// `presence demo`: a center and two leaves on this machine, until Ctrl-C.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Start a center and two leaves on this machine (HTTP 8080, 8081, 8082) until Ctrl-C.")
+
+    @Option(name: .customLong("data-dir"), help: "Where the three nodes keep their data.") var dataDir = "./demo-data"
+
+    private struct Node {
+        let name: String
+        let httpPort: Int
+        let arguments: [String]
+        let environment: [String: String]
+    }
+
+    func run() async throws {
+        let root = URL(fileURLWithPath: dataDir).standardizedFileURL.path
+        let secret = try ProcessInfo.processInfo.environment["JWT_SECRET"]
+            ?? DevelopmentSecret.readOrCreate(dataDirectory: root)
+        let nodes = [
+            Node(
+                name: "center", httpPort: 8080,
+                arguments: ["--role", "center", "--node-id", "center", "--http-port", "8080", "--data-dir", root + "/center"],
+                environment: ["PRESENCE_NATS_CLIENT_PORT": "4222", "PRESENCE_NATS_LEAFNODE_PORT": "7422"]),
+            Node(
+                name: "leaf-1", httpPort: 8081,
+                arguments: [
+                    "--role", "leaf", "--node-id", "leaf-1", "--http-port", "8081", "--data-dir", root + "/leaf-1",
+                    "--hub", "nats-leaf://127.0.0.1:7422",
+                ],
+                environment: ["PRESENCE_NATS_CLIENT_PORT": "4223"]),
+            Node(
+                name: "leaf-2", httpPort: 8082,
+                arguments: [
+                    "--role", "leaf", "--node-id", "leaf-2", "--http-port", "8082", "--data-dir", root + "/leaf-2",
+                    "--hub", "nats-leaf://127.0.0.1:7422",
+                ],
+                environment: ["PRESENCE_NATS_CLIENT_PORT": "4224"]),
+        ]
+
+        // Ctrl-C reaches the whole process group; SIGTERM is forwarded. Either way every node
+        // shuts down gracefully (and stops its own nats-server) before the demo exits.
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        var processes: [Process] = []
+        let stopAll: @Sendable ([Process]) -> Void = { processes in
+            for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        }
+        do {
+            for node in nodes {
+                processes.append(try launch(node, root: root, secret: secret))
+                if node.name == "center" { try await waitUntilReady(node, process: processes[0], root: root) }
+            }
+            for (node, process) in zip(nodes.dropFirst(), processes.dropFirst()) {
+                try await waitUntilReady(node, process: process, root: root)
+            }
+        } catch {
+            stopAll(processes)
+            for process in processes { process.waitUntilExit() }
+            throw error
+        }
+
+        let token = try await TokenIssuer(secret: secret).token(subject: "alice", lifetime: 86_400)
+        print(
+            """
+            swift-presence demo: a center and two leaves are running.
+              center  http://localhost:8080   (NATS leafnode port 7422)
+              leaf-1  http://localhost:8081
+              leaf-2  http://localhost:8082
+            Logs: \(root)/<node>/service.log
+
+            A token for user alice (24 h):
+              export TOKEN=\(token)
+            Write on leaf-1, read on leaf-2, watch live on the center:
+              curl -s -X PUT localhost:8081/api/v2/presence/alice -H "Authorization: Bearer $TOKEN" \\
+                   -H 'Content-Type: application/json' -d '{"status":"busy","message":"In a meeting"}'
+              curl -s localhost:8082/api/v2/presence/alice
+              curl -N 'localhost:8080/api/v2/presence/stream?users=alice'
+            More tokens: presence token --sub bob --data-dir \(root)
+            Press Ctrl-C to stop all three nodes.
+            """)
+
+        let running = processes
+        let watcher = Task {
+            while !Task.isCancelled {
+                if let dead = zip(nodes, running).first(where: { !$0.1.isRunning }) {
+                    print("\(dead.0.name) stopped unexpectedly (exit \(dead.1.terminationStatus)); see its service.log")
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { for await _ in signals { return } }
+            group.addTask { await watcher.value }
+            await group.next()
+            group.cancelAll()
+        }
+        watcher.cancel()
+        print("Stopping the demo...")
+        stopAll(processes)
+        for process in processes { process.waitUntilExit() }
+        print("All nodes stopped.")
+    }
+
+    private func launch(_ node: Node, root: String, secret: String) throws -> Process {
+        let directory = root + "/" + node.name
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let logPath = directory + "/service.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Bundle.main.executablePath ?? CommandLine.arguments[0])
+        process.arguments = ["serve"] + node.arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["JWT_SECRET"] = secret
+        environment.merge(node.environment) { $1 }
+        process.environment = environment
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        return process
+    }
+
+    private func waitUntilReady(_ node: Node, process: Process, root: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            guard process.isRunning else {
+                throw ValidationError("\(node.name) failed to start; see \(root)/\(node.name)/service.log")
+            }
+            if MonitorClient.get(port: node.httpPort, path: "/health/ready") != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ValidationError("\(node.name) did not become ready within 30 s; see \(root)/\(node.name)/service.log")
+    }
+}

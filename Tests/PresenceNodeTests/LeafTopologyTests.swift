@@ -1,0 +1,194 @@
+import Foundation
+import Testing
+
+/// Hub and spoke with real processes: a center and leaves on loopback (SPEC §1, issue 3).
+@Suite("Leaf nodes", .serialized, .timeLimit(.minutes(5)))
+struct LeafTopologyTests {
+    @Test func aWriteOnOneLeafIsReadableOnTheOther() async throws {
+        let topology = try await Topology.startCenter()
+        let leaf1 = try topology.startLeaf(name: "leaf-1")
+        let leaf2 = try topology.startLeaf(name: "leaf-2")
+        try await leaf1.waitUntilReady()
+        try await leaf2.waitUntilReady()
+
+        let (status, written) = try await leaf1.put("lena", #"{"status":"busy","message":"from leaf 1"}"#)
+        #expect(status == 200)
+        #expect(written["node_id"] as? String == "leaf-1")
+        let revision = try #require(written["revision"] as? Int)
+        let started = ContinuousClock.now
+        var seen: [String: Any] = [:]
+        while ContinuousClock.now - started < .seconds(2) {
+            let (code, body) = try await leaf2.get("/api/v2/presence/lena")
+            if code == 200, body["revision"] as? Int == revision {
+                seen = body
+                break
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        #expect(seen["message"] as? String == "from leaf 1", "leaf 2 did not see the write within 2 s")
+        // The center lists both leaves.
+        let (_, info) = try await topology.center.get("/health/info")
+        #expect((info["leafnodes"] as? [[String: Any]])?.count == 2)
+        let (_, leafInfo) = try await leaf1.get("/health/info")
+        #expect((leafInfo["nats"] as? [String: Any])?["hub_reachable"] as? Bool == true)
+        #expect(leafInfo["leafnodes"] == nil)
+        await leaf1.stop()
+        await leaf2.stop()
+        await topology.center.stop()
+    }
+
+    @Test func aLateLeafIsReadyOnlyWithTheWholeDataSet() async throws {
+        let topology = try await Topology.startCenter()
+        let users = (0..<300).map { "late\($0)" }
+        for user in users {
+            let (status, _) = try await topology.center.put(user, #"{"status":"online"}"#)
+            #expect(status == 200)
+        }
+        let leaf = try topology.startLeaf(name: "late-leaf")
+        try await leaf.waitUntilReady()
+        // The moment it is ready, every record that existed before it started is there.
+        let ids = users.map { "\"\($0)\"" }.joined(separator: ",")
+        let (status, body) = try await HTTP.request(
+            "POST", port: leaf.httpPort, path: "/api/v2/presence/batch", body: #"{"user_ids":[\#(ids)]}"#)
+        #expect(status == 200)
+        #expect((body["presences"] as? [Any])?.count == 300)
+        #expect((body["not_found"] as? [Any])?.isEmpty == true)
+        await leaf.stop()
+        await topology.center.stop()
+    }
+
+    @Test func leavesServeReadsThroughAHubOutageAndRecoverByThemselves() async throws {
+        let centerDirectory = TemporaryDirectory.make()
+        let leafnodePort = FreePort.next()
+        let clientPort = FreePort.next()
+        let centerHTTP = FreePort.next()
+        var topology = try await Topology.startCenter(
+            dataDirectory: centerDirectory, leafnodePort: leafnodePort, clientPort: clientPort, httpPort: centerHTTP)
+        let leaf = try topology.startLeaf(name: "outage-leaf")
+        try await leaf.waitUntilReady()
+        let (_, before) = try await leaf.put("olga", #"{"status":"busy","message":"before"}"#)
+
+        await topology.center.stop()
+        // Reads go on from the replica.
+        let (readStatus, read) = try await leaf.get("/api/v2/presence/olga")
+        #expect(readStatus == 200)
+        #expect(read["message"] as? String == "before")
+        // Writes fail fast with 503 and Retry-After.
+        let token = try await TestNode.token("olga")
+        let started = ContinuousClock.now
+        let (writeStatus, writeBody) = try await HTTP.request(
+            "PUT", port: leaf.httpPort, path: "/api/v2/presence/olga", headers: ["Authorization": "Bearer \(token)"],
+            body: #"{"status":"away"}"#)
+        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(writeStatus == 503)
+        #expect((writeBody["error"] as? [String: Any])?["code"] as? String == "unavailable")
+        // Not ready, with a reason.
+        var readiness: (Int, [String: Any]) = (0, [:])
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            readiness = try await leaf.get("/health/ready")
+            if readiness.0 == 503 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(readiness.0 == 503)
+        #expect(readiness.1["ready"] as? Bool == false)
+        #expect((readiness.1["reason"] as? String)?.isEmpty == false)
+
+        // The center comes back with the same data; the leaf recovers on its own.
+        topology = try await Topology.startCenter(
+            dataDirectory: centerDirectory, leafnodePort: leafnodePort, clientPort: clientPort, httpPort: centerHTTP)
+        let (_, afterRestart) = try await topology.center.put("olga2", #"{"status":"online","message":"while leaf recovers"}"#)
+        try await leaf.waitUntilReady()
+        let (status, after) = try await leaf.put("olga", #"{"status":"away","message":"after"}"#)
+        #expect(status == 200)
+        #expect((after["revision"] as? Int ?? 0) > (before["revision"] as? Int ?? 0))
+        // Nothing acknowledged was lost, and updates made meanwhile reached the leaf.
+        var olga2: [String: Any] = [:]
+        let syncDeadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < syncDeadline {
+            let (code, body) = try await leaf.get("/api/v2/presence/olga2")
+            if code == 200 { olga2 = body; break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(olga2["revision"] as? Int == afterRestart["revision"] as? Int)
+        let (_, centerView) = try await topology.center.get("/api/v2/presence/olga")
+        #expect(centerView["message"] as? String == "after")
+        await leaf.stop()
+        await topology.center.stop()
+    }
+
+    @Test func anAnonymousLeafIsRejectedWhenLeafCredentialsAreConfigured() async throws {
+        let credentials = ["PRESENCE_NATS_LEAF_USER": "leafy", "PRESENCE_NATS_LEAF_PASSWORD": "s3cret-pass"]
+        let topology = try await Topology.startCenter(extraEnvironment: credentials)
+        let anonymous = try topology.startLeaf(name: "anonymous")
+        let wrong = try topology.startLeaf(
+            name: "wrong", extraEnvironment: ["PRESENCE_NATS_LEAF_USER": "leafy", "PRESENCE_NATS_LEAF_PASSWORD": "nope"])
+        let trusted = try topology.startLeaf(name: "trusted", extraEnvironment: credentials)
+        try await trusted.waitUntilReady()
+        let (status, _) = try await trusted.put("tina", #"{"status":"online"}"#)
+        #expect(status == 200)
+        try await Task.sleep(for: .seconds(2))
+        for rejected in [anonymous, wrong] {
+            let (ready, _) = (try? await rejected.get("/health/ready")) ?? (0, [:])
+            #expect(ready != 200, "a leaf without the right credentials must never reach the hub")
+        }
+        let (_, info) = try await topology.center.get("/health/info")
+        #expect((info["leafnodes"] as? [[String: Any]])?.count == 1)
+        for process in [anonymous, wrong, trusted] { await process.stop() }
+        await topology.center.stop()
+    }
+
+    @Test func leafConnectionsCanUseTLS() async throws {
+        let certificates = try TestCertificates.make()
+        let topology = try await Topology.startCenter(extraEnvironment: [
+            "PRESENCE_NATS_LEAF_TLS_CERT_FILE": certificates.serverCertificate,
+            "PRESENCE_NATS_LEAF_TLS_KEY_FILE": certificates.serverKey,
+        ])
+        let leaf = try topology.startLeaf(
+            name: "tls-leaf", extraEnvironment: ["PRESENCE_NATS_LEAF_TLS_CA_FILE": certificates.caCertificate],
+            hub: "nats-leaf://localhost:\(topology.leafnodePort)")
+        try await leaf.waitUntilReady()
+        let (status, _) = try await leaf.put("tess", #"{"status":"online"}"#)
+        #expect(status == 200)
+        let untrusting = try topology.startLeaf(name: "no-ca", hub: "nats-leaf://localhost:\(topology.leafnodePort)")
+        try await Task.sleep(for: .seconds(2))
+        let (ready, _) = (try? await untrusting.get("/health/ready")) ?? (0, [:])
+        #expect(ready != 200, "a plain leaf cannot join a TLS leafnode port")
+        await leaf.stop()
+        await untrusting.stop()
+        await topology.center.stop()
+    }
+}
+
+/// A CA and a server certificate for `localhost`/127.0.0.1, made with openssl for one test.
+struct TestCertificates {
+    let caCertificate: String
+    let serverCertificate: String
+    let serverKey: String
+
+    static func make() throws -> TestCertificates {
+        let directory = TemporaryDirectory.make()
+        func openssl(_ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["openssl"] + arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: directory)
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw CancellationError() }
+        }
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\n".write(
+            toFile: directory + "/san.ext", atomically: true, encoding: .utf8)
+        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=presence-test-ca"])
+        try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"])
+        try openssl([
+            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem",
+            "-days", "2", "-extfile", "san.ext",
+        ])
+        return TestCertificates(
+            caCertificate: directory + "/ca.pem", serverCertificate: directory + "/server.pem",
+            serverKey: directory + "/server.key")
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+
+/// A center and leaves as real `presence serve` processes on loopback.
+struct Topology {
+    let center: ServiceProcess
+    let leafnodePort: Int
+    let secret = TestNode.secret
+
+    /// Starts a center with its own free ports; `extraEnvironment` adds configuration.
+    static func startCenter(
+        dataDirectory: String = TemporaryDirectory.make(), leafnodePort: Int = FreePort.next(),
+        clientPort: Int = FreePort.next(), httpPort: Int = FreePort.next(), extraEnvironment: [String: String] = [:]
+    ) async throws -> Topology {
+        var environment = [
+            "JWT_SECRET": TestNode.secret, "PRESENCE_NATS_CLIENT_PORT": String(clientPort),
+            "PRESENCE_NATS_LEAFNODE_PORT": String(leafnodePort), "PRESENCE_RATE_LIMIT_WRITE_BURST": "100000",
+            "PRESENCE_RATE_LIMIT_WRITES_PER_SECOND": "100000",
+        ]
+        environment.merge(extraEnvironment) { $1 }
+        let center = try ServiceProcess.serve(
+            dataDirectory: dataDirectory, httpPort: httpPort, extraArguments: ["--node-id", "center"],
+            environment: environment)
+        try await center.waitUntilReady()
+        return Topology(center: center, leafnodePort: leafnodePort)
+    }
+
+    /// Starts a leaf of this center (not waiting for it to be ready).
+    func startLeaf(name: String, extraEnvironment: [String: String] = [:], hub: String? = nil) throws -> ServiceProcess {
+        var environment = [
+            "JWT_SECRET": secret, "PRESENCE_NATS_CLIENT_PORT": String(FreePort.next()),
+            "PRESENCE_RATE_LIMIT_WRITE_BURST": "100000", "PRESENCE_RATE_LIMIT_WRITES_PER_SECOND": "100000",
+        ]
+        environment.merge(extraEnvironment) { $1 }
+        return try ServiceProcess.serve(
+            dataDirectory: TemporaryDirectory.make(), httpPort: FreePort.next(),
+            extraArguments: ["--role", "leaf", "--node-id", name, "--hub", hub ?? "nats-leaf://127.0.0.1:\(leafnodePort)"],
+            environment: environment)
+    }
+}
+
+extension ServiceProcess {
+    /// `PUT /api/v2/presence/{user}` with an admin token.
+    func put(_ user: String, _ body: String) async throws -> (Int, [String: Any]) {
+        let token = try await TestNode.token("root", scopes: ["presence:admin"])
+        return try await HTTP.request(
+            "PUT", port: httpPort, path: "/api/v2/presence/\(user)", headers: ["Authorization": "Bearer \(token)"], body: body)
+    }
+
+    func get(_ path: String) async throws -> (Int, [String: Any]) {
+        try await HTTP.request("GET", port: httpPort, path: path)
+    }
+
+    /// Stops the process with SIGTERM and waits for it.
+    func stop() async {
+        signal(SIGTERM)
+        _ = await waitForExit()
+    }
+}
