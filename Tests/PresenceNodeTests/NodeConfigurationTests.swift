@@ -77,6 +77,21 @@ struct NodeConfigurationTests {
         #expect(configuration == defaults, "the example lists every key at its default")
     }
 
+    @Test func theCenterAndLeafExamplesLoad() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let environment = ["JWT_SECRET": "s", "LEAF_PASSWORD": "p"]
+        let center = try NodeConfiguration.load(
+            file: root.appendingPathComponent("config/center.yaml").path, environment: environment, flags: [:])
+        #expect(center.role == .center)
+        #expect(center.leafPassword == "p")
+        let leaf = try NodeConfiguration.load(
+            file: root.appendingPathComponent("config/leaf.yaml").path, environment: environment, flags: [:])
+        #expect(leaf.role == .leaf)
+        #expect(leaf.hubURLs == ["nats-leaf://center.example.com:7422"])
+        #expect(leaf.leafUser == center.leafUser)
+    }
+
     @Test func jwtSecretComesFromTheEnvironmentOrTheFile() throws {
         let path = try file("auth:\n  jwt_secret: file-secret\n")
         #expect(try NodeConfiguration.load(file: path, environment: [:], flags: [:]).jwtSecret == "file-secret")
