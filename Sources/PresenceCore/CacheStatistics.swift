@@ -10,6 +10,8 @@ public struct CacheStatistics: Sendable, Equatable {
     public var misses: Int = 0
     /// Records dropped to stay under the cost bound.
     public var evictions: Int = 0
+    /// Records held, by stored status (`offline` includes records the sweeper persisted).
+    public var byStatus: [PresenceStatus: Int] = [:]
 
     /// hits / (hits + misses), 0 before any lookup.
     public var hitRatio: Double {

@@ -102,11 +102,14 @@ public final class PresenceReplica: Sendable {
                 state.slots.values[index].stored = stored
                 state.slots.values[index].lastAccess = state.tick
                 state.statistics.costBytes += stored.cost - old.cost
+                state.statistics.byStatus[old.record.status, default: 0] -= 1
+                state.statistics.byStatus[stored.record.status, default: 0] += 1
             } else {
                 state.slots[user] = Slot(stored: stored, position: state.order.count, lastAccess: state.tick)
                 state.order.append(user)
                 state.statistics.costBytes += stored.cost
                 state.statistics.entries += 1
+                state.statistics.byStatus[stored.record.status, default: 0] += 1
             }
             Self.scheduleExpiry(of: stored.record, in: &state)
             evictIfNeeded(&state, keeping: user)
@@ -225,5 +228,6 @@ public final class PresenceReplica: Sendable {
         }
         state.statistics.costBytes -= slot.stored.cost
         state.statistics.entries -= 1
+        state.statistics.byStatus[slot.stored.record.status, default: 0] -= 1
     }
 }

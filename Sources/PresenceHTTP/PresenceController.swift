@@ -12,14 +12,18 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     let settings: PresenceAPISettings
     let writeLimiter: RateLimiter
     let readLimiter: RateLimiter
+    let metrics: HTTPMetrics
     let clock: @Sendable () -> Timestamp
 
     /// Creates the controller.
-    /// - Parameter changes: the hub the store publishes changes to; streams subscribe to it.
+    /// - Parameters:
+    ///   - changes: the hub the store publishes changes to; streams subscribe to it.
+    ///   - metrics: where requests and rate-limit rejections are counted.
     public init(
         repository: Repository, changes: PresenceChangeHub, verifier: TokenVerifier, settings: PresenceAPISettings,
-        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+        metrics: HTTPMetrics, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
     ) {
+        self.metrics = metrics
         self.repository = repository
         self.changes = changes
         self.verifier = verifier
@@ -121,6 +125,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         _ change: PresenceChange, to user: UserID, by identity: TokenVerifier.Identity, request: Request
     ) async throws -> Response {
         if case .limited(let retryAfter) = writeLimiter.acquire(identity.subject, now: clock()) {
+            metrics.writesRateLimited.increment()
             throw PresenceError(.rateLimited, "too many writes; slow down", retryAfter: retryAfter)
         }
         let ifMatch = EntityTag.parseIfMatch(request.headers[.ifMatch])
@@ -150,6 +155,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         if settings.readsPerSecond > 0 {
             let client = context.remoteAddress?.ipAddress ?? "unknown"
             if case .limited(let retryAfter) = readLimiter.acquire(client, now: clock()) {
+                metrics.readsRateLimited.increment()
                 throw PresenceError(.rateLimited, "too many reads from this address; slow down", retryAfter: retryAfter)
             }
         }

@@ -2,13 +2,21 @@ import Hummingbird
 import PresenceCore
 
 /// Builds the router of a presence node: the API under `/api/v2/presence`, health under
-/// `/health`, errors rendered as the spec's error body.
+/// `/health`, `/metrics`, errors rendered as the spec's error body, every request measured.
+/// - Parameter metricsText: renders the Prometheus text exposition for `GET /metrics`.
 public func buildPresenceRouter<Repository: PresenceRepository>(
-    controller: PresenceController<Repository>, health: HealthController<Repository>
+    controller: PresenceController<Repository>, health: HealthController<Repository>,
+    metricsText: @escaping @Sendable () async -> [UInt8]
 ) -> Router<PresenceRequestContext> {
     let router = Router(context: PresenceRequestContext.self)
+    router.add(middleware: HTTPMetricsMiddleware(metrics: controller.metrics))
     router.add(middleware: ErrorMiddleware())
     controller.addRoutes(to: router.group("api/v2/presence"))
     health.addRoutes(to: router.group("health"))
+    router.get("metrics") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: await metricsText())))
+    }
     return router
 }

@@ -50,6 +50,7 @@ public struct PresenceNode: Sendable {
             natsURLs = [embedded.clientURL]
         }
         let changes = PresenceChangeHub(maxSubscribers: configuration.maxStreams, queueCapacity: configuration.streamQueueSize)
+        let metrics = NodeMetrics()
         let store: NATSPresenceStore
         do {
             var storeConfiguration = PresenceStoreConfiguration(natsURLs: natsURLs, nodeID: configuration.nodeID)
@@ -61,7 +62,8 @@ public struct PresenceNode: Sendable {
             storeConfiguration.password = configuration.natsEmbedded ? nil : configuration.natsPassword
             storeConfiguration.token = configuration.natsEmbedded ? nil : configuration.natsToken
             store = try await NATSPresenceStore.connect(
-                configuration: storeConfiguration, logger: logger, changes: changes, clock: clock)
+                configuration: storeConfiguration, logger: logger, changes: changes,
+                metrics: StoreMetrics(registry: metrics.registry), clock: clock)
         } catch {
             await supervisor?.stop()
             throw error
@@ -77,10 +79,6 @@ public struct PresenceNode: Sendable {
 
         let started = ContinuousClock.now
         let info = NodeInfoSource(configuration: configuration, store: store, supervisor: supervisor, started: started)
-        let router = buildPresenceRouter(
-            controller: PresenceController(
-                repository: store, changes: changes, verifier: verifier, settings: settings, clock: clock),
-            health: HealthController(repository: store) { await info.current() })
         var services: [any Service] = []
         if let supervisor { services.append(supervisor) }
         services.append(store)
@@ -93,6 +91,12 @@ public struct PresenceNode: Sendable {
             sweeper = centerSweeper
         }
         services.append(StreamKeepalive(hub: changes, interval: .milliseconds(Int(configuration.streamKeepalive * 1000))))
+        let router = buildPresenceRouter(
+            controller: PresenceController(
+                repository: store, changes: changes, verifier: verifier, settings: settings,
+                metrics: HTTPMetrics(registry: metrics.registry), clock: clock),
+            health: HealthController(repository: store) { await info.current() },
+            metricsText: { [sweeper] in metrics.render(store: store, changes: changes, sweeper: sweeper) })
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),

@@ -19,13 +19,15 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     let logger: Logger
     let pool: NIOThreadPool
     let feed: ReplicaFeed
+    let metrics: StoreMetrics
     let clock: @Sendable () -> Timestamp
 
     private init(
         configuration: PresenceStoreConfiguration, connection: NATSConnection, bucket: KeyValueBucket,
-        replica: PresenceReplica, pool: NIOThreadPool, feed: ReplicaFeed, logger: Logger,
+        replica: PresenceReplica, pool: NIOThreadPool, feed: ReplicaFeed, metrics: StoreMetrics, logger: Logger,
         clock: @escaping @Sendable () -> Timestamp
     ) {
+        self.metrics = metrics
         self.configuration = configuration
         self.connection = connection
         self.bucket = bucket
@@ -37,10 +39,12 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     }
 
     /// Connects to NATS and binds (or creates) the bucket, retrying until the configured deadline.
-    /// - Parameter changes: receives every change the replica applies (for live streams).
+    /// - Parameters:
+    ///   - changes: receives every change the replica applies (for live streams).
+    ///   - metrics: where KV latency and watcher events are recorded.
     public static func connect(
         configuration: PresenceStoreConfiguration, logger: Logger, changes: PresenceChangeHub? = nil,
-        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+        metrics: StoreMetrics = .unregistered(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
     ) async throws -> NATSPresenceStore {
         let pool = NIOThreadPool(numberOfThreads: 16)
         pool.start()
@@ -49,7 +53,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         let replica = PresenceReplica(
             maxCost: configuration.cacheMaxCost, negativeTTLSeconds: configuration.negativeTTLSeconds,
             onChange: onChange)
-        let feed = ReplicaFeed(replica: replica, logger: logger)
+        let feed = ReplicaFeed(replica: replica, metrics: metrics, logger: logger)
         let deadline = ContinuousClock.now + configuration.connectDeadline
         var lastError: any Error = NATSError.poolUnavailable
         while ContinuousClock.now < deadline {
@@ -72,7 +76,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                     metadata: ["bucket": "\(configuration.bucket)", "nats": "\(configuration.natsURLs.joined(separator: ","))"])
                 return NATSPresenceStore(
                     configuration: configuration, connection: connection, bucket: bucket, replica: replica, pool: pool,
-                    feed: feed, logger: logger, clock: clock)
+                    feed: feed, metrics: metrics, logger: logger, clock: clock)
             } catch {
                 lastError = error
                 logger.debug("bucket not reachable yet", metadata: ["error": "\(error)"])
@@ -164,16 +168,20 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             case .write(let record):
                 let value = PresenceJSON.encodeValue(record)
                 let expectation: KeyValueBucket.Expectation = current.map { .revision($0.revision) } ?? .noValue
+                let started = ContinuousClock.now
                 do {
                     let revision = try await blocking { [bucket] () throws(NATSError) in
                         try bucket.put(key, value: value, expecting: expectation)
                     }
+                    metrics.putOK.record(ContinuousClock.now - started)
                     var stored = record
                     stored.revision = revision
                     let result = StoredPresence(stored)
                     replica.apply(result)
                     return result
                 } catch let error where error.isWrongLastSequence {
+                    metrics.putOK.record(ContinuousClock.now - started)
+                    metrics.putConflicts.increment()
                     if ifMatch != nil {
                         throw PresenceError(.preconditionFailed, "the record changed since the revision in If-Match")
                     }
@@ -181,6 +189,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                     current = try await fetch(user)?.record
                     confirmed = true
                 } catch {
+                    metrics.putError.record(ContinuousClock.now - started)
                     throw unavailable(error, operation: "write")
                 }
             }
@@ -204,9 +213,12 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     private func fetch(_ user: UserID) async throws(PresenceError) -> StoredPresence? {
         let key = UserKeyCodec.key(for: user)
         let entry: KeyValueEntry?
+        let started = ContinuousClock.now
         do {
             entry = try await blocking { [bucket] () throws(NATSError) in try bucket.get(key) }
+            metrics.getOK.record(ContinuousClock.now - started)
         } catch {
+            metrics.getError.record(ContinuousClock.now - started)
             throw unavailable(error, operation: "read")
         }
         guard let entry, entry.operation == .put,

@@ -24,11 +24,13 @@ final class ReplicaFeed: Sendable {
     }
 
     let replica: PresenceReplica
+    private let metrics: StoreMetrics
     private let logger: Logger
     private let state = Mutex(State())
 
-    init(replica: PresenceReplica, logger: Logger) {
+    init(replica: PresenceReplica, metrics: StoreMetrics, logger: Logger) {
         self.replica = replica
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -147,6 +149,7 @@ final class ReplicaFeed: Sendable {
                 return state.stopped
             }
             if stopped { return }
+            metrics.watcherResyncs.increment()
             replica.markResynchronising()
             consume(watcher)
             state.withLock {
@@ -171,7 +174,7 @@ final class ReplicaFeed: Sendable {
             }
             switch event {
             case .entry(let entry):
-                apply(entry)
+                apply(entry, live: replica.isInitialSyncComplete)
                 applied += 1
             case .initialValuesDone:
                 replica.markInitialSyncComplete()
@@ -184,7 +187,8 @@ final class ReplicaFeed: Sendable {
         }
     }
 
-    private func apply(_ entry: KeyValueEntry) {
+    private func apply(_ entry: KeyValueEntry, live: Bool) {
+        metrics.watcherEvents.increment()
         guard let user = UserKeyCodec.userID(forKey: entry.key) else {
             logger.debug("ignoring a key that is not a presence record", metadata: ["key": "\(entry.key)"])
             return
@@ -196,6 +200,10 @@ final class ReplicaFeed: Sendable {
             else {
                 logger.warning("ignoring an unreadable presence record", metadata: ["key": "\(entry.key)"])
                 return
+            }
+            if live {
+                let lag = Timestamp.now().millisecondsSinceEpoch - record.updatedAt.millisecondsSinceEpoch
+                metrics.watcherLag.record(.milliseconds(max(0, lag)))
             }
             replica.apply(StoredPresence(record))
         case .delete, .purge:

@@ -35,4 +35,30 @@ struct HealthEndpointTests {
             #expect(info["leafnodes"] as? [Any] != nil)
         }
     }
+
+    @Test func metricsExposeTheFamiliesAfterTraffic() async throws {
+        try await TestNode.withNode { _, client in
+            let headers = try await TestNode.headers(for: "mia")
+            _ = try await client.execute(
+                uri: "/api/v2/presence/mia", method: .put, headers: headers, body: ByteBuffer(json: #"{"status":"away"}"#))
+            _ = try await client.execute(uri: "/api/v2/presence/mia", method: .get)
+            _ = try await client.execute(uri: "/api/v2/presence/nobody", method: .get)
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
+            let text = String(buffer: response.body)
+            for family in [
+                "presence_http_requests_total", "presence_http_request_duration_seconds_bucket", "presence_cache_entries",
+                "presence_cache_hits_total", "presence_cache_misses_total", "presence_cache_evictions_total",
+                "presence_kv_operation_duration_seconds_bucket", "presence_watcher_events_total",
+                "presence_watcher_lag_seconds_bucket", "presence_nats_reconnects_total", "presence_users",
+                "presence_rate_limited_total", "presence_streams_open",
+            ] {
+                #expect(text.contains(family), "missing \(family)")
+            }
+            #expect(text.contains(#"presence_users{status="away"} 1"#))
+            #expect(text.contains(#"route="/api/v2/presence/{user_id}""#) || text.contains(#"route="/api/v2/presence/:user_id""#))
+            #expect(text.contains(#"status="404""#))
+        }
+    }
 }

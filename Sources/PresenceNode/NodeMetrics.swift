@@ -1,0 +1,105 @@
+import EmbeddedNATS
+import PresenceCore
+import PresenceStore
+import Prometheus
+import Synchronization
+
+/// The node's Prometheus registry, and the metrics whose values are read from the node's
+/// parts when `/metrics` is scraped (cache, users by status, NATS, streams, sweeper), so
+/// nothing on the request path pays for them.
+final class NodeMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+
+    private struct Gauges {
+        let cacheEntries: Gauge
+        let cacheCost: Gauge
+        let usersByStatus: [PresenceStatus: Gauge]
+        let streamsOpen: Gauge
+        let hubReachable: Gauge
+        let ready: Gauge
+    }
+
+    /// Counters fed from cumulative numbers: each scrape adds what grew since the last one.
+    private struct DeltaCounter {
+        let counter: Counter
+        var last: Int = 0
+
+        mutating func advance(to total: Int) {
+            if total > last { counter.increment(by: Int64(total - last)) }
+            last = max(last, total)
+        }
+    }
+
+    private struct Deltas {
+        var cacheHits: DeltaCounter
+        var cacheMisses: DeltaCounter
+        var cacheEvictions: DeltaCounter
+        var reconnects: DeltaCounter
+        var streamOverruns: DeltaCounter
+        var expiryTransitions: DeltaCounter
+        var expiryConflicts: DeltaCounter
+        var expiryFailures: DeltaCounter
+    }
+
+    private let gauges: Gauges
+    private let deltas: Mutex<Deltas>
+
+    init() {
+        func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "presence", metricName: name, unitName: unit, helpText: help)
+        }
+        let registry = self.registry
+        let users = descriptor("users", "", "Presence records held by this node, by stored status")
+        gauges = Gauges(
+            cacheEntries: registry.makeGauge(descriptor: descriptor("cache_entries", "", "Records in the in-memory replica")),
+            cacheCost: registry.makeGauge(descriptor: descriptor("cache_cost", "bytes", "Approximate bytes held by the replica")),
+            usersByStatus: Dictionary(
+                uniqueKeysWithValues: PresenceStatus.allCases.map {
+                    ($0, registry.makeGauge(descriptor: users, labels: [("status", $0.rawValue)]))
+                }),
+            streamsOpen: registry.makeGauge(descriptor: descriptor("streams_open", "", "Open SSE presence streams")),
+            hubReachable: registry.makeGauge(
+                descriptor: descriptor("hub_reachable", "", "1 when the bucket's JetStream server (the hub) answers")),
+            ready: registry.makeGauge(descriptor: descriptor("ready", "", "1 when /health/ready answers 200")))
+        func counter(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> DeltaCounter {
+            DeltaCounter(counter: registry.makeCounter(descriptor: descriptor(name, "total", help), labels: labels))
+        }
+        let expiry = "Expiry sweeper outcomes: transitions persisted, conflicts (a write won), failures (retried)"
+        deltas = Mutex(
+            Deltas(
+                cacheHits: counter("cache_hits", "Replica look-ups answered from memory"),
+                cacheMisses: counter("cache_misses", "Replica look-ups that found no record in memory"),
+                cacheEvictions: counter("cache_evictions", "Records evicted to stay under cache.max_cost"),
+                reconnects: counter("nats_reconnects", "NATS client reconnections"),
+                streamOverruns: counter("stream_overruns", "Streams cut off because the client read too slowly"),
+                expiryTransitions: counter("expiry_sweeps", expiry, [("outcome", "transition")]),
+                expiryConflicts: counter("expiry_sweeps", expiry, [("outcome", "conflict")]),
+                expiryFailures: counter("expiry_sweeps", expiry, [("outcome", "failure")])))
+    }
+
+    /// Reads the node's parts and renders the Prometheus text exposition.
+    func render(store: NATSPresenceStore, changes: PresenceChangeHub, sweeper: ExpirySweeper?) -> [UInt8] {
+        let statistics = store.replica.statistics
+        gauges.cacheEntries.set(to: Double(statistics.entries))
+        gauges.cacheCost.set(to: Double(statistics.costBytes))
+        for (status, gauge) in gauges.usersByStatus { gauge.set(to: Double(statistics.byStatus[status] ?? 0)) }
+        gauges.streamsOpen.set(to: Double(changes.subscriberCount))
+        gauges.hubReachable.set(to: store.isHubReachable ? 1.0 : 0.0)
+        gauges.ready.set(to: store.readiness().isReady ? 1.0 : 0.0)
+        let connection = store.connectionInfo
+        let sweeps = sweeper?.statistics
+        deltas.withLock { deltas in
+            deltas.cacheHits.advance(to: statistics.hits)
+            deltas.cacheMisses.advance(to: statistics.misses)
+            deltas.cacheEvictions.advance(to: statistics.evictions)
+            deltas.reconnects.advance(to: Int(connection.reconnects))
+            deltas.streamOverruns.advance(to: changes.overrunCount)
+            if let sweeps {
+                deltas.expiryTransitions.advance(to: sweeps.transitions)
+                deltas.expiryConflicts.advance(to: sweeps.conflicts)
+                deltas.expiryFailures.advance(to: sweeps.failures)
+            }
+        }
+        return registry.emitToBuffer()
+    }
+}

@@ -1,0 +1,56 @@
+import Prometheus
+
+/// The store's Prometheus metrics: KV operation latency and errors, watcher events and lag.
+/// Handles are created once, so recording is an atomic update, never a registry look-up.
+public struct StoreMetrics: Sendable {
+    let getOK: DurationHistogram
+    let getError: DurationHistogram
+    let putOK: DurationHistogram
+    let putError: DurationHistogram
+    let putConflicts: Counter
+    let watcherEvents: Counter
+    let watcherLag: DurationHistogram
+    let watcherResyncs: Counter
+
+    /// Latency buckets from 100 µs to 2.5 s.
+    public static let latencyBuckets: [Duration] = [
+        .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+        .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
+    ]
+
+    /// Registers the store's metrics in `registry`.
+    public init(registry: PrometheusCollectorRegistry) {
+        let kvDuration = MetricNameDescriptor(
+            namespace: "presence", metricName: "kv_operation_duration", unitName: "seconds",
+            helpText: "Latency of NATS KV operations, by operation and result")
+        func kv(_ operation: String, _ result: String) -> DurationHistogram {
+            registry.makeDurationHistogram(
+                descriptor: kvDuration, labels: [("operation", operation), ("result", result)], buckets: Self.latencyBuckets)
+        }
+        getOK = kv("get", "ok")
+        getError = kv("get", "error")
+        putOK = kv("put", "ok")
+        putError = kv("put", "error")
+        putConflicts = registry.makeCounter(
+            descriptor: .init(
+                namespace: "presence", metricName: "kv_cas_conflicts", unitName: "total",
+                helpText: "Compare-and-set writes that lost a race"))
+        watcherEvents = registry.makeCounter(
+            descriptor: .init(
+                namespace: "presence", metricName: "watcher_events", unitName: "total",
+                helpText: "KV watcher events applied to the replica"))
+        watcherLag = registry.makeDurationHistogram(
+            descriptor: .init(
+                namespace: "presence", metricName: "watcher_lag", unitName: "seconds",
+                helpText: "Time from a record's write (its updated_at) to its arrival through the watcher"),
+            buckets: Self.latencyBuckets + [.seconds(5), .seconds(10)])
+        watcherResyncs = registry.makeCounter(
+            descriptor: .init(
+                namespace: "presence", metricName: "watcher_resyncs", unitName: "total",
+                helpText: "Times the watcher was (re)created and the replica resynchronised"))
+    }
+
+    /// Metrics that go nowhere (tools and tests that do not scrape).
+    public static func unregistered() -> StoreMetrics { StoreMetrics(registry: PrometheusCollectorRegistry()) }
+}
