@@ -99,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "presence",
             dependencies: [
-                "PresenceNode", "PresenceHTTP", "EmbeddedNATS",
+                "PresenceNode", "PresenceHTTP", "PresenceCore", "EmbeddedNATS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],

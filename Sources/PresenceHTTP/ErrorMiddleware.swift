@@ -11,15 +11,26 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as PresenceError {
-            if error.code == .internal {
-                context.logger.error("request failed", metadata: ["code": "\(error.code)"])
-            }
+            Self.log(error, context: context)
             return error.response
         } catch let error as any HTTPResponseError {
-            return Self.presenceError(for: error.status).response
+            let presenceError = Self.presenceError(for: error.status)
+            Self.log(presenceError, context: context)
+            return presenceError.response
         } catch {
             context.logger.error("unexpected error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             return PresenceError(.internal, "the server could not handle the request").response
+        }
+    }
+
+    /// One line per error with its code: client errors at debug level (a flood of bad
+    /// requests must not flood the log), server-side ones at warning or error.
+    static func log(_ error: PresenceError, context: Context) {
+        let metadata: Logger.Metadata = ["code": "\(error.code)", "status": "\(error.code.httpStatus.code)"]
+        switch error.code {
+        case .internal: context.logger.error("request failed", metadata: metadata)
+        case .unavailable: context.logger.warning("request failed", metadata: metadata)
+        default: context.logger.debug("request refused", metadata: metadata)
         }
     }
 

@@ -15,20 +15,25 @@ public struct HealthController<Repository: PresenceRepository>: Sendable {
 
     /// Adds the routes to `group` (mounted at `/health`).
     public func addRoutes(to group: RouterGroup<PresenceRequestContext>) {
-        group.get("live") { _, _ in Response.json(Array(#"{"status":"ok"}"#.utf8)) }
-        group.get("ready") { _, _ in
-            let readiness = repository.readiness()
-            if readiness.isReady { return Response.json(Array(#"{"ready":true}"#.utf8)) }
-            var out = Array(#"{"ready":false,"reason":"#.utf8)
-            PresenceJSON.appendString(readiness.reason ?? "not ready", to: &out)
-            out.append(UInt8(ascii: "}"))
-            return Response.json(out, status: .serviceUnavailable, headers: [.retryAfter: "1"])
+        for method in [HTTPRequest.Method.get, .head] {
+            group.on("live", method: method) { _, _ in Response.json(Array(#"{"status":"ok"}"#.utf8)) }
+            group.on("ready", method: method) { _, _ in readyResponse() }
+            group.on("info", method: method) { _, _ in try await infoResponse() }
         }
-        group.get("info") { _, _ in
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let body = try encoder.encode(await info())
-            return Response.json(Array(body))
-        }
+    }
+
+    private func readyResponse() -> Response {
+        let readiness = repository.readiness()
+        if readiness.isReady { return Response.json(Array(#"{"ready":true}"#.utf8)) }
+        var out = Array(#"{"ready":false,"reason":"#.utf8)
+        PresenceJSON.appendString(readiness.reason ?? "not ready", to: &out)
+        out.append(UInt8(ascii: "}"))
+        return Response.json(out, status: .serviceUnavailable, headers: [.retryAfter: "1"])
+    }
+
+    private func infoResponse() async throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Response.json(Array(try encoder.encode(await info())))
     }
 }

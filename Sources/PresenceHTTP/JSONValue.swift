@@ -35,7 +35,9 @@ enum JSONValue: Decodable, Equatable {
 
     /// Parses a request body that must be a JSON object.
     static func object(from bytes: [UInt8]) -> [String: JSONValue]? {
-        guard case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)) else {
+        guard StrictJSON.isValid(bytes),
+            case .object(let fields)? = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        else {
             return nil
         }
         return fields

@@ -36,12 +36,40 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     /// Adds the routes to `group` (mounted at `/api/v2/presence`).
     public func addRoutes(to group: RouterGroup<PresenceRequestContext>) {
         group.get(use: readMany)
+        group.head(use: readMany)
         group.get("stream", use: stream)
         group.post("batch", use: readBatch)
         group.get(":user_id", use: readOne)
+        group.head(":user_id", use: readOne)
         group.put(":user_id", use: put)
         group.post(":user_id/heartbeat", use: heartbeat)
         group.delete(":user_id", use: delete)
+        // The constant segments `batch` and `stream` would shadow users with those ids: route
+        // their other methods to the single-user handlers (only GET …/stream and POST
+        // …/batch are taken).
+        for reserved in ["batch", "stream"] {
+            let alias = Self.alias(reserved)
+            if reserved != "stream" {
+                group.get(RouterPath(stringLiteral: reserved), use: alias(readOne))
+                group.head(RouterPath(stringLiteral: reserved), use: alias(readOne))
+            }
+            group.put(RouterPath(stringLiteral: reserved), use: alias(put))
+            group.delete(RouterPath(stringLiteral: reserved), use: alias(delete))
+            group.post(RouterPath(stringLiteral: reserved + "/heartbeat"), use: alias(heartbeat))
+        }
+    }
+
+    private typealias Handler = @Sendable (Request, PresenceRequestContext) async throws -> Response
+
+    /// A handler that runs `handler` as if the path's user id were `user`.
+    private static func alias(_ user: String) -> (@escaping Handler) -> Handler {
+        { handler in
+            { request, context in
+                var context = context
+                context.coreContext.parameters.append(key: "user_id", value: Substring(user))
+                return try await handler(request, context)
+            }
+        }
     }
 
     // MARK: Reads

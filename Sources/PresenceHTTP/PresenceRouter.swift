@@ -10,13 +10,18 @@ public func buildPresenceRouter<Repository: PresenceRepository>(
 ) -> Router<PresenceRequestContext> {
     let router = Router(context: PresenceRequestContext.self)
     router.add(middleware: HTTPMetricsMiddleware(metrics: controller.metrics))
+    // One line per request at debug level; headers (and so tokens) are never logged.
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: HeadRequestMiddleware())
     router.add(middleware: ErrorMiddleware())
     controller.addRoutes(to: router.group("api/v2/presence"))
     health.addRoutes(to: router.group("health"))
-    router.get("metrics") { _, _ in
-        Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: await metricsText())))
+    for method in [HTTPRequest.Method.get, .head] {
+        router.on("metrics", method: method) { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: await metricsText())))
+        }
     }
     return router
 }

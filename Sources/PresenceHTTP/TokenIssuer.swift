@@ -15,6 +15,8 @@ public struct TokenIssuer: Sendable {
         subject: String, scopes: [String] = [], lifetime: Int = 3600, issuer: String? = nil, audience: String? = nil,
         now: Date = Date()
     ) async throws -> String {
+        // Whole seconds: NumericDate may be fractional, but some JWT libraries reject that.
+        let now = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let claims = PresenceClaims(
             sub: subject, exp: .init(value: now.addingTimeInterval(TimeInterval(lifetime))),
             iat: .init(value: now), iss: issuer, aud: audience.map { [$0] }, scope: scopes.isEmpty ? nil : scopes)

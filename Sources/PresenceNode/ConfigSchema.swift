@@ -51,6 +51,7 @@ enum ConfigSchema {
         "rate_limit.reads_per_second": .double,
         "rate_limit.read_burst": .int,
         "log_level": .string,
+        "log_format": .string,
     ]
 
     /// Keys whose values are secrets (never logged).

@@ -114,6 +114,11 @@ extension NodeConfiguration {
         case "trace": logLevel = .trace
         default: throw ConfigurationError("invalid value for 'log_level': '\(level)' (expected debug, info, warn or error)")
         }
+        let format = reader.string(forKey: "log_format", default: "logfmt")
+        guard let logFormat = StructuredLogHandler.Format(rawValue: format.lowercased()) else {
+            throw ConfigurationError("invalid value for 'log_format': '\(format)' (expected logfmt or json)")
+        }
+        self.logFormat = logFormat
         if role == .leaf && natsEmbedded && hubURLs.isEmpty {
             throw ConfigurationError("'nats.hub_urls' must list the center's leafnode URL(s) when 'service.role' is leaf")
         }

@@ -65,6 +65,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var readBurst = 100
 
     public var logLevel: Logger.Level = .info
+    /// `logfmt` (default) or `json` (`log_format`).
+    public var logFormat: StructuredLogHandler.Format = .logfmt
 
     /// Development mode (`--dev`): a generated secret is used when none is configured.
     public var developmentMode = false

@@ -31,12 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var configuration = try CommandSupport.loadConfiguration(file: config, flags: flags)
         configuration.developmentMode = dev
-        let level = configuration.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let (level, format) = (configuration.logLevel, configuration.logFormat)
+        LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, level: level, format: format) }
         var logger = Logger(label: "presence")
         logger[metadataKey: "node_id"] = "\(configuration.nodeID)"
         let node: PresenceNode
@@ -49,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         logger.info(
-            "presence node serving",
+            "presence node started; starting HTTP",
             metadata: [
                 "role": "\(configuration.role.rawValue)",
                 "http": "\(configuration.httpHost):\(configuration.httpPort)",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PresenceHTTP
+import PresenceCore
 import PresenceNode
 
 /// `presence token`: prints a signed JWT for the configured secret, on one line.
@@ -20,6 +21,12 @@ struct TokenCommand: AsyncParsableCommand {
         flags["nats.data_dir"] = dataDir
         let configuration = try CommandSupport.loadConfiguration(file: config, flags: flags)
         guard ttl > 0 else { CommandSupport.fail("--ttl must be a positive number of seconds") }
+        let scopes = scope.map { $0.split(separator: " ").map(String.init) } ?? []
+        if !scopes.contains(PresenceClaims.adminScope), (try? UserID(validating: sub)) == nil {
+            CommandSupport.fail(
+                "--sub '\(sub)' is not a valid user id, so the token could write nothing (use --scope presence:admin for an admin token)"
+            )
+        }
         guard let secret = configuration.jwtSecret ?? DevelopmentSecret.read(dataDirectory: configuration.dataDirectory)
         else {
             CommandSupport.fail(
@@ -28,7 +35,7 @@ struct TokenCommand: AsyncParsableCommand {
         }
         let issuer = await TokenIssuer(secret: secret)
         let token = try await issuer.token(
-            subject: sub, scopes: scope.map { $0.split(separator: " ").map(String.init) } ?? [], lifetime: ttl,
+            subject: sub, scopes: scopes, lifetime: ttl,
             issuer: configuration.issuer.isEmpty ? nil : configuration.issuer,
             audience: configuration.audience.isEmpty ? nil : configuration.audience)
         print(token)

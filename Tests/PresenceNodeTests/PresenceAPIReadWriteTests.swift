@@ -72,6 +72,26 @@ struct PresenceAPIReadWriteTests {
         }
     }
 
+    @Test func usersNamedBatchAndStreamAreOrdinaryUsers() async throws {
+        try await TestNode.withNode { _, client in
+            for user in ["batch", "stream"] {
+                let headers = try await TestNode.headers(for: user)
+                let put = try await client.execute(
+                    uri: "/api/v2/presence/\(user)", method: .put, headers: headers, body: ByteBuffer(json: #"{"status":"busy"}"#))
+                #expect(put.status == .ok, "PUT \(user)")
+                #expect(put.json["user_id"] as? String == user)
+                let beat = try await client.execute(uri: "/api/v2/presence/\(user)/heartbeat", method: .post, headers: headers)
+                #expect(beat.status == .ok, "heartbeat \(user)")
+                let delete = try await client.execute(uri: "/api/v2/presence/\(user)", method: .delete, headers: headers)
+                #expect(delete.json["status"] as? String == "offline", "DELETE \(user)")
+            }
+            let batch = try await client.execute(uri: "/api/v2/presence/batch", method: .get)
+            #expect(batch.json["user_id"] as? String == "batch")
+            let both = try await client.execute(uri: "/api/v2/presence?users=batch,stream", method: .get)
+            #expect((both.json["presences"] as? [[String: Any]])?.count == 2)
+        }
+    }
+
     @Test func ifNoneMatchGives304() async throws {
         try await TestNode.withNode { _, client in
             let put = try await client.execute(

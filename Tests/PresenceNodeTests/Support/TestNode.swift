@@ -84,28 +84,30 @@ final class TestClock: Sendable {
 }
 
 /// Free TCP ports on loopback, never the same twice in one test run.
+///
+/// Chosen below the kernel's ephemeral range (32768+), so an outgoing connection can never
+/// take one between the check and the server's bind.
 enum FreePort {
     private static let used = Mutex(Set<Int>())
 
     static func next() -> Int {
         while true {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-            }
-            close(fd)
-            let port = Int(UInt16(bigEndian: address.sin_port))
-            if used.withLock({ $0.insert(port).inserted }) { return port }
+            let port = Int.random(in: 15_000..<32_000)
+            guard used.withLock({ $0.insert(port).inserted }) else { continue }
+            if isBindable(port) { return port }
         }
+    }
+
+    private static func isBindable(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("0.0.0.0")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 }
 
