@@ -101,7 +101,6 @@ let package = Package(
             dependencies: [
                 "PresenceNode", "PresenceHTTP", "PresenceCore", "EmbeddedNATS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -3,7 +3,7 @@ import EmbeddedNATS
 import Foundation
 import PresenceHTTP
 import PresenceNode
-import UnixSignals
+import Synchronization
 
 /// `presence demo`: a center and two leaves on this machine, until Ctrl-C.
 struct DemoCommand: AsyncParsableCommand {
@@ -47,7 +47,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         // Ctrl-C reaches the whole process group; SIGTERM is forwarded. Either way every node
         // shuts down gracefully (and stops its own nats-server) before the demo exits.
-        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        DemoSignals.install()
         var processes: [Process] = []
         let stopAll: @Sendable ([Process]) -> Void = { processes in
             for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
@@ -85,25 +85,17 @@ struct DemoCommand: AsyncParsableCommand {
             More tokens: presence token --sub bob --data-dir \(root)
             Press Ctrl-C to stop all three nodes.
             """)
+        fflush(nil)
 
-        let running = processes
-        let watcher = Task {
-            while !Task.isCancelled {
-                if let dead = zip(nodes, running).first(where: { !$0.1.isRunning }) {
-                    print("\(dead.0.name) stopped unexpectedly (exit \(dead.1.terminationStatus)); see its service.log")
-                    return
-                }
-                try? await Task.sleep(for: .milliseconds(200))
+        while !DemoSignals.stopRequested.load(ordering: .relaxed) {
+            if let dead = zip(nodes, processes).first(where: { !$0.1.isRunning }) {
+                print("\(dead.0.name) stopped unexpectedly (exit \(dead.1.terminationStatus)); see its service.log")
+                break
             }
+            try? await Task.sleep(for: .milliseconds(100))
         }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { for await _ in signals { return } }
-            group.addTask { await watcher.value }
-            await group.next()
-            group.cancelAll()
-        }
-        watcher.cancel()
         print("Stopping the demo...")
+        fflush(nil)
         stopAll(processes)
         for process in processes { process.waitUntilExit() }
         print("All nodes stopped.")
@@ -138,5 +130,18 @@ struct DemoCommand: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ValidationError("\(node.name) did not become ready within 30 s; see \(root)/\(node.name)/service.log")
+    }
+}
+
+/// SIGINT and SIGTERM for the demo: a plain handler that only sets a flag, which the demo
+/// polls (it also polls its children), so no signal machinery has to cooperate with
+/// Foundation's process management.
+enum DemoSignals {
+    static let stopRequested = Atomic<Bool>(false)
+
+    static func install() {
+        let handler: @convention(c) (Int32) -> Void = { _ in DemoSignals.stopRequested.store(true, ordering: .relaxed) }
+        signal(SIGINT, handler)
+        signal(SIGTERM, handler)
     }
 }

@@ -192,3 +192,37 @@ struct TestCertificates {
             serverKey: directory + "/server.key")
     }
 }
+
+@Suite("presence demo", .serialized, .timeLimit(.minutes(3)))
+struct DemoCommandTests {
+    @Test func theDemoRunsACenterAndTwoLeavesAndStopsThemAll() async throws {
+        let directory = TemporaryDirectory.make()
+        let demo = try ServiceProcess(
+            arguments: ["demo", "--data-dir", directory + "/demo"], environment: [:], dataDirectory: directory, httpPort: 8080)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, !demo.output.contains("Press Ctrl-C"), demo.process.isRunning {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(demo.output.contains("Press Ctrl-C"), "\(demo.output)")
+        let token = try #require(
+            demo.output.split(separator: "\n").first { $0.contains("export TOKEN=") }?.split(separator: "=").last)
+        let (status, _) = try await HTTP.request(
+            "PUT", port: 8081, path: "/api/v2/presence/alice", headers: ["Authorization": "Bearer \(token)"],
+            body: #"{"status":"busy"}"#)
+        #expect(status == 200)
+        var seen = 0
+        let readDeadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < readDeadline, seen != 200 {
+            seen = (try? await HTTP.request("GET", port: 8082, path: "/api/v2/presence/alice").0) ?? 0
+        }
+        #expect(seen == 200)
+        let pids = ["center", "leaf-1", "leaf-2"].compactMap { node in
+            (try? String(contentsOfFile: "\(directory)/demo/\(node)/nats-server.pid", encoding: .utf8))
+                .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        #expect(pids.count == 3)
+        demo.signal(SIGINT)
+        #expect(await demo.waitForExit(timeout: .seconds(20)) == 0)
+        for pid in pids { #expect(await waitUntilGone(pid)) }
+    }
+}
