@@ -5,7 +5,7 @@
 SWIFT ?= swift
 RUN_ARGS ?= --dev
 
-.PHONY: run test deps build release clean
+.PHONY: run test deps build release clean openapi contract
 
 deps:
 	@scripts/install-deps.sh
@@ -25,3 +25,11 @@ test: deps
 
 clean:
 	rm -rf .build
+
+# Re-embed openapi.yaml into the binary after editing it (a test checks they match).
+openapi:
+	scripts/embed-openapi.sh
+
+# Contract test: schemathesis against a live node (needs python3; installs schemathesis).
+contract: build
+	scripts/contract-test.sh

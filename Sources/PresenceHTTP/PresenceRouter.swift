@@ -17,6 +17,16 @@ public func buildPresenceRouter<Repository: PresenceRepository>(
     controller.addRoutes(to: router.group("api/v2/presence"))
     health.addRoutes(to: router.group("health"))
     for method in [HTTPRequest.Method.get, .head] {
+        router.on("openapi.yaml", method: method) { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml + "\n")))
+        }
+        router.on("docs", method: method) { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: APIReferencePage.html)))
+        }
         router.on("metrics", method: method) { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

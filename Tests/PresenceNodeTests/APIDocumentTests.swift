@@ -1,0 +1,64 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import PresenceHTTP
+import Testing
+import Yams
+
+/// The contract document: embedded as it is in the repository, served, rendered offline.
+@Suite("OpenAPI document and /docs", .serialized, .timeLimit(.minutes(2)))
+struct APIDocumentTests {
+    @Test func theEmbeddedDocumentIsTheRepositorysOpenAPIFile() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let file = try String(contentsOf: root.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        #expect(OpenAPIDocument.yaml + "\n" == file, "openapi.yaml changed: run `make openapi`")
+    }
+
+    @Test func theDocumentCoversEveryEndpointOfTheSpec() throws {
+        let document = try #require(try Yams.load(yaml: OpenAPIDocument.yaml) as? [String: Any])
+        #expect(document["openapi"] as? String == "3.1.0")
+        let paths = try #require(document["paths"] as? [String: Any])
+        let expected: [String: [String]] = [
+            "/api/v2/presence/{user_id}": ["get", "put", "delete"], "/api/v2/presence/{user_id}/heartbeat": ["post"],
+            "/api/v2/presence": ["get"], "/api/v2/presence/batch": ["post"], "/api/v2/presence/stream": ["get"],
+            "/health/live": ["get"], "/health/ready": ["get"], "/health/info": ["get"], "/metrics": ["get"],
+            "/openapi.yaml": ["get"], "/docs": ["get"],
+        ]
+        for (path, methods) in expected {
+            let item = try #require(paths[path] as? [String: Any], "\(path) missing")
+            for method in methods { #expect(item[method] != nil, "\(method) \(path) missing") }
+        }
+        let text = OpenAPIDocument.yaml
+        for code in [
+            "bad_request", "invalid_user_id", "invalid_status", "invalid_message", "invalid_ttl", "too_many_users",
+            "unauthorized", "forbidden", "not_found", "precondition_failed", "payload_too_large", "unsupported_media_type",
+            "rate_limited", "unavailable", "internal",
+        ] {
+            #expect(text.contains("- \(code)"), "error code \(code) missing")
+        }
+        for header in ["ETag", "If-Match", "If-None-Match", "Retry-After", "WWW-Authenticate"] {
+            #expect(text.contains(header), "header \(header) missing")
+        }
+    }
+
+    @Test func theNodeServesTheDocumentAndAnOfflineReferencePage() async throws {
+        try await TestNode.withNode { _, client in
+            let yaml = try await client.execute(uri: "/openapi.yaml", method: .get)
+            #expect(yaml.status == .ok)
+            #expect(yaml.headers[.contentType]?.hasPrefix("application/yaml") == true)
+            #expect(String(buffer: yaml.body) == OpenAPIDocument.yaml + "\n")
+            let docs = try await client.execute(uri: "/docs", method: .get)
+            #expect(docs.status == .ok)
+            #expect(docs.headers[.contentType]?.hasPrefix("text/html") == true)
+            let html = String(buffer: docs.body)
+            #expect(html.contains("<h1>swift-presence"))
+            #expect(html.contains("PUT</span> <code>/api/v2/presence/{user_id}</code>"))
+            #expect(html.contains("precondition_failed") || html.contains("If-Match"))
+            // Nothing is loaded from elsewhere: no scripts, stylesheets, images or fonts.
+            for forbidden in ["<script", "<link", "src=", "@import", "url("] {
+                #expect(!html.contains(forbidden), "\(forbidden) in /docs")
+            }
+        }
+    }
+}
