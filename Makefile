@@ -5,7 +5,7 @@
 SWIFT ?= swift
 RUN_ARGS ?= --dev
 
-.PHONY: run test deps build release clean openapi contract
+.PHONY: run test deps build release clean openapi contract bench
 
 deps:
 	@scripts/install-deps.sh
@@ -33,3 +33,7 @@ openapi:
 # Contract test: schemathesis against a live node (needs python3; installs schemathesis).
 contract: build
 	scripts/contract-test.sh
+
+# Benchmarks: release build, a center and two leaves, baselines in the same run (bench/run).
+bench: deps
+	bench/run

@@ -11,6 +11,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "presence", targets: ["presence"]),
+        .executable(name: "presence-bench", targets: ["PresenceBench"]),
+        .executable(name: "bench-baseline-server", targets: ["BenchBaselineServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -103,6 +105,21 @@ let package = Package(
                 "PresenceNode", "PresenceHTTP", "PresenceCore", "EmbeddedNATS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Benchmark helpers for bench/run: seeding, the write ceiling, propagation, fan-out.
+        .executableTarget(
+            name: "PresenceBench",
+            dependencies: [
+                "PresenceCore", "NATSClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The framework ceiling for bench/run: a bare Hummingbird route answering from a dictionary.
+        .executableTarget(
+            name: "BenchBaselineServer",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

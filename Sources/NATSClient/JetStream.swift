@@ -24,6 +24,7 @@ public final class JetStream: @unchecked Sendable {
         let domainCString = domain.map { strdup($0) } ?? nil
         options.Domain = UnsafePointer(domainCString)
         options.Wait = timeout.milliseconds
+        options.PublishAsync.MaxPending = 8192
         var context: OpaquePointer?
         let status = natsConnection_JetStream(&context, connection.handle, &options)
         guard status == NATS_OK, let context else {
@@ -51,6 +52,14 @@ public final class JetStream: @unchecked Sendable {
         guard status == NATS_OK else {
             throw NATSError(status: status, jetStreamCode: errorCode, context: "JetStream account info")
         }
+    }
+
+    /// Waits until every asynchronous publish made through this context is acknowledged.
+    public func waitForAsyncPublishes(timeout: Duration) throws(NATSError) {
+        var options = jsPubOptions()
+        try check(jsPubOptions_Init(&options), "jsPubOptions_Init")
+        options.MaxWait = max(1, timeout.milliseconds)
+        try check(js_PublishAsyncComplete(handle, &options), "js_PublishAsyncComplete")
     }
 
     /// Binds to a KV bucket, creating it with `configuration` when it does not exist yet.

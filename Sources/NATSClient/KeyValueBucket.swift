@@ -67,6 +67,21 @@ public final class KeyValueBucket: @unchecked Sendable {
         return ack.pointee.Sequence
     }
 
+    /// Stores `value` under `key` without waiting for the acknowledgement (at most 8192 in
+    /// flight; blocks while that many are pending). Pair with
+    /// ``JetStream/waitForAsyncPublishes(timeout:)``. Used by the benchmarks to measure the
+    /// raw write ceiling; the service itself always waits for each acknowledgement.
+    public func putAsync(_ key: String, value: [UInt8]) throws(NATSError) {
+        let subject = putSubjectPrefix + key
+        let status = value.withUnsafeBytes { bytes in
+            js_PublishAsync(jetStream.handle, subject, bytes.baseAddress, Int32(bytes.count), nil)
+        }
+        try check(status, "KV async put")
+    }
+
+    /// The JetStream context of this bucket.
+    public var context: JetStream { jetStream }
+
     /// Checks within `timeout` that the bucket's JetStream server answers.
     public func ping(timeout: Duration) throws(NATSError) {
         try jetStream.ping(timeout: timeout)

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Turns bench/run's raw outputs into bench/results/<time>.md and .json (and latest.*)."""
+import json, os, re, sys, time, platform, subprocess
+
+raw, users = sys.argv[1], int(sys.argv[2])
+results_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+os.makedirs(results_dir, exist_ok=True)
+failures = []
+
+def read(name):
+    path = os.path.join(raw, name)
+    if not os.path.exists(path):
+        failures.append(name)
+        return None
+    return open(path).read()
+
+def wrk(name):
+    text = read(name)
+    if text is None:
+        return None
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    out = {"requests_per_second": float(rps.group(1)) if rps else None}
+    for pct in ("50", "90", "99"):
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        if m:
+            value = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
+            out[f"p{pct}_ms"] = round(value, 3)
+    errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    socket_errors = re.search(r"Socket errors: (.*)", text)
+    out["non_2xx"] = int(errors.group(1)) if errors else 0
+    if socket_errors:
+        out["socket_errors"] = socket_errors.group(1)
+    if out["requests_per_second"] is None:
+        failures.append(name)
+    return out
+
+def js(name):
+    text = read(name)
+    if text is None:
+        return None
+    try:
+        return json.loads(text.strip().splitlines()[-1])
+    except Exception:
+        failures.append(name)
+        return None
+
+data = {
+    "nginx": wrk("nginx.txt"), "hummingbird": wrk("hummingbird.txt"), "hummingbird_c8": wrk("hummingbird_c8.txt"),
+    "ceiling": js("ceiling.json"), "get": wrk("get.txt"), "get_c8": wrk("get_c8.txt"), "batch": wrk("batch.txt"),
+    "put": wrk("put.txt"), "mixed_get": wrk("mixed_get.txt"), "mixed_heartbeat": wrk("mixed_heartbeat.txt"),
+    "propagation": js("propagation.json"), "fanout": js("fanout.json"), "recovery": js("recovery.json"),
+    "memory_100k": js("memory_100k.json"), "ready_100k": js("ready_100k.json"), "seed": js("seed.json"),
+}
+for optional in ("memory_1m", "ready_1m", "seed_1m"):
+    if os.path.exists(os.path.join(raw, optional + ".json")):
+        data[optional] = js(optional + ".json")
+
+def ratio(a, b):
+    return round(a / b, 2) if a and b else None
+
+def per_user(memory):
+    if not memory:
+        return None
+    return round((memory["full_kib"] - memory["empty_kib"]) * 1024 / memory["users"])
+
+rows = []
+def row(scenario, value, baseline="", r=None, target="", holds=None):
+    rows.append((scenario, value, baseline, "" if r is None else f"{r}×", target,
+                 "" if holds is None else ("✅" if holds else "❌")))
+
+g = lambda d, k: (d or {}).get(k)
+row("HTTP ceiling: nginx, static 200-byte JSON (c64)", f"{g(data['nginx'],'requests_per_second'):,.0f} req/s" if g(data['nginx'],'requests_per_second') else "n/a")
+row("Framework ceiling: bare Hummingbird route (c64)", f"{g(data['hummingbird'],'requests_per_second'):,.0f} req/s" if g(data['hummingbird'],'requests_per_second') else "n/a")
+get_rps, hb_rps = g(data["get"], "requests_per_second"), g(data["hummingbird"], "requests_per_second")
+r = ratio(get_rps, hb_rps)
+row("GET one random user on a leaf (c64)", f"{get_rps:,.0f} req/s" if get_rps else "n/a", "bare Hummingbird", r, "≥ 0.9×", r is not None and r >= 0.9)
+p99 = g(data["get_c8"], "p99_ms")
+row("GET at 8 connections: p50 / p99", f"{g(data['get_c8'],'p50_ms')} / {p99} ms", f"bare Hummingbird p99 {g(data['hummingbird_c8'],'p99_ms')} ms", None, "p99 ≤ 2 ms", p99 is not None and p99 <= 2)
+b = g(data["batch"], "requests_per_second")
+row("Batch GET of 100 users (c64)", f"{b:,.0f} req/s = {b*100:,.0f} users/s" if b else "n/a", "", ratio(b * 100 if b else None, hb_rps))
+put, ceiling = g(data["put"], "requests_per_second"), g(data["ceiling"], "per_second")
+row("PUT with JWT through a leaf (c64)", f"{put:,.0f} req/s" + (f" ({data['put']['non_2xx']} non-2xx)" if data.get('put') and data['put']['non_2xx'] else "") if put else "n/a",
+    f"JetStream async publish via leaf {ceiling:,} /s" if ceiling else "", ratio(put, ceiling), "≥ 15,000/s", put is not None and put >= 15000)
+mg, mh = g(data["mixed_get"], "requests_per_second"), g(data["mixed_heartbeat"], "requests_per_second")
+row(f"Mixed: {users:,} users heartbeating every 30 s + reads", f"reads {mg:,.0f} req/s (p99 {g(data['mixed_get'],'p99_ms')} ms), heartbeats {mh:,.0f}/s" if mg and mh else "n/a", "", ratio(mg, hb_rps))
+p = data.get("propagation") or {}
+row("Propagation leaf → leaf (write start → SSE event): p50 / p99", f"{p.get('p50_us',0)/1000:.2f} / {p.get('p99_us',0)/1000:.2f} ms" if p else "n/a", "", None, "p99 ≤ 5 ms", bool(p) and p["p99_us"] <= 5000)
+for label, key in (("100k", "memory_100k"), ("1M", "memory_1m")):
+    if key in data:
+        pu = per_user(data[key])
+        row(f"Resident memory per user on a leaf at {label} users", f"{pu} B" if pu is not None else "n/a", "", None, "≤ 600 B at 1M" if label == "1M" else "", (pu is not None and pu <= 600) if label == "1M" else None)
+for label, key, target in (("100k", "ready_100k", 3000), ("1M", "ready_1m", None)):
+    if key in data and data[key]:
+        ms = data[key]["ready_ms"]
+        row(f"New leaf ready with {label} users", f"{ms/1000:.2f} s", "", None, "≤ 3 s" if target else "", (ms <= target) if target else None)
+f = data.get("fanout") or {}
+if f:
+    row(f"Fan-out: {f['streams']:,} streams, 1 update/user/s: delay p50 / p99", f"{f['delay_p50_ms']:.1f} / {f['delay_p99_ms']:.1f} ms, {f['received_events']:,}/{f['expected_events']:,} events, leaf RSS {f['node_rss_kib']/1024:.0f} MiB")
+rc = data.get("recovery") or {}
+if rc:
+    row("Hub restart: center start → leaf ready again", f"{rc['recovery_ms']/1000:.2f} s")
+
+cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
+machine = f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}; load generator (wrk -t2) on the same cores"
+stamp = time.strftime("%Y-%m-%dT%H%M%SZ", time.gmtime())
+md = [f"# swift-presence benchmark ({stamp})", "", f"Machine: {machine}. Users seeded: {users:,}.", "",
+      "| scenario | result | baseline (same run) | ratio | target | holds |", "|---|---|---|---|---|---|"]
+md += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+md += ["", "Reproduce: `make bench` (or `bench/run`); raw wrk and helper outputs are summarised in the JSON file."]
+if failures:
+    md += ["", "Scenarios that failed to run: " + ", ".join(failures)]
+text = "\n".join(md) + "\n"
+for name in (stamp, "latest"):
+    open(os.path.join(results_dir, name + ".md"), "w").write(text)
+    json.dump({"machine": machine, "users": users, "results": data, "failed": failures}, open(os.path.join(results_dir, name + ".json"), "w"), indent=2)
+print(text)
+sys.exit(1 if failures else 0)
