@@ -111,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "PresenceBench",
             dependencies: [
-                "PresenceCore", "NATSClient",
+                "PresenceCore", "NATSClient", "EmbeddedNATS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

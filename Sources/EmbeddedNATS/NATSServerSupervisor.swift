@@ -181,7 +181,7 @@ public final class NATSServerSupervisor: Service, Sendable {
                 let detail = output.suffix(5).joined(separator: " | ")
                 throw StartError(description: "nats-server exited at start" + (detail.isEmpty ? "" : ": \(detail)"))
             }
-            if ready && ProcessInspection.acceptsConnections(port: configuration.clientPort) { return }
+            if ready && Loopback.acceptsConnections(port: configuration.clientPort) { return }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw StartError(description: "nats-server did not become ready on port \(configuration.clientPort) within 15 s")

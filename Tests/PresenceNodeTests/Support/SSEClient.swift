@@ -1,3 +1,4 @@
+import EmbeddedNATS
 import Foundation
 import Synchronization
 
@@ -20,18 +21,7 @@ final class SSEClient: Sendable {
 
     /// Opens `GET path` on 127.0.0.1:`port` and starts reading.
     init(port: Int, path: String) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            close(fd)
-            throw CancellationError()
-        }
+        guard let fd = Loopback.connect(port: port) else { throw CancellationError() }
         descriptor = fd
         let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

@@ -1,3 +1,4 @@
+import EmbeddedNATS
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -99,15 +100,7 @@ enum FreePort {
     }
 
     private static func isBindable(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("0.0.0.0")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+        Loopback.isBindable(port: port, host: "0.0.0.0")
     }
 }
 
