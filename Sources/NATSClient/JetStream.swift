@@ -25,6 +25,7 @@ public final class JetStream: @unchecked Sendable {
         options.Domain = UnsafePointer(domainCString)
         options.Wait = timeout.milliseconds
         options.PublishAsync.MaxPending = 8192
+        options.PublishAsync.StallWait = 30_000
         var context: OpaquePointer?
         let status = natsConnection_JetStream(&context, connection.handle, &options)
         guard status == NATS_OK, let context else {

@@ -108,14 +108,14 @@ public final class PresenceChangeHub: Sendable {
         for target in targets {
             if case .dropped = target.continuation.yield(event) {
                 target.subscription.markOverrun()
-                state.withLock { $0.overruns += 1 }
-                target.continuation.finish()
-                remove(target.subscription.id)
+                if remove(target.subscription.id) { state.withLock { $0.overruns += 1 } }
             }
         }
     }
 
-    fileprivate func remove(_ id: Int) {
+    /// Removes a subscriber and ends its stream; false when it was already gone.
+    @discardableResult
+    fileprivate func remove(_ id: Int) -> Bool {
         let removed: Subscriber? = state.withLock { state in
             guard let subscriber = state.subscribers.removeValue(forKey: id) else { return nil }
             for user in subscriber.subscription.users {
@@ -125,5 +125,6 @@ public final class PresenceChangeHub: Sendable {
             return subscriber
         }
         removed?.continuation.finish()
+        return removed != nil
     }
 }

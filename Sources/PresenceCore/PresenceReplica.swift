@@ -24,9 +24,20 @@ public final class PresenceReplica: Sendable {
         var stored: StoredPresence
         var position: Int
         var lastAccess: UInt64
+        /// When this user's one entry on the expiry schedule falls due, if it has one.
+        var scheduledExpiry: Int64?
     }
 
-    /// When a held record expires, for the sweeper; stale entries are skipped when popped.
+    /// A record that expired and still has to be persisted as offline.
+    public struct DueExpiry: Sendable, Equatable {
+        /// Whose record.
+        public let user: UserID
+        /// The revision the sweeper saw: its write is a compare-and-set on it.
+        public let revision: UInt64
+    }
+
+    /// When a held record expires, for the sweeper. One live entry per user: an entry that no
+    /// longer matches its slot's `scheduledExpiry` is stale and skipped when popped.
     private struct ExpiryEntry: Comparable {
         var expiresAtMillis: Int64
         var user: UserID
@@ -54,6 +65,7 @@ public final class PresenceReplica: Sendable {
     private let negativeTTL: Int
     private let evictionSample = 5
     private let onChange: (@Sendable (StoredPresence) -> Void)?
+    private let tracksExpiry: Bool
 
     /// Creates an empty replica.
     /// - Parameters:
@@ -61,12 +73,15 @@ public final class PresenceReplica: Sendable {
     ///   - negativeTTLSeconds: How long a store miss is remembered once the replica is incomplete.
     ///   - onChange: called (outside the replica's lock) with every record that replaced an
     ///     older revision or arrived new: the feed of live streams.
+    ///   - tracksExpiry: keep the expiry schedule (only the center's sweeper uses it).
     public init(
-        maxCost: Int, negativeTTLSeconds: Int, onChange: (@Sendable (StoredPresence) -> Void)? = nil
+        maxCost: Int, negativeTTLSeconds: Int, onChange: (@Sendable (StoredPresence) -> Void)? = nil,
+        tracksExpiry: Bool = false
     ) {
         self.maxCost = maxCost
         self.negativeTTL = negativeTTLSeconds
         self.onChange = onChange
+        self.tracksExpiry = tracksExpiry
     }
 
     /// Looks a user up at `now`.
@@ -111,47 +126,12 @@ public final class PresenceReplica: Sendable {
                 state.statistics.entries += 1
                 state.statistics.byStatus[stored.record.status, default: 0] += 1
             }
-            Self.scheduleExpiry(of: stored.record, in: &state)
+            if tracksExpiry { Self.schedule(user, in: &state) }
             evictIfNeeded(&state, keeping: user)
             return true
         }
         if changed { onChange?(stored) }
         return changed
-    }
-
-    /// Held records that are expired at `now` and not yet persisted as offline, soonest first,
-    /// at most `limit` of them. Each is returned once; call ``scheduleExpiry(of:)`` to have a
-    /// record returned again (e.g. after a failed write).
-    public func dueExpiries(now: Timestamp, limit: Int) -> [PresenceRecord] {
-        state.withLock { state in
-            var due: [PresenceRecord] = []
-            while due.count < limit, let next = state.expiries.min, next.expiresAtMillis < now.millisecondsSinceEpoch {
-                _ = state.expiries.popMin()
-                guard let slot = state.slots[next.user], slot.stored.record.revision == next.revision,
-                    slot.stored.record.isExpired(at: now)
-                else { continue }
-                due.append(slot.stored.record)
-            }
-            return due
-        }
-    }
-
-    /// Puts a record (back) on the expiry schedule.
-    public func scheduleExpiry(of record: PresenceRecord) {
-        state.withLock { Self.scheduleExpiry(of: record, in: &$0) }
-    }
-
-    /// Records waiting on the expiry schedule (including stale entries not yet popped).
-    public var scheduledExpiries: Int {
-        state.withLock { $0.expiries.count }
-    }
-
-    private static func scheduleExpiry(of record: PresenceRecord, in state: inout State) {
-        guard record.status != .offline else { return }
-        state.expiries.insert(
-            ExpiryEntry(
-                expiresAtMillis: record.updatedAt.adding(seconds: record.ttl).millisecondsSinceEpoch,
-                user: record.userID, revision: record.revision))
     }
 
     /// Removes a user whose record was deleted or purged in the store at `revision`.
@@ -198,6 +178,64 @@ public final class PresenceReplica: Sendable {
     /// Every held record (for counts by status and for the expiry sweeper).
     public func allRecords() -> [PresenceRecord] {
         state.withLock { state in state.slots.values.map(\.stored.record) }
+    }
+
+    /// Records expired at `now` and not yet persisted as offline, soonest first, at most
+    /// `limit` of them. Each is returned once; ``retryExpiry(_:at:)`` puts one back (e.g.
+    /// after a failed write). A record evicted from memory is still returned (its write
+    /// reads the bucket).
+    public func dueExpiries(now: Timestamp, limit: Int) -> [DueExpiry] {
+        state.withLock { state in
+            var due: [DueExpiry] = []
+            var popped = 0
+            let nowMillis = now.millisecondsSinceEpoch
+            while due.count < limit, popped < limit * 4, let next = state.expiries.min, next.expiresAtMillis < nowMillis {
+                _ = state.expiries.popMin()
+                popped += 1
+                guard let index = state.slots.index(forKey: next.user) else {
+                    due.append(DueExpiry(user: next.user, revision: next.revision))
+                    continue
+                }
+                guard state.slots.values[index].scheduledExpiry == next.expiresAtMillis else { continue }
+                state.slots.values[index].scheduledExpiry = nil
+                let record = state.slots.values[index].stored.record
+                guard record.status != .offline else { continue }
+                if record.isExpired(at: now) {
+                    due.append(DueExpiry(user: record.userID, revision: record.revision))
+                } else {
+                    Self.schedule(record.userID, in: &state)  // refreshed by a heartbeat since
+                }
+            }
+            return due
+        }
+    }
+
+    /// Puts a due record back on the schedule, due at `time`.
+    public func retryExpiry(_ due: DueExpiry, at time: Timestamp) {
+        state.withLock { state in
+            let millis = time.millisecondsSinceEpoch
+            if let index = state.slots.index(forKey: due.user) {
+                state.slots.values[index].scheduledExpiry = millis
+            }
+            state.expiries.insert(ExpiryEntry(expiresAtMillis: millis, user: due.user, revision: due.revision))
+        }
+    }
+
+    /// Entries on the expiry schedule (including stale ones not yet popped).
+    public var scheduledExpiries: Int {
+        state.withLock { $0.expiries.count }
+    }
+
+    /// Gives `user`'s held record its entry on the schedule, unless an entry that falls due
+    /// no later already exists (it is re-checked and moved when popped).
+    private static func schedule(_ user: UserID, in state: inout State) {
+        guard let index = state.slots.index(forKey: user) else { return }
+        let record = state.slots.values[index].stored.record
+        guard record.status != .offline else { return }
+        let expiresAt = record.updatedAt.adding(seconds: record.ttl).millisecondsSinceEpoch
+        if let scheduled = state.slots.values[index].scheduledExpiry, scheduled <= expiresAt { return }
+        state.slots.values[index].scheduledExpiry = expiresAt
+        state.expiries.insert(ExpiryEntry(expiresAtMillis: expiresAt, user: user, revision: record.revision))
     }
 
     private func evictIfNeeded(_ state: inout State, keeping protected: UserID) {

@@ -56,6 +56,7 @@ public struct PresenceNode: Sendable {
             var storeConfiguration = PresenceStoreConfiguration(natsURLs: natsURLs, nodeID: configuration.nodeID)
             storeConfiguration.domain = configuration.role == .leaf ? "hub" : nil
             storeConfiguration.replicas = configuration.replicas
+            storeConfiguration.tracksExpiry = configuration.role == .center
             storeConfiguration.cacheMaxCost = configuration.cacheMaxCost
             storeConfiguration.negativeTTLSeconds = configuration.cacheNegativeTTL
             storeConfiguration.user = configuration.natsEmbedded ? nil : configuration.natsUser

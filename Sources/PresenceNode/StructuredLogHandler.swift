@@ -49,11 +49,9 @@ public struct StructuredLogHandler: LogHandler {
 
     static func logfmt(_ fields: [(String, String)]) -> String {
         fields.map { key, value in
-            let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0.isNewline }
-            guard needsQuotes else { return "\(key)=\(value)" }
-            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-                .replacingOccurrences(of: "\n", with: "\\n")
-            return "\(key)=\"\(escaped)\""
+            let needsQuotes = value.isEmpty
+                || value.unicodeScalars.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.value < 0x20 || $0.value == 0x7F }
+            return needsQuotes ? "\(key)=\(quote(value))" : "\(key)=\(value)"
         }.joined(separator: " ")
     }
 
@@ -75,7 +73,8 @@ public struct StructuredLogHandler: LogHandler {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case let control where control.value < 0x20: out += String(format: "\\u%04x", control.value)
+            case let control where control.value < 0x20 || control.value == 0x7F:
+                out += String(format: "\\u%04x", control.value)
             default: out.unicodeScalars.append(scalar)
             }
         }
@@ -95,6 +94,7 @@ public struct StructuredLogHandler: LogHandler {
                 var offset = 0
                 while offset < buffer.count {
                     let written = write(1, base + offset, buffer.count - offset)
+                    if written < 0 && errno == EINTR { continue }
                     if written <= 0 { break }
                     offset += written
                 }

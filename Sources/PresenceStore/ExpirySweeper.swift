@@ -59,8 +59,8 @@ public final class ExpirySweeper: Service, Sendable {
         await withTaskGroup(of: Bool.self) { group in
             var next = due.makeIterator()
             func addNext() -> Bool {
-                guard let record = next.next() else { return false }
-                group.addTask { await self.expire(record) }
+                guard let item = next.next() else { return false }
+                group.addTask { await self.expire(item) }
                 return true
             }
             for _ in 0..<concurrency where !addNext() { break }
@@ -73,10 +73,10 @@ public final class ExpirySweeper: Service, Sendable {
         return written
     }
 
-    private func expire(_ record: PresenceRecord) async -> Bool {
+    private func expire(_ due: PresenceReplica.DueExpiry) async -> Bool {
         do {
-            let stored = try await store.apply(.expire, to: record.userID, ifMatch: .revision(record.revision))
-            let wrote = stored.record.revision != record.revision && stored.record.status == .offline
+            let stored = try await store.apply(.expire, to: due.user, ifMatch: .revision(due.revision))
+            let wrote = stored.record.revision != due.revision && stored.record.status == .offline
             counters.withLock { wrote ? ($0.transitions += 1) : ($0.conflicts += 1) }
             return wrote
         } catch let error where error.code == .preconditionFailed || error.code == .notFound {
@@ -84,7 +84,7 @@ public final class ExpirySweeper: Service, Sendable {
             return false
         } catch {
             counters.withLock { $0.failures += 1 }
-            store.replica.scheduleExpiry(of: record)
+            store.replica.retryExpiry(due, at: store.clock())
             return false
         }
     }

@@ -52,7 +52,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         if let changes { onChange = { changes.publish($0) } }
         let replica = PresenceReplica(
             maxCost: configuration.cacheMaxCost, negativeTTLSeconds: configuration.negativeTTLSeconds,
-            onChange: onChange)
+            onChange: onChange, tracksExpiry: configuration.tracksExpiry)
         let feed = ReplicaFeed(replica: replica, metrics: metrics, logger: logger)
         let deadline = ContinuousClock.now + configuration.connectDeadline
         var lastError: any Error = NATSError.poolUnavailable

@@ -24,6 +24,8 @@ public struct PresenceStoreConfiguration: Sendable {
     public var cacheMaxCost: Int = 64 << 20
     /// Seconds to remember a store miss once the replica is incomplete.
     public var negativeTTLSeconds: Int = 5
+    /// Keep the replica's expiry schedule (the center, whose sweeper persists expiry).
+    public var tracksExpiry = false
     /// Optional NATS credentials.
     public var user: String?
     public var password: String?

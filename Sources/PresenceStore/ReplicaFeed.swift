@@ -128,7 +128,12 @@ final class ReplicaFeed: Sendable {
 
     private func watchLoop() {
         while !state.withLock({ $0.stopped }) {
-            guard let bucket = state.withLock({ $0.bucket }) else { return }
+            // Cleared before the watcher is made, so a reconnect during watchAll() still
+            // leads to a fresh watcher.
+            guard let bucket = state.withLock({ state -> KeyValueBucket? in
+                state.recreate = false
+                return state.bucket
+            }) else { return }
             let watcher: KeyValueWatcher
             do {
                 watcher = try bucket.watchAll()
@@ -143,12 +148,12 @@ final class ReplicaFeed: Sendable {
             }
             let stopped = state.withLock { state in
                 state.watcher = watcher
-                state.recreate = false
                 state.watching = true
                 state.lastError = nil
                 return state.stopped
             }
             if stopped { return }
+            if state.withLock({ $0.recreate }) { continue }
             metrics.watcherResyncs.increment()
             replica.markResynchronising()
             consume(watcher)
@@ -201,7 +206,7 @@ final class ReplicaFeed: Sendable {
                 logger.warning("ignoring an unreadable presence record", metadata: ["key": "\(entry.key)"])
                 return
             }
-            if live {
+            if live && record.status != .offline {
                 let lag = Timestamp.now().millisecondsSinceEpoch - record.updatedAt.millisecondsSinceEpoch
                 metrics.watcherLag.record(.milliseconds(max(0, lag)))
             }

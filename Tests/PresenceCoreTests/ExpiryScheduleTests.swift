@@ -14,18 +14,18 @@ struct ExpiryScheduleTests {
     }
 
     @Test func dueRecordsComeOutSoonestFirstAndOnlyOnce() throws {
-        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true)
         replica.apply(try record("late", at: 0, ttl: 30, revision: 1))
         replica.apply(try record("early", at: 0, ttl: 10, revision: 2))
         replica.apply(try record("off", status: .offline, at: 0, ttl: 10, revision: 3))
         #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 10_000), limit: 10).isEmpty)
         let due = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 40_000), limit: 10)
-        #expect(due.map(\.userID.rawValue) == ["early", "late"])
+        #expect(due.map(\.user.rawValue) == ["early", "late"])
         #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 40_000), limit: 10).isEmpty)
     }
 
     @Test func aNewerRevisionReplacesTheScheduledOne() throws {
-        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true)
         replica.apply(try record("u", at: 0, ttl: 10, revision: 1))
         replica.apply(try record("u", at: 8_000, ttl: 10, revision: 2))
         #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 12_000), limit: 10).isEmpty)
@@ -34,12 +34,50 @@ struct ExpiryScheduleTests {
     }
 
     @Test func theLimitBoundsAPassAndTheRestWaits() throws {
-        let replica = PresenceReplica(maxCost: 1 << 24, negativeTTLSeconds: 5)
+        let replica = PresenceReplica(maxCost: 1 << 24, negativeTTLSeconds: 5, tracksExpiry: true)
         for index in 0..<50 { replica.apply(try record("u\(index)", at: 0, ttl: 10, revision: UInt64(index + 1))) }
         let now = Timestamp(millisecondsSinceEpoch: 20_000)
         #expect(replica.dueExpiries(now: now, limit: 20).count == 20)
         #expect(replica.dueExpiries(now: now, limit: 20).count == 20)
         #expect(replica.dueExpiries(now: now, limit: 20).count == 10)
+    }
+
+    @Test func heartbeatsKeepOneEntryPerUser() throws {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true)
+        for beat in 0..<100 {
+            replica.apply(try record("u", at: Int64(beat) * 1_000, ttl: 30, revision: UInt64(beat + 1)))
+        }
+        #expect(replica.scheduledExpiries == 1)
+        // The one entry falls due at the first expiry, finds the record refreshed, moves on...
+        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 31_000), limit: 10).isEmpty)
+        #expect(replica.scheduledExpiries == 1)
+        // ...and yields it once it really expired.
+        let due = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 129_001), limit: 10)
+        #expect(due == [PresenceReplica.DueExpiry(user: try UserID(validating: "u"), revision: 100)])
+    }
+
+    @Test func aReplicaWithoutASweeperKeepsNoSchedule() throws {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        for index in 0..<50 { replica.apply(try record("u\(index)", at: 0, ttl: 10, revision: UInt64(index + 1))) }
+        #expect(replica.scheduledExpiries == 0)
+        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 60_000), limit: 100).isEmpty)
+    }
+
+    @Test func anEvictedRecordIsStillDue() throws {
+        let replica = PresenceReplica(maxCost: 3_000, negativeTTLSeconds: 5, tracksExpiry: true)
+        for index in 0..<40 { replica.apply(try record("u\(index)", at: 0, ttl: 10, revision: UInt64(index + 1))) }
+        #expect(replica.statistics.evictions > 0)
+        let due = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 20_000), limit: 100)
+        #expect(due.count == 40)
+    }
+
+    @Test func aFailedWriteIsRetried() throws {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true)
+        replica.apply(try record("u", at: 0, ttl: 10, revision: 1))
+        let due = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 20_000), limit: 10)
+        #expect(due.count == 1)
+        replica.retryExpiry(due[0], at: Timestamp(millisecondsSinceEpoch: 20_000))
+        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 20_001), limit: 10) == due)
     }
 
     @Test func expireChangePersistsTheOfflineStateAsItReads() throws {
