@@ -104,6 +104,7 @@ let package = Package(
             dependencies: [
                 "PresenceNode", "PresenceHTTP", "PresenceCore", "EmbeddedNATS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

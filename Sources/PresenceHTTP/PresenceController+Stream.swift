@@ -10,8 +10,11 @@ extension PresenceController {
     @Sendable func stream(_ request: Request, context: PresenceRequestContext) async throws -> Response {
         try await authorizeRead(request, context: context)
         let users = try UserIDList.fromQuery(request.uri.query, limit: PresenceLimits.maxUsersPerStream)
+        let tooMany = PresenceError(.unavailable, "too many open streams on this node; try again later", retryAfter: 5)
+        guard openStreams.acquire(limit: changes.maxSubscribers) else { throw tooMany }
         guard let subscription = changes.subscribe(to: users) else {
-            throw PresenceError(.unavailable, "too many open streams on this node; try again later", retryAfter: 5)
+            openStreams.release()
+            throw tooMany
         }
         // Subscribed first, then the snapshot: a change in between is sent, not missed.
         var snapshot: [StoredPresence] = []
@@ -21,15 +24,22 @@ extension PresenceController {
             }
         } catch {
             subscription.cancel()
+            openStreams.release()
             throw error
         }
         let clock = self.clock
         let initial = snapshot
+        let openStreams = self.openStreams
         let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"]
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
-                defer { subscription.cancel() }
+                defer {
+                    subscription.cancel()
+                    openStreams.release()
+                }
+                // On shutdown the subscription ends, and so the loop. (A write blocked on a client
+                // that stopped reading ends when the service's shutdown deadline cancels it.)
                 try await withGracefulShutdownHandler {
                     var sent: [UserID: UInt64] = [:]
                     for stored in initial {

@@ -13,6 +13,9 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     let writeLimiter: RateLimiter
     let readLimiter: RateLimiter
     let metrics: HTTPMetrics
+    /// Stream handlers still running (a subscriber cut off for reading too slowly keeps its
+    /// connection until its last write ends), so a client cannot get around the stream cap.
+    let openStreams = StreamCounter()
     let clock: @Sendable () -> Timestamp
 
     /// Creates the controller.

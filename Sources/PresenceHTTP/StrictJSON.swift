@@ -50,10 +50,11 @@ enum StrictJSON {
             index += 1
             skipWhitespace()
             if consume(UInt8(ascii: "}")) { return true }
-            var keys = Set<[UInt8]>()
+            var keys = Set<String>()
             while true {
                 skipWhitespace()
-                guard let key = string(), keys.insert(key).inserted else { return false }
+                // Keys are compared as the decoder will see them: "st\u0061tus" repeats "status".
+                guard let raw = string(), let key = Self.unescape(raw), keys.insert(key).inserted else { return false }
                 skipWhitespace()
                 guard consume(UInt8(ascii: ":")), value(depth: depth) else { return false }
                 skipWhitespace()
@@ -106,6 +107,52 @@ enum StrictJSON {
                 }
             }
             return nil
+        }
+
+        /// The text of a string literal's raw contents (already checked by ``string()``).
+        static func unescape(_ raw: [UInt8]) -> String? {
+            guard raw.contains(UInt8(ascii: "\\")) else { return String(decoding: raw, as: UTF8.self) }
+            var scalars = String.UnicodeScalarView()
+            var bytes: [UInt8] = []
+            var index = 0
+            func flush() {
+                scalars.append(contentsOf: String(decoding: bytes, as: UTF8.self).unicodeScalars)
+                bytes.removeAll()
+            }
+            func hex(at start: Int) -> UInt32? {
+                guard start + 4 <= raw.count else { return nil }
+                return UInt32(String(decoding: raw[start..<(start + 4)], as: UTF8.self), radix: 16)
+            }
+            while index < raw.count {
+                guard raw[index] == UInt8(ascii: "\\"), index + 1 < raw.count else {
+                    bytes.append(raw[index])
+                    index += 1
+                    continue
+                }
+                flush()
+                let escaped = raw[index + 1]
+                index += 2
+                switch escaped {
+                case UInt8(ascii: "b"): scalars.append("\u{08}")
+                case UInt8(ascii: "f"): scalars.append("\u{0C}")
+                case UInt8(ascii: "n"): scalars.append("\n")
+                case UInt8(ascii: "r"): scalars.append("\r")
+                case UInt8(ascii: "t"): scalars.append("\t")
+                case UInt8(ascii: "u"):
+                    guard var value = hex(at: index) else { return nil }
+                    index += 4
+                    if (0xD800...0xDBFF).contains(value), index + 6 <= raw.count, raw[index] == UInt8(ascii: "\\"),
+                        raw[index + 1] == UInt8(ascii: "u"), let low = hex(at: index + 2), (0xDC00...0xDFFF).contains(low)
+                    {
+                        value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+                        index += 6
+                    }
+                    scalars.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+                default: scalars.append(Unicode.Scalar(escaped))
+                }
+            }
+            flush()
+            return String(scalars)
         }
 
         mutating func literal(_ word: StaticString) -> Bool {

@@ -49,8 +49,12 @@ struct DemoCommand: AsyncParsableCommand {
         // shuts down gracefully (and stops its own nats-server) before the demo exits.
         DemoSignals.install()
         var processes: [Process] = []
+        // SIGTERM, then SIGKILL for a node still running after 20 s; returns once all are gone.
         let stopAll: @Sendable ([Process]) -> Void = { processes in
             for process in processes where process.isRunning { kill(process.processIdentifier, SIGTERM) }
+            let deadline = ContinuousClock.now + .seconds(20)
+            while processes.contains(where: \.isRunning) && ContinuousClock.now < deadline { usleep(50_000) }
+            for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         do {
             for node in nodes {
@@ -123,6 +127,7 @@ struct DemoCommand: AsyncParsableCommand {
     private func waitUntilReady(_ node: Node, process: Process, root: String) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {
+            if DemoSignals.stopRequested.load(ordering: .relaxed) { throw ExitCode(130) }
             guard process.isRunning else {
                 throw ValidationError("\(node.name) failed to start; see \(root)/\(node.name)/service.log")
             }

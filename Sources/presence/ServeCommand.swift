@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PresenceNode
+import ServiceLifecycle
 
 /// `presence serve`: runs a node until SIGINT/SIGTERM.
 struct ServeCommand: AsyncParsableCommand {
@@ -50,6 +51,12 @@ struct ServeCommand: AsyncParsableCommand {
                 "role": "\(configuration.role.rawValue)",
                 "http": "\(configuration.httpHost):\(configuration.httpPort)",
             ])
-        try await node.application.runService()
+        // Graceful shutdown on SIGTERM/SIGINT, bounded: whatever has not finished after 10 s
+        // (say a stream blocked on a client that stopped reading) is cancelled.
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: [node.application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: groupConfiguration).run()
     }
 }

@@ -31,3 +31,12 @@ struct StrictJSONTests {
         }
     }
 }
+
+struct StrictJSONEscapedKeyTests {
+    @Test func keysRepeatedThroughEscapesAreRefused() {
+        #expect(!StrictJSON.isValid(Array(#"{"status":"online","st\u0061tus":"away"}"#.utf8)))
+        #expect(!StrictJSON.isValid(Array(#"{"a\n":1,"a\u000a":2}"#.utf8)))
+        #expect(!StrictJSON.isValid(Array(#"{"\ud83d\ude00":1,"😀":2}"#.utf8)))
+        #expect(StrictJSON.isValid(Array(#"{"a":1,"b":2,"\u0063":3}"#.utf8)))
+    }
+}
