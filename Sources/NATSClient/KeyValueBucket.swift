@@ -88,9 +88,14 @@ public final class KeyValueBucket: @unchecked Sendable {
     }
 
     /// Starts a watcher of every key: first the latest value of each, then every change.
-    public func watchAll() throws(NATSError) -> KeyValueWatcher {
+    /// - Parameter timeout: how long creating it may take (with a million keys nats-server
+    ///   2.9 needs seconds to set up the last-value-per-key consumer).
+    public func watchAll(timeout: Duration = .seconds(30)) throws(NATSError) -> KeyValueWatcher {
+        var options = kvWatchOptions()
+        try check(kvWatchOptions_Init(&options), "kvWatchOptions_Init")
+        options.Timeout = max(1, timeout.milliseconds)
         var watcher: OpaquePointer?
-        let status = kvStore_WatchAll(&watcher, handle, nil)
+        let status = kvStore_WatchAll(&watcher, handle, &options)
         guard status == NATS_OK, let watcher else { throw NATSError(status: status, context: "KV watch") }
         return KeyValueWatcher(handle: watcher, bucket: self)
     }

@@ -28,8 +28,11 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
         jetStreamCode == Int(JSStreamWrongLastSequenceErr.rawValue) || text.contains("wrong last sequence")
     }
 
-    /// Nobody answered: the JetStream server is not reachable from here.
-    public var isNoResponders: Bool { status == Int(NATS_NO_RESPONDERS.rawValue) }
+    /// Nobody answered: the JetStream server is not reachable from here (nats.c reports it
+    /// as `NATS_NO_RESPONDERS`, or for JetStream requests as err_code 10076).
+    public var isNoResponders: Bool {
+        status == Int(NATS_NO_RESPONDERS.rawValue) || jetStreamCode == Int(JSNotEnabledErr.rawValue)
+    }
 
     /// The operation timed out.
     public var isTimeout: Bool { status == Int(NATS_TIMEOUT.rawValue) }

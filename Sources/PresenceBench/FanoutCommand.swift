@@ -89,8 +89,8 @@ struct FanoutCommand: ParsableCommand {
     }
 
     private func write(_ users: [String], to bucket: KeyValueBucket, js: JetStream) throws {
-        let now = Timestamp.now()
         for user in users {
+            let now = Timestamp.now()  // per record: the delay is measured from each write
             let id = try UserID(validating: user)
             let record = PresenceRecord(
                 userID: id, status: .online, message: "", lastSeen: now, updatedAt: now, nodeID: "bench", ttl: 300,

@@ -110,6 +110,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     /// Checks every `hubProbeInterval` that the bucket's JetStream server answers, so a leaf
     /// knows at once when it lost the hub and when the hub is back.
     private func probeHub() async {
+        var slowAnswers = 0
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: configuration.hubProbeInterval)
@@ -117,8 +118,18 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                 return
             }
             let timeout = configuration.hubProbeTimeout
-            let reachable = (try? await blocking { [bucket] () throws(NATSError) in try bucket.ping(timeout: timeout) }) != nil
-            feed.hubReachabilityChanged(reachable)
+            do {
+                try await blocking { [bucket] () throws(NATSError) in try bucket.ping(timeout: timeout) }
+                slowAnswers = 0
+                feed.hubReachabilityChanged(true)
+            } catch {
+                // "No responders" means the hub is gone: say so at once. A timeout may be a hub
+                // that is only busy (say, setting up a watcher over a million keys): three in a row.
+                slowAnswers += 1
+                if error.isNoResponders || slowAnswers >= 3 {
+                    feed.hubReachabilityChanged(false)
+                }
+            }
         }
     }
 

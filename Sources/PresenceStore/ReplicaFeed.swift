@@ -127,6 +127,7 @@ final class ReplicaFeed: Sendable {
     }
 
     private func watchLoop() {
+        var backoff = 0.25
         while !state.withLock({ $0.stopped }) {
             // Cleared before the watcher is made, so a reconnect during watchAll() still
             // leads to a fresh watcher.
@@ -142,10 +143,12 @@ final class ReplicaFeed: Sendable {
                     $0.watching = false
                     $0.lastError = "\(error)"
                 }
-                logger.warning("cannot start the KV watcher; retrying", metadata: ["error": "\(error)"])
-                Thread.sleep(forTimeInterval: 0.25)
+                logger.warning("cannot start the KV watcher; retrying", metadata: ["error": "\(error)", "retry_in_seconds": "\(backoff)"])
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 5)
                 continue
             }
+            backoff = 0.25
             let stopped = state.withLock { state in
                 state.watcher = watcher
                 state.watching = true
