@@ -51,6 +51,8 @@ data = {
     "propagation": js("propagation.json"), "fanout": js("fanout.json"), "recovery": js("recovery.json"),
     "memory_100k": js("memory_100k.json"), "ready_100k": js("ready_100k.json"), "seed": js("seed.json"),
 }
+if os.path.exists(os.path.join(raw, "ready_1m.failed")):
+    failures.append("ready_1m (a new leaf was not ready within 300 s)")
 for optional in ("memory_1m", "ready_1m", "seed_1m"):
     if os.path.exists(os.path.join(raw, optional + ".json")):
         data[optional] = js(optional + ".json")

@@ -59,7 +59,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         while ContinuousClock.now < deadline {
             try Task.checkCancellation()
             do {
-                let (connection, bucket) = try await pool.runIfActive {
+                let (connection, bucket, watchBucket) = try await pool.runIfActive {
                     var options = NATSConnectionOptions(urls: configuration.natsURLs, name: configuration.nodeID)
                     options.user = configuration.user
                     options.password = configuration.password
@@ -68,9 +68,15 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                     let js = try connection.jetStream(domain: configuration.domain, timeout: configuration.requestTimeout)
                     var bucketConfig = KeyValueConfiguration(bucket: configuration.bucket)
                     bucketConfig.replicas = configuration.replicas
-                    return (connection, try js.keyValue(bucketConfig))
+                    let bucket = try js.keyValue(bucketConfig)
+                    // The watcher gets its own context with a long timeout: over a million keys,
+                    // nats-server 2.9 takes seconds to set up a last-value-per-key consumer, and
+                    // a watcher that gave up early would leave that consumer running and retry,
+                    // piling work on the hub.
+                    let watchJS = try connection.jetStream(domain: configuration.domain, timeout: configuration.watcherSetupTimeout)
+                    return (connection, bucket, try watchJS.keyValue(bucketConfig))
                 }
-                feed.attach(bucket: bucket, connection: connection)
+                feed.attach(bucket: watchBucket, connection: connection)
                 logger.info(
                     "connected to the presence bucket",
                     metadata: ["bucket": "\(configuration.bucket)", "nats": "\(configuration.natsURLs.joined(separator: ","))"])

@@ -137,7 +137,7 @@ final class ReplicaFeed: Sendable {
             }) else { return }
             let watcher: KeyValueWatcher
             do {
-                watcher = try bucket.watchAll()
+                watcher = try bucket.watchAll(timeout: .seconds(60))
             } catch {
                 state.withLock {
                     $0.watching = false
