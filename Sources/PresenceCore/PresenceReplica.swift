@@ -175,7 +175,7 @@ public final class PresenceReplica: Sendable {
         state.withLock { $0.statistics }
     }
 
-    /// Every held record (for counts by status and for the expiry sweeper).
+    /// Every held record (a copy; for tools and tests).
     public func allRecords() -> [PresenceRecord] {
         state.withLock { state in state.slots.values.map(\.stored.record) }
     }
