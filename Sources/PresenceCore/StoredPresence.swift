@@ -4,11 +4,14 @@ public struct StoredPresence: Sendable, Equatable {
     public let record: PresenceRecord
     /// `PresenceJSON.encodeResponse(record)`.
     public let responseBody: [UInt8]
+    /// The strong ETag of the record: its revision in double quotes.
+    public let entityTag: String
 
-    /// Wraps a record and encodes its body once.
+    /// Wraps a record and encodes its body and ETag once.
     public init(_ record: PresenceRecord) {
         self.record = record
         self.responseBody = PresenceJSON.encodeResponse(record)
+        self.entityTag = "\"\(record.revision)\""
     }
 
     /// The body a read at `now` returns: the cached bytes, or for an expired record the
@@ -20,7 +23,7 @@ public struct StoredPresence: Sendable, Equatable {
     /// Approximate bytes this entry keeps in memory, for the replica's cost bound.
     var cost: Int {
         // Struct and dictionary slot overhead, the strings that are not inline, and the body.
-        160 + record.userID.rawValue.utf8.count + record.message.utf8.count + record.nodeID.utf8.count
+        176 + record.userID.rawValue.utf8.count + record.message.utf8.count + record.nodeID.utf8.count
             + responseBody.count
     }
 }

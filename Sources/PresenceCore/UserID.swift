@@ -23,17 +23,19 @@ public struct UserID: Sendable, Hashable, CustomStringConvertible, Comparable {
         guard byteCount <= Self.maxBytes else {
             throw PresenceError(.invalidUserID, "user id must be at most \(Self.maxBytes) bytes of UTF-8")
         }
-        for scalar in raw.unicodeScalars where !Self.isAllowed(scalar) {
-            throw PresenceError(
-                .invalidUserID,
-                "user id may contain only letters, digits and . _ - @ + : ="
-            )
+        // Most ids are ASCII: check the bytes against a table; only others go scalar by scalar.
+        let asciiOnly = raw.utf8.allSatisfy { $0 < 0x80 }
+        let allowed = asciiOnly ? raw.utf8.allSatisfy { Self.asciiAllowed[Int($0)] } : raw.unicodeScalars.allSatisfy(Self.isAllowed)
+        guard allowed else {
+            throw PresenceError(.invalidUserID, "user id may contain only letters, digits and . _ - @ + : =")
         }
         self.rawValue = raw
     }
 
     /// Creates a user id without validation; for ids decoded from our own store.
     init(trusted raw: String) { self.rawValue = raw }
+
+    private static let asciiAllowed: [Bool] = (0..<128).map { isAllowed(Unicode.Scalar(UInt8($0))) }
 
     static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar {

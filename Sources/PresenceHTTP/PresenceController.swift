@@ -84,12 +84,16 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
             throw PresenceError(.notFound, "no presence record for this user")
         }
         let now = clock()
-        let etag = EntityTag.of(stored.record.revision)
         let expired = stored.record.isExpired(at: now)
-        if !expired, EntityTag.ifNoneMatch(request.headers[.ifNoneMatch], matches: stored.record.revision) {
-            return Response(status: .notModified, headers: [.eTag: etag])
+        if !expired, let ifNoneMatch = request.headers[.ifNoneMatch],
+            EntityTag.ifNoneMatch(ifNoneMatch, matches: stored.record.revision)
+        {
+            return Response(status: .notModified, headers: [.eTag: stored.entityTag])
         }
-        return .json(stored.body(at: now), headers: [.eTag: etag, .cacheControl: "no-cache"])
+        let headers: HTTPFields = [
+            .contentType: "application/json; charset=utf-8", .eTag: stored.entityTag, .cacheControl: "no-cache",
+        ]
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: stored.body(at: now))))
     }
 
     @Sendable func readMany(_ request: Request, context: PresenceRequestContext) async throws -> Response {
@@ -161,7 +165,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         }
         let ifMatch = EntityTag.parseIfMatch(request.headers[.ifMatch])
         let stored = try await repository.apply(change, to: user, ifMatch: ifMatch)
-        return .json(stored.body(at: clock()), headers: [.eTag: EntityTag.of(stored.record.revision)])
+        return .json(stored.body(at: clock()), headers: [.eTag: stored.entityTag])
     }
 
     // MARK: Checks
@@ -193,7 +197,9 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     }
 
     private static func pathUser(_ context: PresenceRequestContext) throws(PresenceError) -> UserID {
-        guard let raw = context.parameters.get("user_id"), let decoded = raw.removingPercentEncoding else {
+        guard let raw = context.parameters.get("user_id"),
+            let decoded = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding : raw
+        else {
             throw PresenceError(.invalidUserID, "the user id in the path is not valid")
         }
         return try UserID(validating: decoded)

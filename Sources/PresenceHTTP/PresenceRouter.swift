@@ -6,12 +6,13 @@ import PresenceCore
 /// - Parameter metricsText: renders the Prometheus text exposition for `GET /metrics`.
 public func buildPresenceRouter<Repository: PresenceRepository>(
     controller: PresenceController<Repository>, health: HealthController<Repository>,
-    metricsText: @escaping @Sendable () async -> [UInt8]
+    metricsText: @escaping @Sendable () async -> [UInt8], logRequests: Bool = false
 ) -> Router<PresenceRequestContext> {
     let router = Router(context: PresenceRequestContext.self)
     router.add(middleware: HTTPMetricsMiddleware(metrics: controller.metrics))
-    // One line per request at debug level; headers (and so tokens) are never logged.
-    router.add(middleware: LogRequestsMiddleware(.debug))
+    // One line per request at debug level (only installed then, so it costs nothing
+    // otherwise); headers, and so tokens, are never logged.
+    if logRequests { router.add(middleware: LogRequestsMiddleware(.debug)) }
     router.add(middleware: HeadRequestMiddleware())
     router.add(middleware: ErrorMiddleware())
     controller.addRoutes(to: router.group("api/v2/presence"))

@@ -97,7 +97,8 @@ public struct PresenceNode: Sendable {
                 repository: store, changes: changes, verifier: verifier, settings: settings,
                 metrics: HTTPMetrics(registry: metrics.registry), clock: clock),
             health: HealthController(repository: store) { await info.current() },
-            metricsText: { [sweeper] in metrics.render(store: store, changes: changes, sweeper: sweeper) })
+            metricsText: { [sweeper] in metrics.render(store: store, changes: changes, sweeper: sweeper) },
+            logRequests: configuration.logLevel <= .debug)
         let application = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
