@@ -79,9 +79,6 @@ public final class KeyValueBucket: @unchecked Sendable {
         try check(status, "KV async put")
     }
 
-    /// The JetStream context of this bucket.
-    public var context: JetStream { jetStream }
-
     /// Checks within `timeout` that the bucket's JetStream server answers.
     public func ping(timeout: Duration) throws(NATSError) {
         try jetStream.ping(timeout: timeout)

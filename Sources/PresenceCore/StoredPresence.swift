@@ -11,8 +11,11 @@ public struct StoredPresence: Sendable, Equatable {
     public init(_ record: PresenceRecord) {
         self.record = record
         self.responseBody = PresenceJSON.encodeResponse(record)
-        self.entityTag = "\"\(record.revision)\""
+        self.entityTag = Self.entityTag(of: record.revision)
     }
+
+    /// The strong ETag of a revision: `"42"`.
+    public static func entityTag(of revision: UInt64) -> String { "\"\(revision)\"" }
 
     /// The body a read at `now` returns: the cached bytes, or for an expired record the
     /// freshly encoded offline form.

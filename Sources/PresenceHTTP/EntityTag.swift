@@ -4,7 +4,7 @@ import PresenceCore
 /// in double quotes.
 enum EntityTag {
     /// The ETag of a revision: `"42"`.
-    static func of(_ revision: UInt64) -> String { "\"\(revision)\"" }
+    static func of(_ revision: UInt64) -> String { StoredPresence.entityTag(of: revision) }
 
     /// Parses `If-Match`: `*`, or a list of strong tags such as `"42"`. Only tags exactly as
     /// this service writes them can match (strong comparison): weak tags, `"042"` or `"+42"`
@@ -25,7 +25,7 @@ enum EntityTag {
     /// Whether `If-None-Match` matches a revision (weak comparison, `*` matches anything).
     static func ifNoneMatch(_ header: String?, matches revision: UInt64) -> Bool {
         guard let header else { return false }
-        let current = of(revision)
+        let current = StoredPresence.entityTag(of: revision)
         for raw in header.split(separator: ",") {
             var tag = raw.trimmingSpaces
             if tag == "*" { return true }

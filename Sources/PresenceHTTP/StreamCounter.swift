@@ -17,7 +17,4 @@ final class StreamCounter: Sendable {
 
     /// Gives a place back.
     func release() { count.subtract(1, ordering: .acquiringAndReleasing) }
-
-    /// Places taken.
-    var value: Int { count.load(ordering: .relaxed) }
 }

@@ -76,7 +76,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                     let watchJS = try connection.jetStream(domain: configuration.domain, timeout: configuration.watcherSetupTimeout)
                     return (connection, bucket, try watchJS.keyValue(bucketConfig))
                 }
-                feed.attach(bucket: watchBucket, connection: connection)
+                feed.attach(bucket: watchBucket)
                 logger.info(
                     "connected to the presence bucket",
                     metadata: ["bucket": "\(configuration.bucket)", "nats": "\(configuration.natsURLs.joined(separator: ","))"])

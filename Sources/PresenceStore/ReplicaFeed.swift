@@ -12,7 +12,6 @@ import Synchronization
 final class ReplicaFeed: Sendable {
     private struct State {
         var bucket: KeyValueBucket?
-        var connection: NATSConnection?
         var watcher: KeyValueWatcher?
         var stopped = false
         var recreate = false
@@ -34,11 +33,8 @@ final class ReplicaFeed: Sendable {
         self.logger = logger
     }
 
-    func attach(bucket: KeyValueBucket, connection: NATSConnection) {
-        state.withLock {
-            $0.bucket = bucket
-            $0.connection = connection
-        }
+    func attach(bucket: KeyValueBucket) {
+        state.withLock { $0.bucket = bucket }
     }
 
     /// Called on a nats.c thread when the connection changes.

@@ -24,26 +24,20 @@ struct DemoCommand: AsyncParsableCommand {
         let root = URL(fileURLWithPath: dataDir).standardizedFileURL.path
         let secret = try ProcessInfo.processInfo.environment["JWT_SECRET"]
             ?? DevelopmentSecret.readOrCreate(dataDirectory: root)
-        let nodes = [
+        let center = Node(
+            name: "center", httpPort: 8080,
+            arguments: ["--role", "center", "--node-id", "center", "--http-port", "8080", "--data-dir", root + "/center"],
+            environment: ["PRESENCE_NATS_CLIENT_PORT": "4222", "PRESENCE_NATS_LEAFNODE_PORT": "7422"])
+        let leaves = (1...2).map { index in
             Node(
-                name: "center", httpPort: 8080,
-                arguments: ["--role", "center", "--node-id", "center", "--http-port", "8080", "--data-dir", root + "/center"],
-                environment: ["PRESENCE_NATS_CLIENT_PORT": "4222", "PRESENCE_NATS_LEAFNODE_PORT": "7422"]),
-            Node(
-                name: "leaf-1", httpPort: 8081,
+                name: "leaf-\(index)", httpPort: 8080 + index,
                 arguments: [
-                    "--role", "leaf", "--node-id", "leaf-1", "--http-port", "8081", "--data-dir", root + "/leaf-1",
-                    "--hub", "nats-leaf://127.0.0.1:7422",
+                    "--role", "leaf", "--node-id", "leaf-\(index)", "--http-port", String(8080 + index),
+                    "--data-dir", root + "/leaf-\(index)", "--hub", "nats-leaf://127.0.0.1:7422",
                 ],
-                environment: ["PRESENCE_NATS_CLIENT_PORT": "4223"]),
-            Node(
-                name: "leaf-2", httpPort: 8082,
-                arguments: [
-                    "--role", "leaf", "--node-id", "leaf-2", "--http-port", "8082", "--data-dir", root + "/leaf-2",
-                    "--hub", "nats-leaf://127.0.0.1:7422",
-                ],
-                environment: ["PRESENCE_NATS_CLIENT_PORT": "4224"]),
-        ]
+                environment: ["PRESENCE_NATS_CLIENT_PORT": String(4222 + index)])
+        }
+        let nodes = [center] + leaves
 
         // Ctrl-C reaches the whole process group; SIGTERM is forwarded. Either way every node
         // shuts down gracefully (and stops its own nats-server) before the demo exits.

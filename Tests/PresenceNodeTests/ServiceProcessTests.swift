@@ -59,10 +59,7 @@ struct ServiceProcessTests {
     @Test func killingTheServiceKillsItsNATSServerAndARestartWorks() async throws {
         let directory = TemporaryDirectory.make()
         let port = FreePort.next()
-        let env = [
-            "JWT_SECRET": TestNode.secret, "PRESENCE_NATS_CLIENT_PORT": String(FreePort.next()),
-            "PRESENCE_NATS_LEAFNODE_PORT": String(FreePort.next()),
-        ]
+        let env = ServiceProcess.testEnvironment()
         let first = try ServiceProcess.serve(dataDirectory: directory, httpPort: port, environment: env)
         try await first.waitUntilReady()
         let natsPID = try #require(first.natsServerPID)
@@ -80,10 +77,7 @@ struct ServiceProcessTests {
     @Test func acknowledgedWritesSurviveSIGKILLOfTheWholeNode() async throws {
         let directory = TemporaryDirectory.make()
         let port = FreePort.next()
-        let env = [
-            "JWT_SECRET": TestNode.secret, "PRESENCE_NATS_CLIENT_PORT": String(FreePort.next()),
-            "PRESENCE_NATS_LEAFNODE_PORT": String(FreePort.next()), "PRESENCE_RATE_LIMIT_WRITE_BURST": "100",
-        ]
+        let env = ServiceProcess.testEnvironment(["PRESENCE_RATE_LIMIT_WRITE_BURST": "100"])
         let first = try ServiceProcess.serve(dataDirectory: directory, httpPort: port, environment: env)
         try await first.waitUntilReady()
         let admin = try await TestNode.token("root", scopes: ["presence:admin"])
@@ -142,9 +136,7 @@ struct ServiceProcessTests {
     @Test func devModeKeepsItsSecretAndTheTokenCommandFindsIt() async throws {
         let directory = TemporaryDirectory.make()
         let port = FreePort.next()
-        let env = [
-            "PRESENCE_NATS_CLIENT_PORT": String(FreePort.next()), "PRESENCE_NATS_LEAFNODE_PORT": String(FreePort.next()),
-        ]
+        let env = ServiceProcess.testEnvironment().filter { $0.key != "JWT_SECRET" }
         let service = try ServiceProcess.serve(dataDirectory: directory, httpPort: port, extraArguments: ["--dev"], environment: env)
         try await service.waitUntilReady()
         let secretFile = DevelopmentSecret.path(dataDirectory: directory)

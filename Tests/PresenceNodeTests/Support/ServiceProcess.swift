@@ -44,6 +44,14 @@ final class ServiceProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// The test secret and free NATS ports, plus `extra`.
+    static func testEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
+        [
+            "JWT_SECRET": TestNode.secret, "PRESENCE_NATS_CLIENT_PORT": String(FreePort.next()),
+            "PRESENCE_NATS_LEAFNODE_PORT": String(FreePort.next()),
+        ].merging(extra) { $1 }
+    }
+
     /// `presence serve` on free ports in `dataDirectory` with the test secret.
     static func serve(dataDirectory: String, httpPort: Int = FreePort.next(), extraArguments: [String] = [], environment: [String: String]? = nil) throws
         -> ServiceProcess
@@ -51,11 +59,7 @@ final class ServiceProcess: @unchecked Sendable {
         try ServiceProcess(
             arguments: ["serve", "--data-dir", dataDirectory, "--http-port", String(httpPort)]
                 + (extraArguments.contains("--node-id") ? [] : ["--node-id", "proc-node"]) + extraArguments,
-            environment: environment ?? [
-                "JWT_SECRET": TestNode.secret,
-                "PRESENCE_NATS_CLIENT_PORT": String(FreePort.next()),
-                "PRESENCE_NATS_LEAFNODE_PORT": String(FreePort.next()),
-            ],
+            environment: environment ?? testEnvironment(),
             dataDirectory: dataDirectory, httpPort: httpPort)
     }
 
