@@ -94,12 +94,7 @@ final class ReplicaFeed: Sendable {
     func run() async {
         let thread = Thread { [self] in
             watchLoop()
-            let waiters = state.withLock { state in
-                state.finished = true
-                defer { state.waiters = [] }
-                return state.waiters
-            }
-            waiters.forEach { $0.resume() }
+            finish()
         }
         thread.name = "presence-watcher"
         thread.start()
@@ -113,13 +108,26 @@ final class ReplicaFeed: Sendable {
         }
     }
 
-    /// Stops the watcher thread.
+    /// Stops the watcher thread and lets ``run()`` return at once: a thread still blocked in
+    /// nats.c (setting up a watcher may take up to a minute while the hub is away) ends on its
+    /// own and must not hold up shutdown.
     func stop() {
         let watcher = state.withLock { state in
             state.stopped = true
             return state.watcher
         }
         watcher?.stop()
+        finish()
+    }
+
+    /// Releases the callers of ``run()``; safe to call more than once.
+    private func finish() {
+        let waiters = state.withLock { state in
+            state.finished = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        waiters.forEach { $0.resume() }
     }
 
     private func watchLoop() {

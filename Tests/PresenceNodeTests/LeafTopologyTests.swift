@@ -222,7 +222,8 @@ struct DemoCommandTests {
         }
         #expect(pids.count == 3)
         demo.signal(SIGINT)
-        #expect(await demo.waitForExit(timeout: .seconds(20)) == 0)
+        // The demo gives its nodes 20 s to stop gracefully, then kills them.
+        #expect(await demo.waitForExit(timeout: .seconds(30)) == 0)
         for pid in pids { #expect(await waitUntilGone(pid)) }
     }
 }
