@@ -15,17 +15,22 @@ public final class JetStream: @unchecked Sendable {
     /// The JetStream domain reached, if any.
     public let domain: String?
     let timeout: Duration
+    /// The waiters of asynchronous publishes, resumed by the acknowledgement handler.
+    let acknowledgements = PublishAcknowledgements()
     // nats.c keeps the pointer to the domain string: it must outlive the context.
     private let domainCString: UnsafeMutablePointer<CChar>?
 
-    init(connection: NATSConnection, domain: String?, timeout: Duration) throws(NATSError) {
+    init(connection: NATSConnection, domain: String?, timeout: Duration, publishing: AsyncPublishing) throws(NATSError) {
         var options = jsOptions()
         try check(jsOptions_Init(&options), "jsOptions_Init")
         let domainCString = domain.map { strdup($0) } ?? nil
         options.Domain = UnsafePointer(domainCString)
         options.Wait = timeout.milliseconds
-        options.PublishAsync.MaxPending = 8192
-        options.PublishAsync.StallWait = 30_000
+        options.PublishAsync.MaxPending = Int64(publishing.maxPending)
+        options.PublishAsync.StallWait = max(1, publishing.stallWait.milliseconds)
+        options.PublishAsync.AckHandler = publishAcknowledged
+        // Unretained: the context lives no longer than `self`, which owns the tracker.
+        options.PublishAsync.AckHandlerClosure = Unmanaged.passUnretained(acknowledgements).toOpaque()
         var context: OpaquePointer?
         let status = natsConnection_JetStream(&context, connection.handle, &options)
         guard status == NATS_OK, let context else {
@@ -89,6 +94,25 @@ public final class JetStream: @unchecked Sendable {
         jsCtx_Destroy(handle)
         free(domainCString)
     }
+}
+
+/// Limits on asynchronous publishes through one JetStream context.
+public struct AsyncPublishing: Sendable {
+    /// Publishes awaiting their acknowledgement before a further publish waits.
+    public var maxPending: Int
+    /// How long a publish waits for room before it fails.
+    public var stallWait: Duration
+
+    /// `maxPending` in flight; a publish past that waits at most `stallWait`.
+    public init(maxPending: Int, stallWait: Duration) {
+        self.maxPending = maxPending
+        self.stallWait = stallWait
+    }
+
+    /// For a service: many in flight, and a publish never holds its thread for long.
+    public static let service = AsyncPublishing(maxPending: 65_536, stallWait: .milliseconds(100))
+    /// For bulk loading: a publish waits as long as it takes for room.
+    public static let bulk = AsyncPublishing(maxPending: 8192, stallWait: .seconds(30))
 }
 
 /// How a KV bucket is created when it does not exist yet.

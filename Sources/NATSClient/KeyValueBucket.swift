@@ -2,8 +2,9 @@ internal import CNATS
 
 /// A JetStream KV bucket: get, compare-and-set put, watch.
 ///
-/// Every method blocks its calling thread on the network: call it from a thread of its own
-/// or a blocking pool, never from Swift's cooperative pool or an event loop.
+/// Every method but ``put(_:value:expecting:)`` blocks its calling thread on the network:
+/// call it from a thread of its own or a blocking pool, never from Swift's cooperative pool
+/// or an event loop.
 ///
 /// `@unchecked Sendable`: owns a `kvStore` handle that nats.c allows to be used from many
 /// threads; destroyed in `deinit` only, and it keeps its JetStream context alive.
@@ -43,9 +44,13 @@ public final class KeyValueBucket: @unchecked Sendable {
     }
 
     /// Stores `value` under `key` if `expectation` holds; returns the new revision once
-    /// JetStream has acknowledged it.
+    /// JetStream has acknowledged it (or fails after the context's timeout).
+    ///
+    /// The publish is sent from the calling thread without waiting on the network (it waits
+    /// only when the context's ``AsyncPublishing/maxPending`` publishes are in flight, at most
+    /// its `stallWait`); the task resumes from the acknowledgement handler.
     /// - Throws: ``NATSError`` whose `isWrongLastSequence` is true when the expectation failed.
-    public func put(_ key: String, value: [UInt8], expecting expectation: Expectation) throws(NATSError) -> UInt64 {
+    public func put(_ key: String, value: [UInt8], expecting expectation: Expectation) async throws(NATSError) -> UInt64 {
         var options = jsPubOptions()
         try check(jsPubOptions_Init(&options), "jsPubOptions_Init")
         options.MaxWait = jetStream.timeout.milliseconds
@@ -54,17 +59,25 @@ public final class KeyValueBucket: @unchecked Sendable {
         case .noValue: options.ExpectNoMessage = true
         case .revision(let revision): options.ExpectLastSubjectSeq = revision
         }
-        var ack: UnsafeMutablePointer<jsPubAck>?
-        var errorCode = jsErrCode(rawValue: 0)
+        var created: OpaquePointer?
         let subject = putSubjectPrefix + key
         let status = value.withUnsafeBytes { bytes in
-            js_Publish(&ack, jetStream.handle, subject, bytes.baseAddress, Int32(bytes.count), &options, &errorCode)
+            natsMsg_Create(&created, subject, nil, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
         }
-        guard status == NATS_OK, let ack else {
-            throw NATSError(status: status, jetStreamCode: errorCode, context: "KV put")
+        guard status == NATS_OK, let message = created else { throw NATSError(status: status, context: "KV put") }
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<UInt64, NATSError>, Never>) in
+            let acknowledgements = jetStream.acknowledgements
+            acknowledgements.register(message, continuation)
+            var owned: OpaquePointer? = message
+            let status = js_PublishMsgAsync(jetStream.handle, &owned, &options)
+            if status != NATS_OK {
+                // Not sent: the message is still ours and no acknowledgement will come.
+                let error = NATSError(status: status, context: "KV put")
+                natsMsg_Destroy(owned)
+                acknowledgements.take(message)?.resume(returning: .failure(error))
+            }
         }
-        defer { jsPubAck_Destroy(ack) }
-        return ack.pointee.Sequence
+        return try result.get()
     }
 
     /// Stores `value` under `key` without waiting for the acknowledgement (at most 8192 in

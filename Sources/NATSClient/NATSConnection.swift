@@ -97,8 +97,11 @@ public final class NATSConnection: @unchecked Sendable {
     /// - Parameters:
     ///   - domain: the JetStream domain to reach (a leaf reaches the center's `hub`).
     ///   - timeout: how long API requests and publish acknowledgements may take.
-    public func jetStream(domain: String?, timeout: Duration) throws(NATSError) -> JetStream {
-        try JetStream(connection: self, domain: domain, timeout: timeout)
+    ///   - publishing: limits on asynchronous publishes.
+    public func jetStream(domain: String?, timeout: Duration, publishing: AsyncPublishing = .service) throws(NATSError)
+        -> JetStream
+    {
+        try JetStream(connection: self, domain: domain, timeout: timeout, publishing: publishing)
     }
 
     /// Closes the connection; pending callbacks still run. Safe to call more than once.

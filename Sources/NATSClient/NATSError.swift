@@ -23,6 +23,14 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
         self.text = "\(context): \(detail)"
     }
 
+    /// An error with its text given (for callbacks, where nats.c's last error belongs to
+    /// another call).
+    init(status: natsStatus, jetStreamCode: jsErrCode = jsErrCode(rawValue: 0), text: String) {
+        self.status = Int(status.rawValue)
+        self.jetStreamCode = Int(jetStreamCode.rawValue)
+        self.text = text
+    }
+
     /// A compare-and-set lost: the subject's last sequence was not the expected one.
     public var isWrongLastSequence: Bool {
         jetStreamCode == Int(JSStreamWrongLastSequenceErr.rawValue) || text.contains("wrong last sequence")

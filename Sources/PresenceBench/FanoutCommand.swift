@@ -24,7 +24,7 @@ struct FanoutCommand: ParsableCommand {
 
         let users = (0..<streams).map { "fan\($0)" }
         let connection = try NATSConnection(options: .init(urls: [nats], name: "presence-bench-fanout"))
-        let js = try connection.jetStream(domain: nil, timeout: .seconds(10))
+        let js = try connection.jetStream(domain: nil, timeout: .seconds(10), publishing: .bulk)
         let bucket = try js.keyValue(.init(bucket: "presence"))
         try write(users, to: bucket, js: js)  // every user exists before the streams open
 

@@ -15,7 +15,7 @@ struct PublishCommand: ParsableCommand {
 
     func run() throws {
         let connection = try NATSConnection(options: .init(urls: [nats], name: "presence-bench-publish"))
-        let js = try connection.jetStream(domain: domain, timeout: .seconds(10))
+        let js = try connection.jetStream(domain: domain, timeout: .seconds(10), publishing: .bulk)
         let bucket = try js.keyValue(.init(bucket: "presence"))
         let value = Array(
             #"{"user_id":"ceiling","status":"online","message":"","last_seen":"2026-11-21T10:00:00.000Z","updated_at":"2026-11-21T10:00:00.000Z","node_id":"bench","ttl":300}"#

@@ -16,7 +16,7 @@ struct SeedCommand: ParsableCommand {
 
     func run() throws {
         let connection = try NATSConnection(options: .init(urls: [nats], name: "presence-bench-seed"))
-        let js = try connection.jetStream(domain: domain, timeout: .seconds(10))
+        let js = try connection.jetStream(domain: domain, timeout: .seconds(10), publishing: .bulk)
         let bucket = try js.keyValue(.init(bucket: "presence"))
         let started = monotonicMicros()
         let now = Timestamp.now()

@@ -187,9 +187,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                 let expectation: KeyValueBucket.Expectation = current.map { .revision($0.revision) } ?? .noValue
                 let started = ContinuousClock.now
                 do {
-                    let revision = try await blocking { [bucket] () throws(NATSError) in
-                        try bucket.put(key, value: value, expecting: expectation)
-                    }
+                    let revision = try await bucket.put(key, value: value, expecting: expectation)
                     metrics.putOK.record(ContinuousClock.now - started)
                     var stored = record
                     stored.revision = revision

@@ -152,6 +152,32 @@ struct PresenceAPIReadWriteTests {
         }
     }
 
+    @Test func manyWritesInFlightEachGetTheirOwnAcknowledgement() async throws {
+        // Writes are published asynchronously and resumed by the acknowledgement handler:
+        // every answer must carry the revision JetStream gave that very write.
+        try await TestNode.withNode({ $0.writeBurst = 1000; $0.writesPerSecond = 1000 }) { node, client in
+            let admin = try await TestNode.headers(for: "root", scopes: ["presence:admin"])
+            let written = try await withThrowingTaskGroup(of: (Int, HTTPResponse.Status, Int).self) { group in
+                for index in 0..<400 {
+                    group.addTask {
+                        let response = try await client.execute(
+                            uri: "/api/v2/presence/inflight\(index)", method: .put, headers: admin,
+                            body: ByteBuffer(json: #"{"status":"online","message":"w\#(index)"}"#))
+                        return (index, response.status, response.json["revision"] as? Int ?? -1)
+                    }
+                }
+                return try await group.reduce(into: [(Int, HTTPResponse.Status, Int)]()) { $0.append($1) }
+            }
+            #expect(written.allSatisfy { $0.1 == .ok })
+            #expect(Set(written.map(\.2)).count == 400)
+            for (index, _, revision) in written {
+                let record = try await client.execute(uri: "/api/v2/presence/inflight\(index)", method: .get).json
+                #expect(record["revision"] as? Int == revision)
+                #expect(record["message"] as? String == "w\(index)")
+            }
+        }
+    }
+
     @Test func heartbeatRefreshesLiveRecordsOnly() async throws {
         let clock = TestClock()
         try await TestNode.withNode(clock: clock) { _, client in
