@@ -1,16 +1,23 @@
-/// A strict RFC 8259 check of a request body before it is decoded.
+/// A strict RFC 8259 parser for request bodies and token headers.
 ///
-/// Foundation's decoder accepts trailing commas and lets a repeated key silently win, so
+/// Lenient decoders accept trailing commas and let a repeated key silently win, so
 /// `{"status":"online",}` or `{"status":"online","status":"bogus"}` would be taken as valid.
-/// This scanner refuses both, as well as comments, `NaN`, leading zeros, bad escapes, raw
-/// control characters, trailing data and nesting deeper than 32 levels.
+/// This parser refuses both, as well as comments, `NaN`, leading zeros, bad escapes, raw
+/// control characters, invalid UTF-8, trailing data and nesting deeper than 32 levels.
+/// Hand-written because it is on every write: Foundation's `JSONDecoder` cost more than the
+/// rest of a PUT's validation together.
 enum StrictJSON {
     /// Whether `bytes` is exactly one JSON value under those rules.
     static func isValid(_ bytes: [UInt8]) -> Bool {
+        parse(bytes) != nil
+    }
+
+    /// The value `bytes` hold, nil when they are not exactly one JSON value under those rules.
+    static func parse(_ bytes: [UInt8]) -> JSONValue? {
         var scanner = Scanner(bytes: bytes)
-        guard scanner.value(depth: 0) else { return false }
+        guard let value = scanner.value(depth: 0) else { return nil }
         scanner.skipWhitespace()
-        return scanner.index == bytes.count
+        return scanner.index == bytes.count ? value : nil
     }
 
     private struct Scanner {
@@ -32,58 +39,61 @@ enum StrictJSON {
             return true
         }
 
-        mutating func value(depth: Int) -> Bool {
-            guard depth <= Self.maxDepth else { return false }
+        mutating func value(depth: Int) -> JSONValue? {
+            guard depth <= Self.maxDepth else { return nil }
             skipWhitespace()
             switch current {
             case UInt8(ascii: "{"): return object(depth: depth + 1)
             case UInt8(ascii: "["): return array(depth: depth + 1)
-            case UInt8(ascii: "\""): return string() != nil
-            case UInt8(ascii: "t"): return literal("true")
-            case UInt8(ascii: "f"): return literal("false")
-            case UInt8(ascii: "n"): return literal("null")
+            case UInt8(ascii: "\""): return string().flatMap(Self.unescape).map { .string($0) }
+            case UInt8(ascii: "t"): return literal("true") ? .bool(true) : nil
+            case UInt8(ascii: "f"): return literal("false") ? .bool(false) : nil
+            case UInt8(ascii: "n"): return literal("null") ? .null : nil
             default: return number()
             }
         }
 
-        mutating func object(depth: Int) -> Bool {
+        mutating func object(depth: Int) -> JSONValue? {
             index += 1
             skipWhitespace()
-            if consume(UInt8(ascii: "}")) { return true }
-            var keys = Set<String>()
+            var fields: [String: JSONValue] = [:]
+            if consume(UInt8(ascii: "}")) { return .object(fields) }
             while true {
                 skipWhitespace()
-                // Keys are compared as the decoder will see them: "st\u0061tus" repeats "status".
-                guard let raw = string(), let key = Self.unescape(raw), keys.insert(key).inserted else { return false }
+                // Keys are compared unescaped: "st\u0061tus" repeats "status".
+                guard let raw = string(), let key = Self.unescape(raw), fields[key] == nil else { return nil }
                 skipWhitespace()
-                guard consume(UInt8(ascii: ":")), value(depth: depth) else { return false }
+                guard consume(UInt8(ascii: ":")), let value = value(depth: depth) else { return nil }
+                fields[key] = value
                 skipWhitespace()
-                if consume(UInt8(ascii: "}")) { return true }
-                guard consume(UInt8(ascii: ",")) else { return false }
+                if consume(UInt8(ascii: "}")) { return .object(fields) }
+                guard consume(UInt8(ascii: ",")) else { return nil }
             }
         }
 
-        mutating func array(depth: Int) -> Bool {
+        mutating func array(depth: Int) -> JSONValue? {
             index += 1
             skipWhitespace()
-            if consume(UInt8(ascii: "]")) { return true }
+            var elements: [JSONValue] = []
+            if consume(UInt8(ascii: "]")) { return .array(elements) }
             while true {
-                guard value(depth: depth) else { return false }
+                guard let element = value(depth: depth) else { return nil }
+                elements.append(element)
                 skipWhitespace()
-                if consume(UInt8(ascii: "]")) { return true }
-                guard consume(UInt8(ascii: ",")) else { return false }
+                if consume(UInt8(ascii: "]")) { return .array(elements) }
+                guard consume(UInt8(ascii: ",")) else { return nil }
             }
         }
 
         /// A string's raw bytes between the quotes (escapes kept as written), nil when invalid.
-        mutating func string() -> [UInt8]? {
+        mutating func string() -> ArraySlice<UInt8>? {
             guard consume(UInt8(ascii: "\"")) else { return nil }
             let start = index
             while let byte = current {
                 switch byte {
                 case UInt8(ascii: "\""):
                     index += 1
-                    return Array(bytes[start..<(index - 1)])
+                    return bytes[start..<(index - 1)]
                 case UInt8(ascii: "\\"):
                     index += 1
                     guard let escaped = current else { return nil }
@@ -109,14 +119,21 @@ enum StrictJSON {
             return nil
         }
 
-        /// The text of a string literal's raw contents (already checked by ``string()``).
-        static func unescape(_ raw: [UInt8]) -> String? {
-            guard raw.contains(UInt8(ascii: "\\")) else { return String(decoding: raw, as: UTF8.self) }
+        /// The text of a string literal's raw contents (already checked by ``string()``), nil
+        /// when they are not valid UTF-8.
+        static func unescape(_ slice: ArraySlice<UInt8>) -> String? {
+            guard slice.contains(UInt8(ascii: "\\")) else { return String(validating: slice, as: UTF8.self) }
+            let raw = Array(slice)
             var scalars = String.UnicodeScalarView()
             var bytes: [UInt8] = []
             var index = 0
+            var valid = true
             func flush() {
-                scalars.append(contentsOf: String(decoding: bytes, as: UTF8.self).unicodeScalars)
+                guard let text = String(validating: bytes, as: UTF8.self) else {
+                    valid = false
+                    return
+                }
+                scalars.append(contentsOf: text.unicodeScalars)
                 bytes.removeAll()
             }
             func hex(at start: Int) -> UInt32? {
@@ -152,7 +169,7 @@ enum StrictJSON {
                 }
             }
             flush()
-            return String(scalars)
+            return valid ? String(scalars) : nil
         }
 
         mutating func literal(_ word: StaticString) -> Bool {
@@ -163,25 +180,31 @@ enum StrictJSON {
             return true
         }
 
-        mutating func number() -> Bool {
+        mutating func number() -> JSONValue? {
+            let start = index
+            var isInteger = true
             _ = consume(UInt8(ascii: "-"))
             if consume(UInt8(ascii: "0")) {
-                if let next = current, next.isDigit { return false }
+                if let next = current, next.isDigit { return nil }
             } else {
-                guard let first = current, first.isDigit else { return false }
+                guard let first = current, first.isDigit else { return nil }
                 while let digit = current, digit.isDigit { index += 1 }
             }
             if consume(UInt8(ascii: ".")) {
-                guard let first = current, first.isDigit else { return false }
+                isInteger = false
+                guard let first = current, first.isDigit else { return nil }
                 while let digit = current, digit.isDigit { index += 1 }
             }
             if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
+                isInteger = false
                 index += 1
                 if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
-                guard let first = current, first.isDigit else { return false }
+                guard let first = current, first.isDigit else { return nil }
                 while let digit = current, digit.isDigit { index += 1 }
             }
-            return true
+            let text = String(decoding: bytes[start..<index], as: UTF8.self)
+            if isInteger, let value = Int(text) { return .integer(value) }
+            return Double(text).map { .number($0) }
         }
     }
 }

@@ -28,6 +28,7 @@ enum RequestBody {
 
     /// `application/json` or any `+json` type, with or without parameters.
     static func isJSON(_ contentType: String) -> Bool {
+        if contentType == "application/json" { return true }
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first?
             .trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))

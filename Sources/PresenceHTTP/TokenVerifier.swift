@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
 import PresenceCore
+import Synchronization
 
 /// Verifies bearer tokens (SPEC §4): HS256 with a shared secret and/or RS256/ES256 with a
 /// PEM public key; `alg: none` and any algorithm that no configured key uses are refused
@@ -42,9 +43,14 @@ public struct TokenVerifier: Sendable {
     private let settings: Settings
     private let keysByAlgorithm: [String: JWTKeyCollection]
     private let clock: @Sendable () -> Date
+    let verified: VerifiedTokenCache
 
     /// Builds a verifier. - Throws: ``ConfigurationError`` when no key is set or the PEM is unusable.
-    public init(settings: Settings, clock: @escaping @Sendable () -> Date = { Date() }) async throws {
+    /// - Parameter cacheCapacity: how many verified tokens are remembered (0: none), so a
+    ///   client that sends the same token again pays only the time checks.
+    public init(settings: Settings, cacheCapacity: Int = 10_000, clock: @escaping @Sendable () -> Date = { Date() })
+        async throws
+    {
         var keys: [String: JWTKeyCollection] = [:]
         if let secret = settings.secret, !secret.isEmpty {
             keys["HS256"] = await JWTKeyCollection().add(hmac: .presenceSecret(secret), digestAlgorithm: .sha256)
@@ -65,6 +71,7 @@ public struct TokenVerifier: Sendable {
         self.settings = settings
         self.keysByAlgorithm = keys
         self.clock = clock
+        self.verified = VerifiedTokenCache(capacity: cacheCapacity)
     }
 
     /// Verifies an `Authorization` header value.
@@ -75,11 +82,16 @@ public struct TokenVerifier: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw Self.unauthorized("the Authorization header must be: Bearer <token>")
         }
-        return try await verify(token: String(parts[1]).trimmingCharacters(in: .whitespaces))
+        return try await verify(token: String(parts[1].trimmingASCIISpaces))
     }
 
-    /// Verifies a compact JWT.
+    /// Verifies a compact JWT. A token verified before is taken from the cache, where only
+    /// its time window (`exp`, `nbf`) is checked again: everything else about it is fixed.
     public func verify(token: String) async throws(PresenceError) -> Identity {
+        if let known = verified.lookup(token) {
+            try checkTimeWindow(expires: known.expires, notBefore: known.notBefore)
+            return known.identity
+        }
         guard let algorithm = Self.headerAlgorithm(of: token) else {
             throw Self.unauthorized("the token is malformed")
         }
@@ -92,14 +104,7 @@ public struct TokenVerifier: Sendable {
         } catch {
             throw Self.unauthorized("the token is invalid or badly signed")
         }
-        let now = clock()
-        let leeway = TimeInterval(settings.leewaySeconds)
-        guard claims.exp.value.addingTimeInterval(leeway) > now else {
-            throw Self.unauthorized("the token has expired")
-        }
-        if let nbf = claims.nbf, nbf.value > now.addingTimeInterval(leeway) {
-            throw Self.unauthorized("the token is not valid yet")
-        }
+        try checkTimeWindow(expires: claims.exp.value, notBefore: claims.nbf?.value)
         if !settings.issuer.isEmpty, claims.iss?.value != settings.issuer {
             throw Self.unauthorized("the token's issuer is not accepted")
         }
@@ -107,15 +112,27 @@ public struct TokenVerifier: Sendable {
             throw Self.unauthorized("the token's audience is not accepted")
         }
         guard !claims.sub.value.isEmpty else { throw Self.unauthorized("the token has no subject") }
-        return Identity(subject: claims.sub.value, isAdmin: claims.isAdmin)
+        let identity = Identity(subject: claims.sub.value, isAdmin: claims.isAdmin)
+        verified.insert(token, .init(identity: identity, expires: claims.exp.value, notBefore: claims.nbf?.value))
+        return identity
+    }
+
+    private func checkTimeWindow(expires: Date, notBefore: Date?) throws(PresenceError) {
+        let now = clock()
+        let leeway = TimeInterval(settings.leewaySeconds)
+        guard expires.addingTimeInterval(leeway) > now else {
+            throw Self.unauthorized("the token has expired")
+        }
+        if let notBefore, notBefore > now.addingTimeInterval(leeway) {
+            throw Self.unauthorized("the token is not valid yet")
+        }
     }
 
     /// The `alg` of a compact JWT's header, nil when it is not a three-part JWT.
     static func headerAlgorithm(of token: String) -> String? {
-        let segments = token.split(separator: ".", omittingEmptySubsequences: false)
+        let segments = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard segments.count == 3, let header = Base64URL.decode(segments[0]),
-            let object = try? JSONSerialization.jsonObject(with: Data(header)) as? [String: Any],
-            let algorithm = object["alg"] as? String
+            case .string(let algorithm)? = JSONValue.object(from: header)?["alg"]
         else { return nil }
         return algorithm
     }
@@ -126,10 +143,44 @@ public struct TokenVerifier: Sendable {
 }
 
 /// Base64url without padding, as JWT segments use it.
+///
+/// Hand-written: Foundation decodes only padded standard base64, and rewriting the text
+/// into that form first cost more than the rest of reading the header.
 enum Base64URL {
-    static func decode(_ text: Substring) -> [UInt8]? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64.append("=") }
-        return Data(base64Encoded: base64).map { Array($0) }
+    /// The bytes `text` encodes, nil when it is not unpadded base64url.
+    static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
+        guard text.count % 4 != 1 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(text.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for byte in text {
+            let value: UInt8
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = byte - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = byte - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = byte - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "-"): value = 62
+            case UInt8(ascii: "_"): value = 63
+            default: return nil
+            }
+            accumulator = (accumulator << 6 | UInt32(value)) & 0xFF_FFFF
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        return out
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs.
+    fileprivate var trimmingASCIISpaces: Substring {
+        var text = self
+        while let first = text.utf8.first, first == 0x20 || first == 0x09 { text = text.dropFirst() }
+        while let last = text.utf8.last, last == 0x20 || last == 0x09 { text = text.dropLast() }
+        return text
     }
 }

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PresenceHTTP
+@testable import PresenceCore
 
 struct StrictJSONTests {
     @Test(arguments: [
@@ -21,14 +21,28 @@ struct StrictJSONTests {
         #expect(!StrictJSON.isValid(Array(text.utf8)))
     }
 
-    @Test func aPutBodyWithATrailingCommaIsABadRequest() {
-        #expect(throws: Never.self) { _ = try PresenceUpdateBody(json: Array(#"{"status":"online"}"#.utf8), defaultTTL: 300) }
-        do {
-            _ = try PresenceUpdateBody(json: Array(#"{"status":"online",}"#.utf8), defaultTTL: 300)
-            Issue.record("a trailing comma must be refused")
-        } catch {
-            #expect(error.code == .badRequest)
-        }
+    @Test func valuesAreParsed() {
+        let text = #"{"s":"a\"b\u00e9\ud83d\ude00","i":-42,"z":0,"d":2.5,"e":1e3,"t":true,"f":false,"n":null,"a":[1,[]],"o":{}}"#
+        #expect(
+            JSONValue.parse(Array(text.utf8))
+                == .object([
+                    "s": .string("a\"bé😀"), "i": .integer(-42), "z": .integer(0), "d": .number(2.5), "e": .number(1000),
+                    "t": .bool(true), "f": .bool(false), "n": .null, "a": .array([.integer(1), .array([])]), "o": .object([:]),
+                ]))
+        // Integers too large for Int are numbers.
+        #expect(JSONValue.parse(Array("123456789012345678901234567890".utf8)) == .number(1.2345678901234568e29))
+    }
+
+    @Test func invalidUTF8IsRefused() {
+        #expect(JSONValue.parse([0x22, 0xC3, 0x28, 0x22]) == nil)
+        #expect(JSONValue.parse([0x22, 0x5C, 0x6E, 0xFF, 0x22]) == nil)
+        #expect(JSONValue.parse([0x22, 0xC3, 0xA9, 0x22]) == .string("é"))
+    }
+
+    @Test func objectFromAcceptsOnlyObjects() {
+        #expect(JSONValue.object(from: Array(#"{"a":1}"#.utf8)) == ["a": .integer(1)])
+        #expect(JSONValue.object(from: Array("[1]".utf8)) == nil)
+        #expect(JSONValue.object(from: Array("{".utf8)) == nil)
     }
 }
 

@@ -101,4 +101,14 @@ struct PresenceUpdateBodyTests {
         #expect(code(#"{"status":"nope","message":"\n","ttl":1}"#) == .invalidStatus)
         #expect(code(#"{"status":"online","message":"\n","ttl":1}"#) == .invalidMessage)
     }
+
+    @Test func aPutBodyWithATrailingCommaIsABadRequest() {
+        #expect(throws: Never.self) { _ = try PresenceUpdateBody(json: Array(#"{"status":"online"}"#.utf8), defaultTTL: 300) }
+        do {
+            _ = try PresenceUpdateBody(json: Array(#"{"status":"online",}"#.utf8), defaultTTL: 300)
+            Issue.record("a trailing comma must be refused")
+        } catch {
+            #expect(error.code == .badRequest)
+        }
+    }
 }
