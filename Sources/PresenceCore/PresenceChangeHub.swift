@@ -87,7 +87,7 @@ public final class PresenceChangeHub: Sendable {
     /// Delivers a change to the subscribers of its user.
     public func publish(_ stored: StoredPresence) {
         let targets: [Subscriber] = state.withLock { state in
-            guard let ids = state.index[stored.record.userID] else { return [] }
+            guard let ids = state.index[stored.user] else { return [] }
             return ids.compactMap { state.subscribers[$0] }
         }
         deliver(.presence(stored), to: targets)

@@ -1,14 +1,9 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// The JSON forms of a presence record: the API body (with `revision`) and the KV value
 /// (without it: the revision belongs to the KV entry).
 ///
 /// Encoding is hand-written because it is on every write and its output is cached for every
-/// read: fixed field order, compact, no allocation beyond the output.
+/// read: fixed field order, compact, no allocation beyond the output. Decoding uses the
+/// strict parser: it runs for every watcher event, where `JSONDecoder` was the largest cost.
 public enum PresenceJSON {
     /// The API body of a record, e.g. `{"user_id":"alice",…,"revision":42}`.
     public static func encodeResponse(_ record: PresenceRecord) -> [UInt8] {
@@ -28,29 +23,42 @@ public enum PresenceJSON {
 
     /// Decodes a KV value stored under `revision`.
     /// - Returns: `nil` when the bytes are not a presence record.
-    public static func decodeValue(_ bytes: some Collection<UInt8>, revision: UInt64) -> PresenceRecord? {
-        guard let body = try? decoder.decode(StoredBody.self, from: Data(bytes)),
-            let user = try? UserID(validating: body.user_id),
-            let status = PresenceStatus(rawValue: body.status),
-            let lastSeen = Timestamp(rfc3339: body.last_seen),
-            let updatedAt = Timestamp(rfc3339: body.updated_at)
+    public static func decodeValue(_ bytes: [UInt8], revision: UInt64) -> PresenceRecord? {
+        guard let fields = JSONValue.object(from: bytes) else { return nil }
+        return record(from: fields, revision: revision)
+    }
+
+    /// Decodes an API body (a KV value with its `revision`).
+    /// - Returns: `nil` when the bytes are not such a body.
+    public static func decodeResponse(_ bytes: [UInt8]) -> PresenceRecord? {
+        guard let fields = JSONValue.object(from: bytes), case .integer(let revision)? = fields["revision"], revision >= 0
+        else { return nil }
+        return record(from: fields, revision: UInt64(revision))
+    }
+
+    /// The record in `fields`: `user_id`, `status`, `last_seen`, `updated_at` and `ttl`
+    /// required; `message` and `node_id` may be absent or null; other fields are ignored.
+    private static func record(from fields: [String: JSONValue], revision: UInt64) -> PresenceRecord? {
+        guard case .string(let userID)? = fields["user_id"], let user = try? UserID(validating: userID),
+            case .string(let rawStatus)? = fields["status"], let status = PresenceStatus(rawValue: rawStatus),
+            case .string(let rawLastSeen)? = fields["last_seen"], let lastSeen = Timestamp(rfc3339: rawLastSeen),
+            case .string(let rawUpdatedAt)? = fields["updated_at"], let updatedAt = Timestamp(rfc3339: rawUpdatedAt),
+            case .integer(let ttl)? = fields["ttl"],
+            let message = optionalString(fields["message"]), let nodeID = optionalString(fields["node_id"])
         else { return nil }
         return PresenceRecord(
-            userID: user, status: status, message: body.message ?? "", lastSeen: lastSeen,
-            updatedAt: updatedAt, nodeID: body.node_id ?? "", ttl: body.ttl, revision: revision)
+            userID: user, status: status, message: message, lastSeen: lastSeen, updatedAt: updatedAt, nodeID: nodeID,
+            ttl: ttl, revision: revision)
     }
 
-    private struct StoredBody: Decodable {
-        var user_id: String
-        var status: String
-        var message: String?
-        var last_seen: String
-        var updated_at: String
-        var node_id: String?
-        var ttl: Int
+    /// A string field's text, `""` when absent or null, nil when it is something else.
+    private static func optionalString(_ value: JSONValue?) -> String? {
+        switch value {
+        case nil, .null?: return ""
+        case .string(let text)?: return text
+        default: return nil
+        }
     }
-
-    private static let decoder = JSONDecoder()
 
     private static func encodeFields(_ record: PresenceRecord) -> [UInt8] {
         var out = [UInt8]()

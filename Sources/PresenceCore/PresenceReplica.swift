@@ -20,12 +20,16 @@ public final class PresenceReplica: Sendable {
         case unknown
     }
 
+    /// One held record. Kept small (64 bytes): a million users hold a million of these.
     private struct Slot {
         var stored: StoredPresence
-        var position: Int
-        var lastAccess: UInt64
-        /// When this user's one entry on the expiry schedule falls due, if it has one.
-        var scheduledExpiry: Int64?
+        /// The access tick of the last lookup or update, truncated: eviction only compares
+        /// samples, so a rare wrap-around costs one less-than-ideal victim.
+        var lastAccess: UInt32
+        /// When this user's one entry on the expiry schedule falls due, ``Slot/unscheduled`` if none.
+        var scheduledExpiry: Int64
+
+        static let unscheduled = Int64.max
     }
 
     /// A record that expired and still has to be persisted as offline.
@@ -51,8 +55,11 @@ public final class PresenceReplica: Sendable {
 
     private struct State {
         var expiries = Heap<ExpiryEntry>()
-        var slots: [UserID: Slot] = [:]
-        var order: [UserID] = []
+        /// Where each user's slot is in `slots`.
+        var index: [UserID: Int32] = [:]
+        /// The held records, densely packed (removal moves the last slot into the gap), so
+        /// eviction can sample them by position.
+        var slots: [Slot] = []
         var absentUntil: [UserID: Timestamp] = [:]
         var initialSyncComplete = false
         var hasEvicted = false
@@ -88,10 +95,10 @@ public final class PresenceReplica: Sendable {
     public func lookup(_ user: UserID, now: Timestamp) -> Lookup {
         state.withLock { state in
             state.tick &+= 1
-            if let index = state.slots.index(forKey: user) {
-                state.slots.values[index].lastAccess = state.tick
+            if let position = state.index[user] {
+                state.slots[Int(position)].lastAccess = UInt32(truncatingIfNeeded: state.tick)
                 state.statistics.hits += 1
-                return .found(state.slots.values[index].stored)
+                return .found(state.slots[Int(position)].stored)
             }
             state.statistics.misses += 1
             if state.initialSyncComplete && !state.hasEvicted { return .absent }
@@ -103,28 +110,38 @@ public final class PresenceReplica: Sendable {
         }
     }
 
+    /// Whether the record held for `user` is at `revision` or newer (an update at `revision`
+    /// would change nothing).
+    public func holds(_ user: UserID, revisionAtLeast revision: UInt64) -> Bool {
+        state.withLock { state in
+            guard let position = state.index[user] else { return false }
+            return state.slots[Int(position)].stored.revision >= revision
+        }
+    }
+
     /// Applies a record if its revision is newer than the one held.
     /// - Returns: whether the replica changed.
     @discardableResult
     public func apply(_ stored: StoredPresence) -> Bool {
         let changed = state.withLock { state in
-            let user = stored.record.userID
-            state.absentUntil[user] = nil
+            let user = stored.user
+            if !state.absentUntil.isEmpty { state.absentUntil[user] = nil }
             state.tick &+= 1
-            if let index = state.slots.index(forKey: user) {
-                let old = state.slots.values[index].stored
-                guard stored.record.revision > old.record.revision else { return false }
-                state.slots.values[index].stored = stored
-                state.slots.values[index].lastAccess = state.tick
+            let tick = UInt32(truncatingIfNeeded: state.tick)
+            if let position = state.index[user].map(Int.init) {
+                let old = state.slots[position].stored
+                guard stored.revision > old.revision else { return false }
+                state.slots[position].stored = stored
+                state.slots[position].lastAccess = tick
                 state.statistics.costBytes += stored.cost - old.cost
-                state.statistics.byStatus[old.record.status, default: 0] -= 1
-                state.statistics.byStatus[stored.record.status, default: 0] += 1
+                state.statistics.byStatus[old.status, default: 0] -= 1
+                state.statistics.byStatus[stored.status, default: 0] += 1
             } else {
-                state.slots[user] = Slot(stored: stored, position: state.order.count, lastAccess: state.tick)
-                state.order.append(user)
+                state.index[user] = Int32(state.slots.count)
+                state.slots.append(Slot(stored: stored, lastAccess: tick, scheduledExpiry: Slot.unscheduled))
                 state.statistics.costBytes += stored.cost
                 state.statistics.entries += 1
-                state.statistics.byStatus[stored.record.status, default: 0] += 1
+                state.statistics.byStatus[stored.status, default: 0] += 1
             }
             if tracksExpiry { Self.schedule(user, in: &state) }
             evictIfNeeded(&state, keeping: user)
@@ -137,7 +154,7 @@ public final class PresenceReplica: Sendable {
     /// Removes a user whose record was deleted or purged in the store at `revision`.
     public func remove(_ user: UserID, revision: UInt64) {
         state.withLock { state in
-            guard let slot = state.slots[user], slot.stored.record.revision < revision else { return }
+            guard let position = state.index[user], state.slots[Int(position)].stored.revision < revision else { return }
             Self.removeSlot(of: user, from: &state)
         }
     }
@@ -145,7 +162,7 @@ public final class PresenceReplica: Sendable {
     /// Remembers that the store has no record for `user` (used once the replica is incomplete).
     public func rememberAbsent(_ user: UserID, now: Timestamp) {
         state.withLock { state in
-            guard state.slots[user] == nil else { return }
+            guard state.index[user] == nil else { return }
             state.absentUntil[user] = now.adding(seconds: negativeTTL)
         }
     }
@@ -177,7 +194,7 @@ public final class PresenceReplica: Sendable {
 
     /// Every held record (a copy; for tools and tests).
     public func allRecords() -> [PresenceRecord] {
-        state.withLock { state in state.slots.values.map(\.stored.record) }
+        state.withLock { state in state.slots.map(\.stored.record) }
     }
 
     /// Records expired at `now` and not yet persisted as offline, soonest first, at most
@@ -192,18 +209,18 @@ public final class PresenceReplica: Sendable {
             while due.count < limit, popped < limit * 4, let next = state.expiries.min, next.expiresAtMillis < nowMillis {
                 _ = state.expiries.popMin()
                 popped += 1
-                guard let index = state.slots.index(forKey: next.user) else {
+                guard let position = state.index[next.user].map(Int.init) else {
                     due.append(DueExpiry(user: next.user, revision: next.revision))
                     continue
                 }
-                guard state.slots.values[index].scheduledExpiry == next.expiresAtMillis else { continue }
-                state.slots.values[index].scheduledExpiry = nil
-                let record = state.slots.values[index].stored.record
-                guard record.status != .offline else { continue }
-                if record.isExpired(at: now) {
-                    due.append(DueExpiry(user: record.userID, revision: record.revision))
+                guard state.slots[position].scheduledExpiry == next.expiresAtMillis else { continue }
+                state.slots[position].scheduledExpiry = Slot.unscheduled
+                let stored = state.slots[position].stored
+                guard stored.status != .offline else { continue }
+                if stored.isExpired(at: now) {
+                    due.append(DueExpiry(user: stored.user, revision: stored.revision))
                 } else {
-                    Self.schedule(record.userID, in: &state)  // refreshed by a heartbeat since
+                    Self.schedule(stored.user, in: &state)  // refreshed by a heartbeat since
                 }
             }
             return due
@@ -214,8 +231,8 @@ public final class PresenceReplica: Sendable {
     public func retryExpiry(_ due: DueExpiry, at time: Timestamp) {
         state.withLock { state in
             let millis = time.millisecondsSinceEpoch
-            if let index = state.slots.index(forKey: due.user) {
-                state.slots.values[index].scheduledExpiry = millis
+            if let position = state.index[due.user] {
+                state.slots[Int(position)].scheduledExpiry = millis
             }
             state.expiries.insert(ExpiryEntry(expiresAtMillis: millis, user: due.user, revision: due.revision))
         }
@@ -229,25 +246,25 @@ public final class PresenceReplica: Sendable {
     /// Gives `user`'s held record its entry on the schedule, unless an entry that falls due
     /// no later already exists (it is re-checked and moved when popped).
     private static func schedule(_ user: UserID, in state: inout State) {
-        guard let index = state.slots.index(forKey: user) else { return }
-        let record = state.slots.values[index].stored.record
-        guard record.status != .offline else { return }
-        let expiresAt = record.updatedAt.adding(seconds: record.ttl).millisecondsSinceEpoch
-        if let scheduled = state.slots.values[index].scheduledExpiry, scheduled <= expiresAt { return }
-        state.slots.values[index].scheduledExpiry = expiresAt
-        state.expiries.insert(ExpiryEntry(expiresAtMillis: expiresAt, user: user, revision: record.revision))
+        guard let position = state.index[user].map(Int.init) else { return }
+        let stored = state.slots[position].stored
+        guard stored.status != .offline else { return }
+        let expiresAt = stored.expiresAt.millisecondsSinceEpoch
+        if state.slots[position].scheduledExpiry <= expiresAt { return }
+        state.slots[position].scheduledExpiry = expiresAt
+        state.expiries.insert(ExpiryEntry(expiresAtMillis: expiresAt, user: user, revision: stored.revision))
     }
 
     private func evictIfNeeded(_ state: inout State, keeping protected: UserID) {
-        while state.statistics.costBytes > maxCost && state.order.count > 1 {
+        while state.statistics.costBytes > maxCost && state.slots.count > 1 {
             var victim: UserID?
-            var oldest = UInt64.max
+            var oldest = UInt32.max
             for _ in 0..<evictionSample {
-                let candidate = state.order[Int.random(in: 0..<state.order.count)]
-                guard candidate != protected, let slot = state.slots[candidate] else { continue }
-                if slot.lastAccess < oldest {
+                let slot = state.slots[Int.random(in: 0..<state.slots.count)]
+                guard slot.stored.user != protected else { continue }
+                if slot.lastAccess <= oldest {
                     oldest = slot.lastAccess
-                    victim = candidate
+                    victim = slot.stored.user
                 }
             }
             guard let victim else { continue }
@@ -258,14 +275,15 @@ public final class PresenceReplica: Sendable {
     }
 
     private static func removeSlot(of user: UserID, from state: inout State) {
-        guard let slot = state.slots.removeValue(forKey: user) else { return }
-        let last = state.order.removeLast()
-        if slot.position < state.order.count {
-            state.order[slot.position] = last
-            state.slots[last]?.position = slot.position
+        guard let position = state.index.removeValue(forKey: user).map(Int.init) else { return }
+        let slot = state.slots[position]
+        let last = state.slots.removeLast()
+        if position < state.slots.count {
+            state.slots[position] = last
+            state.index[last.stored.user] = Int32(position)
         }
         state.statistics.costBytes -= slot.stored.cost
         state.statistics.entries -= 1
-        state.statistics.byStatus[slot.stored.record.status, default: 0] -= 1
+        state.statistics.byStatus[slot.stored.status, default: 0] -= 1
     }
 }

@@ -43,7 +43,7 @@ extension PresenceController {
                 try await withGracefulShutdownHandler {
                     var sent: [UserID: UInt64] = [:]
                     for stored in initial {
-                        sent[stored.record.userID] = stored.record.revision
+                        sent[stored.user] = stored.revision
                         try await writer.write(ServerSentEvent.presence(stored, at: clock()))
                     }
                     for await event in subscription.events {
@@ -51,8 +51,8 @@ extension PresenceController {
                         case .keepalive:
                             try await writer.write(ServerSentEvent.keepalive)
                         case .presence(let stored):
-                            guard stored.record.revision > sent[stored.record.userID] ?? 0 else { continue }
-                            sent[stored.record.userID] = stored.record.revision
+                            guard stored.revision > sent[stored.user] ?? 0 else { continue }
+                            sent[stored.user] = stored.revision
                             try await writer.write(ServerSentEvent.presence(stored, at: clock()))
                         }
                     }
@@ -71,7 +71,7 @@ extension PresenceController {
 enum ServerSentEvent {
     /// `id: <revision>`, `event: presence`, `data: <record JSON on one line>`.
     static func presence(_ stored: StoredPresence, at now: Timestamp) -> ByteBuffer {
-        var out = Array("id: \(stored.record.revision)\nevent: presence\ndata: ".utf8)
+        var out = Array("id: \(stored.revision)\nevent: presence\ndata: ".utf8)
         out.append(contentsOf: stored.body(at: now))
         out.append(contentsOf: "\n\n".utf8)
         return ByteBuffer(bytes: out)

@@ -84,9 +84,9 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
             throw PresenceError(.notFound, "no presence record for this user")
         }
         let now = clock()
-        let expired = stored.record.isExpired(at: now)
+        let expired = stored.isExpired(at: now)
         if !expired, let ifNoneMatch = request.headers[.ifNoneMatch],
-            EntityTag.ifNoneMatch(ifNoneMatch, matches: stored.record.revision)
+            EntityTag.ifNoneMatch(ifNoneMatch, matches: stored.revision)
         {
             return Response(status: .notModified, headers: [.eTag: stored.entityTag])
         }

@@ -207,6 +207,8 @@ final class ReplicaFeed: Sendable {
         }
         switch entry.operation {
         case .put:
+            // The node's own writes come back through the watcher: nothing to decode.
+            if replica.holds(user, revisionAtLeast: entry.revision) { return }
             guard let record = PresenceJSON.decodeValue(entry.value, revision: entry.revision),
                 record.userID == user
             else {

@@ -208,6 +208,38 @@ struct PresenceReplicaTests {
         #expect(Set(replica.allRecords().map(\.userID.rawValue)).count == 13)
     }
 
+    @Test func manyRemovalsKeepEveryOtherEntryReachable() {
+        // Removal moves the last slot into the gap: every survivor must still be found as itself.
+        let replica = PresenceReplica(maxCost: 1 << 24, negativeTTLSeconds: 5)
+        for index in 0..<500 { replica.apply(stored("u\(index)", revision: UInt64(index + 1), message: "m\(index)")) }
+        replica.markInitialSyncComplete()
+        var removed = Set<Int>()
+        var generator = SystemRandomNumberGenerator()
+        while removed.count < 250 {
+            let index = Int.random(in: 0..<500, using: &generator)
+            replica.remove(uid("u\(index)"), revision: 10_000)
+            removed.insert(index)
+        }
+        for index in 0..<500 {
+            let lookup = replica.lookup(uid("u\(index)"), now: t0)
+            if removed.contains(index) {
+                #expect(lookup == .absent)
+            } else {
+                #expect(found(lookup)?.message == "m\(index)")
+            }
+        }
+        #expect(replica.statistics.entries == 250)
+    }
+
+    @Test func holdsComparesTheHeldRevision() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        #expect(!replica.holds(uid("hal"), revisionAtLeast: 1))
+        replica.apply(stored("hal", revision: 7))
+        #expect(replica.holds(uid("hal"), revisionAtLeast: 6))
+        #expect(replica.holds(uid("hal"), revisionAtLeast: 7))
+        #expect(!replica.holds(uid("hal"), revisionAtLeast: 8))
+    }
+
     @Test func concurrentAppliesKeepTheNewestRevision() async {
         let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
         await withTaskGroup(of: Void.self) { group in

@@ -33,6 +33,20 @@ struct StoredPresenceTests {
         let small = StoredPresence(record(message: ""))
         let large = StoredPresence(record(message: String(repeating: "x", count: 200)))
         #expect(small.cost > 0)
-        #expect(large.cost >= small.cost + 400)  // the message is held as a string and in the body
+        #expect(large.cost >= small.cost + 200)  // the message is held once, in the body
+        #expect(large.cost < small.cost + 400)
+    }
+
+    @Test("the record reads back from the body", arguments: ["", "plain", "quote \" backslash \\ tab \t", "héllo 😀", "\u{01}"])
+    func theRecordReadsBackFromTheBody(_ message: String) {
+        let original = record(status: .away, message: message, lastSeen: t0, updatedAt: at(t0, plusMillis: 1234), ttl: 86_400, revision: 99)
+        let stored = StoredPresence(original)
+        #expect(stored.record == original)
+        #expect(stored.user == original.userID)
+        #expect(stored.revision == 99)
+        #expect(stored.status == .away)
+        #expect(stored.ttl == 86_400)
+        #expect(stored.expiresAt == original.updatedAt.adding(seconds: 86_400))
+        #expect(stored.entityTag == "\"99\"")
     }
 }
