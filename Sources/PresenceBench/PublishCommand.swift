@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NATSClient
+import PresenceCore
 
 /// `presence-bench publish`: the raw JetStream async-publish rate into the bucket (the
 /// write ceiling the service's PUT is compared with).
@@ -17,12 +18,20 @@ struct PublishCommand: ParsableCommand {
         let connection = try NATSConnection(options: .init(urls: [nats], name: "presence-bench-publish"))
         let js = try connection.jetStream(domain: domain, timeout: .seconds(10), publishing: .bulk)
         let bucket = try js.keyValue(.init(bucket: "presence"))
-        let value = Array(
-            #"{"user_id":"ceiling","status":"online","message":"","last_seen":"2026-11-21T10:00:00.000Z","updated_at":"2026-11-21T10:00:00.000Z","node_id":"bench","ttl":300}"#
-                .utf8)
-        let names = (0..<keys).map { "ceiling-\($0)" }
+        // Valid records (of users ceiling-N), so the nodes watching the bucket take them as such.
+        let now = Timestamp.now()
+        let values = try (0..<keys).map { index in
+            let user = try UserID(validating: "ceiling-\(index)")
+            let record = PresenceRecord(
+                userID: user, status: .online, message: "", lastSeen: now, updatedAt: now, nodeID: "bench", ttl: 300,
+                revision: 0)
+            return (UserKeyCodec.key(for: user), PresenceJSON.encodeValue(record))
+        }
         let started = monotonicMicros()
-        for index in 0..<count { try bucket.putAsync(names[index % keys], value: value) }
+        for index in 0..<count {
+            let (key, value) = values[index % keys]
+            try bucket.putAsync(key, value: value)
+        }
         try js.waitForAsyncPublishes(timeout: .seconds(120))
         let seconds = (monotonicMicros() - started) / 1e6
         print(#"{"count":\#(count),"seconds":\#(String(format: "%.3f", seconds)),"per_second":\#(Int(Double(count) / seconds))}"#)

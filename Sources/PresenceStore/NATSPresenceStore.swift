@@ -133,7 +133,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                 // that is only busy (say, setting up a watcher over a million keys): three in a row.
                 slowAnswers += 1
                 if error.isNoResponders || slowAnswers >= 3 {
-                    feed.hubReachabilityChanged(false)
+                    feed.hubReachabilityChanged(false, definitive: error.isNoResponders)
                 }
             }
         }

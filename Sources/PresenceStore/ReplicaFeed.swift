@@ -18,6 +18,9 @@ final class ReplicaFeed: Sendable {
         var watching = false
         var lastError: String?
         var hubReachable = true
+        /// The hub was found gone ("no responders"), not merely slow, since it last answered:
+        /// its consumers may be gone too, so the watcher must be recreated when it is back.
+        var hubLost = false
         var finished = false
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -51,20 +54,38 @@ final class ReplicaFeed: Sendable {
         }
     }
 
-    /// Records whether the bucket's JetStream server (the hub, for a leaf) answers. When it
-    /// comes back the watcher is recreated at once and the replica resynchronised, instead of
-    /// waiting for nats.c to notice missed heartbeats.
-    func hubReachabilityChanged(_ reachable: Bool) {
-        let changed = state.withLock { state in
-            defer { state.hubReachable = reachable }
-            return state.hubReachable != reachable
+    /// Records whether the bucket's JetStream server (the hub, for a leaf) answers.
+    ///
+    /// - Parameter definitive: for `false`, whether the hub is known to be gone ("no
+    ///   responders") rather than slow to answer. When a lost hub comes back the watcher is
+    ///   recreated at once and the replica resynchronised, instead of waiting for nats.c to
+    ///   notice missed heartbeats. A hub that was only slow (say, busy sending a new leaf a
+    ///   million records) keeps its consumers: recreating the watcher then would restart that
+    ///   very load, and under a busy hub it would never finish.
+    func hubReachabilityChanged(_ reachable: Bool, definitive: Bool = true) {
+        let (changed, wasLost) = state.withLock { state in
+            let changed = state.hubReachable != reachable
+            let wasLost = state.hubLost
+            state.hubReachable = reachable
+            if reachable {
+                state.hubLost = false
+            } else if definitive {
+                state.hubLost = true
+            }
+            return (changed, wasLost)
         }
         guard changed else { return }
         if reachable {
-            logger.info("the presence bucket is reachable again; resynchronising the replica")
-            recreateWatcher()
+            if wasLost {
+                logger.info("the presence bucket is reachable again; resynchronising the replica")
+                recreateWatcher()
+            } else {
+                logger.info("the presence bucket answers again")
+            }
         } else {
-            logger.warning("the presence bucket is not reachable; serving reads from the replica, refusing writes")
+            logger.warning(
+                "the presence bucket is not reachable; serving reads from the replica, refusing writes",
+                metadata: ["cause": "\(definitive ? "no responders" : "no answer in time")"])
         }
     }
 

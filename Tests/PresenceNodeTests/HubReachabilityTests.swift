@@ -1,0 +1,46 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import PresenceStore
+
+/// How the replica feed reacts to the hub probe: a hub that is gone costs a resync when it is
+/// back; a hub that was only slow to answer keeps the running watcher (a resync would restart
+/// the very load that made it slow).
+@Suite("Hub reachability", .serialized, .timeLimit(.minutes(2)))
+struct HubReachabilityTests {
+    static func resyncs(_ client: any TestClientProtocol) async throws -> Int {
+        let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+        let line = text.split(separator: "\n").first { $0.hasPrefix("presence_watcher_resyncs_total") }
+        return line.flatMap { $0.split(separator: " ").last }.flatMap { Int(Double(String($0)) ?? -1) } ?? -1
+    }
+
+    static func waitFor(_ expected: Int, _ client: any TestClientProtocol) async throws -> Int {
+        let deadline = ContinuousClock.now + .seconds(10)
+        var seen = try await resyncs(client)
+        while seen != expected, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            seen = try await resyncs(client)
+        }
+        return seen
+    }
+
+    @Test func aSlowHubKeepsTheWatcherAndALostHubCostsAResync() async throws {
+        try await TestNode.withNode { node, client in
+            let store = node.store
+            #expect(try await Self.resyncs(client) == 1)
+
+            // (The node's own probe may report the hub back at any moment: either way no resync.)
+            store.feed.hubReachabilityChanged(false, definitive: false)
+            store.feed.hubReachabilityChanged(true)
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await Self.resyncs(client) == 1)
+
+            store.feed.hubReachabilityChanged(false, definitive: true)
+            store.feed.hubReachabilityChanged(true)
+            #expect(try await Self.waitFor(2, client) == 2)
+            try await TestNode.waitUntilReady(client)
+        }
+    }
+}
