@@ -29,8 +29,10 @@ public final class JetStream: @unchecked Sendable {
         options.PublishAsync.MaxPending = Int64(publishing.maxPending)
         options.PublishAsync.StallWait = max(1, publishing.stallWait.milliseconds)
         options.PublishAsync.AckHandler = publishAcknowledged
-        // Unretained: the context lives no longer than `self`, which owns the tracker.
-        options.PublishAsync.AckHandlerClosure = Unmanaged.passUnretained(acknowledgements).toOpaque()
+        // Retained for the life of the process: nats.c may still be running the handler for a
+        // fire-and-forget publish when the context is destroyed, and it does not say when the
+        // last call has returned. One small object per JetStream context (a node makes two).
+        options.PublishAsync.AckHandlerClosure = Unmanaged.passRetained(acknowledgements).toOpaque()
         var context: OpaquePointer?
         let status = natsConnection_JetStream(&context, connection.handle, &options)
         guard status == NATS_OK, let context else {

@@ -53,7 +53,9 @@ public final class KeyValueBucket: @unchecked Sendable {
     public func put(_ key: String, value: [UInt8], expecting expectation: Expectation) async throws(NATSError) -> UInt64 {
         var options = jsPubOptions()
         try check(jsPubOptions_Init(&options), "jsPubOptions_Init")
-        options.MaxWait = jetStream.timeout.milliseconds
+        // At least 1 ms: 0 would switch off nats.c's timer, and a lost acknowledgement would
+        // leave the waiter waiting for ever.
+        options.MaxWait = max(1, jetStream.timeout.milliseconds)
         switch expectation {
         case .none: break
         case .noValue: options.ExpectNoMessage = true
@@ -72,9 +74,12 @@ public final class KeyValueBucket: @unchecked Sendable {
             let status = js_PublishMsgAsync(jetStream.handle, &owned, &options)
             if status != NATS_OK {
                 // Not sent: the message is still ours and no acknowledgement will come.
+                // The waiter is taken out before the message is freed: a message created
+                // afterwards may get the same address and register under it.
                 let error = NATSError(status: status, context: "KV put")
+                let waiter = acknowledgements.take(message)
                 natsMsg_Destroy(owned)
-                acknowledgements.take(message)?.resume(returning: .failure(error))
+                waiter?.resume(returning: .failure(error))
             }
         }
         return try result.get()

@@ -33,8 +33,7 @@ func publishAcknowledged(
 ) {
     guard let message else { return }
     defer { natsMsg_Destroy(message) }
-    // The JetStream context keeps the tracker alive, and a waiting publish keeps the context
-    // alive, so the tracker exists whenever there is a waiter to resume.
+    // The tracker is retained for the life of the process (see `JetStream.init`).
     guard let closure else { return }
     let acknowledgements = Unmanaged<PublishAcknowledgements>.fromOpaque(closure).takeUnretainedValue()
     guard let waiter = acknowledgements.take(message) else { return }

@@ -28,22 +28,14 @@ public enum PresenceJSON {
         return record(from: fields, revision: revision)
     }
 
-    /// Decodes an API body (a KV value with its `revision`).
-    /// - Returns: `nil` when the bytes are not such a body.
-    public static func decodeResponse(_ bytes: [UInt8]) -> PresenceRecord? {
-        guard let fields = JSONValue.object(from: bytes), case .integer(let revision)? = fields["revision"], revision >= 0
-        else { return nil }
-        return record(from: fields, revision: UInt64(revision))
-    }
-
     /// The record in `fields`: `user_id`, `status`, `last_seen`, `updated_at` and `ttl`
-    /// required; `message` and `node_id` may be absent or null; other fields are ignored.
+    /// (0 to 2³¹−1 seconds, so expiry arithmetic cannot overflow) required; `message` and `node_id` may be absent or null; other fields are ignored.
     private static func record(from fields: [String: JSONValue], revision: UInt64) -> PresenceRecord? {
         guard case .string(let userID)? = fields["user_id"], let user = try? UserID(validating: userID),
             case .string(let rawStatus)? = fields["status"], let status = PresenceStatus(rawValue: rawStatus),
             case .string(let rawLastSeen)? = fields["last_seen"], let lastSeen = Timestamp(rfc3339: rawLastSeen),
             case .string(let rawUpdatedAt)? = fields["updated_at"], let updatedAt = Timestamp(rfc3339: rawUpdatedAt),
-            case .integer(let ttl)? = fields["ttl"],
+            case .integer(let ttl)? = fields["ttl"], (0...Int(Int32.max)).contains(ttl),
             let message = optionalString(fields["message"]), let nodeID = optionalString(fields["node_id"])
         else { return nil }
         return PresenceRecord(

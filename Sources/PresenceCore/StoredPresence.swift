@@ -27,9 +27,9 @@ public struct StoredPresence: Sendable, Equatable {
         self.ttlSeconds = Int32(clamping: record.ttl)
     }
 
-    /// The record, decoded from the body.
+    /// The record, decoded from the body (with the revision held here).
     public var record: PresenceRecord {
-        guard let record = PresenceJSON.decodeResponse(responseBody) else {
+        guard let record = PresenceJSON.decodeValue(responseBody, revision: revision) else {
             // The body was encoded from a record by `init`, and the encoder's output always decodes.
             preconditionFailure("a stored presence body does not decode")
         }

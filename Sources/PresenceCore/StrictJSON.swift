@@ -164,7 +164,9 @@ enum StrictJSON {
                         value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
                         index += 6
                     }
-                    scalars.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+                    // A lone surrogate is not a character: refused, as JSONDecoder did.
+                    guard let scalar = Unicode.Scalar(value) else { return nil }
+                    scalars.append(scalar)
                 default: scalars.append(Unicode.Scalar(escaped))
                 }
             }

@@ -88,6 +88,9 @@ public struct TokenVerifier: Sendable {
     /// Verifies a compact JWT. A token verified before is taken from the cache, where only
     /// its time window (`exp`, `nbf`) is checked again: everything else about it is fixed.
     public func verify(token: String) async throws(PresenceError) -> Identity {
+        // A compact JWT is ASCII. Checked first because Strings compare by canonical
+        // equivalence: a look-alike non-ASCII text must not match a cached token.
+        guard token.utf8.allSatisfy({ $0 < 0x80 }) else { throw Self.unauthorized("the token is malformed") }
         if let known = verified.lookup(token) {
             try checkTimeWindow(expires: known.expires, notBefore: known.notBefore)
             return known.identity

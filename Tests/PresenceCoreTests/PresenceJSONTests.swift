@@ -128,6 +128,10 @@ struct PresenceJSONTests {
         #"{"user_id":"bob","status":"online","last_seen":"2026-11-21T10:00:00.000Z","updated_at":"2026-11-21T10:00:00Z","ttl":60}"#,
         #"{"user_id":"bob","status":"online","last_seen":"2026-11-21T10:00:00.000Z","updated_at":"2026-11-21T10:00:00.000Z"}"#,
         #"{"user_id":"bob","status":"online","last_seen":"2026-11-21T10:00:00.000Z","updated_at":"2026-11-21T10:00:00.000Z","ttl":"60"}"#,
+        // A ttl whose expiry arithmetic would overflow, or a negative one.
+        #"{"user_id":"bob","status":"online","last_seen":"2026-11-21T10:00:00.000Z","updated_at":"2026-11-21T10:00:00.000Z","ttl":-10000000000000000}"#,
+        #"{"user_id":"bob","status":"online","last_seen":"2026-11-21T10:00:00.000Z","updated_at":"2026-11-21T10:00:00.000Z","ttl":9223372036854775807}"#,
+        #"{"user_id":"bob","status":"online","last_seen":"2026-11-21T10:00:00.000Z","updated_at":"2026-11-21T10:00:00.000Z","ttl":-1}"#,
     ])
     func decodeRejects(value: String) {
         #expect(PresenceJSON.decodeValue(Array(value.utf8), revision: 1) == nil)

@@ -37,6 +37,11 @@ struct StoredPresenceTests {
         #expect(large.cost < small.cost + 400)
     }
 
+    @Test func revisionsBeyondIntMaxReadBack() {
+        let original = record(revision: UInt64.max)
+        #expect(StoredPresence(original).record == original)
+    }
+
     @Test("the record reads back from the body", arguments: ["", "plain", "quote \" backslash \\ tab \t", "héllo 😀", "\u{01}"])
     func theRecordReadsBackFromTheBody(_ message: String) {
         let original = record(status: .away, message: message, lastSeen: t0, updatedAt: at(t0, plusMillis: 1234), ttl: 86_400, revision: 99)

@@ -33,6 +33,13 @@ struct StrictJSONTests {
         #expect(JSONValue.parse(Array("123456789012345678901234567890".utf8)) == .number(1.2345678901234568e29))
     }
 
+    @Test func loneSurrogatesAreRefused() {
+        #expect(JSONValue.parse(Array(#""\ud800""#.utf8)) == nil)
+        #expect(JSONValue.parse(Array(#""\udc00x""#.utf8)) == nil)
+        #expect(JSONValue.parse(Array(#""\ud800\u0041""#.utf8)) == nil)
+        #expect(JSONValue.parse(Array(#""\ud83d\ude00""#.utf8)) == .string("😀"))
+    }
+
     @Test func invalidUTF8IsRefused() {
         #expect(JSONValue.parse([0x22, 0xC3, 0x28, 0x22]) == nil)
         #expect(JSONValue.parse([0x22, 0x5C, 0x6E, 0xFF, 0x22]) == nil)

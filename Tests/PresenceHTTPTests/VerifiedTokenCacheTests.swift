@@ -58,6 +58,24 @@ struct VerifiedTokenCacheTests {
         #expect(verifier.verified.count == 2)
     }
 
+    @Test func aLookAlikeOfACachedTokenIsRefused() async throws {
+        let verifier = try await verifier(clock: MovableClock())
+        let issuer = await TokenIssuer(secret: Self.secret)
+        // A token with a "K" in it (issuance is deterministic at a fixed time).
+        var token = ""
+        for index in 0..<200 where !token.contains("K") {
+            token = try await issuer.token(subject: "user\(index)", now: TokenVerifierTests.now)
+        }
+        try #require(token.contains("K"))
+        #expect(try await verifier.verify(token: token).subject.hasPrefix("user"))
+        // Swift Strings compare by canonical equivalence: "K" and the Kelvin sign (U+212A)
+        // are equal as Strings, but only the first spells the token.
+        let lookAlike = token.replacingOccurrences(of: "K", with: "\u{212A}")
+        #expect(lookAlike == token)
+        await #expect(throws: PresenceError.self) { try await verifier.verify(token: lookAlike) }
+        await #expect(throws: PresenceError.self) { try await verifier.verify(token: token + "\u{E9}") }
+    }
+
     @Test func theCacheIsBounded() async throws {
         let clock = MovableClock()
         let verifier = try await verifier(clock: clock, capacity: 3)
