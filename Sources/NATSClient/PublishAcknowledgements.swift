@@ -20,9 +20,6 @@ final class PublishAcknowledgements: Sendable {
     func take(_ message: OpaquePointer) -> CheckedContinuation<Result<UInt64, NATSError>, Never>? {
         waiting.withLock { $0.removeValue(forKey: UInt(bitPattern: message)) }
     }
-
-    /// How many publishes are waiting for their acknowledgement.
-    var count: Int { waiting.withLock { $0.count } }
 }
 
 /// The `jsPubAckHandler` installed on every JetStream context: resumes the publish's waiter
