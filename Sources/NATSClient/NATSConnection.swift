@@ -104,6 +104,21 @@ public final class NATSConnection: @unchecked Sendable {
         try JetStream(connection: self, domain: domain, timeout: timeout, publishing: publishing)
     }
 
+    /// Sends `payload` to `subject` and waits up to `timeout` for one reply (a raw request,
+    /// e.g. to the JetStream API). Blocks the calling thread.
+    public func request(_ subject: String, payload: [UInt8] = [], timeout: Duration) throws(NATSError) -> [UInt8] {
+        var reply: OpaquePointer?
+        let status = payload.withUnsafeBytes { bytes in
+            natsConnection_Request(
+                &reply, handle, subject, bytes.baseAddress, Int32(bytes.count), max(1, timeout.milliseconds))
+        }
+        guard status == NATS_OK, let reply else { throw NATSError(status: status, context: "request \(subject)") }
+        defer { natsMsg_Destroy(reply) }
+        let length = Int(natsMsg_GetDataLength(reply))
+        guard length > 0, let data = natsMsg_GetData(reply) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: data, count: length))
+    }
+
     /// Closes the connection; pending callbacks still run. Safe to call more than once.
     public func close() {
         natsConnection_Close(handle)

@@ -18,6 +18,7 @@ enum ConfigSchema {
         "nats.data_dir": .string,
         "nats.client_port": .int,
         "nats.leafnode_port": .int,
+        "nats.leafnode_host": .string,
         "nats.monitor_port": .int,
         "nats.hub_urls": .stringArray,
         "nats.url": .string,

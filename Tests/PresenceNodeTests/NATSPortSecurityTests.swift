@@ -1,0 +1,129 @@
+import Foundation
+import NATSClient
+import Testing
+
+/// The NATS ports are part of the attack surface (SPEC §5): the JetStream API behind a
+/// center's leafnode port writes presence without any JWT. Real processes: a center, our
+/// leaves, and a foreign nats-server that tries to join as a leaf.
+@Suite("NATS ports", .serialized, .timeLimit(.minutes(3)))
+struct NATSPortSecurityTests {
+    static let credentials = ["PRESENCE_NATS_LEAF_USER": "leafy", "PRESENCE_NATS_LEAF_PASSWORD": "s3cret-pass"]
+
+    /// The JetStream API requests a leaf must not get answered, with the payload each needs.
+    static let forbidden: [(String, String)] = [
+        ("$JS.hub.API.STREAM.DELETE.KV_presence", ""),
+        ("$JS.hub.API.STREAM.PURGE.KV_presence", ""),
+        ("$JS.hub.API.STREAM.UPDATE.KV_presence", #"{"name":"KV_presence","subjects":["$KV.presence.>"],"max_msgs_per_subject":1,"discard":"new","max_age":1000000000}"#),
+        ("$JS.hub.API.STREAM.CREATE.EVIL", #"{"name":"EVIL","subjects":["evil.>"]}"#),
+        ("$JS.API.STREAM.DELETE.KV_presence", ""),
+    ]
+
+    @Test func aCredentialedLeafReadsAndWritesPresenceButCannotDeletePurgeUpdateOrCreateStreams() async throws {
+        let topology = try await Topology.startCenter(extraEnvironment: Self.credentials)
+        let leaf = try topology.startLeaf(name: "trusted", extraEnvironment: Self.credentials)
+        try await leaf.waitUntilReady()
+        let (written, record) = try await leaf.put("tina", #"{"status":"online","message":"via the leaf"}"#)
+        #expect(written == 200)
+
+        // The leaf's own nats-server, as anyone on the leaf's machine could use it.
+        let port = try #require(leaf.natsClientPort, "the leaf's nats-server logs its client port")
+        let connection = try NATSConnection(options: NATSConnectionOptions(urls: ["nats://127.0.0.1:\(port)"], name: "probe"))
+        defer { connection.close() }
+        let info = try connection.request("$JS.hub.API.STREAM.INFO.KV_presence", timeout: .seconds(2))
+        #expect(String(decoding: info, as: UTF8.self).contains(#""name":"KV_presence""#), "reading the bucket's state is allowed")
+        for (subject, payload) in Self.forbidden {
+            let answer = Result { try connection.request(subject, payload: Array(payload.utf8), timeout: .seconds(1)) }
+            if case .success(let bytes) = answer {
+                Issue.record("\(subject) was answered through the leaf: \(String(decoding: bytes, as: UTF8.self))")
+            }
+        }
+
+        // Nothing happened to the bucket: the record is there on the center, writes still work.
+        let (status, onCenter) = try await topology.center.get("/api/v2/presence/tina")
+        #expect(status == 200)
+        #expect(onCenter["revision"] as? Int == record["revision"] as? Int)
+        let (again, _) = try await leaf.put("tina", #"{"status":"away"}"#)
+        #expect(again == 200)
+        let streams = try NATSConnection(options: NATSConnectionOptions(urls: [topology.center.natsClientURL], name: "check"))
+        defer { streams.close() }
+        let names = String(decoding: try streams.request("$JS.API.STREAM.NAMES", timeout: .seconds(2)), as: UTF8.self)
+        #expect(!names.contains("EVIL"), "no stream was created: \(names)")
+        await leaf.stop()
+        await topology.center.stop()
+    }
+
+    @Test func aForeignNATSServerWithoutTheCredentialGetsNothingFromTheCenter() async throws {
+        let topology = try await Topology.startCenter(extraEnvironment: Self.credentials)
+        let rogue = try ForeignLeaf(hub: "nats-leaf://127.0.0.1:\(topology.leafnodePort)")
+        defer { rogue.stop() }
+        try await Task.sleep(for: .seconds(2))
+        let connection = try NATSConnection(options: NATSConnectionOptions(urls: ["nats://127.0.0.1:\(rogue.port)"], name: "rogue"))
+        defer { connection.close() }
+        let info = Result { try connection.request("$JS.hub.API.STREAM.INFO.KV_presence", timeout: .seconds(1)) }
+        #expect((try? info.get()) == nil, "the bucket must not even be visible")
+        for (subject, payload) in Self.forbidden + [("$JS.hub.API.$KV.presence.bWFsbG9yeQ", #"{"user_id":"mallory"}"#)] {
+            let answer = Result { try connection.request(subject, payload: Array(payload.utf8), timeout: .seconds(1)) }
+            #expect((try? answer.get()) == nil, "\(subject) was answered through a foreign leaf")
+        }
+        let (_, info2) = try await topology.center.get("/health/info")
+        #expect((info2["leafnodes"] as? [[String: Any]])?.isEmpty == true, "no leaf is connected: \(info2)")
+        let (missing, _) = try await topology.center.get("/api/v2/presence/mallory")
+        #expect(missing == 404)
+        await topology.center.stop()
+    }
+
+    @Test func aLeafnodePortOffLoopbackWithoutLeafAuthenticationStopsStartUpNamingTheKey() async throws {
+        let service = try ServiceProcess.serve(
+            dataDirectory: TemporaryDirectory.make(),
+            environment: ServiceProcess.testEnvironment(["PRESENCE_NATS_LEAFNODE_HOST": "0.0.0.0"]))
+        let status = await service.waitForExit()
+        #expect(status != nil && status != 0)
+        #expect(service.output.contains("nats.leafnode_host"))
+        #expect(service.output.contains("nats.leaf_user"))
+        #expect(service.natsServerPID == nil, "nothing was started")
+    }
+}
+
+/// A plain nats-server that joins a hub as a leaf node with no credentials, as an attacker
+/// who reaches the leafnode port would run it.
+final class ForeignLeaf {
+    let port: Int
+    private let process: Process
+
+    init(hub: String) throws {
+        let directory = TemporaryDirectory.make()
+        port = FreePort.next()
+        let config = directory + "/rogue.conf"
+        try """
+        host: "127.0.0.1"
+        port: \(port)
+        leafnodes { reconnect: 1, remotes: [ { urls: ["\(hub)"] } ] }
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["nats-server", "-c", config]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+extension ServiceProcess {
+    /// The client port of the node's own nats-server, as it logged it.
+    var natsClientPort: Int? {
+        guard let line = output.split(separator: "\n").first(where: { $0.contains("Listening for client connections on") }),
+            let address = line.split(separator: " ").first(where: { $0.contains("127.0.0.1:") })
+        else { return nil }
+        return address.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) }
+    }
+
+    /// `nats://127.0.0.1:<client port>` of the node's own nats-server.
+    var natsClientURL: String { "nats://127.0.0.1:\(natsClientPort ?? 0)" }
+}
