@@ -10,7 +10,10 @@ extension NodeConfiguration {
     ///   - environment: the process environment: `PRESENCE_<KEY>` for every key (dots as
     ///     underscores) and `JWT_SECRET` for `auth.jwt_secret`.
     ///   - flags: values from command-line flags, by dotted key.
-    /// - Throws: ``ConfigurationError`` naming the key for an unknown key or a bad value.
+    /// - Throws: ``ConfigurationError`` naming the key for an unknown key in the file or the
+    ///   flags, or a bad value anywhere. A `PRESENCE_*` variable that names no key is not an
+    ///   error (platforms inject their own, as Kubernetes does for a Service named
+    ///   `presence`): it is listed in ``NodeConfiguration/ignoredEnvironmentVariables``.
     public static func load(
         file: String?, environment: [String: String], flags: [String: String]
     ) throws -> NodeConfiguration {
@@ -19,9 +22,11 @@ extension NodeConfiguration {
 
         var environmentValues: [String: String] = [:]
         let known = Dictionary(uniqueKeysWithValues: ConfigSchema.keys.keys.map { (ConfigSchema.environmentName(of: $0), $0) })
+        var ignored: [String] = []
         for (name, value) in environment where name.hasPrefix("PRESENCE_") {
             guard let key = known[name] else {
-                throw ConfigurationError("unknown configuration variable \(name) (environment)")
+                ignored.append(name)
+                continue
             }
             environmentValues[key] = value
         }
@@ -34,7 +39,9 @@ extension NodeConfiguration {
             layers.append(("file", try convert(values, source: file)))
         }
         let reader = ConfigReader(providers: layers.map { InMemoryProvider(name: $0.name, values: $0.values) })
-        return try NodeConfiguration(reader: reader)
+        var configuration = try NodeConfiguration(reader: reader)
+        configuration.ignoredEnvironmentVariables = ignored.sorted()
+        return configuration
     }
 
     private static func convert(_ values: [String: String], source: String) throws -> [AbsoluteConfigKey: ConfigValue] {
@@ -63,6 +70,7 @@ extension NodeConfiguration {
         dataDirectory = reader.string(forKey: "nats.data_dir", default: dataDirectory)
         natsClientPort = try Self.port(reader, "nats.client_port", default: natsClientPort)
         natsLeafnodePort = try Self.port(reader, "nats.leafnode_port", default: natsLeafnodePort)
+        natsLeafnodeHost = reader.string(forKey: "nats.leafnode_host", default: natsLeafnodeHost)
         natsMonitorPort = try Self.port(reader, "nats.monitor_port", default: natsMonitorPort, allowZero: true)
         hubURLs = reader.stringArray(forKey: "nats.hub_urls", default: hubURLs)
         natsURL = reader.string(forKey: "nats.url", default: natsURL)
@@ -119,9 +127,19 @@ extension NodeConfiguration {
             throw ConfigurationError("invalid value for 'log_format': '\(format)' (expected logfmt or json)")
         }
         self.logFormat = logFormat
+        if role == .center && natsEmbedded && !Self.isLoopback(natsLeafnodeHost) && leafUser == nil && leafTLSCAFile == nil {
+            throw ConfigurationError(
+                "'nats.leafnode_host' is \(natsLeafnodeHost), but leaves do not authenticate: anyone reaching that address could write presence through NATS without a JWT. Set 'nats.leaf_user' and 'nats.leaf_password' (or 'nats.leaf_tls.ca_file' to verify leaf certificates), or keep 'nats.leafnode_host' on loopback"
+            )
+        }
         if role == .leaf && natsEmbedded && hubURLs.isEmpty {
             throw ConfigurationError("'nats.hub_urls' must list the center's leafnode URL(s) when 'service.role' is leaf")
         }
+    }
+
+    /// Whether a listen address is on loopback only.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     private static func int(_ reader: ConfigReader, _ key: String, default value: Int, in range: ClosedRange<Int>) throws -> Int {

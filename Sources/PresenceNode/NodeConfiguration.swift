@@ -18,6 +18,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var dataDirectory = "./data"
     public var natsClientPort = 4222
     public var natsLeafnodePort = 7422
+    /// Where a center's leafnode port listens (`nats.leafnode_host`): loopback unless leaves
+    /// authenticate (SPEC §5).
+    public var natsLeafnodeHost = "127.0.0.1"
     public var natsMonitorPort = 0
     public var hubURLs: [String] = []
     public var natsURL = "nats://127.0.0.1:4222"
@@ -70,6 +73,10 @@ public struct NodeConfiguration: Sendable, Equatable {
 
     /// Development mode (`--dev`): a generated secret is used when none is configured.
     public var developmentMode = false
+
+    /// `PRESENCE_*` environment variables that name no key and were ignored (sorted); the
+    /// node logs them once at start.
+    public var ignoredEnvironmentVariables: [String] = []
 
     /// The defaults.
     public init() {}

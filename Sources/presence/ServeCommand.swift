@@ -36,6 +36,11 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, level: level, format: format) }
         var logger = Logger(label: "presence")
         logger[metadataKey: "node_id"] = "\(configuration.nodeID)"
+        if !configuration.ignoredEnvironmentVariables.isEmpty {
+            logger.warning(
+                "ignoring environment variables that name no configuration key",
+                metadata: ["variables": "\(configuration.ignoredEnvironmentVariables.joined(separator: ","))"])
+        }
         let node: PresenceNode
         do {
             node = try await PresenceNode.make(configuration: configuration, logger: logger)

@@ -116,11 +116,23 @@ struct NodeConfigurationTests {
             try NodeConfiguration.load(file: path, environment: [:], flags: [:])
         }
         #expect(error?.description.contains("cache.max_cots") == true)
+    }
 
-        let environmentError = #expect(throws: ConfigurationError.self) {
-            try NodeConfiguration.load(file: nil, environment: ["PRESENCE_SERVICE_PORT": "1"], flags: [:])
-        }
-        #expect(environmentError?.description.contains("PRESENCE_SERVICE_PORT") == true)
+    /// Exactly what Kubernetes injects into every pod for a Service named `presence`
+    /// (docker-link style variables included): none of it names a key, none of it may stop a node.
+    @Test func variablesKubernetesInjectsAreIgnoredAndListed() throws {
+        let injected = [
+            "PRESENCE_SERVICE_HOST": "10.96.0.12", "PRESENCE_SERVICE_PORT": "8080",
+            "PRESENCE_SERVICE_PORT_HTTP": "8080", "PRESENCE_PORT": "tcp://10.96.0.12:8080",
+            "PRESENCE_PORT_8080_TCP": "tcp://10.96.0.12:8080", "PRESENCE_PORT_8080_TCP_PROTO": "tcp",
+            "PRESENCE_PORT_8080_TCP_PORT": "8080", "PRESENCE_PORT_8080_TCP_ADDR": "10.96.0.12",
+        ]
+        var environment = injected
+        environment["PRESENCE_SERVICE_HTTP_PORT"] = "9001"
+        let configuration = try NodeConfiguration.load(file: nil, environment: environment, flags: [:])
+        #expect(configuration.httpPort == 9001, "known variables still apply")
+        #expect(configuration.ignoredEnvironmentVariables == injected.keys.sorted())
+        #expect(configuration.nodeID == NodeConfiguration().nodeID)
     }
 
     @Test func invalidValuesFailNamingTheKey() throws {
