@@ -33,7 +33,10 @@ public final class NATSServerSupervisor: Service, Sendable {
         /// The child that `start()` waits for exited before it was ready.
         var exitedBeforeReady = false
         var restarts = 0
+        /// The running child is being restarted on purpose (``restartServer(reason:)``).
+        var restartRequested = false
         var recentOutput: [String] = []
+        var leafnodeProblems = LeafnodeProblems()
         var started: CheckedContinuation<Void, any Error>?
         var finished: [CheckedContinuation<Void, Never>] = []
         var isFinished = false
@@ -81,6 +84,12 @@ public final class NATSServerSupervisor: Service, Sendable {
         guard first else { throw StartError(description: "the supervisor was already started") }
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         stopStaleServer()
+        if case .center = configuration.mode,
+            try JetStreamStoreMigration.moveGlobalAccount(
+                storeDirectory: configuration.storeDirectory, to: EmbeddedNATSConfiguration.presenceAccount)
+        {
+            logger.notice("moved the JetStream data of an earlier version into the presence account")
+        }
         let monitorPort = configuration.monitorPort != 0 ? configuration.monitorPort : (ProcessInspection.freePort() ?? 8222)
         let syncAlways = Self.supportsSyncAlways(binary: configuration.serverBinary, directory: configuration.dataDirectory)
         if case .center = configuration.mode, !syncAlways {
@@ -129,6 +138,24 @@ public final class NATSServerSupervisor: Service, Sendable {
     public func stop() async {
         requestStop()
         await waitUntilFinished()
+    }
+
+    /// Restarts the running nats-server (SIGTERM, SIGKILL after 5 s; the supervising loop
+    /// starts a new one at once), for a server that stopped working without exiting: 2.9
+    /// stays wedged after its disk filled up, even once space is freed.
+    public func restartServer(reason: String) {
+        let child: ChildProcess? = state.withLock { state in
+            guard !state.stopping, let child = state.child else { return nil }
+            state.restartRequested = true
+            return child
+        }
+        guard let child else { return }
+        logger.warning("restarting nats-server", metadata: ["reason": "\(reason)"])
+        child.send(SIGTERM)
+        let pid = child.pid
+        DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [self] in
+            if state.withLock({ $0.child?.pid == pid }) { child.send(SIGKILL) }
+        }
     }
 
     private func requestStop() {
@@ -195,6 +222,7 @@ public final class NATSServerSupervisor: Service, Sendable {
             finishIfIdle()
         }
         var backoff = 0.25
+        var firstChild = true
         while true {
             let child: ChildProcess
             do {
@@ -226,13 +254,14 @@ public final class NATSServerSupervisor: Service, Sendable {
             let exit = child.waitForExit()
             let (stopRequested, failedAtStart) = state.withLock { state in
                 state.child = nil
-                let failedAtStart = !state.childReady && state.restarts == 0
+                let failedAtStart = !state.childReady && firstChild
                 if failedAtStart {
                     state.exitedBeforeReady = true
                     state.stopping = true
                 }
                 return (state.stopping, failedAtStart)
             }
+            firstChild = false
             if failedAtStart {
                 logger.error("nats-server exited before it was ready", metadata: ["exit": "\(exit.description)"])
                 return
@@ -240,6 +269,11 @@ public final class NATSServerSupervisor: Service, Sendable {
             if stopRequested {
                 logger.info("nats-server stopped", metadata: ["exit": "\(exit.description)"])
                 return
+            }
+            if state.withLock({ state in defer { state.restartRequested = false }; return state.restartRequested }) {
+                logger.info("nats-server stopped for a restart", metadata: ["exit": "\(exit.description)"])
+                if state.withLock({ $0.stopping }) { return }
+                continue
             }
             if ContinuousClock.now - started > .seconds(30) { backoff = 0.25 }
             logger.error(
@@ -268,13 +302,20 @@ public final class NATSServerSupervisor: Service, Sendable {
     }
 
     private func forward(_ line: String) {
-        state.withLock { state in
+        let parsed = NATSServerLogLine(line)
+        let verdict = state.withLock { state in
             state.recentOutput.append(line)
             if state.recentOutput.count > 20 { state.recentOutput.removeFirst() }
             if line.hasSuffix("Server is ready") { state.childReady = true }
+            return state.leafnodeProblems.observe(parsed.message, at: .now)
         }
-        let parsed = NATSServerLogLine(line)
-        serverLogger.log(level: parsed.level, "\(parsed.message)")
+        serverLogger.log(level: verdict == .quiet ? .debug : parsed.level, "\(parsed.message)")
+    }
+
+    /// On a leaf, why its connection to the hub fails right now (connection refused, the
+    /// credential refused, a TLS failure), as nats-server reported it; nil when it reports nothing.
+    public var leafnodeProblem: String? {
+        state.withLock { $0.leafnodeProblems.problem(at: .now) }
     }
 
     private func stopStaleServer() {

@@ -62,6 +62,25 @@ public final class JetStream: @unchecked Sendable {
         }
     }
 
+    /// The state of a stream within `timeout`: when it was created and its sequence numbers.
+    /// Blocks the calling thread.
+    public func streamState(_ stream: String, timeout: Duration) throws(NATSError) -> StreamState {
+        var options = jsOptions()
+        try check(jsOptions_Init(&options), "jsOptions_Init")
+        options.Domain = UnsafePointer(domainCString)
+        options.Wait = max(1, timeout.milliseconds)
+        var info: UnsafeMutablePointer<jsStreamInfo>?
+        var errorCode = jsErrCode(rawValue: 0)
+        let status = js_GetStreamInfo(&info, handle, stream, &options, &errorCode)
+        guard status == NATS_OK, let info else {
+            throw NATSError(status: status, jetStreamCode: errorCode, context: "stream info \(stream)")
+        }
+        defer { jsStreamInfo_Destroy(info) }
+        return StreamState(
+            created: info.pointee.Created, firstSequence: info.pointee.State.FirstSeq,
+            lastSequence: info.pointee.State.LastSeq)
+    }
+
     /// Waits until every asynchronous publish made through this context is acknowledged.
     public func waitForAsyncPublishes(timeout: Duration) throws(NATSError) {
         var options = jsPubOptions()
@@ -95,6 +114,23 @@ public final class JetStream: @unchecked Sendable {
     deinit {
         jsCtx_Destroy(handle)
         free(domainCString)
+    }
+}
+
+/// Where a stream stands: enough to tell that it was recreated (another creation time) or
+/// restored from an older copy (a last sequence below one already seen).
+public struct StreamState: Sendable, Equatable {
+    /// When the stream was created, in nanoseconds since 1970 (UTC).
+    public var created: Int64
+    /// The sequence of the oldest message held.
+    public var firstSequence: UInt64
+    /// The sequence of the newest message ever stored (a KV revision).
+    public var lastSequence: UInt64
+
+    public init(created: Int64, firstSequence: UInt64, lastSequence: UInt64) {
+        self.created = created
+        self.firstSequence = firstSequence
+        self.lastSequence = lastSequence
     }
 }
 

@@ -66,7 +66,11 @@ public final class KeyValueBucket: @unchecked Sendable {
         let status = value.withUnsafeBytes { bytes in
             natsMsg_Create(&created, subject, nil, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
         }
-        guard status == NATS_OK, let message = created else { throw NATSError(status: status, context: "KV put") }
+        guard status == NATS_OK, let message = created else {
+            var error = NATSError(status: status, context: "KV put")
+            error.wasNotSent = true
+            throw error
+        }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<UInt64, NATSError>, Never>) in
             let acknowledgements = jetStream.acknowledgements
             acknowledgements.register(message, continuation)
@@ -76,7 +80,8 @@ public final class KeyValueBucket: @unchecked Sendable {
                 // Not sent: the message is still ours and no acknowledgement will come.
                 // The waiter is taken out before the message is freed: a message created
                 // afterwards may get the same address and register under it.
-                let error = NATSError(status: status, context: "KV put")
+                var error = NATSError(status: status, context: "KV put")
+                error.wasNotSent = true
                 let waiter = acknowledgements.take(message)
                 natsMsg_Destroy(owned)
                 waiter?.resume(returning: .failure(error))
@@ -100,6 +105,12 @@ public final class KeyValueBucket: @unchecked Sendable {
     /// Checks within `timeout` that the bucket's JetStream server answers.
     public func ping(timeout: Duration) throws(NATSError) {
         try jetStream.ping(timeout: timeout)
+    }
+
+    /// The state of the bucket's stream within `timeout`; also tells that its JetStream
+    /// server (the hub, for a leaf) answers. Blocks the calling thread.
+    public func state(timeout: Duration) throws(NATSError) -> StreamState {
+        try jetStream.streamState("KV_" + bucket, timeout: timeout)
     }
 
     /// Starts a watcher of every key: first the latest value of each, then every change.

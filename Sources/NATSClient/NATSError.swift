@@ -8,6 +8,8 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
     public let jetStreamCode: Int
     /// nats.c's text for the failure.
     public let text: String
+    /// The request (a publish) was never sent, so it certainly had no effect.
+    public internal(set) var wasNotSent = false
 
     init(status: natsStatus, jetStreamCode: jsErrCode = jsErrCode(rawValue: 0), context: String) {
         self.status = Int(status.rawValue)
@@ -40,6 +42,12 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
     /// as `NATS_NO_RESPONDERS`, or for JetStream requests as err_code 10076).
     public var isNoResponders: Bool {
         status == Int(NATS_NO_RESPONDERS.rawValue) || jetStreamCode == Int(JSNotEnabledErr.rawValue)
+    }
+
+    /// JetStream is out of storage: its limit is reached (err_code 10023 "insufficient
+    /// resources", 10047 "insufficient storage resources available").
+    public var isInsufficientStorage: Bool {
+        jetStreamCode == 10023 || jetStreamCode == 10047
     }
 
     /// The operation timed out.

@@ -24,6 +24,10 @@ public struct PresenceError: Error, Sendable, Equatable, CustomStringConvertible
         public static let unsupportedMediaType = Code("unsupported_media_type")
         public static let rateLimited = Code("rate_limited")
         public static let unavailable = Code("unavailable")
+        /// A write was sent but its acknowledgement did not come in time: it may be stored.
+        public static let outcomeUnknown = Code("outcome_unknown")
+        /// The store is out of space or over its limit.
+        public static let insufficientStorage = Code("insufficient_storage")
         public static let `internal` = Code("internal")
 
         public var description: String { rawValue }

@@ -26,6 +26,9 @@ public final class PresenceReplica: Sendable {
         /// The access tick of the last lookup or update, truncated: eviction only compares
         /// samples, so a rare wrap-around costs one less-than-ideal victim.
         var lastAccess: UInt32
+        /// The resynchronisation in which the watcher last delivered this user (see
+        /// ``PresenceReplica/beginResync()``); fits in what would be padding.
+        var resyncMark: UInt32
         /// When this user's one entry on the expiry schedule falls due, ``Slot/unscheduled`` if none.
         var scheduledExpiry: Int64
 
@@ -65,6 +68,10 @@ public final class PresenceReplica: Sendable {
         var hasEvicted = false
         var tick: UInt64 = 0
         var statistics = CacheStatistics()
+        /// The current resynchronisation; slots delivered during it carry this mark.
+        var resync: UInt32 = 0
+        /// The highest revision ever applied since the last ``PresenceReplica/reset()``.
+        var highestRevision: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -111,11 +118,13 @@ public final class PresenceReplica: Sendable {
     }
 
     /// Whether the record held for `user` is at `revision` or newer (an update at `revision`
-    /// would change nothing).
+    /// would change nothing). A record the watcher delivers is checked here first, so this
+    /// also marks the user as present in the bucket for the current resynchronisation.
     public func holds(_ user: UserID, revisionAtLeast revision: UInt64) -> Bool {
         state.withLock { state in
-            guard let position = state.index[user] else { return false }
-            return state.slots[Int(position)].stored.revision >= revision
+            guard let position = state.index[user].map(Int.init) else { return false }
+            state.slots[position].resyncMark = state.resync
+            return state.slots[position].stored.revision >= revision
         }
     }
 
@@ -128,8 +137,10 @@ public final class PresenceReplica: Sendable {
             if !state.absentUntil.isEmpty { state.absentUntil[user] = nil }
             state.tick &+= 1
             let tick = UInt32(truncatingIfNeeded: state.tick)
+            state.highestRevision = max(state.highestRevision, stored.revision)
             if let position = state.index[user].map(Int.init) {
                 let old = state.slots[position].stored
+                state.slots[position].resyncMark = state.resync
                 guard stored.revision > old.revision else { return false }
                 state.slots[position].stored = stored
                 state.slots[position].lastAccess = tick
@@ -138,7 +149,8 @@ public final class PresenceReplica: Sendable {
                 state.statistics.byStatus[stored.status, default: 0] += 1
             } else {
                 state.index[user] = Int32(state.slots.count)
-                state.slots.append(Slot(stored: stored, lastAccess: tick, scheduledExpiry: Slot.unscheduled))
+                state.slots.append(
+                    Slot(stored: stored, lastAccess: tick, resyncMark: state.resync, scheduledExpiry: Slot.unscheduled))
                 state.statistics.costBytes += stored.cost
                 state.statistics.entries += 1
                 state.statistics.byStatus[stored.status, default: 0] += 1
@@ -172,9 +184,53 @@ public final class PresenceReplica: Sendable {
         state.withLock { $0.initialSyncComplete = true }
     }
 
-    /// Marks the replica as (re)synchronising, e.g. after the watcher was recreated.
-    public func markResynchronising() {
-        state.withLock { $0.initialSyncComplete = false }
+    /// Marks the replica as (re)synchronising, e.g. after the watcher was recreated, and
+    /// starts a resynchronisation: records the watcher delivers from now on are marked, and
+    /// ``finishResync(upTo:)`` drops the held records it did not deliver.
+    public func beginResync() {
+        state.withLock { state in
+            state.initialSyncComplete = false
+            state.resync &+= 1
+        }
+    }
+
+    /// Ends a resynchronisation once the watcher delivered its initial values: drops every
+    /// held record the watcher did not deliver whose revision is at most `revision` (the
+    /// bucket's last revision before the watcher started: such a record is no longer in the
+    /// bucket; a newer one was written since and is on its way), then marks the replica complete.
+    /// - Returns: the users dropped.
+    @discardableResult
+    public func finishResync(upTo revision: UInt64) -> [UserID] {
+        state.withLock { state in
+            let stale = state.slots.filter { $0.resyncMark != state.resync && $0.stored.revision <= revision }.map(\.stored.user)
+            for user in stale { Self.removeSlot(of: user, from: &state) }
+            state.initialSyncComplete = true
+            return stale
+        }
+    }
+
+    /// Forgets everything: the bucket this replica mirrored is gone (recreated, or restored
+    /// from an older copy), so its revisions mean nothing any more. Until the next
+    /// resynchronisation completes, every lookup is ``Lookup/unknown``.
+    public func reset() {
+        state.withLock { state in
+            state.expiries = Heap()
+            state.index = [:]
+            state.slots = []
+            state.absentUntil = [:]
+            state.initialSyncComplete = false
+            state.hasEvicted = false
+            state.highestRevision = 0
+            state.statistics.entries = 0
+            state.statistics.costBytes = 0
+            state.statistics.byStatus = [:]
+        }
+    }
+
+    /// The highest revision applied since the replica was created or reset: a bucket whose
+    /// last revision is lower went backwards.
+    public var highestRevision: UInt64 {
+        state.withLock { $0.highestRevision }
     }
 
     /// Whether every record of the store is held, so a miss is definitive.

@@ -14,6 +14,8 @@ extension PresenceError.Code {
         case .unsupportedMediaType: .unsupportedMediaType
         case .rateLimited: .tooManyRequests
         case .unavailable: .serviceUnavailable
+        case .outcomeUnknown: .gatewayTimeout
+        case .insufficientStorage: .init(code: 507, reasonPhrase: "Insufficient Storage")
         default: .internalServerError
         }
     }

@@ -26,15 +26,27 @@ public struct PresenceNode: Sendable {
     public let changes: PresenceChangeHub
     /// The configuration the node runs with (with the secret resolved).
     public let configuration: NodeConfiguration
+    /// Held while the node lives: no second node may use its data directory.
+    let dataDirectoryLock: DataDirectoryLock?
 
-    /// Resolves the secret, starts the embedded nats-server, connects the store and builds
-    /// the HTTP application. Nothing is left running when it throws.
+    /// Locks the data directory, resolves the secret, starts the embedded nats-server and
+    /// builds the store and the HTTP application. The store connects when the node runs, so
+    /// HTTP is served from the first second, also while NATS or the hub cannot be reached.
+    /// Nothing is left running when it throws.
     /// - Parameter clock: the time source of records and expiry (tests move it forward).
     public static func make(
         configuration: NodeConfiguration, logger: Logger,
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
     ) async throws -> PresenceNode {
         var configuration = configuration
+        var lock: DataDirectoryLock?
+        if configuration.natsEmbedded {
+            do {
+                lock = try DataDirectoryLock(directory: configuration.dataDirectory)
+            } catch let error as DataDirectoryLock.Error {
+                throw ConfigurationError(error.description)
+            }
+        }
         try resolveSecret(&configuration, logger: logger)
         let verifier = try await makeVerifier(configuration)
         if let secret = configuration.jwtSecret, secret.utf8.count < 32 {
@@ -49,26 +61,30 @@ public struct PresenceNode: Sendable {
             supervisor = embedded
             natsURLs = [embedded.clientURL]
         }
+        var storage: StorageMonitor?
+        if let supervisor, configuration.role == .center {
+            storage = StorageMonitor(directory: supervisor.configuration.storeDirectory, supervisor: supervisor, logger: logger)
+        }
         let changes = PresenceChangeHub(maxSubscribers: configuration.maxStreams, queueCapacity: configuration.streamQueueSize)
         let metrics = NodeMetrics()
-        let store: NATSPresenceStore
-        do {
-            var storeConfiguration = PresenceStoreConfiguration(natsURLs: natsURLs, nodeID: configuration.nodeID)
-            storeConfiguration.domain = configuration.role == .leaf ? "hub" : nil
-            storeConfiguration.replicas = configuration.replicas
-            storeConfiguration.tracksExpiry = configuration.role == .center
-            storeConfiguration.cacheMaxCost = configuration.cacheMaxCost
-            storeConfiguration.negativeTTLSeconds = configuration.cacheNegativeTTL
-            storeConfiguration.user = configuration.natsEmbedded ? nil : configuration.natsUser
-            storeConfiguration.password = configuration.natsEmbedded ? nil : configuration.natsPassword
-            storeConfiguration.token = configuration.natsEmbedded ? nil : configuration.natsToken
-            store = try await NATSPresenceStore.connect(
-                configuration: storeConfiguration, logger: logger, changes: changes,
-                metrics: StoreMetrics(registry: metrics.registry), clock: clock)
-        } catch {
-            await supervisor?.stop()
-            throw error
+        var storeConfiguration = PresenceStoreConfiguration(natsURLs: natsURLs, nodeID: configuration.nodeID)
+        storeConfiguration.domain = configuration.role == .leaf ? "hub" : nil
+        storeConfiguration.replicas = configuration.replicas
+        storeConfiguration.tracksExpiry = configuration.role == .center
+        storeConfiguration.cacheMaxCost = configuration.cacheMaxCost
+        storeConfiguration.negativeTTLSeconds = configuration.cacheNegativeTTL
+        storeConfiguration.user = configuration.natsEmbedded ? nil : configuration.natsUser
+        storeConfiguration.password = configuration.natsEmbedded ? nil : configuration.natsPassword
+        storeConfiguration.token = configuration.natsEmbedded ? nil : configuration.natsToken
+        if configuration.role == .leaf, let supervisor {
+            storeConfiguration.hubProblem = { supervisor.leafnodeProblem }
         }
+        if let storage {
+            storeConfiguration.storageProblem = { storage.problem }
+        }
+        let store = NATSPresenceStore(
+            configuration: storeConfiguration, logger: logger, changes: changes,
+            metrics: StoreMetrics(registry: metrics.registry), clock: clock)
 
         var settings = PresenceAPISettings()
         settings.defaultTTL = configuration.defaultTTL
@@ -82,6 +98,7 @@ public struct PresenceNode: Sendable {
         let info = NodeInfoSource(configuration: configuration, store: store, supervisor: supervisor, started: started)
         var services: [any Service] = []
         if let supervisor { services.append(supervisor) }
+        if let storage { services.append(storage) }
         services.append(store)
         var sweeper: ExpirySweeper?
         if configuration.role == .center {
@@ -106,7 +123,7 @@ public struct PresenceNode: Sendable {
             logger: logger)
         return PresenceNode(
             application: application, store: store, supervisor: supervisor, sweeper: sweeper, changes: changes,
-            configuration: configuration)
+            configuration: configuration, dataDirectoryLock: lock)
     }
 
     /// Fills in the JWT secret: configured, or in `--dev` mode the stored or a new dev secret.
@@ -152,6 +169,7 @@ public struct PresenceNode: Sendable {
         embedded.serverBinary = configuration.natsServerBinary
         embedded.clientPort = configuration.natsClientPort
         embedded.monitorPort = configuration.natsMonitorPort
+        embedded.leafnodeHost = configuration.natsLeafnodeHost
         embedded.leafUser = configuration.leafUser
         embedded.leafPassword = configuration.leafPassword
         if configuration.leafTLSCertFile != nil || configuration.leafTLSCAFile != nil {

@@ -8,44 +8,42 @@ import Synchronization
 /// The presence store on NATS JetStream KV: reads from the in-memory replica, writes with
 /// compare-and-set to the bucket, a watcher on its own thread keeping the replica current.
 ///
-/// Create it with ``connect(configuration:logger:)`` and run it as a service: ``run()``
-/// feeds the replica until graceful shutdown.
+/// Create it with ``init(configuration:logger:changes:metrics:clock:)`` (no I/O) and run it as
+/// a service: ``run()`` connects to NATS and binds the bucket, retrying for as long as it runs
+/// (the node serves HTTP meanwhile and reports why it is not ready), then feeds the replica
+/// until graceful shutdown. ``connect(configuration:logger:changes:metrics:clock:)`` binds
+/// first, for tools and tests.
 public final class NATSPresenceStore: PresenceRepository, Service {
     /// The replica that answers reads.
     public let replica: PresenceReplica
     let configuration: PresenceStoreConfiguration
-    let connection: NATSConnection
-    let bucket: KeyValueBucket
     let logger: Logger
     let pool: NIOThreadPool
     let feed: ReplicaFeed
     let metrics: StoreMetrics
     let clock: @Sendable () -> Timestamp
+    private let state = Mutex(State())
 
-    private init(
-        configuration: PresenceStoreConfiguration, connection: NATSConnection, bucket: KeyValueBucket,
-        replica: PresenceReplica, pool: NIOThreadPool, feed: ReplicaFeed, metrics: StoreMetrics, logger: Logger,
-        clock: @escaping @Sendable () -> Timestamp
-    ) {
-        self.metrics = metrics
-        self.configuration = configuration
-        self.connection = connection
-        self.bucket = bucket
-        self.replica = replica
-        self.pool = pool
-        self.feed = feed
-        self.logger = logger
-        self.clock = clock
+    /// The connection and the bucket, once bound.
+    private struct Link: Sendable {
+        let connection: NATSConnection
+        let bucket: KeyValueBucket
     }
 
-    /// Connects to NATS and binds (or creates) the bucket, retrying until the configured deadline.
+    private struct State {
+        var link: Link?
+        /// Why the last attempt to bind failed (nil once bound).
+        var bindFailure: String?
+    }
+
+    /// A store that is not connected yet; ``run()`` connects it.
     /// - Parameters:
     ///   - changes: receives every change the replica applies (for live streams).
     ///   - metrics: where KV latency and watcher events are recorded.
-    public static func connect(
+    public init(
         configuration: PresenceStoreConfiguration, logger: Logger, changes: PresenceChangeHub? = nil,
         metrics: StoreMetrics = .unregistered(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
-    ) async throws -> NATSPresenceStore {
+    ) {
         let pool = NIOThreadPool(numberOfThreads: 16)
         pool.start()
         var onChange: (@Sendable (StoredPresence) -> Void)?
@@ -53,50 +51,109 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         let replica = PresenceReplica(
             maxCost: configuration.cacheMaxCost, negativeTTLSeconds: configuration.negativeTTLSeconds,
             onChange: onChange, tracksExpiry: configuration.tracksExpiry)
-        let feed = ReplicaFeed(replica: replica, metrics: metrics, logger: logger)
+        self.replica = replica
+        self.configuration = configuration
+        self.logger = logger
+        self.pool = pool
+        self.feed = ReplicaFeed(replica: replica, metrics: metrics, logger: logger, hubProblem: configuration.hubProblem)
+        self.metrics = metrics
+        self.clock = clock
+    }
+
+    /// Connects to NATS and binds (or creates) the bucket, retrying until the configured
+    /// deadline. Run the store as a service afterwards to feed its replica.
+    public static func connect(
+        configuration: PresenceStoreConfiguration, logger: Logger, changes: PresenceChangeHub? = nil,
+        metrics: StoreMetrics = .unregistered(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+    ) async throws -> NATSPresenceStore {
+        let store = NATSPresenceStore(
+            configuration: configuration, logger: logger, changes: changes, metrics: metrics, clock: clock)
         let deadline = ContinuousClock.now + configuration.connectDeadline
         var lastError: any Error = NATSError.poolUnavailable
         while ContinuousClock.now < deadline {
-            try Task.checkCancellation()
             do {
-                let (connection, bucket, watchBucket) = try await pool.runIfActive {
-                    var options = NATSConnectionOptions(urls: configuration.natsURLs, name: configuration.nodeID)
-                    options.user = configuration.user
-                    options.password = configuration.password
-                    options.token = configuration.token
-                    let connection = try NATSConnection(options: options) { event in feed.connectionChanged(event) }
-                    let js = try connection.jetStream(domain: configuration.domain, timeout: configuration.requestTimeout)
-                    var bucketConfig = KeyValueConfiguration(bucket: configuration.bucket)
-                    bucketConfig.replicas = configuration.replicas
-                    let bucket = try js.keyValue(bucketConfig)
-                    // The watcher gets its own context with a long timeout: over a million keys,
-                    // nats-server 2.9 takes seconds to set up a last-value-per-key consumer, and
-                    // a watcher that gave up early would leave that consumer running and retry,
-                    // piling work on the hub.
-                    let watchJS = try connection.jetStream(domain: configuration.domain, timeout: configuration.watcherSetupTimeout)
-                    return (connection, bucket, try watchJS.keyValue(bucketConfig))
-                }
-                feed.attach(bucket: watchBucket)
-                logger.info(
-                    "connected to the presence bucket",
-                    metadata: ["bucket": "\(configuration.bucket)", "nats": "\(configuration.natsURLs.joined(separator: ","))"])
-                return NATSPresenceStore(
-                    configuration: configuration, connection: connection, bucket: bucket, replica: replica, pool: pool,
-                    feed: feed, metrics: metrics, logger: logger, clock: clock)
+                try Task.checkCancellation()
+                try await store.bind()
+                return store
             } catch {
                 lastError = error
-                logger.debug("bucket not reachable yet", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: .milliseconds(100))
+                if error is CancellationError { break }
+                try? await Task.sleep(for: .milliseconds(100))
             }
         }
-        try? await pool.shutdownGracefully()
+        try? await store.pool.shutdownGracefully()
         throw lastError
     }
 
-    /// Feeds the replica from the watcher until graceful shutdown or cancellation.
+    /// One attempt to connect and bind the bucket; on success the watcher can start.
+    private func bind() async throws {
+        let configuration = configuration
+        let feed = feed
+        // Events of a connection that failed to bind are not the node's: only the bound one reports.
+        let bound = Mutex(false)
+        let link = try await pool.runIfActive { () throws -> Link in
+            var options = NATSConnectionOptions(urls: configuration.natsURLs, name: configuration.nodeID)
+            options.user = configuration.user
+            options.password = configuration.password
+            options.token = configuration.token
+            let connection = try NATSConnection(options: options) { event in
+                if bound.withLock({ $0 }) { feed.connectionChanged(event) }
+            }
+            let js = try connection.jetStream(domain: configuration.domain, timeout: configuration.requestTimeout)
+            var bucketConfig = KeyValueConfiguration(bucket: configuration.bucket)
+            bucketConfig.replicas = configuration.replicas
+            let bucket = try js.keyValue(bucketConfig)
+            // The watcher gets its own context with a long timeout: over a million keys,
+            // nats-server 2.9 takes seconds to set up a last-value-per-key consumer, and
+            // a watcher that gave up early would leave that consumer running and retry,
+            // piling work on the hub.
+            let watchJS = try connection.jetStream(domain: configuration.domain, timeout: configuration.watcherSetupTimeout)
+            feed.attach(bucket: try watchJS.keyValue(bucketConfig))
+            return Link(connection: connection, bucket: bucket)
+        }
+        bound.withLock { $0 = true }
+        state.withLock {
+            $0.link = link
+            $0.bindFailure = nil
+        }
+        logger.info(
+            "connected to the presence bucket",
+            metadata: ["bucket": "\(configuration.bucket)", "nats": "\(configuration.natsURLs.joined(separator: ","))"])
+    }
+
+    /// Binds the bucket, retrying with a growing pause until it works or the feed is
+    /// stopped; logs the cause once per change of cause, not per attempt.
+    /// - Returns: whether the store is bound.
+    private func bindUntilBound() async -> Bool {
+        var pause = Duration.milliseconds(100)
+        while state.withLock({ $0.link == nil }) {
+            guard !feed.isStopped, !Task.isCancelled else { return false }
+            do {
+                try await bind()
+            } catch {
+                let cause = Self.describe(error)
+                let changed = state.withLock { state in
+                    defer { state.bindFailure = cause }
+                    return state.bindFailure != cause
+                }
+                if changed {
+                    logger.warning(
+                        "cannot reach the presence bucket yet; serving HTTP and retrying",
+                        metadata: ["cause": "\(configuration.hubProblem?() ?? cause)"])
+                }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(1))
+            }
+        }
+        return true
+    }
+
+    /// Connects (retrying for as long as it runs), then feeds the replica from the watcher
+    /// and probes the hub until graceful shutdown or cancellation.
     public func run() async throws {
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
+                guard await bindUntilBound() else { return }
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { await self.feed.run() }
                     group.addTask { await self.probeHub() }
@@ -109,12 +166,13 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         } onGracefulShutdown: {
             self.feed.stop()
         }
-        connection.close()
+        state.withLock { $0.link }?.connection.close()
         try? await pool.shutdownGracefully()
     }
 
     /// Checks every `hubProbeInterval` that the bucket's JetStream server answers, so a leaf
-    /// knows at once when it lost the hub and when the hub is back.
+    /// knows at once when it lost the hub and when the hub is back, and that the bucket is
+    /// still the one the replica mirrors (not recreated, not restored from an older copy).
     private func probeHub() async {
         var slowAnswers = 0
         while !Task.isCancelled {
@@ -123,11 +181,15 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             } catch {
                 return
             }
+            guard let bucket = state.withLock({ $0.link?.bucket }) else { continue }
             let timeout = configuration.hubProbeTimeout
+            // Read before asking: every revision applied by then is in the answer's bucket.
+            let highestBefore = replica.highestRevision
             do {
-                try await blocking { [bucket] () throws(NATSError) in try bucket.ping(timeout: timeout) }
+                let bucketState = try await blocking { () throws(NATSError) in try bucket.state(timeout: timeout) }
                 slowAnswers = 0
                 feed.hubReachabilityChanged(true)
+                feed.observe(bucketState, highestRevisionBefore: highestBefore)
             } catch {
                 // "No responders" means the hub is gone: say so at once. A timeout may be a hub
                 // that is only busy (say, setting up a watcher over a million keys): three in a row.
@@ -155,12 +217,15 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     public func apply(_ change: PresenceChange, to user: UserID, ifMatch: RevisionMatch?) async throws(PresenceError)
         -> StoredPresence
     {
+        let bucket = try writableBucket()
         let key = UserKeyCodec.key(for: user)
         var current = try await presence(of: user)?.record
         // Whether `current` was read from the bucket itself rather than from the replica,
         // which can lag behind writes made on other nodes.
         var confirmed = false
-        for attempt in 0..<16 {
+        let deadline = ContinuousClock.now + configuration.writeRetryDeadline
+        var conflicts = 0
+        while true {
             if let ifMatch, !Self.matches(ifMatch, current) {
                 // The replica can lag behind the bucket: confirm with the bucket before refusing.
                 current = try await fetch(user)?.record
@@ -200,41 +265,75 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                     if ifMatch != nil {
                         throw PresenceError(.preconditionFailed, "the record changed since the revision in If-Match")
                     }
-                    logger.debug("write lost a race; retrying", metadata: ["user": "\(user)", "attempt": "\(attempt)"])
+                    // A write without If-Match never fails because others won races: retry on
+                    // the new revision, with a growing random pause once the races go on.
+                    conflicts += 1
+                    guard ContinuousClock.now < deadline else {
+                        throw PresenceError(
+                            .unavailable, "this user's record changed too often to write it; try again", retryAfter: 1)
+                    }
+                    logger.debug("write lost a race; retrying", metadata: ["user": "\(user)", "conflicts": "\(conflicts)"])
+                    if conflicts > 2 {
+                        let ceiling = min(1 << min(conflicts, 6), 50)
+                        try? await Task.sleep(for: .milliseconds(Int.random(in: 1...ceiling)))
+                    }
                     current = try await fetch(user)?.record
                     confirmed = true
                 } catch {
                     metrics.putError.record(ContinuousClock.now - started)
-                    throw unavailable(error, operation: "write")
+                    throw writeFailed(error)
                 }
             }
         }
-        throw PresenceError(.unavailable, "too many concurrent writes to this user; try again", retryAfter: 1)
     }
 
     public func readiness() -> Readiness {
-        guard connection.isConnected else { return .notReady("NATS connection is down") }
+        if let problem = configuration.storageProblem?() { return .notReady(problem) }
+        guard let link = state.withLock({ $0.link }) else { return .notReady(notBoundReason()) }
+        guard link.connection.isConnected else { return .notReady("the NATS connection is down; reconnecting") }
         return feed.readiness()
     }
 
     /// Facts about the NATS connection for `/health/info`.
     public var connectionInfo: (connected: Bool, url: String?, reconnects: UInt64) {
-        (connection.isConnected, connection.connectedURL, connection.reconnects)
+        guard let connection = state.withLock({ $0.link?.connection }) else { return (false, nil, 0) }
+        return (connection.isConnected, connection.connectedURL, connection.reconnects)
     }
 
     // MARK: Helpers
 
+    /// The bucket, when a write can be sent at all; fails fast (certainly not applied) when
+    /// the store is not bound, the hub is known to be unreachable or the storage is full.
+    private func writableBucket() throws(PresenceError) -> KeyValueBucket {
+        if configuration.storageProblem?() != nil {
+            throw PresenceError(.insufficientStorage, "the presence store is out of space; the write was not applied")
+        }
+        guard let bucket = state.withLock({ $0.link?.bucket }) else {
+            throw PresenceError(.unavailable, "the presence store cannot be reached yet; the write was not applied", retryAfter: 1)
+        }
+        guard feed.isHubReachable else {
+            throw PresenceError(
+                .unavailable, "the presence store (hub) is not reachable; the write was not applied", retryAfter: 1)
+        }
+        return bucket
+    }
+
     /// Reads a user's record from the bucket and puts the answer into the replica.
     private func fetch(_ user: UserID) async throws(PresenceError) -> StoredPresence? {
+        guard let bucket = state.withLock({ $0.link?.bucket }) else {
+            throw PresenceError(.unavailable, "the presence store cannot be reached yet; try again shortly", retryAfter: 1)
+        }
         let key = UserKeyCodec.key(for: user)
         let entry: KeyValueEntry?
         let started = ContinuousClock.now
         do {
-            entry = try await blocking { [bucket] () throws(NATSError) in try bucket.get(key) }
+            entry = try await blocking { () throws(NATSError) in try bucket.get(key) }
             metrics.getOK.record(ContinuousClock.now - started)
         } catch {
             metrics.getError.record(ContinuousClock.now - started)
-            throw unavailable(error, operation: "read")
+            logger.warning("presence store read failed", metadata: ["error": "\(error)"])
+            if error.isNoResponders { feed.hubReachabilityChanged(false) }
+            throw PresenceError(.unavailable, "the presence store cannot be reached; try again shortly", retryAfter: 1)
         }
         guard let entry, entry.operation == .put,
             let record = PresenceJSON.decodeValue(entry.value, revision: entry.revision)
@@ -256,10 +355,40 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         }
     }
 
-    private func unavailable(_ error: NATSError, operation: String) -> PresenceError {
-        logger.warning("presence store \(operation) failed", metadata: ["error": "\(error)"])
-        if error.isNoResponders { feed.hubReachabilityChanged(false) }
-        return PresenceError(.unavailable, "the presence store cannot be reached; try again shortly", retryAfter: 1)
+    /// The honest answer to a failed write: 503 only when it certainly was not applied
+    /// (never sent, nobody to receive it, or JetStream refused it), 507 when JetStream is out
+    /// of storage, 504 when it was sent and no answer came (it may be stored).
+    private func writeFailed(_ error: NATSError) -> PresenceError {
+        logger.warning("presence store write failed", metadata: ["error": "\(error)"])
+        if error.isInsufficientStorage {
+            return PresenceError(.insufficientStorage, "the presence store is out of space; the write was not applied")
+        }
+        if error.wasNotSent || error.isNoResponders || error.jetStreamCode != 0 {
+            if error.isNoResponders { feed.hubReachabilityChanged(false) }
+            return PresenceError(
+                .unavailable, "the presence store cannot be reached; the write was not applied", retryAfter: 1)
+        }
+        metrics.putOutcomeUnknown.increment()
+        return PresenceError(
+            .outcomeUnknown,
+            "the write was sent but not acknowledged in time; it may or may not be stored: read the presence to see")
+    }
+
+    /// Why the store is not bound yet, in an operator's words.
+    private func notBoundReason() -> String {
+        if let problem = configuration.hubProblem?() { return "the hub is not reachable: \(problem)" }
+        let failure = state.withLock { $0.bindFailure }
+        let target = configuration.natsURLs.joined(separator: ",")
+        guard let failure else { return "connecting to NATS at \(target)" }
+        return "cannot reach the presence bucket through NATS at \(target): \(failure)"
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        guard let error = error as? NATSError else { return "\(error)" }
+        if error.isNoResponders {
+            return "no JetStream server answers (for a leaf: the hub is not connected)"
+        }
+        return error.description
     }
 
     /// Runs a blocking nats.c call on the store's thread pool.

@@ -20,8 +20,17 @@ public struct PresenceStoreConfiguration: Sendable {
     public var hubProbeInterval: Duration = .milliseconds(500)
     /// How long one such check may take.
     public var hubProbeTimeout: Duration = .milliseconds(750)
-    /// How long start-up keeps trying to reach the bucket.
+    /// How long ``NATSPresenceStore/connect(configuration:logger:changes:metrics:clock:)``
+    /// keeps trying to reach the bucket (a store run as a service keeps trying for ever).
     public var connectDeadline: Duration = .seconds(30)
+    /// How long a write without `If-Match` keeps retrying after losing races to other writers.
+    public var writeRetryDeadline: Duration = .seconds(5)
+    /// Why the hub cannot be reached, as the leaf's own nats-server reports it (connection
+    /// refused, credential refused, TLS failure); nil when it reports nothing.
+    public var hubProblem: (@Sendable () -> String?)?
+    /// Why the store cannot take writes for lack of space (the center's data directory is
+    /// full); nil when it can. Writes then fail at once with 507 and the node is not ready.
+    public var storageProblem: (@Sendable () -> String?)?
     /// Replica memory bound in bytes.
     public var cacheMaxCost: Int = 64 << 20
     /// Seconds to remember a store miss once the replica is incomplete.

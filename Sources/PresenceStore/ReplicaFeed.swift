@@ -8,7 +8,10 @@ import Synchronization
 ///
 /// The watcher's initial values mark the replica complete. After a reconnect the watcher is
 /// recreated at once (nats.c alone would take ~9 s to notice) and the replica
-/// resynchronises from the bucket; a watcher error also leads to a new watcher.
+/// resynchronises from the bucket; a watcher error also leads to a new watcher. Every
+/// resynchronisation converges to the bucket exactly: records the bucket no longer holds are
+/// dropped, and a bucket that was recreated or restored from an older copy (another creation
+/// time, or a last revision below one already applied) makes the replica start afresh.
 final class ReplicaFeed: Sendable {
     private struct State {
         var bucket: KeyValueBucket?
@@ -23,18 +26,27 @@ final class ReplicaFeed: Sendable {
         var hubLost = false
         var finished = false
         var waiters: [CheckedContinuation<Void, Never>] = []
+        /// The creation time of the bucket's stream the replica mirrors.
+        var bucketCreated: Int64?
+        /// Whether the connection was lost (logged once until it is back).
+        var disconnected = false
     }
 
     let replica: PresenceReplica
     private let metrics: StoreMetrics
     private let logger: Logger
     private let state = Mutex(State())
+    private let hubProblem: (@Sendable () -> String?)?
 
-    init(replica: PresenceReplica, metrics: StoreMetrics, logger: Logger) {
+    init(replica: PresenceReplica, metrics: StoreMetrics, logger: Logger, hubProblem: (@Sendable () -> String?)? = nil) {
         self.replica = replica
         self.metrics = metrics
         self.logger = logger
+        self.hubProblem = hubProblem
     }
+
+    /// Whether ``stop()`` was called.
+    var isStopped: Bool { state.withLock { $0.stopped } }
 
     func attach(bucket: KeyValueBucket) {
         state.withLock { $0.bucket = bucket }
@@ -44,9 +56,13 @@ final class ReplicaFeed: Sendable {
     func connectionChanged(_ event: NATSConnection.Event) {
         switch event {
         case .disconnected:
-            guard !state.withLock({ $0.stopped }) else { return }
-            logger.warning("NATS connection lost; reads are served from the replica")
+            let first = state.withLock { state in
+                defer { state.disconnected = true }
+                return !state.stopped && !state.disconnected
+            }
+            if first { logger.warning("NATS connection lost; reads are served from the replica, writes refused") }
         case .reconnected:
+            state.withLock { $0.disconnected = false }
             logger.info("NATS connection re-established; resynchronising the replica")
             recreateWatcher()
         case .closed:
@@ -85,8 +101,24 @@ final class ReplicaFeed: Sendable {
         } else {
             logger.warning(
                 "the presence bucket is not reachable; serving reads from the replica, refusing writes",
-                metadata: ["cause": "\(definitive ? "no responders" : "no answer in time")"])
+                metadata: ["cause": "\(hubProblem?() ?? (definitive ? "no responders" : "no answer in time"))"])
         }
+    }
+
+    /// Checks the bucket's state from a probe against the bucket the replica mirrors: a new
+    /// creation time, or a last revision below the highest the replica had applied before
+    /// the probe was sent, means the bucket was recreated or restored from an older copy.
+    /// The watcher is then recreated, and the new one rebuilds the replica.
+    func observe(_ bucketState: StreamState, highestRevisionBefore: UInt64) {
+        let replaced = state.withLock { state in
+            guard !state.recreate, let known = state.bucketCreated else { return false }
+            return known != bucketState.created || bucketState.lastSequence < highestRevisionBefore
+        }
+        guard replaced else { return }
+        logger.warning(
+            "the presence bucket was recreated or restored from an older copy; rebuilding the replica",
+            metadata: ["last_revision": "\(bucketState.lastSequence)", "highest_seen": "\(highestRevisionBefore)"])
+        recreateWatcher()
     }
 
     /// Whether the bucket's JetStream server answered the last probe.
@@ -104,7 +136,8 @@ final class ReplicaFeed: Sendable {
     func readiness() -> Readiness {
         let (watching, lastError, reachable) = state.withLock { ($0.watching, $0.lastError, $0.hubReachable) }
         guard reachable else {
-            return .notReady("the hub (center) is not reachable; reads are served from the last known state")
+            let cause = hubProblem?() ?? "it does not answer"
+            return .notReady("the hub (center) is not reachable: \(cause); reads are served from the last known state")
         }
         guard watching else { return .notReady("the presence bucket is not reachable" + (lastError.map { ": \($0)" } ?? "")) }
         guard replica.isInitialSyncComplete else { return .notReady("the replica is loading the presence bucket") }
@@ -161,7 +194,9 @@ final class ReplicaFeed: Sendable {
                 return state.bucket
             }) else { return }
             let watcher: KeyValueWatcher
+            let cutoff: UInt64
             do {
+                cutoff = try prepareResync(bucket)
                 watcher = try bucket.watchAll(timeout: .seconds(60))
             } catch {
                 state.withLock {
@@ -183,8 +218,7 @@ final class ReplicaFeed: Sendable {
             if stopped { return }
             if state.withLock({ $0.recreate }) { continue }
             metrics.watcherResyncs.increment()
-            replica.markResynchronising()
-            consume(watcher)
+            consume(watcher, cutoff: cutoff)
             state.withLock {
                 $0.watcher = nil
                 $0.watching = false
@@ -192,8 +226,31 @@ final class ReplicaFeed: Sendable {
         }
     }
 
+    /// Reads the bucket's state before a new watcher starts: when it is not the bucket the
+    /// replica mirrors (recreated, or restored from an older copy), the replica starts
+    /// afresh; either way a resynchronisation begins.
+    /// - Returns: the bucket's last revision: held records the watcher does not deliver and
+    ///   whose revision is at most this are no longer in the bucket.
+    private func prepareResync(_ bucket: KeyValueBucket) throws(NATSError) -> UInt64 {
+        let highestBefore = replica.highestRevision
+        let bucketState = try bucket.state(timeout: .seconds(10))
+        let known = state.withLock { state in
+            defer { state.bucketCreated = bucketState.created }
+            return state.bucketCreated
+        }
+        if (known.map { $0 != bucketState.created } ?? false) || bucketState.lastSequence < highestBefore {
+            logger.warning(
+                "rebuilding the replica: the presence bucket is not the one it mirrored (recreated, or restored from an older copy)",
+                metadata: ["last_revision": "\(bucketState.lastSequence)", "highest_seen": "\(highestBefore)"])
+            replica.reset()
+            metrics.replicaRebuilds.increment()
+        }
+        replica.beginResync()
+        return bucketState.lastSequence
+    }
+
     /// Applies events until the watcher stops or fails.
-    private func consume(_ watcher: KeyValueWatcher) {
+    private func consume(_ watcher: KeyValueWatcher, cutoff: UInt64) {
         var applied = 0
         while true {
             let event: KeyValueWatcher.Event
@@ -210,8 +267,8 @@ final class ReplicaFeed: Sendable {
                 apply(entry, live: replica.isInitialSyncComplete)
                 applied += 1
             case .initialValuesDone:
-                replica.markInitialSyncComplete()
-                logger.info("replica loaded", metadata: ["records": "\(applied)"])
+                let dropped = replica.finishResync(upTo: cutoff)
+                logger.info("replica loaded", metadata: ["records": "\(applied)", "dropped": "\(dropped.count)"])
             case .timeout:
                 if state.withLock({ $0.stopped || $0.recreate }) { return }
             case .stopped:

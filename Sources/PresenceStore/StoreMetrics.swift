@@ -8,6 +8,8 @@ public struct StoreMetrics: Sendable {
     let putOK: DurationHistogram
     let putError: DurationHistogram
     let putConflicts: Counter
+    let putOutcomeUnknown: Counter
+    let replicaRebuilds: Counter
     let watcherEvents: Counter
     let watcherLag: DurationHistogram
     let watcherResyncs: Counter
@@ -36,6 +38,14 @@ public struct StoreMetrics: Sendable {
             descriptor: .init(
                 namespace: "presence", metricName: "kv_cas_conflicts", unitName: "total",
                 helpText: "Compare-and-set writes that lost a race"))
+        putOutcomeUnknown = registry.makeCounter(
+            descriptor: .init(
+                namespace: "presence", metricName: "kv_writes_outcome_unknown", unitName: "total",
+                helpText: "Writes sent whose acknowledgement did not come in time (answered 504)"))
+        replicaRebuilds = registry.makeCounter(
+            descriptor: .init(
+                namespace: "presence", metricName: "replica_rebuilds", unitName: "total",
+                helpText: "Times the replica was rebuilt because the bucket was recreated or went backwards"))
         watcherEvents = registry.makeCounter(
             descriptor: .init(
                 namespace: "presence", metricName: "watcher_events", unitName: "total",

@@ -50,9 +50,57 @@ struct PresenceReplicaTests {
         #expect(replica.lookup(uid("bob"), now: t0) == .absent)
         #expect(found(replica.lookup(uid("alice"), now: t0)) != nil)
 
-        replica.markResynchronising()
+        replica.beginResync()
         #expect(!replica.isComplete)
         #expect(replica.lookup(uid("bob"), now: t0) == .unknown)
+    }
+
+    @Test func aResyncDropsRecordsTheBucketNoLongerHoldsAndKeepsNewerOnes() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        for (index, name) in ["alice", "bob", "carol", "dave"].enumerated() {
+            replica.apply(stored(name, revision: UInt64(index + 1)))
+        }
+        replica.markInitialSyncComplete()
+        replica.beginResync()
+        // The bucket (last revision 6 when the watcher started) still has alice (same
+        // revision, so only checked) and carol (rewritten at 5); bob and dave are gone.
+        #expect(replica.holds(uid("alice"), revisionAtLeast: 1))
+        replica.apply(stored("carol", revision: 5))
+        // A write acknowledged after the watcher started: not in its initial values, kept.
+        replica.apply(stored("erin", revision: 7))
+        let dropped = replica.finishResync(upTo: 6)
+        #expect(Set(dropped) == [uid("bob"), uid("dave")])
+        #expect(replica.isComplete)
+        #expect(replica.lookup(uid("bob"), now: t0) == .absent)
+        #expect(replica.lookup(uid("dave"), now: t0) == .absent)
+        #expect(found(replica.lookup(uid("carol"), now: t0))?.revision == 5)
+        #expect(found(replica.lookup(uid("erin"), now: t0))?.revision == 7)
+        #expect(replica.statistics.entries == 3)
+    }
+
+    @Test func aRecordHeldAtAHigherRevisionThanTheCutOffSurvivesAResyncItWasNotPartOf() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        replica.apply(stored("alice", revision: 9))
+        replica.beginResync()
+        #expect(replica.finishResync(upTo: 8).isEmpty)
+        #expect(found(replica.lookup(uid("alice"), now: t0))?.revision == 9)
+    }
+
+    @Test func resetForgetsEveryRecordAndRevision() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true)
+        replica.apply(stored("alice", revision: 40))
+        replica.markInitialSyncComplete()
+        #expect(replica.highestRevision == 40)
+        replica.reset()
+        #expect(replica.highestRevision == 0)
+        #expect(replica.lookup(uid("alice"), now: t0) == .unknown, "nothing is known until the bucket is loaded again")
+        #expect(replica.statistics.entries == 0)
+        #expect(replica.scheduledExpiries == 0)
+        // A lower revision from the new bucket is accepted: the old one means nothing now.
+        replica.beginResync()
+        #expect(replica.apply(stored("alice", revision: 2)))
+        replica.finishResync(upTo: 2)
+        #expect(found(replica.lookup(uid("alice"), now: t0))?.revision == 2)
     }
 
     @Test func hitAndMissCounters() {

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A replica converges to the bucket after every reconnection, whatever happened to the
+/// center's data meanwhile (SPEC §1): deleted, or restored from an older copy (revisions
+/// went backwards). Real processes: a center restarted on the same ports, and a leaf.
+@Suite("Replica convergence", .serialized, .timeLimit(.minutes(3)))
+struct ReplicaConvergenceTests {
+    /// A center that can be killed and started again on the same ports and data directory.
+    struct Center {
+        let directory = TemporaryDirectory.make()
+        let leafnodePort = FreePort.next()
+        let clientPort = FreePort.next()
+        let httpPort = FreePort.next()
+
+        func start() async throws -> Topology {
+            // The directory may have been deleted (the process log lives in it too).
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            return try await Topology.startCenter(
+                dataDirectory: directory, leafnodePort: leafnodePort, clientPort: clientPort, httpPort: httpPort)
+        }
+    }
+
+    /// Polls the leaf until `user` reads `expected` (a status code), 15 s at most.
+    static func waitFor(_ expected: Int, _ user: String, on leaf: ServiceProcess) async throws -> (Int, [String: Any]) {
+        try await NodeStartupTests.poll(leaf, "/api/v2/presence/\(user)", timeout: .seconds(15)) { status, _ in
+            status == expected
+        }
+    }
+
+    /// PUTs through `node` until it is accepted (a leaf refuses writes, 503, until it sees the
+    /// hub again), 15 s at most; returns the last answer.
+    static func putEventually(_ node: ServiceProcess, _ user: String, _ body: String) async throws -> (Int, [String: Any]) {
+        let deadline = ContinuousClock.now + .seconds(15)
+        var answer = try await node.put(user, body)
+        while answer.0 == 503, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            answer = try await node.put(user, body)
+        }
+        return answer
+    }
+
+    static func kill(_ center: Topology) async {
+        let natsPID = center.center.natsServerPID
+        center.center.signal(SIGKILL)
+        _ = await center.center.waitForExit()
+        if let natsPID { _ = await waitUntilGone(natsPID) }
+    }
+
+    @Test func aCenterRestoredFromAnOlderCopyIsWhatEveryLeafServes() async throws {
+        let center = Center()
+        var topology = try await center.start()
+        let leaf = try topology.startLeaf(name: "leaf")
+        try await leaf.waitUntilReady()
+        for user in ["ann", "bob", "cid"] {
+            let (status, _) = try await leaf.put(user, #"{"status":"online","message":"backed up"}"#)
+            #expect(status == 200)
+        }
+        let (_, annBackedUp) = try await leaf.get("/api/v2/presence/ann")
+
+        // A backup of the data directory, taken with the center stopped.
+        await topology.center.stop()
+        let backup = center.directory + ".backup"
+        try FileManager.default.copyItem(atPath: center.directory, toPath: backup)
+        topology = try await center.start()
+        for user in ["ann", "dan", "eve"] {
+            let (status, _) = try await Self.putEventually(leaf, user, #"{"status":"busy","message":"after the backup"}"#)
+            #expect(status == 200)
+        }
+
+        // The center dies and is restored from the backup: its revisions go backwards.
+        await Self.kill(topology)
+        try FileManager.default.removeItem(atPath: center.directory)
+        try FileManager.default.copyItem(atPath: backup, toPath: center.directory)
+        topology = try await center.start()
+
+        // The leaf serves exactly what the bucket holds.
+        let (gone, _) = try await Self.waitFor(404, "dan", on: leaf)
+        #expect(gone == 404, "a record the bucket no longer has is not served")
+        let (eve, _) = try await leaf.get("/api/v2/presence/eve")
+        #expect(eve == 404)
+        try await leaf.waitUntilReady()
+        let (annStatus, ann) = try await leaf.get("/api/v2/presence/ann")
+        #expect(annStatus == 200)
+        #expect(ann["message"] as? String == "backed up")
+        #expect(ann["revision"] as? Int == annBackedUp["revision"] as? Int)
+
+        // New writes are visible, and If-Match with what the leaf shows works.
+        let (written, fresh) = try await topology.center.put("fay", #"{"status":"away"}"#)
+        #expect(written == 200)
+        let (seen, onLeaf) = try await Self.waitFor(200, "fay", on: leaf)
+        #expect(seen == 200)
+        #expect(onLeaf["revision"] as? Int == fresh["revision"] as? Int)
+        let token = try await TestNode.token("root", scopes: ["presence:admin"])
+        let (conditional, _) = try await HTTP.request(
+            "PUT", port: leaf.httpPort, path: "/api/v2/presence/ann",
+            headers: ["Authorization": "Bearer \(token)", "If-Match": "\"\(ann["revision"] as? Int ?? 0)\""],
+            body: #"{"status":"online"}"#)
+        #expect(conditional == 200, "If-Match with the revision the leaf serves must not 412")
+        #expect(await Self.rebuilds(leaf) >= 1)
+        await leaf.stop()
+        await topology.center.stop()
+    }
+
+    @Test func aCenterWhoseDataWasDeletedIsWhatEveryLeafServes() async throws {
+        let center = Center()
+        var topology = try await center.start()
+        let leaves = [try topology.startLeaf(name: "leaf-1"), try topology.startLeaf(name: "leaf-2")]
+        for leaf in leaves { try await leaf.waitUntilReady() }
+        for user in ["gus", "hal"] {
+            let (status, _) = try await leaves[0].put(user, #"{"status":"online"}"#)
+            #expect(status == 200)
+        }
+        _ = try await Self.waitFor(200, "hal", on: leaves[1])
+
+        await Self.kill(topology)
+        try FileManager.default.removeItem(atPath: center.directory)
+        topology = try await center.start()
+
+        for leaf in leaves {
+            let (gus, _) = try await Self.waitFor(404, "gus", on: leaf)
+            #expect(gus == 404)
+            let (hal, _) = try await leaf.get("/api/v2/presence/hal")
+            #expect(hal == 404)
+        }
+        let (written, record) = try await Self.putEventually(leaves[0], "ivy", #"{"status":"online"}"#)
+        #expect(written == 200)
+        #expect(record["revision"] as? Int == 1, "a new bucket starts again from revision 1")
+        let (seen, onOther) = try await Self.waitFor(200, "ivy", on: leaves[1])
+        #expect(seen == 200)
+        #expect(onOther["revision"] as? Int == 1)
+        for leaf in leaves { await leaf.stop() }
+        await topology.center.stop()
+    }
+
+    /// `presence_replica_rebuilds_total` of a node.
+    static func rebuilds(_ node: ServiceProcess) async -> Int {
+        guard let url = URL(string: "http://127.0.0.1:\(node.httpPort)/metrics"),
+            let (data, _) = try? await URLSession.shared.data(from: url)
+        else { return -1 }
+        let line = String(decoding: data, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("presence_replica_rebuilds_total") }
+        return line.flatMap { $0.split(separator: " ").last }.flatMap { Int(Double(String($0)) ?? -1) } ?? -1
+    }
+}
