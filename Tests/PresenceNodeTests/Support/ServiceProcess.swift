@@ -30,7 +30,8 @@ final class ServiceProcess: @unchecked Sendable {
     init(arguments: [String], environment: [String: String], dataDirectory: String, httpPort: Int) throws {
         self.dataDirectory = dataDirectory
         self.httpPort = httpPort
-        self.outputPath = dataDirectory + "/service-\(UUID().uuidString).log"
+        // Beside the data directory, not in it: a test may fill that file system up or delete it.
+        self.outputPath = NSTemporaryDirectory() + "presence-service-\(UUID().uuidString).log"
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         process = Process()
         process.executableURL = Self.executable
