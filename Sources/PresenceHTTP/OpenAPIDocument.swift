@@ -207,6 +207,8 @@ components:
                 - unsupported_media_type
                 - rate_limited
                 - unavailable
+                - outcome_unknown
+                - insufficient_storage
                 - internal
             message:
               type: string
@@ -285,10 +287,22 @@ components:
           schema:
             $ref: '#/components/schemas/Error'
     Unavailable:
-      description: The store (the hub, for a leaf) cannot be reached, or too many streams are open.
+      description: The store (the hub, for a leaf) cannot be reached, or too many streams are open. A write answered so was not applied.
       headers:
         Retry-After:
           $ref: '#/components/headers/RetryAfter'
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Error'
+    OutcomeUnknown:
+      description: The write was sent but its acknowledgement did not come in time; it may or may not be stored (read the presence to see).
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Error'
+    InsufficientStorage:
+      description: The store is out of space or over its limit; the write was not applied.
       content:
         application/json:
           schema:
@@ -356,6 +370,10 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '503':
           $ref: '#/components/responses/Unavailable'
+        '504':
+          $ref: '#/components/responses/OutcomeUnknown'
+        '507':
+          $ref: '#/components/responses/InsufficientStorage'
     delete:
       tags: [presence]
       operationId: deletePresence
@@ -382,6 +400,10 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '503':
           $ref: '#/components/responses/Unavailable'
+        '504':
+          $ref: '#/components/responses/OutcomeUnknown'
+        '507':
+          $ref: '#/components/responses/InsufficientStorage'
   /api/v2/presence/{user_id}/heartbeat:
     parameters:
       - $ref: '#/components/parameters/UserID'
@@ -411,6 +433,10 @@ paths:
           $ref: '#/components/responses/RateLimited'
         '503':
           $ref: '#/components/responses/Unavailable'
+        '504':
+          $ref: '#/components/responses/OutcomeUnknown'
+        '507':
+          $ref: '#/components/responses/InsufficientStorage'
   /api/v2/presence:
     get:
       tags: [presence]

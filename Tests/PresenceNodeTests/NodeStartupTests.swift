@@ -113,6 +113,31 @@ struct NodeStartupTests {
         await first.stop()
     }
 
+    /// v0.1 kept the bucket in nats-server's global account; v0.2 keeps it in its own account.
+    @Test func dataWrittenByTheFirstVersionIsMigratedAndKept() async throws {
+        let directory = TemporaryDirectory.make()
+        let port = FreePort.next()
+        let environment = ServiceProcess.testEnvironment()
+        let first = try ServiceProcess.serve(dataDirectory: directory, httpPort: port, environment: environment)
+        try await first.waitUntilReady()
+        let (written, record) = try await first.put("old-timer", #"{"status":"busy","message":"since v0.1"}"#)
+        #expect(written == 200)
+        await first.stop()
+        // Lay the store out as v0.1 left it.
+        let accounts = directory + "/jetstream/jetstream"
+        try FileManager.default.moveItem(atPath: accounts + "/PRESENCE", toPath: accounts + "/$G")
+
+        let second = try ServiceProcess.serve(dataDirectory: directory, httpPort: port, environment: environment)
+        try await second.waitUntilReady()
+        let (status, read) = try await second.get("/api/v2/presence/old-timer")
+        #expect(status == 200)
+        #expect(read["revision"] as? Int == record["revision"] as? Int)
+        #expect(read["message"] as? String == "since v0.1")
+        #expect(FileManager.default.fileExists(atPath: accounts + "/PRESENCE"))
+        #expect(!FileManager.default.fileExists(atPath: accounts + "/$G"))
+        await second.stop()
+    }
+
     @Test func variablesKubernetesInjectsDoNotStopANode() async throws {
         let injected = [
             "PRESENCE_SERVICE_HOST": "10.96.0.12", "PRESENCE_SERVICE_PORT": "8080", "PRESENCE_PORT": "tcp://10.96.0.12:8080",
