@@ -219,40 +219,33 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     {
         let bucket = try writableBucket()
         let key = UserKeyCodec.key(for: user)
-        var current = try await presence(of: user)?.record
-        // Whether `current` was read from the bucket itself rather than from the replica,
-        // which can lag behind writes made on other nodes.
-        var confirmed = false
-        let deadline = ContinuousClock.now + configuration.writeRetryDeadline
-        var conflicts = 0
+        var plan = WritePlanner(
+            change: change, user: user, ifMatch: ifMatch, nodeID: configuration.nodeID,
+            replicaRecord: try await presence(of: user)?.record, retryDeadline: configuration.writeRetryDeadline)
+        let began = ContinuousClock.now
+        var step = plan.next(now: clock())
         while true {
-            if let ifMatch, !Self.matches(ifMatch, current) {
-                // The replica can lag behind the bucket: confirm with the bucket before refusing.
-                current = try await fetch(user)?.record
-                confirmed = true
-                guard Self.matches(ifMatch, current) else {
-                    throw PresenceError(.preconditionFailed, "the record's revision does not match If-Match")
-                }
-            }
-            let now = clock()
-            let outcome = change.apply(to: current, user: user, now: now, nodeID: configuration.nodeID)
-            if !confirmed, outcome.writesNothing {
-                // Answers that write nothing must not rest on a lagging replica: confirm once.
-                current = try await fetch(user)?.record
-                confirmed = true
-                continue
-            }
-            switch outcome {
-            case .notFound:
-                throw PresenceError(.notFound, "no presence record for this user")
-            case .unchanged(let record):
+            switch step {
+            case .readFromBucket:
+                plan.confirmed(try await fetch(user)?.record)
+                step = plan.next(now: clock())
+            case .pauseThenReadFromBucket(let pause):
+                if pause > .zero { try? await Task.sleep(for: pause) }
+                plan.confirmed(try await fetch(user)?.record)
+                step = plan.next(now: clock())
+            case .answer(let record):
                 return StoredPresence(record)
-            case .write(let record):
-                let value = PresenceJSON.encodeValue(record)
-                let expectation: KeyValueBucket.Expectation = current.map { .revision($0.revision) } ?? .noValue
+            case .fail(let error):
+                throw error
+            case .write(let record, let expecting):
                 let started = ContinuousClock.now
                 do {
-                    let revision = try await bucket.put(key, value: value, expecting: expectation)
+                    let expectation: KeyValueBucket.Expectation
+                    switch expecting {
+                    case .noRecord: expectation = .noValue
+                    case .revision(let revision): expectation = .revision(revision)
+                    }
+                    let revision = try await bucket.put(key, value: PresenceJSON.encodeValue(record), expecting: expectation)
                     metrics.putOK.record(ContinuousClock.now - started)
                     var stored = record
                     stored.revision = revision
@@ -260,25 +253,10 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                     replica.apply(result)
                     return result
                 } catch let error where error.isWrongLastSequence {
-                    metrics.putOK.record(ContinuousClock.now - started)
+                    metrics.putConflict.record(ContinuousClock.now - started)
                     metrics.putConflicts.increment()
-                    if ifMatch != nil {
-                        throw PresenceError(.preconditionFailed, "the record changed since the revision in If-Match")
-                    }
-                    // A write without If-Match never fails because others won races: retry on
-                    // the new revision, with a growing random pause once the races go on.
-                    conflicts += 1
-                    guard ContinuousClock.now < deadline else {
-                        throw PresenceError(
-                            .unavailable, "this user's record changed too often to write it; try again", retryAfter: 1)
-                    }
-                    logger.debug("write lost a race; retrying", metadata: ["user": "\(user)", "conflicts": "\(conflicts)"])
-                    if conflicts > 2 {
-                        let ceiling = min(1 << min(conflicts, 6), 50)
-                        try? await Task.sleep(for: .milliseconds(Int.random(in: 1...ceiling)))
-                    }
-                    current = try await fetch(user)?.record
-                    confirmed = true
+                    logger.debug("write lost a race", metadata: ["user": "\(user)", "conflicts": "\(plan.conflicts + 1)"])
+                    step = plan.lostRace(after: ContinuousClock.now - began)
                 } catch {
                     metrics.putError.record(ContinuousClock.now - started)
                     throw writeFailed(error)
@@ -344,15 +322,6 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         let stored = StoredPresence(record)
         replica.apply(stored)
         return stored
-    }
-
-    private static func matches(_ match: RevisionMatch, _ current: PresenceRecord?) -> Bool {
-        switch match {
-        case .any: return current != nil
-        case .revision(let revision): return current?.revision == revision
-        case .oneOf(let revisions): return current.map { revisions.contains($0.revision) } ?? false
-        case .none: return false
-        }
     }
 
     /// The honest answer to a failed write: 503 only when it certainly was not applied

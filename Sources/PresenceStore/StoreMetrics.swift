@@ -7,6 +7,7 @@ public struct StoreMetrics: Sendable {
     let getError: DurationHistogram
     let putOK: DurationHistogram
     let putError: DurationHistogram
+    let putConflict: DurationHistogram
     let putConflicts: Counter
     let putOutcomeUnknown: Counter
     let replicaRebuilds: Counter
@@ -34,6 +35,7 @@ public struct StoreMetrics: Sendable {
         getError = kv("get", "error")
         putOK = kv("put", "ok")
         putError = kv("put", "error")
+        putConflict = kv("put", "conflict")
         putConflicts = registry.makeCounter(
             descriptor: .init(
                 namespace: "presence", metricName: "kv_cas_conflicts", unitName: "total",
