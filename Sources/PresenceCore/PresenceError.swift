@@ -19,6 +19,7 @@ public struct PresenceError: Error, Sendable, Equatable, CustomStringConvertible
         public static let unauthorized = Code("unauthorized")
         public static let forbidden = Code("forbidden")
         public static let notFound = Code("not_found")
+        public static let methodNotAllowed = Code("method_not_allowed")
         public static let preconditionFailed = Code("precondition_failed")
         public static let payloadTooLarge = Code("payload_too_large")
         public static let unsupportedMediaType = Code("unsupported_media_type")

@@ -39,7 +39,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .notFound: PresenceError(.notFound, "no such resource")
         case .contentTooLarge: PresenceError(.payloadTooLarge, "the request body is too large")
         case .unsupportedMediaType: PresenceError(.unsupportedMediaType, "the request body must be JSON")
-        case .methodNotAllowed: PresenceError(.badRequest, "method not allowed on this resource")
+        case .methodNotAllowed: PresenceError(.methodNotAllowed, "method not allowed on this resource")
         case .unauthorized: PresenceError(.unauthorized, "a valid bearer token is required")
         case .serviceUnavailable: PresenceError(.unavailable, "the service is unavailable", retryAfter: 1)
         case let status where (400..<500).contains(status.code): PresenceError(.badRequest, "the request is malformed")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// HTTP behaviour on the wire (SPEC §3 "HTTP behaviour"), against the real `presence` process:
-/// JSON bodies end with a newline.
+/// another method on an existing path is 405 with `Allow`, JSON bodies end with a newline.
 @Suite("HTTP framing, methods and keep-alive", .serialized, .timeLimit(.minutes(3)))
 struct HTTPFramingTests {
     private func withService(_ body: (ServiceProcess) async throws -> Void) async throws {
@@ -19,6 +19,34 @@ struct HTTPFramingTests {
         #expect(connection.send(request))
         let response = try #require(connection.readResponse(), "no response to \(request.prefix(60))")
         return (connection, response)
+    }
+
+    @Test func anotherMethodOnAnExistingPathIs405WithAllow() async throws {
+        try await withService { service in
+            let cases: [(String, String, String)] = [
+                ("PATCH", "/api/v2/presence/alice", "DELETE, GET, HEAD, PUT"),
+                ("POST", "/api/v2/presence/alice", "DELETE, GET, HEAD, PUT"),
+                ("DELETE", "/api/v2/presence/alice/heartbeat", "POST"),
+                ("GET", "/api/v2/presence/alice/heartbeat", "POST"),
+                ("POST", "/health/live", "GET, HEAD"),
+                ("PUT", "/metrics", "GET, HEAD"),
+                ("POST", "/api/v2/presence", "GET, HEAD"),
+                ("GET", "/api/v2/presence/batch/heartbeat", "POST"),
+                ("PATCH", "/api/v2/presence/stream", "DELETE, GET, PUT"),
+            ]
+            for (method, path, allow) in cases {
+                let (_, response) = try exchange(
+                    "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n", port: service.httpPort)
+                #expect(response.status == 405, "\(method) \(path)")
+                #expect(response.errorCode == "method_not_allowed", "\(method) \(path)")
+                #expect(response.header("allow") == allow, "\(method) \(path)")
+            }
+            for path in ["/api/v2/nothing", "/api/v2/presence/alice/sessions", "/health/other"] {
+                let (_, response) = try exchange("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n", port: service.httpPort)
+                #expect(response.status == 404, "\(path)")
+                #expect(response.errorCode == "not_found", "\(path)")
+            }
+        }
     }
 
     @Test func jsonBodiesEndWithANewline() async throws {
