@@ -24,6 +24,7 @@ public struct PresenceError: Error, Sendable, Equatable, CustomStringConvertible
         public static let payloadTooLarge = Code("payload_too_large")
         public static let unsupportedMediaType = Code("unsupported_media_type")
         public static let rateLimited = Code("rate_limited")
+        public static let headersTooLarge = Code("headers_too_large")
         public static let unavailable = Code("unavailable")
         public static let `internal` = Code("internal")
 

@@ -14,6 +14,7 @@ extension PresenceError.Code {
         case .payloadTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
         case .rateLimited: .tooManyRequests
+        case .headersTooLarge: .requestHeaderFieldsTooLarge
         case .unavailable: .serviceUnavailable
         default: .internalServerError
         }

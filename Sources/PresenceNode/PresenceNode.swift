@@ -92,6 +92,7 @@ public struct PresenceNode: Sendable {
             sweeper = centerSweeper
         }
         services.append(StreamKeepalive(hub: changes, interval: .milliseconds(Int(configuration.streamKeepalive * 1000))))
+        let drain = HTTPDrain()
         let router = buildPresenceRouter(
             controller: PresenceController(
                 repository: store, changes: changes, verifier: verifier, settings: settings,
@@ -101,6 +102,7 @@ public struct PresenceNode: Sendable {
             logRequests: configuration.logLevel <= .debug)
         let application = Application(
             router: router,
+            server: .presence(configuration.httpServerSettings, drain: drain),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
             services: services,
             logger: logger)
