@@ -97,7 +97,7 @@ public struct PresenceNode: Sendable {
             controller: PresenceController(
                 repository: store, changes: changes, verifier: verifier, settings: settings,
                 metrics: HTTPMetrics(registry: metrics.registry), clock: clock),
-            health: HealthController(repository: store) { await info.current() },
+            health: HealthController(repository: store, drain: drain) { await info.current() },
             metricsText: { [sweeper] in metrics.render(store: store, changes: changes, sweeper: sweeper) },
             logRequests: configuration.logLevel <= .debug)
         let application = Application(
