@@ -19,10 +19,12 @@ public struct PresenceError: Error, Sendable, Equatable, CustomStringConvertible
         public static let unauthorized = Code("unauthorized")
         public static let forbidden = Code("forbidden")
         public static let notFound = Code("not_found")
+        public static let methodNotAllowed = Code("method_not_allowed")
         public static let preconditionFailed = Code("precondition_failed")
         public static let payloadTooLarge = Code("payload_too_large")
         public static let unsupportedMediaType = Code("unsupported_media_type")
         public static let rateLimited = Code("rate_limited")
+        public static let headersTooLarge = Code("headers_too_large")
         public static let unavailable = Code("unavailable")
         /// A write was sent but its acknowledgement did not come in time: it may be stored.
         public static let outcomeUnknown = Code("outcome_unknown")

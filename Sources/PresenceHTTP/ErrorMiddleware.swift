@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOHTTP1
 import PresenceCore
 
 /// Turns every error a route throws into the spec's error body, so clients never see an
@@ -13,6 +14,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as PresenceError {
             Self.log(error, context: context)
             return error.response
+        } catch let error as HTTPParserError {
+            // Malformed framing in the request body (a bad chunk size); ConnectionGuard closes
+            // the connection after this response.
+            let presenceError = PresenceError(framing: error)
+            Self.log(presenceError, context: context)
+            return presenceError.response
         } catch let error as any HTTPResponseError {
             let presenceError = Self.presenceError(for: error.status)
             Self.log(presenceError, context: context)
@@ -39,7 +46,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .notFound: PresenceError(.notFound, "no such resource")
         case .contentTooLarge: PresenceError(.payloadTooLarge, "the request body is too large")
         case .unsupportedMediaType: PresenceError(.unsupportedMediaType, "the request body must be JSON")
-        case .methodNotAllowed: PresenceError(.badRequest, "method not allowed on this resource")
+        case .methodNotAllowed: PresenceError(.methodNotAllowed, "method not allowed on this resource")
+        case .requestHeaderFieldsTooLarge: PresenceError(.headersTooLarge, "the request header fields are too large")
         case .unauthorized: PresenceError(.unauthorized, "a valid bearer token is required")
         case .serviceUnavailable: PresenceError(.unavailable, "the service is unavailable", retryAfter: 1)
         case let status where (400..<500).contains(status.code): PresenceError(.badRequest, "the request is malformed")

@@ -5,11 +5,14 @@ import PresenceCore
 /// `/health/live`, `/health/ready` and `/health/info`.
 public struct HealthController<Repository: PresenceRepository>: Sendable {
     let repository: Repository
+    let drain: HTTPDrain
     let info: @Sendable () async -> NodeInfo
 
     /// Creates the controller; `info` assembles the body of `/health/info`.
-    public init(repository: Repository, info: @escaping @Sendable () async -> NodeInfo) {
+    /// - Parameter drain: once it has begun (graceful shutdown), `/health/ready` says not ready.
+    public init(repository: Repository, drain: HTTPDrain = HTTPDrain(), info: @escaping @Sendable () async -> NodeInfo) {
         self.repository = repository
+        self.drain = drain
         self.info = info
     }
 
@@ -23,6 +26,11 @@ public struct HealthController<Repository: PresenceRepository>: Sendable {
     }
 
     private func readyResponse() -> Response {
+        if drain.isDraining {
+            return Response.json(
+                Array(#"{"ready":false,"reason":"shutting down"}"#.utf8), status: .serviceUnavailable,
+                headers: [.retryAfter: "1"])
+        }
         let readiness = repository.readiness()
         if readiness.isReady { return Response.json(Array(#"{"ready":true}"#.utf8)) }
         var out = Array(#"{"ready":false,"reason":"#.utf8)

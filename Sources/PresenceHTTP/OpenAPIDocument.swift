@@ -18,6 +18,14 @@ info:
     Every error is `{"error": {"code": "…", "message": "…"}}`. A record whose status is not
     `offline` and whose `updated_at + ttl` is in the past reads as `offline` with an empty
     message on every node, at once.
+
+    HTTP: every JSON body ends with a newline. A path that exists with another method is
+    405 `method_not_allowed` with `Allow`; unknown paths are 404. Malformed framing (a bad
+    chunk size, a malformed head) is 400 `bad_request`, a request line and header fields over
+    16 KiB are 431 `headers_too_large`; both close the connection. A request head must arrive
+    within `service.http.header_timeout` seconds (10) of its first byte and an idle
+    keep-alive connection is closed after `service.http.idle_timeout` (60). HTTP/1.0 is
+    answered in HTTP/1.0 and closed unless it asks for keep-alive.
 servers:
   - url: http://localhost:8080
 tags:
@@ -84,6 +92,12 @@ components:
       required: true
       schema:
         type: string
+    Allow:
+      description: The methods of the path, e.g. `DELETE, GET, HEAD, PUT`.
+      required: true
+      schema:
+        type: string
+      example: GET, HEAD
   schemas:
     UserID:
       type: string
@@ -202,10 +216,12 @@ components:
                 - unauthorized
                 - forbidden
                 - not_found
+                - method_not_allowed
                 - precondition_failed
                 - payload_too_large
                 - unsupported_media_type
                 - rate_limited
+                - headers_too_large
                 - unavailable
                 - outcome_unknown
                 - insufficient_storage
@@ -255,6 +271,21 @@ components:
             $ref: '#/components/schemas/Error'
     NotFound:
       description: The user has no presence record.
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Error'
+    MethodNotAllowed:
+      description: 'The path exists, but not with this method (`method_not_allowed`); `Allow` lists its methods.'
+      headers:
+        Allow:
+          $ref: '#/components/headers/Allow'
+      content:
+        application/json:
+          schema:
+            $ref: '#/components/schemas/Error'
+    HeadersTooLarge:
+      description: 'The request line and header fields are larger than 16 KiB (`headers_too_large`); the connection is closed.'
       content:
         application/json:
           schema:

@@ -93,7 +93,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         let headers: HTTPFields = [
             .contentType: "application/json; charset=utf-8", .eTag: stored.entityTag, .cacheControl: "no-cache",
         ]
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: stored.body(at: now))))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(jsonLine: stored.body(at: now))))
     }
 
     @Sendable func readMany(_ request: Request, context: PresenceRequestContext) async throws -> Response {

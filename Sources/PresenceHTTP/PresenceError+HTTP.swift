@@ -9,10 +9,12 @@ extension PresenceError.Code {
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
         case .preconditionFailed: .preconditionFailed
         case .payloadTooLarge: .contentTooLarge
         case .unsupportedMediaType: .unsupportedMediaType
         case .rateLimited: .tooManyRequests
+        case .headersTooLarge: .requestHeaderFieldsTooLarge
         case .unavailable: .serviceUnavailable
         case .outcomeUnknown: .gatewayTimeout
         case .insufficientStorage: .init(code: 507, reasonPhrase: "Insufficient Storage")
@@ -25,18 +27,23 @@ extension PresenceError {
     /// The error as an HTTP response: `{"error": {"code": …, "message": …}}` with the
     /// status of its code, `Retry-After` when known, and `WWW-Authenticate` on 401.
     public var response: Response {
-        var out = [UInt8]()
-        out.append(contentsOf: #"{"error":{"code":"#.utf8)
-        PresenceJSON.appendString(code.rawValue, to: &out)
-        out.append(contentsOf: #","message":"#.utf8)
-        PresenceJSON.appendString(message, to: &out)
-        out.append(contentsOf: "}}".utf8)
         var headers = HTTPFields.json
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if code == .unauthorized {
             headers[.wwwAuthenticate] = #"Bearer realm="presence""#
         }
-        return Response(status: code.httpStatus, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: out)))
+        return Response(status: code.httpStatus, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: jsonBody)))
+    }
+
+    /// The error body, `{"error":{"code":…,"message":…}}` and a newline.
+    var jsonBody: [UInt8] {
+        var out = [UInt8]()
+        out.append(contentsOf: #"{"error":{"code":"#.utf8)
+        PresenceJSON.appendString(code.rawValue, to: &out)
+        out.append(contentsOf: #","message":"#.utf8)
+        PresenceJSON.appendString(message, to: &out)
+        out.append(contentsOf: "}}\n".utf8)
+        return out
     }
 }
 
@@ -46,10 +53,19 @@ extension HTTPFields {
 }
 
 extension Response {
-    /// A JSON response from already encoded bytes.
+    /// A JSON response from already encoded bytes; the body ends with a newline.
     static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
         var headers = HTTPFields.json
         headers.append(contentsOf: extra)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(jsonLine: bytes)))
+    }
+}
+
+extension ByteBuffer {
+    /// A JSON body: `json` and a newline, in one allocation and one copy.
+    init(jsonLine json: [UInt8]) {
+        self = ByteBufferAllocator().buffer(capacity: json.count + 1)
+        writeBytes(json)
+        writeInteger(UInt8(ascii: "\n"))
     }
 }

@@ -2,7 +2,8 @@ import Hummingbird
 import PresenceCore
 
 /// Builds the router of a presence node: the API under `/api/v2/presence`, health under
-/// `/health`, `/metrics`, errors rendered as the spec's error body, every request measured.
+/// `/health`, `/metrics`, errors rendered as the spec's error body, every request measured,
+/// 405 with `Allow` for another method on a known path.
 /// - Parameter metricsText: renders the Prometheus text exposition for `GET /metrics`.
 public func buildPresenceRouter<Repository: PresenceRepository>(
     controller: PresenceController<Repository>, health: HealthController<Repository>,
@@ -34,5 +35,8 @@ public func buildPresenceRouter<Repository: PresenceRepository>(
                 body: .init(byteBuffer: ByteBuffer(bytes: await metricsText())))
         }
     }
+    // Last, so that it wraps only the not-found responder: 405 for a known path.
+    let routes = RouteTable(router.routes.map { (path: $0.path.description, method: $0.method.rawValue) })
+    router.add(middleware: MethodNotAllowedMiddleware(routes: routes))
     return router
 }

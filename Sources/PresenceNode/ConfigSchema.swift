@@ -13,6 +13,8 @@ enum ConfigSchema {
         "service.role": .string,
         "service.http.host": .string,
         "service.http.port": .int,
+        "service.http.header_timeout": .double,
+        "service.http.idle_timeout": .double,
         "nats.embedded": .bool,
         "nats.server_binary": .string,
         "nats.data_dir": .string,

@@ -64,6 +64,8 @@ extension NodeConfiguration {
         self.role = role
         httpHost = reader.string(forKey: "service.http.host", default: httpHost)
         httpPort = try Self.port(reader, "service.http.port", default: httpPort, allowZero: true)
+        httpHeaderTimeout = try Self.double(reader, "service.http.header_timeout", default: httpHeaderTimeout, in: 0.1...3600)
+        httpIdleTimeout = try Self.double(reader, "service.http.idle_timeout", default: httpIdleTimeout, in: 0.1...86_400)
 
         natsEmbedded = reader.bool(forKey: "nats.embedded", default: natsEmbedded)
         natsServerBinary = reader.string(forKey: "nats.server_binary", default: natsServerBinary)

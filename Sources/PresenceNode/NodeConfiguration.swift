@@ -12,6 +12,10 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var role: Role = .center
     public var httpHost: String = "0.0.0.0"
     public var httpPort: Int = 8080
+    /// Seconds a client has to send a request head (`service.http.header_timeout`).
+    public var httpHeaderTimeout: Double = 10
+    /// Seconds an idle keep-alive connection is kept (`service.http.idle_timeout`).
+    public var httpIdleTimeout: Double = 60
 
     public var natsEmbedded = true
     public var natsServerBinary = "nats-server"

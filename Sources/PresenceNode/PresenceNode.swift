@@ -109,15 +109,17 @@ public struct PresenceNode: Sendable {
             sweeper = centerSweeper
         }
         services.append(StreamKeepalive(hub: changes, interval: .milliseconds(Int(configuration.streamKeepalive * 1000))))
+        let drain = HTTPDrain()
         let router = buildPresenceRouter(
             controller: PresenceController(
                 repository: store, changes: changes, verifier: verifier, settings: settings,
                 metrics: HTTPMetrics(registry: metrics.registry), clock: clock),
-            health: HealthController(repository: store) { await info.current() },
+            health: HealthController(repository: store, drain: drain) { await info.current() },
             metricsText: { [sweeper] in metrics.render(store: store, changes: changes, sweeper: sweeper) },
             logRequests: configuration.logLevel <= .debug)
         let application = Application(
             router: router,
+            server: .presence(configuration.httpServerSettings, drain: drain),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
             services: services,
             logger: logger)

@@ -32,12 +32,12 @@ struct APIDocumentTests {
         let text = OpenAPIDocument.yaml
         for code in [
             "bad_request", "invalid_user_id", "invalid_status", "invalid_message", "invalid_ttl", "too_many_users",
-            "unauthorized", "forbidden", "not_found", "precondition_failed", "payload_too_large", "unsupported_media_type",
-            "rate_limited", "unavailable", "internal",
+            "unauthorized", "forbidden", "not_found", "method_not_allowed", "precondition_failed", "payload_too_large",
+            "unsupported_media_type", "rate_limited", "headers_too_large", "unavailable", "internal",
         ] {
             #expect(text.contains("- \(code)"), "error code \(code) missing")
         }
-        for header in ["ETag", "If-Match", "If-None-Match", "Retry-After", "WWW-Authenticate"] {
+        for header in ["ETag", "If-Match", "If-None-Match", "Retry-After", "WWW-Authenticate", "Allow"] {
             #expect(text.contains(header), "header \(header) missing")
         }
     }

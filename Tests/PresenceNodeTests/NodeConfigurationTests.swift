@@ -18,6 +18,8 @@ struct NodeConfigurationTests {
         #expect(configuration.role == .center)
         #expect(configuration.httpPort == 8080)
         #expect(configuration.httpHost == "0.0.0.0")
+        #expect(configuration.httpHeaderTimeout == 10)
+        #expect(configuration.httpIdleTimeout == 60)
         #expect(configuration.natsEmbedded)
         #expect(configuration.dataDirectory == "./data")
         #expect(configuration.natsClientPort == 4222)
@@ -139,6 +141,8 @@ struct NodeConfigurationTests {
         let cases: [(String, String)] = [
             ("service:\n  http:\n    port: eighty\n", "service.http.port"),
             ("service:\n  http:\n    port: 70000\n", "service.http.port"),
+            ("service:\n  http:\n    header_timeout: 0\n", "service.http.header_timeout"),
+            ("service:\n  http:\n    idle_timeout: soon\n", "service.http.idle_timeout"),
             ("service:\n  role: hub\n", "service.role"),
             ("nats:\n  embedded: maybe\n", "nats.embedded"),
             ("presence:\n  default_ttl: 5\n", "presence.default_ttl"),

@@ -27,15 +27,25 @@ final class ServiceProcess: @unchecked Sendable {
     }
 
     /// Starts `presence <arguments>` with extra environment variables.
-    init(arguments: [String], environment: [String: String], dataDirectory: String, httpPort: Int) throws {
+    /// - Parameter shellPrefix: shell commands run first in the same process, which then
+    ///   `exec`s presence (for example `ulimit -n 256`); the pid stays the service's.
+    init(
+        arguments: [String], environment: [String: String], dataDirectory: String, httpPort: Int,
+        shellPrefix: String? = nil
+    ) throws {
         self.dataDirectory = dataDirectory
         self.httpPort = httpPort
         // Beside the data directory, not in it: a test may fill that file system up or delete it.
         self.outputPath = NSTemporaryDirectory() + "presence-service-\(UUID().uuidString).log"
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
+        if let shellPrefix {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", shellPrefix + "; exec \"$0\" \"$@\"", Self.executable.path] + arguments
+        } else {
+            process.executableURL = Self.executable
+            process.arguments = arguments
+        }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PRESENCE_") && $0.key != "JWT_SECRET" }
         env.merge(environment) { $1 }
         process.environment = env
@@ -54,14 +64,20 @@ final class ServiceProcess: @unchecked Sendable {
     }
 
     /// `presence serve` on free ports in `dataDirectory` with the test secret.
-    static func serve(dataDirectory: String, httpPort: Int = FreePort.next(), extraArguments: [String] = [], environment: [String: String]? = nil) throws
-        -> ServiceProcess
-    {
+    static func serve(
+        dataDirectory: String, httpPort: Int = FreePort.next(), extraArguments: [String] = [],
+        environment: [String: String]? = nil, shellPrefix: String? = nil
+    ) throws -> ServiceProcess {
         try ServiceProcess(
             arguments: ["serve", "--data-dir", dataDirectory, "--http-port", String(httpPort)]
                 + (extraArguments.contains("--node-id") ? [] : ["--node-id", "proc-node"]) + extraArguments,
             environment: environment ?? testEnvironment(),
-            dataDirectory: dataDirectory, httpPort: httpPort)
+            dataDirectory: dataDirectory, httpPort: httpPort, shellPrefix: shellPrefix)
+    }
+
+    /// How many file descriptors the service has open now (Linux: `/proc/<pid>/fd`).
+    var openFileDescriptors: Int? {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd"))?.count
     }
 
     var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }

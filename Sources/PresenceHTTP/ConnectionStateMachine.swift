@@ -1,0 +1,263 @@
+import NIOCore
+import PresenceCore
+
+/// The rules of one HTTP/1 connection as a value (SPEC §3 "HTTP behaviour"): when it is closed
+/// for a slow head or for idling, whether a response keeps it open, what a framing error gets,
+/// and how it drains at shutdown. Every event is a `mutating` method that returns what the
+/// channel handler must do, so the rules are tested without I/O.
+///
+/// Deadlines: a head has `header` from its first byte (the first head of a connection: from
+/// the connection opening); a connection with nothing to read or answer is closed after
+/// `idle`; once shutdown began, idle connections and unfinished heads get at most `drain`
+/// more. A request being read or answered has no deadline (its body is limited in size, its
+/// handler bounded by its own deadlines).
+struct ConnectionStateMachine {
+    /// The time limits (see ``HTTPServerSettings``).
+    struct Timeouts {
+        var header: TimeAmount
+        var idle: TimeAmount
+        var drain: TimeAmount
+        var linger: TimeAmount
+
+        init(_ settings: HTTPServerSettings) {
+            header = TimeAmount(settings.headerTimeout)
+            idle = TimeAmount(settings.idleTimeout)
+            drain = TimeAmount(settings.drainPeriod)
+            linger = TimeAmount(settings.lingerPeriod)
+        }
+    }
+
+    /// A request whose response is not complete yet.
+    struct PendingRequest: Equatable {
+        var keepAlive: Bool
+        var isHTTP10: Bool
+        /// Its body was malformed: its response closes the connection.
+        var failed = false
+    }
+
+    /// What the connection is reading.
+    enum Input: Equatable {
+        /// Between requests, no byte of the next one yet.
+        case idle(since: NIODeadline)
+        /// Part of a request head has come; its first byte came (or the connection opened) at `since`.
+        case head(since: NIODeadline)
+        /// A head has been decoded; its body is being read.
+        case body
+        /// Nothing more is read: what comes is dropped (after a framing error, or while closing).
+        case discarding
+    }
+
+    /// How a response head must be sent.
+    struct ResponseFraming: Equatable {
+        /// The response ends the connection: send `Connection: close`.
+        var closes: Bool
+        /// The request was HTTP/1.0: answer in HTTP/1.0 (no chunked encoding).
+        var isHTTP10: Bool
+    }
+
+    /// What to do after a response's end was written.
+    enum AfterResponse: Equatable {
+        /// Keep the connection; make sure the timer fires by the deadline, if any.
+        case keepOpen(wakeUp: NIODeadline?)
+        /// Close gracefully: shut the output, drop what comes until the client closes.
+        case close
+        /// Send this error (a framing error that came during the response), then close gracefully.
+        case answerAndClose(PresenceError)
+    }
+
+    /// What to do with a framing error from the HTTP decoder.
+    enum AfterFramingError: Equatable {
+        /// Already handled: drop it.
+        case ignore
+        /// Pass it on to the request whose body it broke; its handler answers 400.
+        case forward
+        /// Send this error response, then close gracefully.
+        case answerAndClose(PresenceError)
+        /// Close gracefully without a response (the request it belongs to was answered already).
+        case close
+        /// Keep it until the responses to earlier requests are written.
+        case wait
+    }
+
+    /// What to do when the timer fires.
+    enum AfterTimer: Equatable {
+        case closeNow(CloseReason)
+        case wakeUp(NIODeadline)
+        case none
+    }
+
+    /// Why a deadline closed the connection.
+    enum CloseReason: String, Equatable {
+        /// A request head did not arrive within the header timeout.
+        case slowHead = "request head too slow"
+        /// No request within the idle timeout (or the drain period, at shutdown).
+        case idle = "idle"
+        /// The client did not close within the linger period after the last response.
+        case lingerEnded = "client did not close after the last response"
+    }
+
+    let timeouts: Timeouts
+    private(set) var input: Input
+    private var pending: [PendingRequest] = []
+    private var responseStarted = false
+    private var currentResponseCloses = false
+    private var drainingSince: NIODeadline?
+    private var deferredError: PresenceError?
+    /// Set once the output is shut: the connection closes when the client closes or at this time.
+    private var closingUntil: NIODeadline?
+
+    /// A connection that has just opened: its first head is due within the header timeout.
+    init(timeouts: Timeouts, now: NIODeadline) {
+        self.timeouts = timeouts
+        self.input = .head(since: now)
+    }
+
+    /// The deadline of the connection: when it is closed unless something happens first.
+    var deadline: NIODeadline? {
+        if let closingUntil { return closingUntil }
+        let drainEnd = drainingSince.map { $0 + timeouts.drain }
+        switch input {
+        case .head(let since):
+            return Self.earliest(since + timeouts.header, drainEnd)
+        case .idle(let since):
+            guard pending.isEmpty else { return nil }
+            return Self.earliest(since + timeouts.idle, drainEnd)
+        case .body, .discarding:
+            return nil
+        }
+    }
+
+    /// When the timer must fire at the latest: the deadline, or earlier so that a timer armed
+    /// now never fires after a deadline set later (those are at least `header` or `idle` away).
+    func wakeUp(now: NIODeadline) -> NIODeadline? {
+        deadline.map { min($0, now + min(timeouts.header, timeouts.idle)) }
+    }
+
+    // MARK: Reading
+
+    /// Bytes came in; when they begin a new request, its head is due within the header timeout.
+    mutating func bytesReceived(now: NIODeadline) -> NIODeadline? {
+        guard case .idle = input else { return nil }
+        input = .head(since: now)
+        return wakeUp(now: now)
+    }
+
+    /// A request head was decoded. Returns whether to pass it on.
+    mutating func headReceived(keepAlive: Bool, isHTTP10: Bool) -> Bool {
+        if input == .discarding { return false }
+        input = .body
+        pending.append(PendingRequest(keepAlive: keepAlive, isHTTP10: isHTTP10))
+        return true
+    }
+
+    /// A request's end was decoded. Returns whether to pass it on, and when to wake up.
+    mutating func endReceived(now: NIODeadline) -> (forward: Bool, wakeUp: NIODeadline?) {
+        if input == .discarding { return (false, nil) }
+        input = .idle(since: now)
+        return (true, wakeUp(now: now))
+    }
+
+    /// A request body part was decoded. Returns whether to pass it on.
+    func bodyReceived() -> Bool { input != .discarding }
+
+    /// The HTTP decoder failed. `error` is the answer the client gets when a response is still
+    /// possible.
+    mutating func framingFailed(_ error: PresenceError, now: NIODeadline) -> AfterFramingError {
+        switch input {
+        case .discarding:
+            return .ignore
+        case .body where pending.isEmpty:
+            input = .discarding
+            closingUntil = now + timeouts.linger
+            return .close
+        case .body:
+            pending[pending.count - 1].failed = true
+            input = .discarding
+            return .forward
+        case .idle, .head:
+            input = .discarding
+            guard pending.isEmpty else {
+                deferredError = error
+                return .wait
+            }
+            closingUntil = now + timeouts.linger
+            return .answerAndClose(error)
+        }
+    }
+
+    /// The client shut its side (EOF). Returns whether to close now (a closing connection has
+    /// waited for exactly this); otherwise the event goes on.
+    func inputClosed() -> Bool { closingUntil != nil }
+
+    // MARK: Writing
+
+    /// A response head is being written. `hasContentLength` is asked only for HTTP/1.0, which
+    /// cannot keep a connection without a length.
+    mutating func responseHeadWritten(hasContentLength: @autoclosure () -> Bool) -> ResponseFraming {
+        responseStarted = true
+        guard let request = pending.first else {
+            currentResponseCloses = true
+            return ResponseFraming(closes: true, isHTTP10: false)
+        }
+        var closes = !request.keepAlive || request.failed
+        if request.isHTTP10 && !closes { closes = !hasContentLength() }
+        // Draining: the last response closes, unless another request is on its way.
+        if drainingSince != nil && pending.count == 1 && !Self.isHead(input) { closes = true }
+        currentResponseCloses = closes
+        return ResponseFraming(closes: closes, isHTTP10: request.isHTTP10)
+    }
+
+    /// A response's end is being written.
+    mutating func responseEndWritten(now: NIODeadline) -> AfterResponse {
+        let request = pending.isEmpty ? nil : pending.removeFirst()
+        let closes = currentResponseCloses || request?.failed == true
+        responseStarted = false
+        currentResponseCloses = false
+        if !closes && pending.isEmpty, let error = deferredError {
+            deferredError = nil
+            closingUntil = now + timeouts.linger
+            return .answerAndClose(error)
+        }
+        // Draining: nothing more to answer and no request on its way.
+        let drained = drainingSince != nil && pending.isEmpty && !Self.isHead(input)
+        if closes || drained {
+            input = .discarding
+            closingUntil = now + timeouts.linger
+            return .close
+        }
+        if case .idle = input, pending.isEmpty { input = .idle(since: now) }
+        return .keepOpen(wakeUp: wakeUp(now: now))
+    }
+
+    // MARK: Time and shutdown
+
+    /// The timer fired.
+    mutating func timerFired(now: NIODeadline) -> AfterTimer {
+        guard let deadline else { return .none }
+        if now >= deadline {
+            let reason: CloseReason =
+                closingUntil != nil ? .lingerEnded : Self.isHead(input) ? .slowHead : .idle
+            input = .discarding
+            return .closeNow(reason)
+        }
+        return .wakeUp(min(deadline, now + min(timeouts.header, timeouts.idle)))
+    }
+
+    /// Graceful shutdown began. Returns when to wake up: an idle connection waits at most the
+    /// drain period for a last request; a response being written closes the connection after it.
+    mutating func shutdownBegan(now: NIODeadline) -> NIODeadline? {
+        guard drainingSince == nil else { return nil }
+        drainingSince = now
+        if responseStarted { currentResponseCloses = true }
+        return deadline
+    }
+
+    private static func isHead(_ input: Input) -> Bool {
+        if case .head = input { return true }
+        return false
+    }
+
+    private static func earliest(_ deadline: NIODeadline, _ other: NIODeadline?) -> NIODeadline {
+        other.map { min($0, deadline) } ?? deadline
+    }
+}

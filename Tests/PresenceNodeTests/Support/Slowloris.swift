@@ -1,0 +1,114 @@
+import Foundation
+import Synchronization
+
+/// A slowloris attacker on a thread of its own: keeps `connections` non-blocking sockets open
+/// to 127.0.0.1:`port`, each trickling one byte of a never-ending request head per
+/// `byteInterval`, and opens a new one whenever the server closes one.
+final class Slowloris: Sendable {
+    struct Statistics: Sendable {
+        /// Connections opened, in total.
+        var opened = 0
+        /// Connections the server closed (EOF or reset).
+        var cutByServer = 0
+    }
+
+    private let port: Int
+    private let connections: Int
+    private let byteInterval: Duration
+    private let stopped = Mutex(false)
+    private let finished = Mutex(false)
+    private let statistics = Mutex(Statistics())
+
+    init(port: Int, connections: Int, byteInterval: Duration = .seconds(1)) {
+        self.port = port
+        self.connections = connections
+        self.byteInterval = byteInterval
+    }
+
+    var stats: Statistics { statistics.withLock { $0 } }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.start()
+    }
+
+    /// Stops the attack and waits until every socket is closed.
+    func stop() async {
+        stopped.withLock { $0 = true }
+        while !finished.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    private struct Slot {
+        var descriptor: Int32 = -1
+        var sent = 0
+        var nextByte = ContinuousClock.now
+    }
+
+    /// The request head, then header bytes forever: a head that never completes.
+    private static let prefix = Array("GET /health/live HTTP/1.1\r\nHost: localhost\r\nX-Slow: ".utf8)
+
+    private func run() {
+        var slots = [Slot](repeating: Slot(), count: connections)
+        let clock = ContinuousClock()
+        while !stopped.withLock({ $0 }) {
+            let now = clock.now
+            for index in slots.indices {
+                if slots[index].descriptor < 0 {
+                    slots[index] = Slot(descriptor: openSocket(), sent: 0, nextByte: now)
+                    if slots[index].descriptor >= 0 { statistics.withLock { $0.opened += 1 } }
+                    continue
+                }
+                if serverClosed(slots[index].descriptor) {
+                    close(slots[index].descriptor)
+                    slots[index].descriptor = -1
+                    statistics.withLock { $0.cutByServer += 1 }
+                    continue
+                }
+                guard now >= slots[index].nextByte else { continue }
+                var byte = slots[index].sent < Self.prefix.count ? Self.prefix[slots[index].sent] : UInt8(ascii: "a")
+                let count = RawConnection.sendNoSignal(slots[index].descriptor, &byte, 1)
+                if count == 1 {
+                    slots[index].sent += 1
+                    slots[index].nextByte = now + byteInterval
+                } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTCONN && errno != EINPROGRESS {
+                    close(slots[index].descriptor)
+                    slots[index].descriptor = -1
+                    statistics.withLock { $0.cutByServer += 1 }
+                }
+            }
+            usleep(50_000)
+        }
+        for slot in slots where slot.descriptor >= 0 { close(slot.descriptor) }
+        finished.withLock { $0 = true }
+    }
+
+    /// A non-blocking socket with a connect under way, or -1.
+    private func openSocket() -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return -1 }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        if result != 0 && errno != EINPROGRESS {
+            close(fd)
+            return -1
+        }
+        return fd
+    }
+
+    /// Whether the server closed or reset the connection (a read sees EOF or an error).
+    private func serverClosed(_ fd: Int32) -> Bool {
+        var byte: UInt8 = 0
+        let count = recv(fd, &byte, 1, Int32(MSG_DONTWAIT))
+        if count == 0 { return true }
+        if count < 0 { return errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTCONN && errno != EINPROGRESS }
+        return false
+    }
+}
