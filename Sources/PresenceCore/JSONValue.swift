@@ -2,7 +2,8 @@
 public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
-    /// A number written without fraction or exponent that fits in `Int`.
+    /// A number that denotes an integer exactly and fits in `Int`: `42`, and also `42.0` or
+    /// `4.2e1` (decided on the decimal text, so `41.99999999999999999` is not one).
     case integer(Int)
     /// Any other number.
     case number(Double)

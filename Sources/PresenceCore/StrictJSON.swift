@@ -20,6 +20,41 @@ enum StrictJSON {
         return scanner.index == bytes.count ? value : nil
     }
 
+    /// The integer a number literal with a fraction or an exponent denotes exactly, nil
+    /// when it denotes none (or one outside `Int`).
+    static func exactInteger(_ text: String) -> Int? {
+        var rest = Substring(text)
+        let negative = rest.first == "-"
+        if negative { rest = rest.dropFirst() }
+        var exponent = 0
+        if let e = rest.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            guard let value = Int(rest[rest.index(after: e)...]), abs(value) < 1000 else { return nil }
+            exponent = value
+            rest = rest[..<e]
+        }
+        var digits = rest
+        var fractionLength = 0
+        if let dot = rest.firstIndex(of: ".") {
+            fractionLength = rest.distance(from: rest.index(after: dot), to: rest.endIndex)
+            digits = rest[..<dot] + rest[rest.index(after: dot)...]
+        }
+        let shift = exponent - fractionLength
+        var significant = String(digits.drop { $0 == "0" })
+        if significant.isEmpty { return 0 }
+        if shift < 0 {
+            let dropped = significant.suffix(-shift)
+            guard dropped.count == -shift || significant.count < -shift, dropped.allSatisfy({ $0 == "0" }) else {
+                return nil
+            }
+            significant = String(significant.dropLast(-shift))
+            if significant.isEmpty { return 0 }
+        } else {
+            guard significant.count + shift <= 19 else { return nil }
+            significant += String(repeating: "0", count: shift)
+        }
+        return Int((negative ? "-" : "") + significant)
+    }
+
     private struct Scanner {
         let bytes: [UInt8]
         var index = 0
@@ -206,6 +241,9 @@ enum StrictJSON {
             }
             let text = String(decoding: bytes[start..<index], as: UTF8.self)
             if isInteger, let value = Int(text) { return .integer(value) }
+            // `10.0` and `1e1` are the integer 10; `9.99999999999999999` is not, though it
+            // rounds to 10.0 as a Double: decide on the decimal text, not the Double.
+            if !isInteger, let value = StrictJSON.exactInteger(text) { return .integer(value) }
             return Double(text).map { .number($0) }
         }
     }

@@ -198,7 +198,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
 
     private static func pathUser(_ context: PresenceRequestContext) throws(PresenceError) -> UserID {
         guard let raw = context.parameters.get("user_id"),
-            let decoded = raw.utf8.contains(UInt8(ascii: "%")) ? raw.removingPercentEncoding : raw
+            let decoded = PercentDecoding.decode(raw)
         else {
             throw PresenceError(.invalidUserID, "the user id in the path is not valid")
         }

@@ -30,9 +30,6 @@ struct PresenceUpdateBody: Equatable {
         case .integer(let value)?:
             try PresenceLimits.validateTTL(value)
             ttl = value
-        case .number(let value)? where value.rounded() == value && abs(value) < 1e9:
-            try PresenceLimits.validateTTL(Int(value))
-            ttl = Int(value)
         default:
             throw PresenceError(.invalidTTL, "ttl must be an integer number of seconds from 10 to 86400")
         }

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// Reads query parameters exactly: percent-decoding only, `+` stays a plus (user ids may contain it).
 enum QueryString {
     /// The decoded value of the first `name=` parameter, nil when absent.
@@ -11,9 +5,9 @@ enum QueryString {
         guard let query else { return nil }
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.first.map(String.init)?.removingPercentEncoding == name else { continue }
+            guard parts.first.flatMap(PercentDecoding.decode) == name else { continue }
             let raw = parts.count > 1 ? String(parts[1]) : ""
-            return raw.removingPercentEncoding ?? raw
+            return PercentDecoding.decode(raw) ?? raw
         }
         return nil
     }

@@ -95,8 +95,13 @@ public struct TokenVerifier: Sendable {
             try checkTimeWindow(expires: known.expires, notBefore: known.notBefore)
             return known.identity
         }
-        guard let algorithm = Self.headerAlgorithm(of: token) else {
+        guard let header = Self.header(of: token), case .string(let algorithm)? = header["alg"] else {
             throw Self.unauthorized("the token is malformed")
+        }
+        // RFC 7515 §4.1.11: a token that names critical extensions must be refused by a
+        // verifier that does not understand them, and this one understands none.
+        guard header["crit"] == nil else {
+            throw Self.unauthorized("the token requires header extensions (crit) that are not supported")
         }
         guard let keys = keysByAlgorithm[algorithm] else {
             throw Self.unauthorized("the token's algorithm is not accepted")
@@ -131,13 +136,12 @@ public struct TokenVerifier: Sendable {
         }
     }
 
-    /// The `alg` of a compact JWT's header, nil when it is not a three-part JWT.
-    static func headerAlgorithm(of token: String) -> String? {
+    /// The header of a compact JWT, nil when it is not a three-part JWT whose header is a
+    /// JSON object.
+    static func header(of token: String) -> [String: JSONValue]? {
         let segments = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard segments.count == 3, let header = Base64URL.decode(segments[0]),
-            case .string(let algorithm)? = JSONValue.object(from: header)?["alg"]
-        else { return nil }
-        return algorithm
+        guard segments.count == 3, let header = Base64URL.decode(segments[0]) else { return nil }
+        return JSONValue.object(from: header)
     }
 
     private static func unauthorized(_ message: String) -> PresenceError {

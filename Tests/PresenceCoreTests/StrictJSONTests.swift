@@ -26,7 +26,7 @@ struct StrictJSONTests {
         #expect(
             JSONValue.parse(Array(text.utf8))
                 == .object([
-                    "s": .string("a\"bé😀"), "i": .integer(-42), "z": .integer(0), "d": .number(2.5), "e": .number(1000),
+                    "s": .string("a\"bé😀"), "i": .integer(-42), "z": .integer(0), "d": .number(2.5), "e": .integer(1000),
                     "t": .bool(true), "f": .bool(false), "n": .null, "a": .array([.integer(1), .array([])]), "o": .object([:]),
                 ]))
         // Integers too large for Int are numbers.
@@ -59,5 +59,19 @@ struct StrictJSONEscapedKeyTests {
         #expect(!StrictJSON.isValid(Array(#"{"a\n":1,"a\u000a":2}"#.utf8)))
         #expect(!StrictJSON.isValid(Array(#"{"\ud83d\ude00":1,"😀":2}"#.utf8)))
         #expect(StrictJSON.isValid(Array(#"{"a":1,"b":2,"\u0063":3}"#.utf8)))
+    }
+}
+
+/// Which number literals denote an integer exactly.
+struct ExactIntegerTests {
+    @Test func integersWrittenWithAFractionOrAnExponent() {
+        let cases: [(String, Int?)] = [
+            ("10.0", 10), ("1e1", 10), ("1E+1", 10), ("0.3e3", 300), ("100e-2", 1), ("-2.50e1", -25), ("0.0", 0),
+            ("0e999", 0), ("9.99999999999999999", nil), ("1.5", nil), ("15e-1", nil), ("5e-3", nil),
+            ("1e19", nil), ("9.223372036854775807e18", Int.max), ("1e1000", nil),
+        ]
+        for (text, expected) in cases {
+            #expect(StrictJSON.exactInteger(text) == expected, "\(text)")
+        }
     }
 }

@@ -64,6 +64,18 @@ struct PresenceUpdateBodyTests {
         #expect(try parse(#"{"status":"online","ttl":null}"#, defaultTTL: 45).ttl == 45)
     }
 
+    /// Only exact integers are valid: `10.0` and `1e1` are ten; `9.99999999999999999` is not,
+    /// although it rounds to 10.0 as a Double.
+    @Test func ttlMustBeAnExactInteger() throws {
+        #expect(try parse(#"{"status":"online","ttl":10.0}"#).ttl == 10)
+        #expect(try parse(#"{"status":"online","ttl":1e1}"#).ttl == 10)
+        #expect(try parse(#"{"status":"online","ttl":300.000}"#).ttl == 300)
+        #expect(try parse(#"{"status":"online","ttl":0.3e3}"#).ttl == 300)
+        for ttl in ["9.99999999999999999", "10.000000000000000001", "30.5", "3e-1", "1e400", "86400.5"] {
+            #expect(code(#"{"status":"online","ttl":\#(ttl)}"#) == .invalidTTL, "\(ttl)")
+        }
+    }
+
     @Test func ttlBounds() throws {
         #expect(try parse(#"{"status":"online","ttl":10}"#).ttl == 10)
         #expect(try parse(#"{"status":"online","ttl":86400}"#).ttl == 86_400)

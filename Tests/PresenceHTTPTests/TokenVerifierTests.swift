@@ -393,15 +393,30 @@ struct TokenVerifierTests {
         }
     }
 
-    @Test func headerAlgorithmParsing() throws {
+    @Test func headerParsing() throws {
         let token = try HandMadeJWT.hs256(payload: payload(), secret: Self.secret)
-        #expect(TokenVerifier.headerAlgorithm(of: token) == "HS256")
-        #expect(TokenVerifier.headerAlgorithm(of: "") == nil)
-        #expect(TokenVerifier.headerAlgorithm(of: "a.b") == nil)
-        #expect(TokenVerifier.headerAlgorithm(of: "a.b.c.d") == nil)
-        #expect(TokenVerifier.headerAlgorithm(of: "!!!.b.c") == nil)
-        #expect(TokenVerifier.headerAlgorithm(of: "\(HandMadeJWT.base64URL(Data("[1]".utf8))).b.c") == nil)
-        #expect(TokenVerifier.headerAlgorithm(of: "\(try HandMadeJWT.segment(["alg": 1])).b.c") == nil)
+        #expect(TokenVerifier.header(of: token)?["alg"] == .string("HS256"))
+        #expect(TokenVerifier.header(of: "") == nil)
+        #expect(TokenVerifier.header(of: "a.b") == nil)
+        #expect(TokenVerifier.header(of: "a.b.c.d") == nil)
+        #expect(TokenVerifier.header(of: "!!!.b.c") == nil)
+        #expect(TokenVerifier.header(of: "\(HandMadeJWT.base64URL(Data("[1]".utf8))).b.c") == nil)
+        #expect(TokenVerifier.header(of: "\(try HandMadeJWT.segment(["alg": 1])).b.c")?["alg"] == .integer(1))
+    }
+
+    /// RFC 7515 §4.1.11: critical extensions this verifier does not understand (it understands
+    /// none) make the token invalid, even when it is signed with the right key.
+    @Test func aTokenWithCriticalHeaderExtensionsIsRefused() async throws {
+        let verifier = try await verifier()
+        for crit in [["exp"], ["b64"], ["http://example.com/ext"]] as [[String]] {
+            let token = try HandMadeJWT.hs256(
+                payload: payload(), secret: Self.secret, header: ["alg": "HS256", "typ": "JWT", "crit": crit, "b64": true])
+            let error = await #expect(throws: PresenceError.self) { try await verifier.verify(token: token) }
+            #expect(error?.code == .unauthorized)
+            #expect(error?.message.contains("crit") == true)
+        }
+        let plain = try HandMadeJWT.hs256(payload: payload(), secret: Self.secret)
+        #expect(try await verifier.verify(token: plain).subject == "alice")
     }
 }
 
