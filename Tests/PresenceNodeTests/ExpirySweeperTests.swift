@@ -67,14 +67,22 @@ struct ExpirySweeperTests {
             // ...then the user comes back before its write lands.
             let back = try await put(client, "rita", #"{"status":"online","message":"back"}"#)
             #expect(back.status == .ok)
-            await #expect(throws: PresenceError.self) {
+            let lost = await #expect(throws: PresenceError.self) {
                 _ = try await node.store.apply(.expire, to: try UserID(validating: "rita"), ifMatch: .revision(seenRevision))
             }
+            #expect(lost?.code == .preconditionFailed, "the sweeper's write lost the compare-and-set: \(String(describing: lost))")
             let now = try await client.execute(uri: "/api/v2/presence/rita", method: .get)
             #expect(now.json["status"] as? String == "online")
             #expect(now.json["message"] as? String == "back")
-            // A sweep now finds nothing to do for rita's old revision.
+            #expect(now.json["revision"] as? Int == back.json["revision"] as? Int, "nothing was written over the comeback")
+            // A sweep now finds nothing to do for rita's old revision...
             #expect(await node.sweeper?.sweepOnce() == 0)
+            // ...and persists the new one once it expires in turn.
+            clock.advance(seconds: 301)
+            #expect(await node.sweeper?.sweepOnce() == 1)
+            let expired = try await client.execute(uri: "/api/v2/presence/rita", method: .get)
+            #expect(expired.json["status"] as? String == "offline")
+            #expect((expired.json["revision"] as? Int ?? 0) > (back.json["revision"] as? Int ?? Int.max))
         }
     }
 }

@@ -115,8 +115,14 @@ enum TemporaryDirectory {
 
 extension TestResponse {
     /// The body parsed as a JSON object.
+    /// The body as a JSON object; records an issue (and is empty) when it is not one, so a
+    /// comparison of two missing fields cannot pass unnoticed.
     var json: [String: Any] {
-        (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]) ?? [:]
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] else {
+            Issue.record("the body is not a JSON object: \(String(buffer: body))")
+            return [:]
+        }
+        return object
     }
 
     /// `error.code` of an error body.
