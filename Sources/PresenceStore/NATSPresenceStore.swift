@@ -174,7 +174,6 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     /// knows at once when it lost the hub and when the hub is back, and that the bucket is
     /// still the one the replica mirrors (not recreated, not restored from an older copy).
     private func probeHub() async {
-        var slowAnswers = 0
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: configuration.hubProbeInterval)
@@ -187,16 +186,9 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             let highestBefore = replica.highestRevision
             do {
                 let bucketState = try await blocking { () throws(NATSError) in try bucket.state(timeout: timeout) }
-                slowAnswers = 0
-                feed.hubReachabilityChanged(true)
-                feed.observe(bucketState, highestRevisionBefore: highestBefore)
+                feed.probeAnswered(bucketState, highestRevisionBefore: highestBefore)
             } catch {
-                // "No responders" means the hub is gone: say so at once. A timeout may be a hub
-                // that is only busy (say, setting up a watcher over a million keys): three in a row.
-                slowAnswers += 1
-                if error.isNoResponders || slowAnswers >= 3 {
-                    feed.hubReachabilityChanged(false, definitive: error.isNoResponders)
-                }
+                feed.probeFailed(noResponders: error.isNoResponders)
             }
         }
     }
@@ -310,7 +302,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         } catch {
             metrics.getError.record(ContinuousClock.now - started)
             logger.warning("presence store read failed", metadata: ["error": "\(error)"])
-            if error.isNoResponders { feed.hubReachabilityChanged(false) }
+            if error.isNoResponders { feed.requestFoundNoResponders() }
             throw PresenceError(.unavailable, "the presence store cannot be reached; try again shortly", retryAfter: 1)
         }
         guard let entry, entry.operation == .put,
@@ -333,7 +325,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             return PresenceError(.insufficientStorage, "the presence store is out of space; the write was not applied")
         }
         if error.wasNotSent || error.isNoResponders || error.jetStreamCode != 0 {
-            if error.isNoResponders { feed.hubReachabilityChanged(false) }
+            if error.isNoResponders { feed.requestFoundNoResponders() }
             return PresenceError(
                 .unavailable, "the presence store cannot be reached; the write was not applied", retryAfter: 1)
         }

@@ -17,19 +17,12 @@ final class ReplicaFeed: Sendable {
         var bucket: KeyValueBucket?
         var watcher: KeyValueWatcher?
         var stopped = false
-        var recreate = false
         var watching = false
         var lastError: String?
-        var hubReachable = true
-        /// The hub was found gone ("no responders"), not merely slow, since it last answered:
-        /// its consumers may be gone too, so the watcher must be recreated when it is back.
-        var hubLost = false
+        /// The rules of the link to the bucket: reachability, bucket identity, recreation.
+        var link = HubLinkStateMachine()
         var finished = false
         var waiters: [CheckedContinuation<Void, Never>] = []
-        /// The creation time of the bucket's stream the replica mirrors.
-        var bucketCreated: Int64?
-        /// Whether the connection was lost (logged once until it is back).
-        var disconnected = false
     }
 
     let replica: PresenceReplica
@@ -55,86 +48,62 @@ final class ReplicaFeed: Sendable {
     /// Called on a nats.c thread when the connection changes.
     func connectionChanged(_ event: NATSConnection.Event) {
         switch event {
-        case .disconnected:
-            let first = state.withLock { state in
-                defer { state.disconnected = true }
-                return !state.stopped && !state.disconnected
-            }
-            if first { logger.warning("NATS connection lost; reads are served from the replica, writes refused") }
-        case .reconnected:
-            state.withLock { $0.disconnected = false }
-            logger.info("NATS connection re-established; resynchronising the replica")
-            recreateWatcher()
-        case .closed:
-            break
+        case .disconnected: handle { $0.connectionLost() }
+        case .reconnected: handle { $0.reconnected() }
+        case .closed: break
         }
     }
 
-    /// Records whether the bucket's JetStream server (the hub, for a leaf) answers.
-    ///
-    /// - Parameter definitive: for `false`, whether the hub is known to be gone ("no
-    ///   responders") rather than slow to answer. When a lost hub comes back the watcher is
-    ///   recreated at once and the replica resynchronised, instead of waiting for nats.c to
-    ///   notice missed heartbeats. A hub that was only slow (say, busy sending a new leaf a
-    ///   million records) keeps its consumers: recreating the watcher then would restart that
-    ///   very load, and under a busy hub it would never finish.
-    func hubReachabilityChanged(_ reachable: Bool, definitive: Bool = true) {
-        let (changed, wasLost) = state.withLock { state in
-            let changed = state.hubReachable != reachable
-            let wasLost = state.hubLost
-            state.hubReachable = reachable
-            if reachable {
-                state.hubLost = false
-            } else if definitive {
-                state.hubLost = true
-            }
-            return (changed, wasLost)
-        }
-        guard changed else { return }
-        if reachable {
-            if wasLost {
-                logger.info("the presence bucket is reachable again; resynchronising the replica")
-                recreateWatcher()
-            } else {
-                logger.info("the presence bucket answers again")
-            }
-        } else {
-            logger.warning(
-                "the presence bucket is not reachable; serving reads from the replica, refusing writes",
-                metadata: ["cause": "\(hubProblem?() ?? (definitive ? "no responders" : "no answer in time"))"])
-        }
+    /// A probe read the bucket's state (so its JetStream server answers).
+    /// - Parameter highestRevisionBefore: the replica's highest revision read before the probe was sent.
+    func probeAnswered(_ bucketState: StreamState, highestRevisionBefore: UInt64) {
+        handle { $0.probeAnswered(bucketState, highestRevisionBefore: highestRevisionBefore) }
     }
 
-    /// Checks the bucket's state from a probe against the bucket the replica mirrors: a new
-    /// creation time, or a last revision below the highest the replica had applied before
-    /// the probe was sent, means the bucket was recreated or restored from an older copy.
-    /// The watcher is then recreated, and the new one rebuilds the replica.
-    func observe(_ bucketState: StreamState, highestRevisionBefore: UInt64) {
-        let replaced = state.withLock { state in
-            guard !state.recreate, let known = state.bucketCreated else { return false }
-            return known != bucketState.created || bucketState.lastSequence < highestRevisionBefore
-        }
-        guard replaced else { return }
-        logger.warning(
-            "the presence bucket was recreated or restored from an older copy; rebuilding the replica",
-            metadata: ["last_revision": "\(bucketState.lastSequence)", "highest_seen": "\(highestRevisionBefore)"])
-        recreateWatcher()
+    /// A probe failed: no responders (the hub is gone) or no answer in time (it may be busy).
+    func probeFailed(noResponders: Bool) {
+        handle { $0.probeFailed(noResponders: noResponders) }
+    }
+
+    /// A read or write found nobody to answer it.
+    func requestFoundNoResponders() {
+        handle { $0.requestFoundNoResponders() }
     }
 
     /// Whether the bucket's JetStream server answered the last probe.
-    var isHubReachable: Bool { state.withLock { $0.hubReachable } }
+    var isHubReachable: Bool { state.withLock { $0.link.isHubReachable } }
 
-    private func recreateWatcher() {
-        let watcher = state.withLock { state in
-            state.recreate = true
-            return state.watcher
+    /// Feeds one event to the link's state machine and carries out its action.
+    private func handle(_ event: (inout HubLinkStateMachine) -> HubLinkStateMachine.Action) {
+        let (action, watcher) = state.withLock { state in (event(&state.link), state.watcher) }
+        switch action {
+        case .none:
+            break
+        case .reportUnreachable(let definitive):
+            logger.warning(
+                "the presence bucket is not reachable; serving reads from the replica, refusing writes",
+                metadata: ["cause": "\(hubProblem?() ?? (definitive ? "no responders" : "no answer in time"))"])
+        case .reportAnswersAgain:
+            logger.info("the presence bucket answers again")
+        case .recreateWatcherHubBack:
+            logger.info("the presence bucket is reachable again; resynchronising the replica")
+            watcher?.stop()
+        case .recreateWatcherBucketReplaced(let lastRevision, let highestSeen):
+            logger.warning(
+                "the presence bucket was recreated or restored from an older copy; rebuilding the replica",
+                metadata: ["last_revision": "\(lastRevision)", "highest_seen": "\(highestSeen)"])
+            watcher?.stop()
+        case .reportConnectionLost:
+            logger.warning("NATS connection lost; reads are served from the replica, writes refused")
+        case .recreateWatcherReconnected:
+            logger.info("NATS connection re-established; resynchronising the replica")
+            watcher?.stop()
         }
-        watcher?.stop()
     }
 
     /// Whether the watcher is live and its initial values are in.
     func readiness() -> Readiness {
-        let (watching, lastError, reachable) = state.withLock { ($0.watching, $0.lastError, $0.hubReachable) }
+        let (watching, lastError, reachable) = state.withLock { ($0.watching, $0.lastError, $0.link.isHubReachable) }
         guard reachable else {
             let cause = hubProblem?() ?? "it does not answer"
             return .notReady("the hub (center) is not reachable: \(cause); reads are served from the last known state")
@@ -168,6 +137,7 @@ final class ReplicaFeed: Sendable {
     func stop() {
         let watcher = state.withLock { state in
             state.stopped = true
+            state.link.stop()
             return state.watcher
         }
         watcher?.stop()
@@ -187,12 +157,7 @@ final class ReplicaFeed: Sendable {
     private func watchLoop() {
         var backoff = 0.25
         while !state.withLock({ $0.stopped }) {
-            // Cleared before the watcher is made, so a reconnect during watchAll() still
-            // leads to a fresh watcher.
-            guard let bucket = state.withLock({ state -> KeyValueBucket? in
-                state.recreate = false
-                return state.bucket
-            }) else { return }
+            guard let bucket = state.withLock({ $0.bucket }) else { return }
             let watcher: KeyValueWatcher
             let cutoff: UInt64
             do {
@@ -216,7 +181,8 @@ final class ReplicaFeed: Sendable {
                 return state.stopped
             }
             if stopped { return }
-            if state.withLock({ $0.recreate }) { continue }
+            // A reconnect while watchAll() ran asked for yet another watcher.
+            if state.withLock({ $0.link.recreatePending }) { continue }
             metrics.watcherResyncs.increment()
             consume(watcher, cutoff: cutoff)
             state.withLock {
@@ -228,17 +194,15 @@ final class ReplicaFeed: Sendable {
 
     /// Reads the bucket's state before a new watcher starts: when it is not the bucket the
     /// replica mirrors (recreated, or restored from an older copy), the replica starts
-    /// afresh; either way a resynchronisation begins.
+    /// afresh; either way a resynchronisation begins. Requests for a new watcher made before
+    /// this point are satisfied by this one.
     /// - Returns: the bucket's last revision: held records the watcher does not deliver and
     ///   whose revision is at most this are no longer in the bucket.
     private func prepareResync(_ bucket: KeyValueBucket) throws(NATSError) -> UInt64 {
         let highestBefore = replica.highestRevision
         let bucketState = try bucket.state(timeout: .seconds(10))
-        let known = state.withLock { state in
-            defer { state.bucketCreated = bucketState.created }
-            return state.bucketCreated
-        }
-        if (known.map { $0 != bucketState.created } ?? false) || bucketState.lastSequence < highestBefore {
+        let replaced = state.withLock { $0.link.watcherStarting(bucketState, highestRevisionBefore: highestBefore) }
+        if replaced {
             logger.warning(
                 "rebuilding the replica: the presence bucket is not the one it mirrored (recreated, or restored from an older copy)",
                 metadata: ["last_revision": "\(bucketState.lastSequence)", "highest_seen": "\(highestBefore)"])
@@ -270,7 +234,7 @@ final class ReplicaFeed: Sendable {
                 let dropped = replica.finishResync(upTo: cutoff)
                 logger.info("replica loaded", metadata: ["records": "\(applied)", "dropped": "\(dropped.count)"])
             case .timeout:
-                if state.withLock({ $0.stopped || $0.recreate }) { return }
+                if state.withLock({ $0.stopped || $0.link.recreatePending }) { return }
             case .stopped:
                 return
             }

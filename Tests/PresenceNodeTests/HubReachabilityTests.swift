@@ -26,19 +26,29 @@ struct HubReachabilityTests {
         return seen
     }
 
+    static func waitUntilReachable(_ store: NATSPresenceStore) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !store.feed.isHubReachable, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(store.feed.isHubReachable, "the node's own probe reaches the hub again")
+    }
+
     @Test func aSlowHubKeepsTheWatcherAndALostHubCostsAResync() async throws {
         try await TestNode.withNode { node, client in
             let store = node.store
             #expect(try await Self.resyncs(client) == 1)
 
-            // (The node's own probe may report the hub back at any moment: either way no resync.)
-            store.feed.hubReachabilityChanged(false, definitive: false)
-            store.feed.hubReachabilityChanged(true)
+            // A hub that does not answer three probes in a row, then answers the node's own
+            // probe again (within half a second): the watcher is kept.
+            for _ in 0..<HubLinkStateMachine.slowAnswersBeforeUnreachable { store.feed.probeFailed(noResponders: false) }
+            #expect(!store.feed.isHubReachable)
+            try await Self.waitUntilReachable(store)
             try await Task.sleep(for: .milliseconds(500))
             #expect(try await Self.resyncs(client) == 1)
 
-            store.feed.hubReachabilityChanged(false, definitive: true)
-            store.feed.hubReachabilityChanged(true)
+            // A hub found gone ("no responders"): when the probe reaches it again, a resync.
+            store.feed.probeFailed(noResponders: true)
+            #expect(!store.feed.isHubReachable)
+            try await Self.waitUntilReachable(store)
             #expect(try await Self.waitFor(2, client) == 2)
             try await TestNode.waitUntilReady(client)
         }
