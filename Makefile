@@ -5,7 +5,7 @@
 SWIFT ?= swift
 RUN_ARGS ?= --dev
 
-.PHONY: run test deps build release clean openapi contract bench
+.PHONY: run test deps build release clean contract bench
 
 deps:
 	@scripts/install-deps.sh
@@ -25,10 +25,6 @@ test: deps
 
 clean:
 	rm -rf .build
-
-# Re-embed openapi.yaml into the binary after editing it (a test checks they match).
-openapi:
-	scripts/embed-openapi.sh
 
 # Contract test: schemathesis against a live node (needs python3; installs schemathesis).
 contract: build

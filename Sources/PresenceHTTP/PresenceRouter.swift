@@ -22,7 +22,7 @@ public func buildPresenceRouter<Repository: PresenceRepository>(
         router.on("openapi.yaml", method: method) { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/yaml; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml + "\n")))
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
         router.on("docs", method: method) { _, _ in
             Response(
