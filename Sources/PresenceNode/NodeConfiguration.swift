@@ -51,6 +51,12 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var streamQueueSize = 256
     /// Seconds between `: keepalive` comments (`stream.keepalive`).
     public var streamKeepalive: Double = 15
+    /// Bytes one stream may hold for its client (events queued, and bytes its connection has
+    /// not sent yet) before it is cut off as a slow consumer (`stream.max_buffered_bytes`).
+    public var streamMaxBufferedBytes = 262_144
+    /// Bytes all streams together may hold (`stream.max_total_buffered_bytes`); past it, the
+    /// streams that are behind are cut off when they would grow.
+    public var streamMaxTotalBufferedBytes = 67_108_864
 
     public var jwtSecret: String?
     public var publicKeyFile: String?

@@ -49,7 +49,10 @@ public struct PresenceNode: Sendable {
             supervisor = embedded
             natsURLs = [embedded.clientURL]
         }
-        let changes = PresenceChangeHub(maxSubscribers: configuration.maxStreams, queueCapacity: configuration.streamQueueSize)
+        let changes = PresenceChangeHub(
+            maxSubscribers: configuration.maxStreams, queueCapacity: configuration.streamQueueSize,
+            memory: StreamMemoryBudget(
+                maxPerStream: configuration.streamMaxBufferedBytes, maxTotal: configuration.streamMaxTotalBufferedBytes))
         let metrics = NodeMetrics()
         let store: NATSPresenceStore
         do {
