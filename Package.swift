@@ -89,6 +89,7 @@ let package = Package(
             dependencies: [
                 "PresenceCore", "PresenceStore", "PresenceHTTP", "EmbeddedNATS",
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),

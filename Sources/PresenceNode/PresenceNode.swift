@@ -95,6 +95,7 @@ public struct PresenceNode: Sendable {
             sweeper = centerSweeper
         }
         services.append(StreamKeepalive(hub: changes, interval: .milliseconds(Int(configuration.streamKeepalive * 1000))))
+        services.append(MemoryTrimmer(hub: changes, interval: .seconds(2), logger: logger))
         let router = buildPresenceRouter(
             controller: PresenceController(
                 repository: store, changes: changes, verifier: verifier, settings: settings,
