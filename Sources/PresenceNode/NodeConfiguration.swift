@@ -11,12 +11,16 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var nodeID: String = ProcessInfo.processInfo.hostName
     public var role: Role = .center
     public var httpHost: String = "0.0.0.0"
+    /// 0: a port the OS assigns; the node logs it (`http_port` of "HTTP server listening").
     public var httpPort: Int = 8080
 
     public var natsEmbedded = true
     public var natsServerBinary = "nats-server"
     public var dataDirectory = "./data"
+    /// The embedded nats-server's client port (`nats.client_port`); 0: one the OS assigns
+    /// at start, kept across its restarts, logged with "nats-server started".
     public var natsClientPort = 4222
+    /// A center's leafnode port (`nats.leafnode_port`); 0 as for the client port.
     public var natsLeafnodePort = 7422
     public var natsMonitorPort = 0
     public var hubURLs: [String] = []

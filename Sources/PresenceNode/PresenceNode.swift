@@ -107,6 +107,11 @@ public struct PresenceNode: Sendable {
             router: router,
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
             services: services,
+            onServerRunning: { [configuredPort = configuration.httpPort] channel in
+                // The real port, also when the OS assigned it (`service.http.port: 0`).
+                let port = channel.localAddress?.port ?? configuredPort
+                logger.info("HTTP server listening", metadata: ["http_port": "\(port)"])
+            },
             logger: logger)
         return PresenceNode(
             application: application, store: store, supervisor: supervisor, sweeper: sweeper, changes: changes,
