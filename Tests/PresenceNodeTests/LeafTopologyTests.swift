@@ -59,11 +59,11 @@ struct LeafTopologyTests {
 
     @Test func leavesServeReadsThroughAHubOutageAndRecoverByThemselves() async throws {
         let centerDirectory = TemporaryDirectory.make()
-        let leafnodePort = FreePort.next()
-        let clientPort = FreePort.next()
-        let centerHTTP = FreePort.next()
-        var topology = try await Topology.startCenter(
-            dataDirectory: centerDirectory, leafnodePort: leafnodePort, clientPort: clientPort, httpPort: centerHTTP)
+        var topology = try await Topology.startCenter(dataDirectory: centerDirectory)
+        // The restarted center takes the ports the OS gave the first one, so the leaf finds it again.
+        let leafnodePort = topology.leafnodePort
+        let clientPort = try #require(topology.center.natsClientPort)
+        let centerHTTP = topology.center.httpPort
         let leaf = try topology.startLeaf(name: "outage-leaf")
         try await leaf.waitUntilReady()
         let (_, before) = try await leaf.put("olga", #"{"status":"busy","message":"before"}"#)
