@@ -64,8 +64,10 @@ extension PresenceController {
                 // that stopped reading ends when the service's shutdown deadline cancels it.)
                 try await withGracefulShutdownHandler {
                     var sent: [UserID: UInt64] = [:]
-                    // The snapshot goes out in chunks of a few events: fewer, larger writes.
-                    var chunk = ByteBuffer()
+                    // The snapshot goes out in chunks of a few events: fewer, larger writes, each
+                    // in one allocation with room for the event that fills it.
+                    let allocator = ByteBufferAllocator()
+                    var chunk = allocator.buffer(capacity: Self.snapshotChunkSize + 4_096)
                     for user in users where !subscription.wasOverrun {
                         let stored: StoredPresence?
                         do throws(PresenceError) {
@@ -77,10 +79,10 @@ extension PresenceController {
                         }
                         guard let stored else { continue }
                         sent[user] = stored.revision
-                        chunk.writeImmutableBuffer(ServerSentEvent.presence(stored, at: clock()))
+                        ServerSentEvent.writePresence(stored, at: clock(), into: &chunk)
                         if chunk.readableBytes >= Self.snapshotChunkSize {
                             try await writer.write(chunk)
-                            chunk = ByteBuffer()
+                            chunk = allocator.buffer(capacity: Self.snapshotChunkSize + 4_096)
                         }
                     }
                     if chunk.readableBytes > 0 { try await writer.write(chunk) }

@@ -5,10 +5,21 @@ import PresenceCore
 enum ServerSentEvent {
     /// `id: <revision>`, `event: presence`, `data: <record JSON on one line>`.
     static func presence(_ stored: StoredPresence, at now: Timestamp) -> ByteBuffer {
-        var out = Array("id: \(stored.revision)\nevent: presence\ndata: ".utf8)
-        out.append(contentsOf: stored.body(at: now))
-        out.append(contentsOf: "\n\n".utf8)
-        return ByteBuffer(bytes: out)
+        let body = stored.body(at: now)
+        var buffer = ByteBufferAllocator().buffer(capacity: body.count + 64)
+        writePresence(revision: stored.revision, body: body, into: &buffer)
+        return buffer
+    }
+
+    /// Appends a `presence` event to `buffer`.
+    static func writePresence(_ stored: StoredPresence, at now: Timestamp, into buffer: inout ByteBuffer) {
+        writePresence(revision: stored.revision, body: stored.body(at: now), into: &buffer)
+    }
+
+    private static func writePresence(revision: UInt64, body: [UInt8], into buffer: inout ByteBuffer) {
+        buffer.writeString("id: \(revision)\nevent: presence\ndata: ")
+        buffer.writeBytes(body)
+        buffer.writeString("\n\n")
     }
 
     /// A comment line that keeps proxies from closing an idle stream.
