@@ -2,7 +2,8 @@
 public struct EmbeddedNATSConfiguration: Sendable, Equatable {
     /// The two shapes of embedded server.
     public enum Mode: Sendable, Equatable {
-        /// Runs JetStream in domain ``EmbeddedNATSConfiguration/domain`` and accepts leaf nodes.
+        /// Runs JetStream in domain ``EmbeddedNATSConfiguration/domain`` and accepts leaf nodes
+        /// on `leafnodePort` (0: one the OS assigns at the first start, kept across restarts).
         case center(leafnodePort: Int)
         /// Runs no JetStream and connects to the center(s) as a leaf node.
         case leaf(hubURLs: [String])
@@ -16,9 +17,10 @@ public struct EmbeddedNATSConfiguration: Sendable, Equatable {
     public var dataDirectory: String
     /// Center or leaf.
     public var mode: Mode
-    /// Port for clients; the client listener is on loopback only.
+    /// Port for clients; the client listener is on loopback only. 0: one the OS assigns at
+    /// the first start, kept across restarts (``NATSServerSupervisor/clientPort`` tells it).
     public var clientPort: Int = 4222
-    /// Monitoring port on loopback; 0 picks a free port at start.
+    /// Monitoring port on loopback; 0: one the OS assigns at start.
     public var monitorPort: Int = 0
     /// Address the leafnode listener binds to (center). Loopback unless leaves authenticate
     /// (a leaf credential or TLS client verification): the JetStream API behind this port

@@ -25,6 +25,8 @@ public final class NATSServerSupervisor: Service, Sendable {
     private struct State {
         var child: ChildProcess?
         var monitorPort = 0
+        /// The ports the server reported at start (OS-assigned ones resolved).
+        var ports: NATSServerPorts?
         var startCalled = false
         var loopRunning = false
         var stopping = false
@@ -58,7 +60,13 @@ public final class NATSServerSupervisor: Service, Sendable {
     }
 
     /// The URL clients of this node connect to.
-    public var clientURL: String { "nats://127.0.0.1:\(configuration.clientPort)" }
+    public var clientURL: String { "nats://127.0.0.1:\(clientPort)" }
+
+    /// The client port: the configured one, or once started the one the OS assigned.
+    public var clientPort: Int { state.withLock { $0.ports?.client } ?? configuration.clientPort }
+
+    /// The port leaves connect to (center), once started.
+    public var leafnodePort: Int? { state.withLock { $0.ports?.leafnode } }
 
     /// The monitoring endpoint, once started.
     public var monitorURL: String { "http://127.0.0.1:\(state.withLock { $0.monitorPort })" }
@@ -90,7 +98,8 @@ public final class NATSServerSupervisor: Service, Sendable {
         {
             logger.notice("moved the JetStream data of an earlier version into the presence account")
         }
-        let monitorPort = configuration.monitorPort != 0 ? configuration.monitorPort : (ProcessInspection.freePort() ?? 8222)
+        NATSServerPorts.removeStale(directory: configuration.dataDirectory)
+        let monitorPort = configuration.monitorPort  // 0: the OS assigns one (read back once ready)
         let syncAlways = Self.supportsSyncAlways(binary: configuration.serverBinary, directory: configuration.dataDirectory)
         if case .center = configuration.mode, !syncAlways {
             logger.warning(
@@ -111,14 +120,20 @@ public final class NATSServerSupervisor: Service, Sendable {
             thread.start()
         }
         do {
-            try await waitUntilReady()
+            let ports = try await waitUntilReady()
+            // A restart takes the ports this server was given, so clients and leaves find it again.
+            try NATSServerConfigFile.render(configuration.pinned(to: ports), monitorPort: ports.monitor, syncAlways: syncAlways)
+                .write(toFile: configuration.configFilePath, atomically: true, encoding: .utf8)
         } catch {
             await stop()
             throw error
         }
         logger.info(
             "nats-server started",
-            metadata: ["client_url": "\(clientURL)", "monitor_url": "\(monitorURL)", "sync_always": "\(syncAlways)"])
+            metadata: [
+                "client_url": "\(clientURL)", "monitor_url": "\(monitorURL)", "sync_always": "\(syncAlways)",
+                "leafnode_port": "\(leafnodePort.map(String.init) ?? "none")",
+            ])
     }
 
     /// Supervises until graceful shutdown, then stops the server.
@@ -197,10 +212,10 @@ public final class NATSServerSupervisor: Service, Sendable {
         }
     }
 
-    /// Waits until our own child logged "Server is ready" and its client port accepts
-    /// connections; fails at once with the child's last lines when it exits before that (a
+    /// Waits until our own child logged "Server is ready", reported its ports and its client
+    /// port accepts connections; returns the ports; fails at once with the child's last lines when it exits before that (a
     /// port in use, a bad config, a missing binary).
-    private func waitUntilReady() async throws {
+    private func waitUntilReady() async throws -> NATSServerPorts {
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
             let (ready, failed, output) = state.withLock { ($0.childReady, $0.exitedBeforeReady, $0.recentOutput) }
@@ -208,10 +223,24 @@ public final class NATSServerSupervisor: Service, Sendable {
                 let detail = output.suffix(5).joined(separator: " | ")
                 throw StartError(description: "nats-server exited at start" + (detail.isEmpty ? "" : ": \(detail)"))
             }
-            if ready && Loopback.acceptsConnections(port: configuration.clientPort) { return }
+            if ready, let ports = await reportedPorts(), Loopback.acceptsConnections(port: ports.client) {
+                state.withLock {
+                    $0.ports = ports
+                    $0.monitorPort = ports.monitor
+                }
+                return ports
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw StartError(description: "nats-server did not become ready on port \(configuration.clientPort) within 15 s")
+    }
+
+    /// The ports our current child reports listening on, nil until it has written them.
+    private func reportedPorts() async -> NATSServerPorts? {
+        guard let pid = state.withLock({ $0.child?.pid }) else { return nil }
+        let expectsLeafnodes = if case .center = configuration.mode { true } else { false }
+        return await NATSServerPorts.resolve(
+            directory: configuration.dataDirectory, pid: pid, expectsLeafnodes: expectsLeafnodes)
     }
 
     /// The monitor thread: spawns the child, forwards its output, waits for it to exit and

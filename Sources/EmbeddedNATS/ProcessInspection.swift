@@ -5,7 +5,7 @@ import Darwin
 #endif
 import Foundation
 
-/// Small OS look-ups the supervisor needs: is a pid alive and what is it, free ports, TCP probes.
+/// Small OS look-ups the supervisor needs: is a pid alive and what is it.
 enum ProcessInspection {
     /// Whether a process with this pid exists.
     static func isAlive(_ pid: pid_t) -> Bool {
@@ -16,15 +16,5 @@ enum ProcessInspection {
     static func commandLine(of pid: pid_t) -> String? {
         guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
         return String(decoding: data.map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self)
-    }
-
-    /// A TCP port that was free a moment ago, below the kernel's ephemeral range (32768+) so
-    /// that no outgoing connection takes it before nats-server binds it.
-    static func freePort() -> Int? {
-        for _ in 0..<100 {
-            let port = Int.random(in: 20_000..<32_000)
-            if Loopback.isBindable(port: port) { return port }
-        }
-        return nil
     }
 }

@@ -3,9 +3,11 @@ import Synchronization
 /// Fans presence changes out to live subscribers (the SSE streams), through an index by user
 /// id so a change costs work only for the subscribers of that user.
 ///
-/// Each subscriber has a bounded queue. A subscriber whose queue is full when a change
-/// arrives is cut off: its stream ends after the events already queued and
-/// ``Subscription/wasOverrun`` is set, so the writer can say why. Others are never slowed.
+/// Each subscriber has a queue bounded in events (`queueCapacity`) and, through its
+/// ``StreamBuffer``, in bytes (with the bytes its connection has not sent yet). A subscriber
+/// that would pass either bound is cut off: its stream ends after the events already queued,
+/// ``Subscription/wasOverrun`` is set so the writer can say why, and its cut-off handler runs
+/// so the connection can be closed. Others are never slowed.
 public final class PresenceChangeHub: Sendable {
     /// What a subscriber receives.
     public enum Event: Sendable, Equatable {
@@ -13,34 +15,17 @@ public final class PresenceChangeHub: Sendable {
         case presence(StoredPresence)
         /// Time to send a keepalive comment.
         case keepalive
-    }
 
-    /// One subscriber's view of the hub.
-    public final class Subscription: Sendable {
-        /// The events, ending when the subscription is cancelled or overrun.
-        public let events: AsyncStream<Event>
-        let id: Int
-        let users: [UserID]
-        private let hub: PresenceChangeHub
-        private let overrun = Atomic(false)
-
-        init(id: Int, users: [UserID], events: AsyncStream<Event>, hub: PresenceChangeHub) {
-            self.id = id
-            self.users = users
-            self.events = events
-            self.hub = hub
+        /// What the event costs while queued: its body and the SSE framing around it.
+        var bufferedBytes: Int {
+            switch self {
+            case .presence(let stored): 64 + stored.responseBody.count
+            case .keepalive: 16
+            }
         }
-
-        /// Whether the subscriber fell behind and was cut off.
-        public var wasOverrun: Bool { overrun.load(ordering: .acquiring) }
-
-        func markOverrun() { overrun.store(true, ordering: .releasing) }
-
-        /// Ends the subscription and frees its place in the hub.
-        public func cancel() { hub.remove(id) }
     }
 
-    private struct Subscriber {
+    struct Subscriber {
         let continuation: AsyncStream<Event>.Continuation
         let subscription: Subscription
     }
@@ -53,25 +38,33 @@ public final class PresenceChangeHub: Sendable {
     }
 
     private let state = Mutex(State())
-    /// The most subscribers at once; ``subscribe(to:)`` refuses more.
+    /// The most subscribers at once; ``subscribe(to:onCutOff:)`` refuses more.
     public let maxSubscribers: Int
     /// Events a subscriber may have queued before it is cut off.
     public let queueCapacity: Int
+    /// The byte bounds of all subscribers.
+    public let memory: StreamMemoryBudget
 
     /// Creates a hub.
-    public init(maxSubscribers: Int, queueCapacity: Int) {
+    public init(maxSubscribers: Int, queueCapacity: Int, memory: StreamMemoryBudget = StreamMemoryBudget()) {
         self.maxSubscribers = maxSubscribers
         self.queueCapacity = max(1, queueCapacity)
+        self.memory = memory
     }
 
     /// Subscribes to changes of `users`; nil when ``maxSubscribers`` are already subscribed.
-    public func subscribe(to users: [UserID]) -> Subscription? {
+    /// - Parameter onCutOff: runs once if the subscriber is cut off for falling behind (on
+    ///   the thread that noticed; keep it short).
+    public func subscribe(to users: [UserID], onCutOff: @escaping @Sendable () -> Void = {}) -> Subscription? {
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingOldest(queueCapacity))
+        let buffer = StreamBuffer(budget: memory)
         let subscription: Subscription? = state.withLock { state in
             guard state.subscribers.count < maxSubscribers else { return nil }
             let id = state.nextID
             state.nextID += 1
-            let subscription = Subscription(id: id, users: users, events: stream, hub: self)
+            let subscription = Subscription(
+                id: id, users: users, events: Subscription.Events(stream: stream, buffer: buffer), buffer: buffer,
+                hub: self, onCutOff: onCutOff)
             state.subscribers[id] = Subscriber(continuation: continuation, subscription: subscription)
             for user in users { state.index[user, default: []].insert(id) }
             return subscription
@@ -104,18 +97,39 @@ public final class PresenceChangeHub: Sendable {
     /// Subscribers cut off for falling behind, since start.
     public var overrunCount: Int { state.withLock { $0.overruns } }
 
+    /// Bytes held for all subscribers right now (queued, or written but not yet sent).
+    public var bufferedBytes: Int { memory.bufferedBytes }
+
     private func deliver(_ event: Event, to targets: [Subscriber]) {
+        let bytes = event.bufferedBytes
         for target in targets {
-            if case .dropped = target.continuation.yield(event) {
-                target.subscription.markOverrun()
-                if remove(target.subscription.id) { state.withLock { $0.overruns += 1 } }
+            let buffer = target.subscription.buffer
+            guard buffer.reserve(bytes) else {
+                cutOff(target.subscription)
+                continue
+            }
+            switch target.continuation.yield(event) {
+            case .enqueued: break
+            case .dropped:
+                buffer.release(bytes)
+                cutOff(target.subscription)
+            case .terminated: buffer.release(bytes)
+            @unknown default: buffer.release(bytes)
             }
         }
     }
 
-    /// Removes a subscriber and ends its stream; false when it was already gone.
+    /// Marks a subscriber overrun, removes it and runs its cut-off handler (once).
+    func cutOff(_ subscription: Subscription) {
+        subscription.markOverrun()
+        guard remove(subscription.id) else { return }
+        state.withLock { $0.overruns += 1 }
+        subscription.onCutOff()
+    }
+
+    /// Removes a subscriber, ends its stream and gives back its bytes; false when it was already gone.
     @discardableResult
-    fileprivate func remove(_ id: Int) -> Bool {
+    func remove(_ id: Int) -> Bool {
         let removed: Subscriber? = state.withLock { state in
             guard let subscriber = state.subscribers.removeValue(forKey: id) else { return nil }
             for user in subscriber.subscription.users {
@@ -124,6 +138,7 @@ public final class PresenceChangeHub: Sendable {
             }
             return subscriber
         }
+        removed?.subscription.buffer.close()
         removed?.continuation.finish()
         return removed != nil
     }

@@ -1,52 +1,93 @@
 import Hummingbird
+import NIOCore
 import PresenceCore
 import ServiceLifecycle
 
 extension PresenceController {
+    /// How long a stream cut off as a slow consumer may take to send its final `error` event
+    /// before its connection is closed.
+    static var cutOffGrace: TimeAmount { .seconds(1) }
+
+    /// `SO_SNDBUF` of a stream's socket (the kernel doubles it).
+    static var sendBufferSize: Int { 65_536 }
+
+    /// Bytes of snapshot events gathered into one write.
+    static var snapshotChunkSize: Int { 16_384 }
+
     /// `GET /api/v2/presence/stream?users=a,b`: Server-Sent Events. First one `presence`
     /// event per listed user that has a record, then one per change, `: keepalive` comments
-    /// from the hub's ticker. A subscriber that falls behind gets a final `error` event and
-    /// the stream ends; graceful shutdown ends every stream.
+    /// from the hub's ticker; graceful shutdown ends every stream.
+    ///
+    /// What a stream holds for its client is bounded in bytes: the events queued for it and
+    /// the bytes its connection has not sent yet (``StreamOutboundCounter``; the socket's own
+    /// send buffer is kept to ``sendBufferSize``). A stream past
+    /// its bound is cut off as a slow consumer: a final `error` event, and its connection is
+    /// closed after ``cutOffGrace`` (a client that stopped reading never takes that event,
+    /// and the close ends the write it is blocked on). The snapshot is read user by user as
+    /// it is written, so a stalled stream does not keep it; a store failure while reading it
+    /// ends the stream with an `error` event.
     @Sendable func stream(_ request: Request, context: PresenceRequestContext) async throws -> Response {
         try await authorizeRead(request, context: context)
         let users = try UserIDList.fromQuery(request.uri.query, limit: PresenceLimits.maxUsersPerStream)
         let tooMany = PresenceError(.unavailable, "too many open streams on this node; try again later", retryAfter: 5)
         guard openStreams.acquire(limit: changes.maxSubscribers) else { throw tooMany }
-        guard let subscription = changes.subscribe(to: users) else {
+        let channel = context.channel
+        let grace = Self.cutOffGrace
+        let cutOff: @Sendable () -> Void = {
+            _ = channel.eventLoop.scheduleTask(in: grace) { channel.close(promise: nil) }
+        }
+        // Subscribed first, then the snapshot: a change in between is sent, not missed.
+        guard let subscription = changes.subscribe(to: users, onCutOff: cutOff) else {
             openStreams.release()
             throw tooMany
         }
-        // Subscribed first, then the snapshot: a change in between is sent, not missed.
-        var snapshot: [StoredPresence] = []
-        do {
-            for user in users {
-                if let stored = try await repository.presence(of: user) { snapshot.append(stored) }
-            }
-        } catch {
-            subscription.cancel()
-            openStreams.release()
-            throw error
-        }
-        let clock = self.clock
-        let initial = snapshot
-        let openStreams = self.openStreams
+        let (clock, repository, openStreams) = (self.clock, self.repository, self.openStreams)
         let headers: HTTPFields = [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"]
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
+                let counter = StreamOutboundCounter(subscription: subscription)
                 defer {
+                    channel.pipeline.removeHandler(counter, promise: nil)
                     subscription.cancel()
                     openStreams.release()
+                }
+                try await channel.pipeline.addHandler(counter, position: .first).get()
+                do {
+                    // Keep what the kernel takes for a client that stopped reading small (it would
+                    // grow to megabytes per socket), so the backlog shows in the counter.
+                    try await channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: Self.sendBufferSize).get()
+                } catch {
+                    // Not a socket (the router tests' channel): nothing to bound.
                 }
                 // On shutdown the subscription ends, and so the loop. (A write blocked on a client
                 // that stopped reading ends when the service's shutdown deadline cancels it.)
                 try await withGracefulShutdownHandler {
                     var sent: [UserID: UInt64] = [:]
-                    for stored in initial {
-                        sent[stored.user] = stored.revision
-                        try await writer.write(ServerSentEvent.presence(stored, at: clock()))
+                    // The snapshot goes out in chunks of a few events: fewer, larger writes, each
+                    // in one allocation with room for the event that fills it.
+                    let allocator = ByteBufferAllocator()
+                    var chunk = allocator.buffer(capacity: Self.snapshotChunkSize + 4_096)
+                    for user in users where !subscription.wasOverrun {
+                        let stored: StoredPresence?
+                        do throws(PresenceError) {
+                            stored = try await repository.presence(of: user)
+                        } catch {
+                            chunk.writeImmutableBuffer(ServerSentEvent.error(error))
+                            try await writer.write(chunk)
+                            return
+                        }
+                        guard let stored else { continue }
+                        sent[user] = stored.revision
+                        ServerSentEvent.writePresence(stored, at: clock(), into: &chunk)
+                        if chunk.readableBytes >= Self.snapshotChunkSize {
+                            try await writer.write(chunk)
+                            chunk = allocator.buffer(capacity: Self.snapshotChunkSize + 4_096)
+                        }
                     }
-                    for await event in subscription.events {
+                    if chunk.readableBytes > 0 { try await writer.write(chunk) }
+                    // A cut-off stream sends nothing more but its last event.
+                    for await event in subscription.events where !subscription.wasOverrun {
                         switch event {
                         case .keepalive:
                             try await writer.write(ServerSentEvent.keepalive)
@@ -65,24 +106,4 @@ extension PresenceController {
                 try await writer.finish(nil)
             })
     }
-}
-
-/// The wire form of the stream's events.
-enum ServerSentEvent {
-    /// `id: <revision>`, `event: presence`, `data: <record JSON on one line>`.
-    static func presence(_ stored: StoredPresence, at now: Timestamp) -> ByteBuffer {
-        var out = Array("id: \(stored.revision)\nevent: presence\ndata: ".utf8)
-        out.append(contentsOf: stored.body(at: now))
-        out.append(contentsOf: "\n\n".utf8)
-        return ByteBuffer(bytes: out)
-    }
-
-    /// A comment line that keeps proxies from closing an idle stream.
-    static let keepalive = ByteBuffer(string: ": keepalive\n\n")
-
-    /// The last event of a stream whose client did not keep up.
-    static let slowConsumer = ByteBuffer(
-        string:
-            "event: error\ndata: {\"error\":{\"code\":\"slow_consumer\",\"message\":\"the client did not read events fast enough; reconnect\"}}\n\n"
-    )
 }

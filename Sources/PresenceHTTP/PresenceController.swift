@@ -14,7 +14,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     let readLimiter: RateLimiter
     let metrics: HTTPMetrics
     /// Stream handlers still running (a subscriber cut off for reading too slowly keeps its
-    /// connection until its last write ends), so a client cannot get around the stream cap.
+    /// handler until its connection is closed), so a client cannot get around the stream cap.
     let openStreams = StreamCounter()
     let clock: @Sendable () -> Timestamp
 

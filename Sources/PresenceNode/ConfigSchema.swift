@@ -43,6 +43,8 @@ enum ConfigSchema {
         "stream.max_streams": .int,
         "stream.queue_size": .int,
         "stream.keepalive": .double,
+        "stream.max_buffered_bytes": .int,
+        "stream.max_total_buffered_bytes": .int,
         "auth.jwt_secret": .string,
         "auth.public_key_file": .string,
         "auth.issuer": .string,

@@ -70,8 +70,8 @@ extension NodeConfiguration {
         natsEmbedded = reader.bool(forKey: "nats.embedded", default: natsEmbedded)
         natsServerBinary = reader.string(forKey: "nats.server_binary", default: natsServerBinary)
         dataDirectory = reader.string(forKey: "nats.data_dir", default: dataDirectory)
-        natsClientPort = try Self.port(reader, "nats.client_port", default: natsClientPort)
-        natsLeafnodePort = try Self.port(reader, "nats.leafnode_port", default: natsLeafnodePort)
+        natsClientPort = try Self.port(reader, "nats.client_port", default: natsClientPort, allowZero: true)
+        natsLeafnodePort = try Self.port(reader, "nats.leafnode_port", default: natsLeafnodePort, allowZero: true)
         natsLeafnodeHost = reader.string(forKey: "nats.leafnode_host", default: natsLeafnodeHost)
         natsMonitorPort = try Self.port(reader, "nats.monitor_port", default: natsMonitorPort, allowZero: true)
         hubURLs = reader.stringArray(forKey: "nats.hub_urls", default: hubURLs)
@@ -102,6 +102,15 @@ extension NodeConfiguration {
         maxStreams = try Self.int(reader, "stream.max_streams", default: maxStreams, in: 0...1_000_000)
         streamQueueSize = try Self.int(reader, "stream.queue_size", default: streamQueueSize, in: 1...1_000_000)
         streamKeepalive = try Self.double(reader, "stream.keepalive", default: streamKeepalive, in: 0.01...3600)
+        streamMaxBufferedBytes = try Self.int(
+            reader, "stream.max_buffered_bytes", default: streamMaxBufferedBytes, in: 16_384...(1 << 40))
+        streamMaxTotalBufferedBytes = try Self.int(
+            reader, "stream.max_total_buffered_bytes", default: streamMaxTotalBufferedBytes, in: 16_384...(1 << 50))
+        if streamMaxTotalBufferedBytes < streamMaxBufferedBytes {
+            throw ConfigurationError(
+                "invalid value for 'stream.max_total_buffered_bytes': \(streamMaxTotalBufferedBytes) is below 'stream.max_buffered_bytes' (\(streamMaxBufferedBytes))"
+            )
+        }
 
         jwtSecret = reader.string(forKey: "auth.jwt_secret", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
         publicKeyFile = reader.string(forKey: "auth.public_key_file").flatMap { $0.isEmpty ? nil : $0 }

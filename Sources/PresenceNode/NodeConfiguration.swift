@@ -11,6 +11,7 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var nodeID: String = ProcessInfo.processInfo.hostName
     public var role: Role = .center
     public var httpHost: String = "0.0.0.0"
+    /// 0: a port the OS assigns; the node logs it (`http_port` of "HTTP server listening").
     public var httpPort: Int = 8080
     /// Seconds a client has to send a request head (`service.http.header_timeout`).
     public var httpHeaderTimeout: Double = 10
@@ -20,7 +21,10 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var natsEmbedded = true
     public var natsServerBinary = "nats-server"
     public var dataDirectory = "./data"
+    /// The embedded nats-server's client port (`nats.client_port`); 0: one the OS assigns
+    /// at start, kept across its restarts, logged with "nats-server started".
     public var natsClientPort = 4222
+    /// A center's leafnode port (`nats.leafnode_port`); 0 as for the client port.
     public var natsLeafnodePort = 7422
     /// Where a center's leafnode port listens (`nats.leafnode_host`): loopback unless leaves
     /// authenticate (SPEC §5).
@@ -58,6 +62,12 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var streamQueueSize = 256
     /// Seconds between `: keepalive` comments (`stream.keepalive`).
     public var streamKeepalive: Double = 15
+    /// Bytes one stream may hold for its client (events queued, and bytes its connection has
+    /// not sent yet) before it is cut off as a slow consumer (`stream.max_buffered_bytes`).
+    public var streamMaxBufferedBytes = 262_144
+    /// Bytes all streams together may hold (`stream.max_total_buffered_bytes`); past it, the
+    /// streams that are behind are cut off when they would grow.
+    public var streamMaxTotalBufferedBytes = 67_108_864
 
     public var jwtSecret: String?
     public var publicKeyFile: String?

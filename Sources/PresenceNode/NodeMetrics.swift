@@ -15,6 +15,7 @@ final class NodeMetrics: Sendable {
         let cacheCost: Gauge
         let usersByStatus: [PresenceStatus: Gauge]
         let streamsOpen: Gauge
+        let streamBufferedBytes: Gauge
         let hubReachable: Gauge
         let ready: Gauge
     }
@@ -58,6 +59,9 @@ final class NodeMetrics: Sendable {
                     ($0, registry.makeGauge(descriptor: users, labels: [("status", $0.rawValue)]))
                 }),
             streamsOpen: registry.makeGauge(descriptor: descriptor("streams_open", "", "Open SSE presence streams")),
+            streamBufferedBytes: registry.makeGauge(
+                descriptor: descriptor(
+                    "stream_buffered", "bytes", "Bytes held for stream clients: queued events and unsent connection buffers")),
             hubReachable: registry.makeGauge(
                 descriptor: descriptor("hub_reachable", "", "1 when the bucket's JetStream server (the hub) answers")),
             ready: registry.makeGauge(descriptor: descriptor("ready", "", "1 when /health/ready answers 200")))
@@ -84,6 +88,7 @@ final class NodeMetrics: Sendable {
         gauges.cacheCost.set(to: Double(statistics.costBytes))
         for (status, gauge) in gauges.usersByStatus { gauge.set(to: Double(statistics.byStatus[status] ?? 0)) }
         gauges.streamsOpen.set(to: Double(changes.subscriberCount))
+        gauges.streamBufferedBytes.set(to: Double(changes.bufferedBytes))
         gauges.hubReachable.set(to: store.isHubReachable ? 1.0 : 0.0)
         gauges.ready.set(to: store.readiness().isReady ? 1.0 : 0.0)
         let connection = store.connectionInfo

@@ -65,7 +65,10 @@ public struct PresenceNode: Sendable {
         if let supervisor, configuration.role == .center {
             storage = StorageMonitor(directory: supervisor.configuration.storeDirectory, supervisor: supervisor, logger: logger)
         }
-        let changes = PresenceChangeHub(maxSubscribers: configuration.maxStreams, queueCapacity: configuration.streamQueueSize)
+        let changes = PresenceChangeHub(
+            maxSubscribers: configuration.maxStreams, queueCapacity: configuration.streamQueueSize,
+            memory: StreamMemoryBudget(
+                maxPerStream: configuration.streamMaxBufferedBytes, maxTotal: configuration.streamMaxTotalBufferedBytes))
         let metrics = NodeMetrics()
         var storeConfiguration = PresenceStoreConfiguration(natsURLs: natsURLs, nodeID: configuration.nodeID)
         storeConfiguration.domain = configuration.role == .leaf ? "hub" : nil
@@ -110,6 +113,7 @@ public struct PresenceNode: Sendable {
         }
         services.append(StreamKeepalive(hub: changes, interval: .milliseconds(Int(configuration.streamKeepalive * 1000))))
         let drain = HTTPDrain()
+        services.append(MemoryTrimmer(hub: changes, interval: .seconds(2), logger: logger))
         let router = buildPresenceRouter(
             controller: PresenceController(
                 repository: store, changes: changes, verifier: verifier, settings: settings,
@@ -122,6 +126,11 @@ public struct PresenceNode: Sendable {
             server: .presence(configuration.httpServerSettings, drain: drain),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
             services: services,
+            onServerRunning: { [configuredPort = configuration.httpPort] channel in
+                // The real port, also when the OS assigned it (`service.http.port: 0`).
+                let port = channel.localAddress?.port ?? configuredPort
+                logger.info("HTTP server listening", metadata: ["http_port": "\(port)"])
+            },
             logger: logger)
         return PresenceNode(
             application: application, store: store, supervisor: supervisor, sweeper: sweeper, changes: changes,

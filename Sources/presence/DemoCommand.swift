@@ -6,12 +6,22 @@ import PresenceNode
 import Synchronization
 
 /// `presence demo`: a center and two leaves on this machine, until Ctrl-C.
+///
+/// HTTP on `--base-port` (8080) and the two ports after it; every NATS port (clients, the
+/// center's leafnode port) is assigned by the OS, so the demo runs beside another node or
+/// demo on the usual ports. The leaves learn the center's leafnode port from its log.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Start a center and two leaves on this machine (HTTP 8080, 8081, 8082) until Ctrl-C.")
+        abstract: "Start a center and two leaves on this machine (HTTP 8080, 8081, 8082, or from --base-port) until Ctrl-C.")
 
     @Option(name: .customLong("data-dir"), help: "Where the three nodes keep their data.") var dataDir = "./demo-data"
+    @Option(name: .customLong("base-port"), help: "HTTP port of the center; the leaves take the next two.")
+    var basePort = 8080
+
+    func validate() throws {
+        guard (1...65_533).contains(basePort) else { throw ValidationError("--base-port must be between 1 and 65533") }
+    }
 
     private struct Node {
         let name: String
@@ -25,19 +35,20 @@ struct DemoCommand: AsyncParsableCommand {
         let secret = try ProcessInfo.processInfo.environment["JWT_SECRET"]
             ?? DevelopmentSecret.readOrCreate(dataDirectory: root)
         let center = Node(
-            name: "center", httpPort: 8080,
-            arguments: ["--role", "center", "--node-id", "center", "--http-port", "8080", "--data-dir", root + "/center"],
-            environment: ["PRESENCE_NATS_CLIENT_PORT": "4222", "PRESENCE_NATS_LEAFNODE_PORT": "7422"])
-        let leaves = (1...2).map { index in
+            name: "center", httpPort: basePort,
+            arguments: ["--role", "center", "--node-id", "center", "--http-port", String(basePort), "--data-dir", root + "/center"],
+            environment: ["PRESENCE_NATS_CLIENT_PORT": "0", "PRESENCE_NATS_LEAFNODE_PORT": "0"])
+        let leaf = { (index: Int, leafnodePort: Int) in
             Node(
-                name: "leaf-\(index)", httpPort: 8080 + index,
+                name: "leaf-\(index)", httpPort: basePort + index,
                 arguments: [
-                    "--role", "leaf", "--node-id", "leaf-\(index)", "--http-port", String(8080 + index),
-                    "--data-dir", root + "/leaf-\(index)", "--hub", "nats-leaf://127.0.0.1:7422",
+                    "--role", "leaf", "--node-id", "leaf-\(index)", "--http-port", String(basePort + index),
+                    "--data-dir", root + "/leaf-\(index)", "--hub", "nats-leaf://127.0.0.1:\(leafnodePort)",
                 ],
-                environment: ["PRESENCE_NATS_CLIENT_PORT": String(4222 + index)])
+                environment: ["PRESENCE_NATS_CLIENT_PORT": "0"])
         }
-        let nodes = [center] + leaves
+        var nodes = [center]
+        var leafnodePort = 0
 
         // Ctrl-C reaches the whole process group; SIGTERM is forwarded. Either way every node
         // shuts down gracefully (and stops its own nats-server) before the demo exits.
@@ -51,10 +62,11 @@ struct DemoCommand: AsyncParsableCommand {
             for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         do {
-            for node in nodes {
-                processes.append(try launch(node, root: root, secret: secret))
-                if node.name == "center" { try await waitUntilReady(node, process: processes[0], root: root) }
-            }
+            processes.append(try launch(center, root: root, secret: secret))
+            try await waitUntilReady(center, process: processes[0], root: root)
+            leafnodePort = try Self.leafnodePort(loggedIn: root + "/center/service.log")
+            nodes += (1...2).map { leaf($0, leafnodePort) }
+            for node in nodes.dropFirst() { processes.append(try launch(node, root: root, secret: secret)) }
             for (node, process) in zip(nodes.dropFirst(), processes.dropFirst()) {
                 try await waitUntilReady(node, process: process, root: root)
             }
@@ -68,18 +80,18 @@ struct DemoCommand: AsyncParsableCommand {
         print(
             """
             swift-presence demo: a center and two leaves are running.
-              center  http://localhost:8080   (NATS leafnode port 7422)
-              leaf-1  http://localhost:8081
-              leaf-2  http://localhost:8082
+              center  http://localhost:\(basePort)   (NATS leafnode port \(leafnodePort))
+              leaf-1  http://localhost:\(basePort + 1)
+              leaf-2  http://localhost:\(basePort + 2)
             Logs: \(root)/<node>/service.log
 
             A token for user alice (24 h):
               export TOKEN=\(token)
             Write on leaf-1, read on leaf-2, watch live on the center:
-              curl -s -X PUT localhost:8081/api/v2/presence/alice -H "Authorization: Bearer $TOKEN" \\
+              curl -s -X PUT localhost:\(basePort + 1)/api/v2/presence/alice -H "Authorization: Bearer $TOKEN" \\
                    -H 'Content-Type: application/json' -d '{"status":"busy","message":"In a meeting"}'
-              curl -s localhost:8082/api/v2/presence/alice
-              curl -N 'localhost:8080/api/v2/presence/stream?users=alice'
+              curl -s localhost:\(basePort + 2)/api/v2/presence/alice
+              curl -N 'localhost:\(basePort)/api/v2/presence/stream?users=alice'
             More tokens: presence token --sub bob --data-dir \(root)
             Press Ctrl-C to stop all three nodes.
             """)
@@ -97,6 +109,18 @@ struct DemoCommand: AsyncParsableCommand {
         stopAll(processes)
         for process in processes { process.waitUntilExit() }
         print("All nodes stopped.")
+    }
+
+    /// The leafnode port the center's nats-server was given, from its "nats-server started"
+    /// log line (logfmt `leafnode_port=N` or JSON `"leafnode_port":"N"`).
+    static func leafnodePort(loggedIn path: String) throws -> Int {
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        for line in text.split(separator: "\n") where line.contains("nats-server started") {
+            guard let range = line.range(of: "leafnode_port") else { continue }
+            let digits = line[range.upperBound...].drop { !$0.isNumber }.prefix { $0.isNumber }
+            if let port = Int(digits), port > 0 { return port }
+        }
+        throw ValidationError("the center did not log its leafnode port; see \(path)")
     }
 
     private func launch(_ node: Node, root: String, secret: String) throws -> Process {

@@ -52,7 +52,7 @@ struct HealthEndpointTests {
                 "presence_cache_hits_total", "presence_cache_misses_total", "presence_cache_evictions_total",
                 "presence_kv_operation_duration_seconds_bucket", "presence_watcher_events_total",
                 "presence_watcher_lag_seconds_bucket", "presence_nats_reconnects_total", "presence_users",
-                "presence_rate_limited_total", "presence_streams_open",
+                "presence_rate_limited_total", "presence_streams_open", "presence_stream_buffered_bytes",
             ] {
                 #expect(text.contains(family), "missing \(family)")
             }

@@ -92,7 +92,7 @@ final class ForeignLeaf {
 
     init(hub: String) throws {
         let directory = TemporaryDirectory.make()
-        port = FreePort.next()
+        port = FreePort.consecutive(1)
         let config = directory + "/rogue.conf"
         try """
         host: "127.0.0.1"
@@ -116,14 +116,6 @@ final class ForeignLeaf {
 }
 
 extension ServiceProcess {
-    /// The client port of the node's own nats-server, as it logged it.
-    var natsClientPort: Int? {
-        guard let line = output.split(separator: "\n").first(where: { $0.contains("Listening for client connections on") }),
-            let address = line.split(separator: " ").first(where: { $0.contains("127.0.0.1:") })
-        else { return nil }
-        return address.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .punctuationCharacters)) }
-    }
-
     /// `nats://127.0.0.1:<client port>` of the node's own nats-server.
     var natsClientURL: String { "nats://127.0.0.1:\(natsClientPort ?? 0)" }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import EmbeddedNATS
@@ -53,6 +54,34 @@ struct NATSServerConfigFileTests {
         let text = NATSServerConfigFile.render(configuration, monitorPort: 8000, syncAlways: true)
         #expect(!text.contains("jetstream"))
         #expect(text.contains("remotes: [ { urls: [\"nats-leaf://center:7422\"] } ]"))
+    }
+
+    @Test func portsLeftAtZeroAreAssignedByTheOSAndReported() {
+        var configuration = EmbeddedNATSConfiguration(serverName: "c", dataDirectory: "/tmp/z", mode: .center(leafnodePort: 0))
+        configuration.clientPort = 0
+        let text = NATSServerConfigFile.render(configuration, monitorPort: 0, syncAlways: false)
+        #expect(text.contains("port: -1"))
+        #expect(text.contains("http: \"127.0.0.1:-1\""))
+        #expect(text.contains("listen: \"127.0.0.1:-1\""))
+        #expect(text.contains("ports_file_dir: \"/tmp/z\""))
+        let pinned = configuration.pinned(to: NATSServerPorts(client: 40001, monitor: 40002, leafnode: 40003))
+        let restart = NATSServerConfigFile.render(pinned, monitorPort: pinned.monitorPort, syncAlways: false)
+        #expect(restart.contains("port: 40001"))
+        #expect(restart.contains("http: \"127.0.0.1:40002\""))
+        #expect(restart.contains("listen: \"127.0.0.1:40003\""))
+    }
+
+    @Test func thePortsFileOfTheRightProcessIsRead() throws {
+        let directory = TemporaryDirectory.make()
+        try #"{"nats":["nats://127.0.0.1:4333"],"monitoring":["http://127.0.0.1:8999"]}"#.write(
+            toFile: directory + "/nats-server_4242.ports", atomically: true, encoding: .utf8)
+        try #"{"nats":["nats://127.0.0.1:1"],"monitoring":["http://127.0.0.1:2"]}"#.write(
+            toFile: directory + "/nats-server_77.ports", atomically: true, encoding: .utf8)
+        let ports = NATSServerPorts.read(directory: directory, pid: 4242, expectsLeafnodes: false)
+        #expect(ports == NATSServerPorts(client: 4333, monitor: 8999, leafnode: nil))
+        #expect(NATSServerPorts.read(directory: directory, pid: 4243, expectsLeafnodes: false) == nil)
+        NATSServerPorts.removeStale(directory: directory)
+        #expect(NATSServerPorts.read(directory: directory, pid: 4242, expectsLeafnodes: false) == nil)
     }
 
     @Test func logLinesKeepTheirLevel() {

@@ -7,8 +7,8 @@ import Testing
 struct NATSServerSupervisorTests {
     private func configuration() -> EmbeddedNATSConfiguration {
         var configuration = EmbeddedNATSConfiguration(
-            serverName: "supervised", dataDirectory: TemporaryDirectory.make(), mode: .center(leafnodePort: FreePort.next()))
-        configuration.clientPort = FreePort.next()
+            serverName: "supervised", dataDirectory: TemporaryDirectory.make(), mode: .center(leafnodePort: 0))
+        configuration.clientPort = 0
         return configuration
     }
 
@@ -45,6 +45,36 @@ struct NATSServerSupervisorTests {
         #expect(await waitUntilGone(pid))
         #expect(supervisor.serverPID == nil)
     }
+
+    @Test func portsTheOSAssignsAreReportedAndKeptAcrossARestart() async throws {
+        let supervisor = NATSServerSupervisor(configuration: configuration(), logger: logger)
+        try await supervisor.start()
+        let clientPort = supervisor.clientPort
+        let leafnodePort = try #require(supervisor.leafnodePort)
+        #expect(clientPort != 0)
+        #expect(supervisor.clientURL == "nats://127.0.0.1:\(clientPort)")
+        #expect(Loopback.acceptsConnections(port: clientPort))
+        #expect(Loopback.acceptsConnections(port: leafnodePort))
+        #expect(!supervisor.monitorURL.hasSuffix(":0") && !supervisor.monitorURL.hasSuffix(":-1"))
+
+        // nats-server dies; the supervisor's restart listens on the same ports.
+        let pid = try #require(supervisor.serverPID)
+        kill(pid, SIGKILL)
+        let deadline = ContinuousClock.now + .seconds(15)
+        var restarted = false
+        while ContinuousClock.now < deadline {
+            if let now = supervisor.serverPID, now != pid, Loopback.acceptsConnections(port: clientPort),
+                Loopback.acceptsConnections(port: leafnodePort)
+            {
+                restarted = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(restarted, "the restarted server must listen on the ports the first one was given")
+        #expect(supervisor.clientPort == clientPort)
+        await supervisor.stop()
+    }
 }
 
 /// A TCP socket listening on a free loopback port, closed on deinit.
@@ -57,17 +87,19 @@ final class ListeningSocket {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let port = FreePort.next()
-        address.sin_port = UInt16(port).bigEndian
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        address.sin_port = 0  // the OS assigns a port
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &length) == 0
+            }
         }
-        guard bound == 0, listen(fd, 8) == 0 else {
+        guard bound else {
             close(fd)
             throw CancellationError()
         }
         self.descriptor = fd
-        self.port = port
+        self.port = Int(UInt16(bigEndian: address.sin_port))
     }
 
     deinit { close(descriptor) }

@@ -149,6 +149,9 @@ struct NodeConfigurationTests {
             ("log_level: loud\n", "log_level"),
             ("rate_limit:\n  writes_per_second: -1\n", "rate_limit.writes_per_second"),
             ("service:\n  role: leaf\n", "nats.hub_urls"),
+            ("stream:\n  max_buffered_bytes: 100\n", "stream.max_buffered_bytes"),
+            ("stream:\n  max_buffered_bytes: 1048576\n  max_total_buffered_bytes: 65536\n", "stream.max_total_buffered_bytes"),
+            ("nats:\n  client_port: -1\n", "nats.client_port"),
         ]
         for (text, key) in cases {
             let path = try file(text)
@@ -161,6 +164,27 @@ struct NodeConfigurationTests {
             try NodeConfiguration.load(file: nil, environment: ["PRESENCE_CACHE_NEGATIVE_TTL": "soon"], flags: [:])
         }
         #expect(environmentError?.description.contains("cache.negative_ttl") == true)
+    }
+
+    @Test func streamMemoryBoundsAndOSAssignedPortsAreConfigurable() throws {
+        let defaults = try NodeConfiguration.load(file: nil, environment: [:], flags: [:])
+        #expect(defaults.streamMaxBufferedBytes == 262_144)
+        #expect(defaults.streamMaxTotalBufferedBytes == 67_108_864)
+        let path = try file(
+            """
+            stream:
+              max_buffered_bytes: 65536
+              max_total_buffered_bytes: 1048576
+            nats:
+              client_port: 0
+              leafnode_port: 0
+            """)
+        let configuration = try NodeConfiguration.load(
+            file: path, environment: ["PRESENCE_STREAM_MAX_TOTAL_BUFFERED_BYTES": "2097152"], flags: [:])
+        #expect(configuration.streamMaxBufferedBytes == 65_536)
+        #expect(configuration.streamMaxTotalBufferedBytes == 2_097_152)
+        #expect(configuration.natsClientPort == 0)
+        #expect(configuration.natsLeafnodePort == 0)
     }
 
     @Test func noSecretRefusesUnlessDevMode() throws {

@@ -23,7 +23,7 @@ struct NodeStartupTests {
     }
 
     @Test func aLeafWhoseHubIsDownServesHTTPAtOnceSaysWhyAndJoinsWhenTheHubComes() async throws {
-        let leafnodePort = FreePort.next()
+        let leafnodePort = FreePort.consecutive(1)
         let leaf = try ServiceProcess.serve(
             dataDirectory: TemporaryDirectory.make(),
             extraArguments: ["--role", "leaf", "--node-id", "lonely", "--hub", "nats-leaf://127.0.0.1:\(leafnodePort)"])
@@ -70,7 +70,7 @@ struct NodeStartupTests {
     }
 
     @Test func aCenterWhoseExternalNATSIsDownServesHTTPAndConnectsWhenItComes() async throws {
-        let port = FreePort.next()
+        let port = FreePort.consecutive(1)
         let center = try ServiceProcess.serve(
             dataDirectory: TemporaryDirectory.make(), extraArguments: ["--nats-url", "nats://127.0.0.1:\(port)"])
         let (ready, body) = try await Self.poll(center, "/health/ready") { status, _ in status == 503 }
@@ -116,7 +116,7 @@ struct NodeStartupTests {
     /// v0.1 kept the bucket in nats-server's global account; v0.2 keeps it in its own account.
     @Test func dataWrittenByTheFirstVersionIsMigratedAndKept() async throws {
         let directory = TemporaryDirectory.make()
-        let port = FreePort.next()
+        let port = FreePort.consecutive(1)
         let environment = ServiceProcess.testEnvironment()
         let first = try ServiceProcess.serve(dataDirectory: directory, httpPort: port, environment: environment)
         try await first.waitUntilReady()

@@ -10,18 +10,19 @@ import FoundationNetworking
 /// went backwards). Real processes: a center restarted on the same ports, and a leaf.
 @Suite("Replica convergence", .serialized, .timeLimit(.minutes(3)))
 struct ReplicaConvergenceTests {
-    /// A center that can be killed and started again on the same ports and data directory.
-    struct Center {
+    /// A center that can be killed and started again on the same ports and data directory:
+    /// the OS assigns them at the first start, later starts ask for the same ones.
+    final class Center {
         let directory = TemporaryDirectory.make()
-        let leafnodePort = FreePort.next()
-        let clientPort = FreePort.next()
-        let httpPort = FreePort.next()
+        private var ports: (leafnode: Int, client: Int, http: Int) = (0, 0, 0)
 
         func start() async throws -> Topology {
-            // The directory may have been deleted (the process log lives in it too).
+            // The directory may have been deleted (the process log lives elsewhere).
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            return try await Topology.startCenter(
-                dataDirectory: directory, leafnodePort: leafnodePort, clientPort: clientPort, httpPort: httpPort)
+            let topology = try await Topology.startCenter(
+                dataDirectory: directory, leafnodePort: ports.leafnode, clientPort: ports.client, httpPort: ports.http)
+            ports = (topology.leafnodePort, topology.center.natsClientPort ?? 0, topology.center.httpPort)
+            return topology
         }
     }
 

@@ -58,16 +58,15 @@ struct ServiceProcessTests {
 
     @Test func killingTheServiceKillsItsNATSServerAndARestartWorks() async throws {
         let directory = TemporaryDirectory.make()
-        let port = FreePort.next()
         let env = ServiceProcess.testEnvironment()
-        let first = try ServiceProcess.serve(dataDirectory: directory, httpPort: port, environment: env)
+        let first = try ServiceProcess.serve(dataDirectory: directory, environment: env)
         try await first.waitUntilReady()
         let natsPID = try #require(first.natsServerPID)
         first.signal(SIGKILL)
         _ = await first.waitForExit()
         #expect(await waitUntilGone(natsPID), "nats-server must die with the service")
 
-        let second = try ServiceProcess.serve(dataDirectory: directory, httpPort: port, environment: env)
+        let second = try ServiceProcess.serve(dataDirectory: directory, environment: env)
         try await second.waitUntilReady()
         #expect(second.natsServerPID != natsPID)
         second.signal(SIGINT)
@@ -76,10 +75,10 @@ struct ServiceProcessTests {
 
     @Test func acknowledgedWritesSurviveSIGKILLOfTheWholeNode() async throws {
         let directory = TemporaryDirectory.make()
-        let port = FreePort.next()
         let env = ServiceProcess.testEnvironment(["PRESENCE_RATE_LIMIT_WRITE_BURST": "100"])
-        let first = try ServiceProcess.serve(dataDirectory: directory, httpPort: port, environment: env)
+        let first = try ServiceProcess.serve(dataDirectory: directory, environment: env)
         try await first.waitUntilReady()
+        let port = first.httpPort
         let admin = try await TestNode.token("root", scopes: ["presence:admin"])
         var acknowledged: [String: Int] = [:]
         for index in 0..<50 {
@@ -96,10 +95,10 @@ struct ServiceProcessTests {
         _ = await first.waitForExit()
         #expect(await waitUntilGone(natsPID))
 
-        let second = try ServiceProcess.serve(dataDirectory: directory, httpPort: port, environment: env)
+        let second = try ServiceProcess.serve(dataDirectory: directory, environment: env)
         try await second.waitUntilReady()
         for (user, revision) in acknowledged {
-            let (status, body) = try await HTTP.request("GET", port: port, path: "/api/v2/presence/\(user)")
+            let (status, body) = try await HTTP.request("GET", port: second.httpPort, path: "/api/v2/presence/\(user)")
             #expect(status == 200, "\(user) lost")
             #expect(body["revision"] as? Int == revision)
             #expect(body["message"] as? String == "write \(user.dropFirst(4))")
@@ -135,10 +134,10 @@ struct ServiceProcessTests {
 
     @Test func devModeKeepsItsSecretAndTheTokenCommandFindsIt() async throws {
         let directory = TemporaryDirectory.make()
-        let port = FreePort.next()
         let env = ServiceProcess.testEnvironment().filter { $0.key != "JWT_SECRET" }
-        let service = try ServiceProcess.serve(dataDirectory: directory, httpPort: port, extraArguments: ["--dev"], environment: env)
+        let service = try ServiceProcess.serve(dataDirectory: directory, extraArguments: ["--dev"], environment: env)
         try await service.waitUntilReady()
+        let port = service.httpPort
         let secretFile = DevelopmentSecret.path(dataDirectory: directory)
         let attributes = try FileManager.default.attributesOfItem(atPath: secretFile)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
@@ -157,7 +156,7 @@ struct ServiceProcessTests {
         service.signal(SIGTERM)
         #expect(await service.waitForExit() == 0)
 
-        let again = try ServiceProcess.serve(dataDirectory: directory, httpPort: port, extraArguments: ["--dev"], environment: env)
+        let again = try ServiceProcess.serve(dataDirectory: directory, extraArguments: ["--dev"], environment: env)
         try await again.waitUntilReady()
         #expect(DevelopmentSecret.read(dataDirectory: directory) == secret, "the dev secret is reused on restart")
         again.signal(SIGTERM)

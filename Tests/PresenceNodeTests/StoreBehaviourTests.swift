@@ -38,8 +38,8 @@ struct StoreBehaviourTests {
 
     @Test func anExistingNATSCanBeUsedInsteadOfTheEmbeddedOne() async throws {
         var external = EmbeddedNATSConfiguration(
-            serverName: "external", dataDirectory: TemporaryDirectory.make(), mode: .center(leafnodePort: FreePort.next()))
-        external.clientPort = FreePort.next()
+            serverName: "external", dataDirectory: TemporaryDirectory.make(), mode: .center(leafnodePort: 0))
+        external.clientPort = 0
         var logger = Logger(label: "external-nats")
         logger.logLevel = .warning
         let server = NATSServerSupervisor(configuration: external, logger: logger)

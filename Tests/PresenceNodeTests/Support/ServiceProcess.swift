@@ -1,5 +1,6 @@
 import EmbeddedNATS
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -11,8 +12,10 @@ final class ServiceProcess: @unchecked Sendable {
     // @unchecked Sendable: wraps a Foundation Process that is only touched from the test's task.
     let process: Process
     let dataDirectory: String
-    let httpPort: Int
     let outputPath: String
+    /// The HTTP port asked for; 0 lets the OS assign one, which ``httpPort`` reads from the log.
+    private let requestedHTTPPort: Int
+    private let loggedHTTPPort = Mutex<Int?>(nil)
 
     /// The built `presence` binary, next to the test bundle.
     static var executable: URL {
@@ -34,7 +37,7 @@ final class ServiceProcess: @unchecked Sendable {
         shellPrefix: String? = nil
     ) throws {
         self.dataDirectory = dataDirectory
-        self.httpPort = httpPort
+        self.requestedHTTPPort = httpPort
         // Beside the data directory, not in it: a test may fill that file system up or delete it.
         self.outputPath = NSTemporaryDirectory() + "presence-service-\(UUID().uuidString).log"
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
@@ -55,17 +58,16 @@ final class ServiceProcess: @unchecked Sendable {
         try process.run()
     }
 
-    /// The test secret and free NATS ports, plus `extra`.
+    /// The test secret and NATS ports the OS assigns, plus `extra`.
     static func testEnvironment(_ extra: [String: String] = [:]) -> [String: String] {
-        [
-            "JWT_SECRET": TestNode.secret, "PRESENCE_NATS_CLIENT_PORT": String(FreePort.next()),
-            "PRESENCE_NATS_LEAFNODE_PORT": String(FreePort.next()),
-        ].merging(extra) { $1 }
+        ["JWT_SECRET": TestNode.secret, "PRESENCE_NATS_CLIENT_PORT": "0", "PRESENCE_NATS_LEAFNODE_PORT": "0"]
+            .merging(extra) { $1 }
     }
 
-    /// `presence serve` on free ports in `dataDirectory` with the test secret.
+    /// `presence serve` in `dataDirectory` with the test secret, by default on ports the OS
+    /// assigns; `shellPrefix` runs first in the same shell (e.g. `ulimit -n 256`).
     static func serve(
-        dataDirectory: String, httpPort: Int = FreePort.next(), extraArguments: [String] = [],
+        dataDirectory: String, httpPort: Int = 0, extraArguments: [String] = [],
         environment: [String: String]? = nil, shellPrefix: String? = nil
     ) throws -> ServiceProcess {
         try ServiceProcess(
@@ -82,12 +84,40 @@ final class ServiceProcess: @unchecked Sendable {
 
     var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
 
+    /// The HTTP port: the one asked for, or the one the node logged it listens on (0 until then).
+    var httpPort: Int {
+        if requestedHTTPPort != 0 { return requestedHTTPPort }
+        return loggedHTTPPort.withLock { cached in
+            if cached == nil { cached = loggedPort("http_port", inLineContaining: "HTTP server listening") }
+            return cached ?? 0
+        }
+    }
+
+    /// The center's leafnode port, from its "nats-server started" line (nil before it is logged).
+    var leafnodePort: Int? { loggedPort("leafnode_port", inLineContaining: "nats-server started") }
+
+    /// The embedded nats-server's client port, from its "nats-server started" line.
+    var natsClientPort: Int? { loggedPort("client_url", inLineContaining: "nats-server started") }
+
+    /// The last number logged for `key` on a line containing `marker` (logfmt: `key=value`,
+    /// a URL value counts by its port).
+    private func loggedPort(_ key: String, inLineContaining marker: String) -> Int? {
+        for line in output.split(separator: "\n").reversed() where line.contains(marker) {
+            guard let range = line.range(of: key + "=") else { continue }
+            let value = line[range.upperBound...].prefix { $0 != " " }
+            let digits = value.split(separator: ":").last?.prefix { $0.isNumber } ?? ""
+            if let port = Int(digits), port > 0 { return port }
+        }
+        return nil
+    }
+
     /// Waits until `/health/ready` answers 200.
     func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if !process.isRunning { break }
-            if let (status, _) = try? await HTTP.request("GET", port: httpPort, path: "/health/ready"), status == 200 { return }
+            let port = httpPort
+            if port != 0, let (status, _) = try? await HTTP.request("GET", port: port, path: "/health/ready"), status == 200 { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         Issue.record("service did not become ready; output:\n\(output)")

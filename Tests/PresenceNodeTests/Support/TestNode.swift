@@ -13,13 +13,13 @@ import Testing
 enum TestNode {
     static let secret = "integration-test-secret-0123456789abcdef"
 
-    /// A configuration with free ports and a fresh data directory.
+    /// A configuration with ports the OS assigns and a fresh data directory.
     static func configuration(dataDirectory: String? = nil) -> NodeConfiguration {
         var configuration = NodeConfiguration()
         configuration.nodeID = "test-node"
         configuration.dataDirectory = dataDirectory ?? TemporaryDirectory.make()
-        configuration.natsClientPort = FreePort.next()
-        configuration.natsLeafnodePort = FreePort.next()
+        configuration.natsClientPort = 0
+        configuration.natsLeafnodePort = 0
         configuration.httpPort = 0
         configuration.jwtSecret = secret
         configuration.logLevel = .warning
@@ -84,23 +84,29 @@ final class TestClock: Sendable {
     }
 }
 
-/// Free TCP ports on loopback, never the same twice in one test run.
+/// Runs of consecutive TCP ports that were free a moment ago, never the same twice in one
+/// test run, for the one process that needs ports known in advance (`presence demo
+/// --base-port`); everything else listens on ports the OS assigns. A caller retries with
+/// another run when a port was taken between the check and the bind.
 ///
 /// Chosen below the kernel's ephemeral range (32768+), so an outgoing connection can never
 /// take one between the check and the server's bind.
 enum FreePort {
     private static let used = Mutex(Set<Int>())
 
-    static func next() -> Int {
+    /// The first of `count` consecutive ports.
+    static func consecutive(_ count: Int) -> Int {
         while true {
-            let port = Int.random(in: 15_000..<32_000)
-            guard used.withLock({ $0.insert(port).inserted }) else { continue }
-            if isBindable(port) { return port }
+            let base = Int.random(in: 15_000..<(32_000 - count))
+            let run = Array(base..<(base + count))
+            let fresh = used.withLock { used -> Bool in
+                guard run.allSatisfy({ !used.contains($0) }) else { return false }
+                used.formUnion(run)
+                return true
+            }
+            guard fresh else { continue }
+            if run.allSatisfy({ Loopback.isBindable(port: $0, host: "0.0.0.0") }) { return base }
         }
-    }
-
-    private static func isBindable(_ port: Int) -> Bool {
-        Loopback.isBindable(port: port, host: "0.0.0.0")
     }
 }
 

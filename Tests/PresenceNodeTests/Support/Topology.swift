@@ -7,10 +7,10 @@ struct Topology {
     let leafnodePort: Int
     let secret = TestNode.secret
 
-    /// Starts a center with its own free ports; `extraEnvironment` adds configuration.
+    /// Starts a center, on ports the OS assigns unless given (0); `extraEnvironment` adds configuration.
     static func startCenter(
-        dataDirectory: String = TemporaryDirectory.make(), leafnodePort: Int = FreePort.next(),
-        clientPort: Int = FreePort.next(), httpPort: Int = FreePort.next(), extraEnvironment: [String: String] = [:]
+        dataDirectory: String = TemporaryDirectory.make(), leafnodePort: Int = 0, clientPort: Int = 0, httpPort: Int = 0,
+        extraEnvironment: [String: String] = [:]
     ) async throws -> Topology {
         var environment = [
             "JWT_SECRET": TestNode.secret, "PRESENCE_NATS_CLIENT_PORT": String(clientPort),
@@ -22,18 +22,19 @@ struct Topology {
             dataDirectory: dataDirectory, httpPort: httpPort, extraArguments: ["--node-id", "center"],
             environment: environment)
         try await center.waitUntilReady()
+        let leafnodePort = try #require(center.leafnodePort, "the center logs its leafnode port")
         return Topology(center: center, leafnodePort: leafnodePort)
     }
 
     /// Starts a leaf of this center (not waiting for it to be ready).
     func startLeaf(name: String, extraEnvironment: [String: String] = [:], hub: String? = nil) throws -> ServiceProcess {
         var environment = [
-            "JWT_SECRET": secret, "PRESENCE_NATS_CLIENT_PORT": String(FreePort.next()),
+            "JWT_SECRET": secret, "PRESENCE_NATS_CLIENT_PORT": "0",
             "PRESENCE_RATE_LIMIT_WRITE_BURST": "100000", "PRESENCE_RATE_LIMIT_WRITES_PER_SECOND": "100000",
         ]
         environment.merge(extraEnvironment) { $1 }
         return try ServiceProcess.serve(
-            dataDirectory: TemporaryDirectory.make(), httpPort: FreePort.next(),
+            dataDirectory: TemporaryDirectory.make(),
             extraArguments: ["--role", "leaf", "--node-id", name, "--hub", hub ?? "nats-leaf://127.0.0.1:\(leafnodePort)"],
             environment: environment)
     }

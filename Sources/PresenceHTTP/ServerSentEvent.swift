@@ -1,0 +1,43 @@
+import Hummingbird
+import PresenceCore
+
+/// The wire form of the stream's events.
+enum ServerSentEvent {
+    /// `id: <revision>`, `event: presence`, `data: <record JSON on one line>`.
+    static func presence(_ stored: StoredPresence, at now: Timestamp) -> ByteBuffer {
+        let body = stored.body(at: now)
+        var buffer = ByteBufferAllocator().buffer(capacity: body.count + 64)
+        writePresence(revision: stored.revision, body: body, into: &buffer)
+        return buffer
+    }
+
+    /// Appends a `presence` event to `buffer`.
+    static func writePresence(_ stored: StoredPresence, at now: Timestamp, into buffer: inout ByteBuffer) {
+        writePresence(revision: stored.revision, body: stored.body(at: now), into: &buffer)
+    }
+
+    private static func writePresence(revision: UInt64, body: [UInt8], into buffer: inout ByteBuffer) {
+        buffer.writeString("id: \(revision)\nevent: presence\ndata: ")
+        buffer.writeBytes(body)
+        buffer.writeString("\n\n")
+    }
+
+    /// A comment line that keeps proxies from closing an idle stream.
+    static let keepalive = ByteBuffer(string: ": keepalive\n\n")
+
+    /// The last event of a stream whose client did not keep up.
+    static let slowConsumer = ByteBuffer(
+        string:
+            "event: error\ndata: {\"error\":{\"code\":\"slow_consumer\",\"message\":\"the client did not read events fast enough; reconnect\"}}\n\n"
+    )
+
+    /// The last event of a stream that could not go on: `event: error` with the error body.
+    static func error(_ error: PresenceError) -> ByteBuffer {
+        var out = Array("event: error\ndata: {\"error\":{\"code\":".utf8)
+        PresenceJSON.appendString(error.code.rawValue, to: &out)
+        out.append(contentsOf: ",\"message\":".utf8)
+        PresenceJSON.appendString(error.message, to: &out)
+        out.append(contentsOf: "}}\n\n".utf8)
+        return ByteBuffer(bytes: out)
+    }
+}

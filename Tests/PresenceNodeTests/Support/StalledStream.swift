@@ -1,0 +1,67 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A client that opens a stream and then never reads: a raw TCP socket with a small receive
+/// buffer, so the server's writes back up into its own buffers as fast as possible.
+struct StalledStream {
+    let descriptor: Int32
+
+    /// Connects to 127.0.0.1:`port` and sends `GET path`; nil when the connection fails.
+    static func open(port: Int, path: String, receiveBuffer: Int32 = 4096) -> StalledStream? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        var size = receiveBuffer
+        // Before connect, so the window the client advertises is small from the first segment.
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n".utf8)
+        guard connected == 0, request.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == request.count else {
+            close(fd)
+            return nil
+        }
+        return StalledStream(descriptor: fd)
+    }
+
+    /// Closes the socket without reading what is waiting in it (the kernel answers with a reset).
+    func disconnect() { close(descriptor) }
+}
+
+/// Reads a process's memory and a node's metrics, for the flood tests.
+enum ProcessMemory {
+    /// Resident set size of `pid` in bytes (`VmRSS` of `/proc/<pid>/status`).
+    static func resident(_ pid: pid_t) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { throw CancellationError() }
+        return kib * 1024
+    }
+}
+
+extension HTTP {
+    /// `GET path` as text (for `/metrics`).
+    static func text(port: Int, path: String) async throws -> (Int, String) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.timeoutInterval = 10
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    /// The value of an unlabelled Prometheus sample, nil when absent.
+    static func metric(_ name: String, port: Int) async throws -> Double? {
+        let (_, text) = try await self.text(port: port, path: "/metrics")
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.split(separator: " ").last ?? "")
+        }
+        return nil
+    }
+}
