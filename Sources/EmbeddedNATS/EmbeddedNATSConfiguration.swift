@@ -22,9 +22,8 @@ public struct EmbeddedNATSConfiguration: Sendable, Equatable {
     public var clientPort: Int = 4222
     /// Monitoring port on loopback; 0: one the OS assigns at start.
     public var monitorPort: Int = 0
-    /// Address the leafnode listener binds to (center). Loopback unless leaves authenticate
-    /// (a leaf credential or TLS client verification): the JetStream API behind this port
-    /// writes presence without any JWT.
+    /// Address the leafnode listener binds to (center). Loopback unless leaves must present
+    /// the leaf credential: the JetStream API behind this port writes presence without any JWT.
     public var leafnodeHost: String = "127.0.0.1"
     /// The JetStream domain of the center.
     public var domain: String = "hub"
@@ -52,17 +51,10 @@ public struct EmbeddedNATSConfiguration: Sendable, Equatable {
         }
     }
 
-    /// Whether leaves must prove who they are: a shared credential, or a client certificate
-    /// signed by the configured CA.
-    public var leavesAuthenticate: Bool { leafUser != nil || leafTLS?.caFile != nil }
-
     /// The NATS account that holds the presence bucket on a center. Clients of the embedded
     /// server's loopback port land in it without credentials, and so do leaves when no leaf
     /// credential is set (the leafnode port is then on loopback).
     public static let presenceAccount = "PRESENCE"
-    /// An account with nothing in it (no JetStream, no imports): where a leaf that presents no
-    /// credential lands when a leaf credential is required.
-    public static let quarantineAccount = "QUARANTINE"
     /// The center's own user on its loopback client port (no credentials needed there).
     public static let localUser = "presence-local"
 

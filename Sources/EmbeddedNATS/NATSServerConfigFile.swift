@@ -37,14 +37,6 @@ public enum NATSServerConfigFile {
             lines.append(contentsOf: accounts(configuration, localPassword: localPassword))
             lines.append("leafnodes {")
             lines.append("  listen: \(quoted("\(configuration.leafnodeHost):\(NATSServerPorts.configValue(leafnodePort))"))")
-            // A leaf that presents the leaf credential is authenticated as that user of the
-            // presence account (see `accounts`). One that presents none is the local user on
-            // nats-server 2.9 (refused when a credential is required) and lands here on newer
-            // servers (an empty account when a credential is required).
-            let anonymous =
-                configuration.leafUser == nil
-                ? EmbeddedNATSConfiguration.presenceAccount : EmbeddedNATSConfiguration.quarantineAccount
-            lines.append("  authorization { account: \(quoted(anonymous)) }")
             if let tls = configuration.leafTLS {
                 var fields: [String] = []
                 if let cert = tls.certFile { fields.append("cert_file: \(quoted(cert))") }
@@ -74,14 +66,15 @@ public enum NATSServerConfigFile {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The center's accounts: the presence account (JetStream, the bucket) with the loopback
-    /// user and, when set, the leaf user limited to ``LeafPermissions``; and an empty account
-    /// for leaves without a credential when one is required.
+    /// The center's account: the presence account (JetStream, the bucket) with the loopback
+    /// user and, when set, the leaf user limited to ``LeafPermissions``.
+    ///
+    /// nats-server authenticates a connection without credentials, client or leaf, as the
+    /// `no_auth_user`: the loopback user. It admits leaves only when no leaf credential is
+    /// set (the leafnode port is then on loopback); otherwise a leaf without the credential
+    /// is refused, and one with it has the leaf user's permissions.
     static func accounts(_ configuration: EmbeddedNATSConfiguration, localPassword: String) -> [String] {
         let local = EmbeddedNATSConfiguration.localUser
-        // Clients without credentials are the local user (`no_auth_user`); nats-server 2.9 maps
-        // leaves without credentials to it too, so it admits leaves only when no leaf
-        // credential is required (the leafnode port is then on loopback).
         let types = configuration.leafUser == nil ? #"["STANDARD", "LEAFNODE"]"# : #"["STANDARD"]"#
         var users = ["{user: \(quoted(local)), password: \(quoted(localPassword)), allowed_connection_types: \(types)}"]
         if let user = configuration.leafUser {
@@ -101,7 +94,6 @@ public enum NATSServerConfigFile {
         ] + users.map { "      " + $0 } + [
             "    ]",
             "  }",
-            "  \(EmbeddedNATSConfiguration.quarantineAccount): {}",
             "}",
         ]
     }

@@ -101,6 +101,7 @@ public final class NATSServerSupervisor: Service, Sendable {
         NATSServerPorts.removeStale(directory: configuration.dataDirectory)
         let monitorPort = configuration.monitorPort  // 0: the OS assigns one (read back once ready)
         let syncAlways = Self.supportsSyncAlways(binary: configuration.serverBinary, directory: configuration.dataDirectory)
+        warnIfLeafPermissionsAreOnlyEnforcedByLeaves()
         if case .center = configuration.mode, !syncAlways {
             logger.warning(
                 "nats-server does not support jetstream.sync_interval: always; acknowledged writes are fsynced only every 2 minutes and can be lost on power failure (not on a process crash). Use nats-server 2.10 or newer to close that gap."
@@ -361,6 +362,27 @@ public final class NATSServerSupervisor: Service, Sendable {
             kill(pid, SIGKILL)
             for _ in 0..<50 where ProcessInspection.isAlive(pid) { usleep(20_000) }
         }
+    }
+
+    /// An exposed center whose nats-server predates hub-side checks of leaf permissions: a
+    /// holder of the leaf credential speaking the leafnode protocol itself could bypass them.
+    private func warnIfLeafPermissionsAreOnlyEnforcedByLeaves() {
+        guard case .center = configuration.mode, configuration.leafUser != nil,
+            !configuration.leafnodeHost.hasPrefix("127."), configuration.leafnodeHost != "localhost",
+            let version = Self.version(binary: configuration.serverBinary), !version.enforcesLeafPermissionsAtTheHub
+        else { return }
+        logger.warning(
+            "nats-server \(version) does not itself check the leaf user's permissions (2.11.16, 2.12.7 and 2.14 do): genuine leaves are held to them, but a client holding the leaf credential could bypass them. Keep nats.leaf_password secret and prefer a current nats-server on an exposed center."
+        )
+    }
+
+    /// The release of a nats-server binary, nil when it cannot be told.
+    static func version(binary: String) -> NATSServerVersion? {
+        guard let child = try? ChildProcess.spawn(binary, arguments: ["--version"]) else { return nil }
+        let handle = FileHandle(fileDescriptor: child.outputDescriptor, closeOnDealloc: true)
+        let output = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        _ = child.waitForExit()
+        return NATSServerVersion(parsing: output)
     }
 
     /// Whether this nats-server accepts `jetstream { sync_interval: always }` (2.10+), checked

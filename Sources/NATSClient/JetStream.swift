@@ -81,6 +81,34 @@ public final class JetStream: @unchecked Sendable {
             lastSequence: info.pointee.State.LastSeq)
     }
 
+    /// Makes sure `stream` refuses roll-up headers (`Nats-Rollup`), which would let any
+    /// publisher to its subjects purge the whole stream with one message. Blocks the calling
+    /// thread.
+    /// - Returns: whether the stream had to be changed.
+    @discardableResult
+    public func refuseRollups(_ stream: String) throws(NATSError) -> Bool {
+        var options = jsOptions()
+        try check(jsOptions_Init(&options), "jsOptions_Init")
+        options.Domain = UnsafePointer(domainCString)
+        options.Wait = timeout.milliseconds
+        var info: UnsafeMutablePointer<jsStreamInfo>?
+        var errorCode = jsErrCode(rawValue: 0)
+        let status = js_GetStreamInfo(&info, handle, stream, &options, &errorCode)
+        guard status == NATS_OK, let info else {
+            throw NATSError(status: status, jetStreamCode: errorCode, context: "stream info \(stream)")
+        }
+        defer { jsStreamInfo_Destroy(info) }
+        guard let config = info.pointee.Config, config.pointee.AllowRollup else { return false }
+        config.pointee.AllowRollup = false
+        var updated: UnsafeMutablePointer<jsStreamInfo>?
+        let update = js_UpdateStream(&updated, handle, config, &options, &errorCode)
+        if let updated { jsStreamInfo_Destroy(updated) }
+        guard update == NATS_OK else {
+            throw NATSError(status: update, jetStreamCode: errorCode, context: "update stream \(stream)")
+        }
+        return true
+    }
+
     /// Waits until every asynchronous publish made through this context is acknowledged.
     public func waitForAsyncPublishes(timeout: Duration) throws(NATSError) {
         var options = jsPubOptions()

@@ -113,6 +113,13 @@ public final class KeyValueBucket: @unchecked Sendable {
         try jetStream.streamState("KV_" + bucket, timeout: timeout)
     }
 
+    /// Makes the bucket's stream refuse roll-up headers (see ``JetStream/refuseRollups(_:)``).
+    /// - Returns: whether the stream had to be changed.
+    @discardableResult
+    public func refuseRollups() throws(NATSError) -> Bool {
+        try jetStream.refuseRollups("KV_" + bucket)
+    }
+
     /// Starts a watcher of every key: first the latest value of each, then every change.
     /// - Parameter timeout: how long creating it may take (with a million keys nats-server
     ///   2.9 needs seconds to set up the last-value-per-key consumer).

@@ -104,15 +104,23 @@ public final class NATSConnection: @unchecked Sendable {
         try JetStream(connection: self, domain: domain, timeout: timeout, publishing: publishing)
     }
 
-    /// Sends `payload` to `subject` and waits up to `timeout` for one reply (a raw request,
-    /// e.g. to the JetStream API). Blocks the calling thread.
-    public func request(_ subject: String, payload: [UInt8] = [], timeout: Duration) throws(NATSError) -> [UInt8] {
-        var reply: OpaquePointer?
+    /// Sends `payload` (with `headers`) to `subject` and waits up to `timeout` for one reply
+    /// (a raw request, e.g. to the JetStream API). Blocks the calling thread.
+    public func request(
+        _ subject: String, payload: [UInt8] = [], headers: [String: String] = [:], timeout: Duration
+    ) throws(NATSError) -> [UInt8] {
+        var created: OpaquePointer?
         let status = payload.withUnsafeBytes { bytes in
-            natsConnection_Request(
-                &reply, handle, subject, bytes.baseAddress, Int32(bytes.count), max(1, timeout.milliseconds))
+            natsMsg_Create(&created, subject, nil, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
         }
-        guard status == NATS_OK, let reply else { throw NATSError(status: status, context: "request \(subject)") }
+        guard status == NATS_OK, let message = created else { throw NATSError(status: status, context: "request \(subject)") }
+        defer { natsMsg_Destroy(message) }
+        for (name, value) in headers {
+            try check(natsMsgHeader_Set(message, name, value), "header \(name)")
+        }
+        var reply: OpaquePointer?
+        let sent = natsConnection_RequestMsg(&reply, handle, message, max(1, timeout.milliseconds))
+        guard sent == NATS_OK, let reply else { throw NATSError(status: sent, context: "request \(subject)") }
         defer { natsMsg_Destroy(reply) }
         let length = Int(natsMsg_GetDataLength(reply))
         guard length > 0, let data = natsMsg_GetData(reply) else { return [] }

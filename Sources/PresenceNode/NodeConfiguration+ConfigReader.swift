@@ -138,9 +138,9 @@ extension NodeConfiguration {
             throw ConfigurationError("invalid value for 'log_format': '\(format)' (expected logfmt or json)")
         }
         self.logFormat = logFormat
-        if role == .center && natsEmbedded && !Self.isLoopback(natsLeafnodeHost) && leafUser == nil && leafTLSCAFile == nil {
+        if role == .center && natsEmbedded && !Self.isLoopback(natsLeafnodeHost) && leafUser == nil {
             throw ConfigurationError(
-                "'nats.leafnode_host' is \(natsLeafnodeHost), but leaves do not authenticate: anyone reaching that address could write presence through NATS without a JWT. Set 'nats.leaf_user' and 'nats.leaf_password' (or 'nats.leaf_tls.ca_file' to verify leaf certificates), or keep 'nats.leafnode_host' on loopback"
+                "'nats.leafnode_host' is \(natsLeafnodeHost), but leaves do not authenticate: anyone reaching that address could write presence through NATS without a JWT. Set 'nats.leaf_user' and 'nats.leaf_password' (the leaf credential, which limits leaves to the presence records; add 'nats.leaf_tls' across networks), or keep 'nats.leafnode_host' on loopback"
             )
         }
         if role == .leaf && natsEmbedded && hubURLs.isEmpty {

@@ -103,6 +103,11 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             var bucketConfig = KeyValueConfiguration(bucket: configuration.bucket)
             bucketConfig.replicas = configuration.replicas
             let bucket = try js.keyValue(bucketConfig)
+            if configuration.domain == nil {
+                // A center: the bucket must not take roll-up headers, or one publish from any
+                // leaf could purge it (the service never rolls up or purges).
+                try bucket.refuseRollups()
+            }
             // The watcher gets its own context with a long timeout: over a million keys,
             // nats-server 2.9 takes seconds to set up a last-value-per-key consumer, and
             // a watcher that gave up early would leave that consumer running and retry,

@@ -38,6 +38,16 @@ struct NATSPortSecurityTests {
             }
         }
 
+        // A put with a roll-up header would purge every other record of the stream.
+        let rollup = Result {
+            try connection.request(
+                "$JS.hub.API.$KV.presence.mallory", payload: Array("x".utf8), headers: ["Nats-Rollup": "all"],
+                timeout: .seconds(1))
+        }
+        if case .success(let bytes) = rollup {
+            #expect(String(decoding: bytes, as: UTF8.self).contains("error"), "a roll-up must be refused")
+        }
+
         // Nothing happened to the bucket: the record is there on the center, writes still work.
         let (status, onCenter) = try await topology.center.get("/api/v2/presence/tina")
         #expect(status == 200)

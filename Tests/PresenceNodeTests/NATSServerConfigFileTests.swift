@@ -24,7 +24,6 @@ struct NATSServerConfigFileTests {
         let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, localPassword: "pw")
         #expect(text.contains("no_auth_user: \"presence-local\""))
         #expect(text.contains("PRESENCE: {\n    jetstream: enabled"))
-        #expect(text.contains("authorization { account: \"PRESENCE\" }"))
         #expect(
             text.contains(#"{user: "presence-local", password: "pw", allowed_connection_types: ["STANDARD", "LEAFNODE"]}"#),
             "nats-server 2.9 maps leaves without credentials to the local user")
@@ -38,7 +37,6 @@ struct NATSServerConfigFileTests {
         configuration.leafnodeHost = "0.0.0.0"
         let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, localPassword: "pw")
         #expect(text.contains("listen: \"0.0.0.0:7422\""))
-        #expect(text.contains("authorization { account: \"QUARANTINE\" }"), "a leaf without the credential gets an empty account")
         #expect(text.contains("{user: \"leaf\", password: \"secret\", allowed_connection_types: [\"LEAFNODE\"]"))
         #expect(text.contains(#"{user: "presence-local", password: "pw", allowed_connection_types: ["STANDARD"]}"#))
         let publish = LeafPermissions.publish(bucket: "presence", domain: "hub")
@@ -88,5 +86,19 @@ struct NATSServerConfigFileTests {
         #expect(NATSServerLogLine("[1] 2026/11/21 10:00:00.000000 [WRN] careful").level == .warning)
         #expect(NATSServerLogLine("[1] 2026/11/21 10:00:00.000000 [ERR] broken").message == "broken")
         #expect(NATSServerLogLine("plain").level == .info)
+    }
+}
+
+/// Which nats-server releases check a leaf user's permissions at the hub.
+struct NATSServerVersionTests {
+    @Test func versionsAreReadAndCompared() {
+        #expect(NATSServerVersion(parsing: "nats-server: v2.9.10\n") == NATSServerVersion(2, 9, 10))
+        #expect(NATSServerVersion(parsing: "v2.15.1") == NATSServerVersion(2, 15, 1))
+        #expect(NATSServerVersion(parsing: "nonsense") == nil)
+        let checks = [("2.9.10", false), ("2.10.20", false), ("2.11.15", false), ("2.11.16", true), ("2.12.6", false),
+            ("2.12.7", true), ("2.13.4", false), ("2.14.0", true), ("2.15.1", true)]
+        for (text, enforced) in checks {
+            #expect(NATSServerVersion(parsing: text)?.enforcesLeafPermissionsAtTheHub == enforced, "\(text)")
+        }
     }
 }
