@@ -72,6 +72,8 @@ public final class PresenceReplica: Sendable {
         var resync: UInt32 = 0
         /// The highest revision ever applied since the last ``PresenceReplica/reset()``.
         var highestRevision: UInt64 = 0
+        /// How many times the replica was reset: revisions from before a reset mean nothing after it.
+        var generation: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -117,15 +119,37 @@ public final class PresenceReplica: Sendable {
         }
     }
 
-    /// Whether the record held for `user` is at `revision` or newer (an update at `revision`
-    /// would change nothing). A record the watcher delivers is checked here first, so this
-    /// also marks the user as present in the bucket for the current resynchronisation.
-    public func holds(_ user: UserID, revisionAtLeast revision: UInt64) -> Bool {
+    /// The revision of the record held for `user`, nil when none is held. A record the
+    /// watcher delivers is checked here first, so this also marks the user as present in the
+    /// bucket for the current resynchronisation.
+    public func heldRevision(of user: UserID) -> UInt64? {
         state.withLock { state in
-            guard let position = state.index[user].map(Int.init) else { return false }
+            guard let position = state.index[user].map(Int.init) else { return nil }
             state.slots[position].resyncMark = state.resync
-            return state.slots[position].stored.revision >= revision
+            return state.slots[position].stored.revision
         }
+    }
+
+    /// Applies a record read or written before the replica's `generation` was read, unless
+    /// the replica was reset since (the record belongs to a bucket it no longer mirrors).
+    /// - Returns: whether the replica changed.
+    @discardableResult
+    public func apply(_ stored: StoredPresence, ifGeneration generation: UInt64) -> Bool {
+        // A reset between this check and the apply would need the watcher thread to reset
+        // and reload in that instant; the record is then at most one stale entry, replaced or
+        // dropped by the next resynchronisation.
+        guard self.generation == generation else { return false }
+        return apply(stored)
+    }
+
+    /// Changes with every ``reset()``.
+    public var generation: UInt64 {
+        state.withLock { $0.generation }
+    }
+
+    /// The replica's highest applied revision and its generation, read together.
+    public var revisionStamp: (generation: UInt64, highestRevision: UInt64) {
+        state.withLock { ($0.generation, $0.highestRevision) }
     }
 
     /// Applies a record if its revision is newer than the one held.
@@ -221,6 +245,7 @@ public final class PresenceReplica: Sendable {
             state.initialSyncComplete = false
             state.hasEvicted = false
             state.highestRevision = 0
+            state.generation &+= 1
             state.statistics.entries = 0
             state.statistics.costBytes = 0
             state.statistics.byStatus = [:]

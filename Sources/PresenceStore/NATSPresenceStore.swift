@@ -188,10 +188,10 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             guard let bucket = state.withLock({ $0.link?.bucket }) else { continue }
             let timeout = configuration.hubProbeTimeout
             // Read before asking: every revision applied by then is in the answer's bucket.
-            let highestBefore = replica.highestRevision
+            let (generation, highestBefore) = replica.revisionStamp
             do {
                 let bucketState = try await blocking { () throws(NATSError) in try bucket.state(timeout: timeout) }
-                feed.probeAnswered(bucketState, highestRevisionBefore: highestBefore)
+                feed.probeAnswered(bucketState, highestRevisionBefore: highestBefore, generation: generation)
             } catch {
                 feed.probeFailed(noResponders: error.isNoResponders)
             }
@@ -236,6 +236,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                 throw error
             case .write(let record, let expecting):
                 let started = ContinuousClock.now
+                let generation = replica.generation
                 do {
                     let expectation: KeyValueBucket.Expectation
                     switch expecting {
@@ -247,7 +248,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                     var stored = record
                     stored.revision = revision
                     let result = StoredPresence(stored)
-                    replica.apply(result)
+                    replica.apply(result, ifGeneration: generation)
                     return result
                 } catch let error where error.isWrongLastSequence {
                     metrics.putConflict.record(ContinuousClock.now - started)

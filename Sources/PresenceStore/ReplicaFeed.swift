@@ -56,8 +56,11 @@ final class ReplicaFeed: Sendable {
 
     /// A probe read the bucket's state (so its JetStream server answers).
     /// - Parameter highestRevisionBefore: the replica's highest revision read before the probe was sent.
-    func probeAnswered(_ bucketState: StreamState, highestRevisionBefore: UInt64) {
-        handle { $0.probeAnswered(bucketState, highestRevisionBefore: highestRevisionBefore) }
+    /// - Parameter generation: the replica's generation read with that revision; an answer
+    ///   from before a reset of the replica is only a sign of life.
+    func probeAnswered(_ bucketState: StreamState, highestRevisionBefore: UInt64, generation: UInt64) {
+        let highest = replica.generation == generation ? highestRevisionBefore : 0
+        handle { $0.probeAnswered(bucketState, highestRevisionBefore: highest) }
     }
 
     /// A probe failed: no responders (the hub is gone) or no answer in time (it may be busy).
@@ -182,7 +185,14 @@ final class ReplicaFeed: Sendable {
             }
             if stopped { return }
             // A reconnect while watchAll() ran asked for yet another watcher.
-            if state.withLock({ $0.link.recreatePending }) { continue }
+            if state.withLock({ $0.link.recreatePending }) {
+                watcher.stop()
+                state.withLock {
+                    $0.watcher = nil
+                    $0.watching = false
+                }
+                continue
+            }
             metrics.watcherResyncs.increment()
             consume(watcher, cutoff: cutoff)
             state.withLock {
@@ -228,7 +238,14 @@ final class ReplicaFeed: Sendable {
             }
             switch event {
             case .entry(let entry):
-                apply(entry, live: replica.isInitialSyncComplete)
+                guard apply(entry, live: replica.isInitialSyncComplete, cutoff: cutoff) else {
+                    logger.warning(
+                        "rebuilding the replica: the presence bucket went backwards (restored from an older copy)",
+                        metadata: ["key": "\(entry.key)", "revision": "\(entry.revision)"])
+                    replica.reset()
+                    metrics.replicaRebuilds.increment()
+                    return
+                }
                 applied += 1
             case .initialValuesDone:
                 let dropped = replica.finishResync(upTo: cutoff)
@@ -241,21 +258,28 @@ final class ReplicaFeed: Sendable {
         }
     }
 
-    private func apply(_ entry: KeyValueEntry, live: Bool) {
+    /// Applies one watcher entry.
+    /// - Returns: false when the entry shows that the bucket went backwards (see below).
+    private func apply(_ entry: KeyValueEntry, live: Bool, cutoff: UInt64) -> Bool {
         metrics.watcherEvents.increment()
         guard let user = UserKeyCodec.userID(forKey: entry.key) else {
             logger.debug("ignoring a key that is not a presence record", metadata: ["key": "\(entry.key)"])
-            return
+            return true
         }
         switch entry.operation {
         case .put:
-            // The node's own writes come back through the watcher: nothing to decode.
-            if replica.holds(user, revisionAtLeast: entry.revision) { return }
+            if let held = replica.heldRevision(of: user), held >= entry.revision {
+                // The node's own writes come back through the watcher: nothing to decode. But
+                // among the initial values, which are the latest of each key, a newer record
+                // held from before the watcher started means the bucket went backwards
+                // (restored from an older copy and written past the replica's highest revision).
+                return live || held == entry.revision || held > cutoff
+            }
             guard let record = PresenceJSON.decodeValue(entry.value, revision: entry.revision),
                 record.userID == user
             else {
                 logger.warning("ignoring an unreadable presence record", metadata: ["key": "\(entry.key)"])
-                return
+                return true
             }
             if live && record.status != .offline {
                 let lag = Timestamp.now().millisecondsSinceEpoch - record.updatedAt.millisecondsSinceEpoch
@@ -265,5 +289,6 @@ final class ReplicaFeed: Sendable {
         case .delete, .purge:
             replica.remove(user, revision: entry.revision)
         }
+        return true
     }
 }

@@ -62,6 +62,9 @@ struct ServeCommand: AsyncParsableCommand {
             services: [node.application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
         groupConfiguration.maximumCancellationDuration = .seconds(5)
-        try await ServiceGroup(configuration: groupConfiguration).run()
+        // The node holds the data-directory lock: it must live until the services have stopped.
+        try await withExtendedLifetime(node) {
+            try await ServiceGroup(configuration: groupConfiguration).run()
+        }
     }
 }

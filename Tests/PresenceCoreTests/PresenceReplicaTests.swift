@@ -64,7 +64,7 @@ struct PresenceReplicaTests {
         replica.beginResync()
         // The bucket (last revision 6 when the watcher started) still has alice (same
         // revision, so only checked) and carol (rewritten at 5); bob and dave are gone.
-        #expect(replica.holds(uid("alice"), revisionAtLeast: 1))
+        #expect(replica.heldRevision(of: uid("alice")) == 1)
         replica.apply(stored("carol", revision: 5))
         // A write acknowledged after the watcher started: not in its initial values, kept.
         replica.apply(stored("erin", revision: 7))
@@ -84,6 +84,15 @@ struct PresenceReplicaTests {
         replica.beginResync()
         #expect(replica.finishResync(upTo: 8).isEmpty)
         #expect(found(replica.lookup(uid("alice"), now: t0))?.revision == 9)
+    }
+
+    @Test func aRecordFromBeforeAResetIsNotApplied() {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        let generation = replica.generation
+        replica.reset()
+        #expect(!replica.apply(stored("alice", revision: 9), ifGeneration: generation))
+        #expect(replica.heldRevision(of: uid("alice")) == nil)
+        #expect(replica.apply(stored("alice", revision: 2), ifGeneration: replica.generation))
     }
 
     @Test func resetForgetsEveryRecordAndRevision() {
@@ -281,11 +290,9 @@ struct PresenceReplicaTests {
 
     @Test func holdsComparesTheHeldRevision() {
         let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
-        #expect(!replica.holds(uid("hal"), revisionAtLeast: 1))
+        #expect(replica.heldRevision(of: uid("hal")) == nil)
         replica.apply(stored("hal", revision: 7))
-        #expect(replica.holds(uid("hal"), revisionAtLeast: 6))
-        #expect(replica.holds(uid("hal"), revisionAtLeast: 7))
-        #expect(!replica.holds(uid("hal"), revisionAtLeast: 8))
+        #expect(replica.heldRevision(of: uid("hal")) == 7)
     }
 
     @Test func concurrentAppliesKeepTheNewestRevision() async {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -103,6 +106,56 @@ struct ReplicaConvergenceTests {
             body: #"{"status":"online"}"#)
         #expect(conditional == 200, "If-Match with the revision the leaf serves must not 412")
         #expect(await Self.rebuilds(leaf) >= 1)
+        await leaf.stop()
+        await topology.center.stop()
+    }
+
+    /// Restored, then written past the highest revision the leaf had seen before the leaf
+    /// is back: the stream's state alone looks fine, the initial values tell.
+    @Test func aRestoredCenterWrittenPastWhatTheLeafSawIsStillWhatTheLeafServes() async throws {
+        let center = Center()
+        var topology = try await center.start()
+        let leaf = try topology.startLeaf(name: "leaf")
+        try await leaf.waitUntilReady()
+        for user in ["ann", "bob"] {
+            let (status, _) = try await leaf.put(user, #"{"status":"online","message":"backed up"}"#)
+            #expect(status == 200)
+        }
+        let (_, annBackedUp) = try await leaf.get("/api/v2/presence/ann")
+        await topology.center.stop()
+        let backup = center.directory + ".backup"
+        try FileManager.default.copyItem(atPath: center.directory, toPath: backup)
+        topology = try await center.start()
+        for user in ["ann", "dan"] {
+            let (status, _) = try await Self.putEventually(leaf, user, #"{"status":"busy","message":"after the backup"}"#)
+            #expect(status == 200)
+        }
+
+        // The center dies; once the leaf knows, its own nats-server is held still, so the
+        // restored center can be written past the leaf's highest revision first.
+        await Self.kill(topology)
+        _ = try await NodeStartupTests.poll(leaf, "/health/ready") { _, body in
+            (body["reason"] as? String)?.contains("not reachable") == true
+        }
+        let leafNATS = try #require(leaf.natsServerPID)
+        _ = Glibc.kill(leafNATS, SIGSTOP)
+        try FileManager.default.removeItem(atPath: center.directory)
+        try FileManager.default.copyItem(atPath: backup, toPath: center.directory)
+        topology = try await center.start()
+        for index in 0..<10 {
+            let (status, _) = try await topology.center.put("new-\(index)", #"{"status":"online"}"#)
+            #expect(status == 200)
+        }
+        _ = Glibc.kill(leafNATS, SIGCONT)
+
+        let (gone, _) = try await Self.waitFor(404, "dan", on: leaf)
+        #expect(gone == 404, "a record the bucket no longer has is not served")
+        let (annStatus, ann) = try await Self.waitFor(200, "ann", on: leaf)
+        #expect(annStatus == 200)
+        #expect(ann["message"] as? String == "backed up")
+        #expect(ann["revision"] as? Int == annBackedUp["revision"] as? Int)
+        let (fresh, _) = try await Self.waitFor(200, "new-9", on: leaf)
+        #expect(fresh == 200)
         await leaf.stop()
         await topology.center.stop()
     }
