@@ -63,8 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
         groupConfiguration.maximumCancellationDuration = .seconds(5)
         // The node holds the data-directory lock: it must live until the services have stopped.
-        try await withExtendedLifetime(node) {
-            try await ServiceGroup(configuration: groupConfiguration).run()
-        }
+        defer { withExtendedLifetime(node) {} }
+        try await ServiceGroup(configuration: groupConfiguration).run()
     }
 }
