@@ -59,7 +59,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Raw bytes came in (``RequestStartObserver``, in front of the decoder).
     func bytesReceived() {
-        guard let context, machine.input.isIdle else { return }
+        guard let context, machine.input.awaitsBytes else { return }
         wakeUp(by: machine.bytesReceived(now: .now()), context: context)
     }
 
@@ -206,8 +206,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 extension ConnectionGuard: Sendable {}
 
 extension ConnectionStateMachine.Input {
-    var isIdle: Bool {
-        if case .idle = self { return true }
-        return false
+    /// Whether the next bytes move a deadline: they begin a request, or continue its body.
+    var awaitsBytes: Bool {
+        switch self {
+        case .idle, .body: return true
+        case .head, .discarding: return false
+        }
     }
 }

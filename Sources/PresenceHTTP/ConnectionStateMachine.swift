@@ -9,8 +9,9 @@ import PresenceCore
 /// Deadlines: a head has `header` from its first byte (the first head of a connection: from
 /// the connection opening); a connection with nothing to read or answer is closed after
 /// `idle`; once shutdown began, idle connections and unfinished heads get at most `drain`
-/// more. A request being read or answered has no deadline (its body is limited in size, its
-/// handler bounded by its own deadlines).
+/// more. A request body must keep coming: `header` at most between two reads of it (a client
+/// that sends a head and then trickles or withholds the body is cut off). A request being
+/// answered has no deadline (its handler is bounded by its own deadlines).
 struct ConnectionStateMachine {
     /// The time limits (see ``HTTPServerSettings``).
     struct Timeouts {
@@ -41,8 +42,8 @@ struct ConnectionStateMachine {
         case idle(since: NIODeadline)
         /// Part of a request head has come; its first byte came (or the connection opened) at `since`.
         case head(since: NIODeadline)
-        /// A head has been decoded; its body is being read.
-        case body
+        /// A head has been decoded; its body is being read, and its last bytes came at `since`.
+        case body(since: NIODeadline)
         /// Nothing more is read: what comes is dropped (after a framing error, or while closing).
         case discarding
     }
@@ -90,6 +91,8 @@ struct ConnectionStateMachine {
     enum CloseReason: String, Equatable {
         /// A request head did not arrive within the header timeout.
         case slowHead = "request head too slow"
+        /// A request body stopped coming for the header timeout.
+        case slowBody = "request body too slow"
         /// No request within the idle timeout (or the drain period, at shutdown).
         case idle = "idle"
         /// The client did not close within the linger period after the last response.
@@ -122,7 +125,9 @@ struct ConnectionStateMachine {
         case .idle(let since):
             guard pending.isEmpty else { return nil }
             return Self.earliest(since + timeouts.idle, drainEnd)
-        case .body, .discarding:
+        case .body(let since):
+            return since + timeouts.header
+        case .discarding:
             return nil
         }
     }
@@ -135,17 +140,21 @@ struct ConnectionStateMachine {
 
     // MARK: Reading
 
-    /// Bytes came in; when they begin a new request, its head is due within the header timeout.
+    /// Bytes came in; when they begin a new request, its head is due within the header
+    /// timeout; during a body, the next bytes are due within it again.
     mutating func bytesReceived(now: NIODeadline) -> NIODeadline? {
-        guard case .idle = input else { return nil }
-        input = .head(since: now)
+        switch input {
+        case .idle: input = .head(since: now)
+        case .body: input = .body(since: now)
+        case .head, .discarding: return nil
+        }
         return wakeUp(now: now)
     }
 
-    /// A request head was decoded. Returns whether to pass it on.
-    mutating func headReceived(keepAlive: Bool, isHTTP10: Bool) -> Bool {
+    /// A request head was decoded at `now`. Returns whether to pass it on.
+    mutating func headReceived(keepAlive: Bool, isHTTP10: Bool, now: NIODeadline = .now()) -> Bool {
         if input == .discarding { return false }
-        input = .body
+        input = .body(since: now)
         pending.append(PendingRequest(keepAlive: keepAlive, isHTTP10: isHTTP10))
         return true
     }
@@ -235,8 +244,13 @@ struct ConnectionStateMachine {
     mutating func timerFired(now: NIODeadline) -> AfterTimer {
         guard let deadline else { return .none }
         if now >= deadline {
-            let reason: CloseReason =
-                closingUntil != nil ? .lingerEnded : Self.isHead(input) ? .slowHead : .idle
+            let reason: CloseReason
+            switch input {
+            case _ where closingUntil != nil: reason = .lingerEnded
+            case .head: reason = .slowHead
+            case .body: reason = .slowBody
+            case .idle, .discarding: reason = .idle
+            }
             input = .discarding
             return .closeNow(reason)
         }

@@ -64,11 +64,24 @@ struct ConnectionStateMachineTests {
         let wakeUp = connection.bytesReceived(now: at(30))
         #expect(wakeUp == at(40))
         #expect(connection.deadline == at(40))
-        let forwarded = connection.headReceived(keepAlive: true, isHTTP10: false)
+        let forwarded = connection.headReceived(keepAlive: true, isHTTP10: false, now: at(31))
         #expect(forwarded)
-        #expect(connection.deadline == nil, "a request being read or answered has no deadline")
+        #expect(connection.deadline == at(41), "the body must keep coming")
+        let more = connection.bytesReceived(now: at(35))
+        #expect(more != nil)
+        #expect(connection.deadline == at(45))
+        _ = connection.endReceived(now: at(36))
+        #expect(connection.deadline == nil, "a request being answered has no deadline")
         let onTimer2 = connection.timerFired(now: at(100))
         #expect(onTimer2 == .none)
+    }
+
+    @Test func aBodyThatStopsComingIsCutOffAfterTheHeaderTimeout() {
+        var connection = machine()
+        let forwarded = connection.headReceived(keepAlive: true, isHTTP10: false, now: at(1))
+        #expect(forwarded)
+        let onTimer = connection.timerFired(now: at(11))
+        #expect(onTimer == .closeNow(.slowBody))
     }
 
     @Test func anIdleConnectionIsClosedAfterTheIdleTimeoutButNotWhileAResponseIsPending() {
@@ -152,11 +165,11 @@ struct ConnectionStateMachineTests {
 
     @Test func aFramingErrorInTheBodyOfAnAnsweredRequestClosesWithoutAResponse() {
         var connection = machine()
-        let forwarded = connection.headReceived(keepAlive: true, isHTTP10: false)
+        let forwarded = connection.headReceived(keepAlive: true, isHTTP10: false, now: at(0))
         #expect(forwarded)
         _ = connection.responseHeadWritten(hasContentLength: true)
         let afterResponse = connection.responseEndWritten(now: at(0))
-        #expect(afterResponse == .keepOpen(wakeUp: nil))
+        #expect(afterResponse == .keepOpen(wakeUp: at(10)), "the unread body must still come")
         let onError = connection.framingFailed(bad, now: at(0))
         #expect(onError == .close)
     }

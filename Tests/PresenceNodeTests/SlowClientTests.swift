@@ -73,6 +73,32 @@ struct SlowClientTests {
         #expect(await service.waitForExit() == 0)
     }
 
+    @Test func aBodyThatStopsComingIsCutAfterTheHeaderTimeout() async throws {
+        let directory = TemporaryDirectory.make()
+        let environment = ServiceProcess.testEnvironment(["PRESENCE_SERVICE_HTTP_HEADER_TIMEOUT": "2"])
+        let service = try ServiceProcess.serve(dataDirectory: directory, environment: environment)
+        try await service.waitUntilReady()
+        let token = try await TestNode.token("bob")
+        for path in ["/api/v2/presence/bob", "/health/live"] {
+            let connection = try #require(RawConnection(port: service.httpPort))
+            let method = path.hasPrefix("/health") ? "GET" : "PUT"
+            let started = ContinuousClock.now
+            #expect(connection.send(
+                "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"status\""))
+            if method == "GET" {
+                // Answered at once (a GET reads no body), then the withheld body holds nothing open.
+                #expect(connection.readResponse()?.status == 200)
+            }
+            let outcome = connection.waitForClose(timeoutSeconds: 8)
+            let elapsed = ContinuousClock.now - started
+            #expect(outcome == .closed, "\(method): a withheld body must not hold the connection")
+            #expect(elapsed >= .milliseconds(1500) && elapsed <= .seconds(6), "\(method): cut after \(elapsed), timeout 2 s")
+        }
+        service.signal(SIGTERM)
+        #expect(await service.waitForExit() == 0)
+    }
+
     @Test func aHeadTrickledByteByByteIsCutAfterTheHeaderTimeout() async throws {
         let directory = TemporaryDirectory.make()
         let environment = ServiceProcess.testEnvironment(["PRESENCE_SERVICE_HTTP_HEADER_TIMEOUT": "2"])
