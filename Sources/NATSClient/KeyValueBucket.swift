@@ -113,6 +113,12 @@ public final class KeyValueBucket: @unchecked Sendable {
         try jetStream.streamState("KV_" + bucket, timeout: timeout)
     }
 
+    /// Creates the bucket again with `configuration` if its stream is gone (deleted behind the
+    /// service's back); this handle keeps working either way. Blocks the calling thread.
+    public func recreateIfMissing(_ configuration: KeyValueConfiguration) throws(NATSError) {
+        _ = try jetStream.keyValue(configuration)
+    }
+
     /// Makes the bucket's stream refuse roll-up headers (see ``JetStream/refuseRollups(_:)``).
     /// - Returns: whether the stream had to be changed.
     @discardableResult

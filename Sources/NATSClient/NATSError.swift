@@ -50,6 +50,9 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
         jetStreamCode == 10023 || jetStreamCode == 10047
     }
 
+    /// The stream (a bucket) does not exist (err_code 10059): deleted, or never created.
+    public var isStreamNotFound: Bool { jetStreamCode == 10059 }
+
     /// The operation timed out.
     public var isTimeout: Bool { status == Int(NATS_TIMEOUT.rawValue) }
 

@@ -192,8 +192,24 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             do {
                 let bucketState = try await blocking { () throws(NATSError) in try bucket.state(timeout: timeout) }
                 feed.probeAnswered(bucketState, highestRevisionBefore: highestBefore, generation: generation)
+            } catch let error where error.isStreamNotFound && configuration.domain == nil {
+                // A center whose bucket was deleted while it runs: create it again (the new,
+                // empty bucket then rebuilds the replica); a leaf waits for its center to do so.
+                logger.warning("the presence bucket is gone; creating it again")
+                feed.probeFailed(noResponders: true)
+                var recreated = KeyValueConfiguration(bucket: configuration.bucket)
+                recreated.replicas = configuration.replicas
+                let bucketConfig = recreated
+                do {
+                    try await blocking { () throws(NATSError) in
+                        try bucket.recreateIfMissing(bucketConfig)
+                        try bucket.refuseRollups()
+                    }
+                } catch {
+                    logger.warning("cannot create the presence bucket again", metadata: ["error": "\(error)"])
+                }
             } catch {
-                feed.probeFailed(noResponders: error.isNoResponders)
+                feed.probeFailed(noResponders: error.isNoResponders || error.isStreamNotFound)
             }
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import NATSClient
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -156,6 +157,35 @@ struct ReplicaConvergenceTests {
         #expect(ann["revision"] as? Int == annBackedUp["revision"] as? Int)
         let (fresh, _) = try await Self.waitFor(200, "new-9", on: leaf)
         #expect(fresh == 200)
+        await leaf.stop()
+        await topology.center.stop()
+    }
+
+    @Test func aBucketDeletedWhileTheCenterRunsIsCreatedAgainAndEveryNodeFollows() async throws {
+        let topology = try await Center().start()
+        let leaf = try topology.startLeaf(name: "leaf")
+        try await leaf.waitUntilReady()
+        let (written, _) = try await leaf.put("kim", #"{"status":"online"}"#)
+        #expect(written == 200)
+        _ = try await Self.waitFor(200, "kim", on: topology.center)
+
+        // An operator deletes the bucket behind the service's back.
+        let connection = try NATSConnection(options: NATSConnectionOptions(urls: [topology.center.natsClientURL], name: "operator"))
+        defer { connection.close() }
+        let answer = String(decoding: try connection.request("$JS.API.STREAM.DELETE.KV_presence", timeout: .seconds(2)), as: UTF8.self)
+        #expect(answer.contains("\"success\":true"), "\(answer)")
+
+        for node in [topology.center, leaf] {
+            let (gone, _) = try await Self.waitFor(404, "kim", on: node)
+            #expect(gone == 404, "the deleted record is not served")
+        }
+        let (again, record) = try await Self.putEventually(topology.center, "lou", #"{"status":"online"}"#)
+        #expect(again == 200)
+        #expect(record["revision"] as? Int == 1, "a new bucket")
+        let (seen, _) = try await Self.waitFor(200, "lou", on: leaf)
+        #expect(seen == 200)
+        try await leaf.waitUntilReady()
+        try await topology.center.waitUntilReady()
         await leaf.stop()
         await topology.center.stop()
     }
