@@ -65,6 +65,39 @@ public final class JetStream: @unchecked Sendable {
     /// The state of a stream within `timeout`: when it was created and its sequence numbers.
     /// Blocks the calling thread.
     public func streamState(_ stream: String, timeout: Duration) throws(NATSError) -> StreamState {
+        try withStreamInfo(stream, timeout: timeout) { info, _ in
+            StreamState(
+                created: info.pointee.Created, firstSequence: info.pointee.State.FirstSeq,
+                lastSequence: info.pointee.State.LastSeq)
+        }
+    }
+
+    /// Makes sure `stream` refuses roll-up headers (`Nats-Rollup`), which would let any
+    /// publisher to its subjects purge the whole stream with one message. Blocks the calling
+    /// thread.
+    /// - Returns: whether the stream had to be changed.
+    @discardableResult
+    public func refuseRollups(_ stream: String) throws(NATSError) -> Bool {
+        try withStreamInfo(stream, timeout: timeout) { info, options throws(NATSError) in
+            guard let config = info.pointee.Config, config.pointee.AllowRollup else { return false }
+            config.pointee.AllowRollup = false
+            var updated: UnsafeMutablePointer<jsStreamInfo>?
+            var errorCode = jsErrCode(rawValue: 0)
+            let status = js_UpdateStream(&updated, handle, config, &options, &errorCode)
+            if let updated { jsStreamInfo_Destroy(updated) }
+            guard status == NATS_OK else {
+                throw NATSError(status: status, jetStreamCode: errorCode, context: "update stream \(stream)")
+            }
+            return true
+        }
+    }
+
+    /// Calls `body` with the information of `stream` (valid only during the call) and the
+    /// request options used to get it.
+    private func withStreamInfo<T>(
+        _ stream: String, timeout: Duration,
+        _ body: (UnsafeMutablePointer<jsStreamInfo>, inout jsOptions) throws(NATSError) -> T
+    ) throws(NATSError) -> T {
         var options = jsOptions()
         try check(jsOptions_Init(&options), "jsOptions_Init")
         options.Domain = UnsafePointer(domainCString)
@@ -76,37 +109,7 @@ public final class JetStream: @unchecked Sendable {
             throw NATSError(status: status, jetStreamCode: errorCode, context: "stream info \(stream)")
         }
         defer { jsStreamInfo_Destroy(info) }
-        return StreamState(
-            created: info.pointee.Created, firstSequence: info.pointee.State.FirstSeq,
-            lastSequence: info.pointee.State.LastSeq)
-    }
-
-    /// Makes sure `stream` refuses roll-up headers (`Nats-Rollup`), which would let any
-    /// publisher to its subjects purge the whole stream with one message. Blocks the calling
-    /// thread.
-    /// - Returns: whether the stream had to be changed.
-    @discardableResult
-    public func refuseRollups(_ stream: String) throws(NATSError) -> Bool {
-        var options = jsOptions()
-        try check(jsOptions_Init(&options), "jsOptions_Init")
-        options.Domain = UnsafePointer(domainCString)
-        options.Wait = timeout.milliseconds
-        var info: UnsafeMutablePointer<jsStreamInfo>?
-        var errorCode = jsErrCode(rawValue: 0)
-        let status = js_GetStreamInfo(&info, handle, stream, &options, &errorCode)
-        guard status == NATS_OK, let info else {
-            throw NATSError(status: status, jetStreamCode: errorCode, context: "stream info \(stream)")
-        }
-        defer { jsStreamInfo_Destroy(info) }
-        guard let config = info.pointee.Config, config.pointee.AllowRollup else { return false }
-        config.pointee.AllowRollup = false
-        var updated: UnsafeMutablePointer<jsStreamInfo>?
-        let update = js_UpdateStream(&updated, handle, config, &options, &errorCode)
-        if let updated { jsStreamInfo_Destroy(updated) }
-        guard update == NATS_OK else {
-            throw NATSError(status: update, jetStreamCode: errorCode, context: "update stream \(stream)")
-        }
-        return true
+        return try body(info, &options)
     }
 
     /// Waits until every asynchronous publish made through this context is acknowledged.

@@ -64,10 +64,11 @@ struct NATSPortSecurityTests {
 
     @Test func aForeignNATSServerWithoutTheCredentialGetsNothingFromTheCenter() async throws {
         let topology = try await Topology.startCenter(extraEnvironment: Self.credentials)
-        let rogue = try ForeignLeaf(hub: "nats-leaf://127.0.0.1:\(topology.leafnodePort)")
+        let roguePort = FreePort.consecutive(1)
+        let rogue = try PlainNATSServer.foreignLeaf(of: "nats-leaf://127.0.0.1:\(topology.leafnodePort)", port: roguePort)
         defer { rogue.stop() }
         try await Task.sleep(for: .seconds(2))
-        let connection = try NATSConnection(options: NATSConnectionOptions(urls: ["nats://127.0.0.1:\(rogue.port)"], name: "rogue"))
+        let connection = try NATSConnection(options: NATSConnectionOptions(urls: ["nats://127.0.0.1:\(roguePort)"], name: "rogue"))
         defer { connection.close() }
         let info = Result { try connection.request("$JS.hub.API.STREAM.INFO.KV_presence", timeout: .seconds(1)) }
         #expect((try? info.get()) == nil, "the bucket must not even be visible")
@@ -91,37 +92,6 @@ struct NATSPortSecurityTests {
         #expect(service.output.contains("nats.leafnode_host"))
         #expect(service.output.contains("nats.leaf_user"))
         #expect(service.natsServerPID == nil, "nothing was started")
-    }
-}
-
-/// A plain nats-server that joins a hub as a leaf node with no credentials, as an attacker
-/// who reaches the leafnode port would run it.
-final class ForeignLeaf {
-    let port: Int
-    private let process: Process
-
-    init(hub: String) throws {
-        let directory = TemporaryDirectory.make()
-        port = FreePort.consecutive(1)
-        let config = directory + "/rogue.conf"
-        try """
-        host: "127.0.0.1"
-        port: \(port)
-        leafnodes { reconnect: 1, remotes: [ { urls: ["\(hub)"] } ] }
-        """.write(toFile: config, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["nats-server", "-c", config]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process = process
-    }
-
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
     }
 }
 

@@ -81,7 +81,7 @@ struct NodeStartupTests {
         let (write, _) = try await center.put("early", #"{"status":"online"}"#)
         #expect(write == 503)
 
-        let nats = try ExternalNATS(port: port)
+        let nats = try PlainNATSServer.withJetStream(port: port)
         defer { nats.stop() }
         let (nowReady, _) = try await Self.poll(center, "/health/ready", timeout: .seconds(15)) { status, _ in status == 200 }
         #expect(nowReady == 200)
@@ -151,27 +151,5 @@ struct NodeStartupTests {
         #expect(warnings.count == 1)
         #expect(injected.keys.allSatisfy { warnings.first?.contains($0) == true })
         await node.stop()
-    }
-}
-
-/// A plain nats-server with JetStream, standing in for an operator's existing NATS.
-final class ExternalNATS {
-    private let process: Process
-
-    init(port: Int) throws {
-        let directory = TemporaryDirectory.make()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["nats-server", "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", directory]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process = process
-    }
-
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
     }
 }
