@@ -58,7 +58,7 @@ public struct EmbeddedNATSConfiguration: Sendable, Equatable {
     /// The center's own user on its loopback client port (no credentials needed there).
     public static let localUser = "presence-local"
 
-    /// A configuration with the defaults of SPEC §7.
+    /// A configuration with the defaults (those of SPEC §7 where it names the key).
     public init(serverName: String, dataDirectory: String, mode: Mode) {
         self.serverName = serverName
         self.dataDirectory = dataDirectory

@@ -35,8 +35,6 @@ public final class KeyValueBucket: @unchecked Sendable {
 
     /// The condition a put must meet.
     public enum Expectation: Sendable, Equatable {
-        /// Store whatever the key holds.
-        case none
         /// The key must have no value yet.
         case noValue
         /// The key's last revision must be this one.
@@ -57,7 +55,6 @@ public final class KeyValueBucket: @unchecked Sendable {
         // leave the waiter waiting for ever.
         options.MaxWait = max(1, jetStream.timeout.milliseconds)
         switch expectation {
-        case .none: break
         case .noValue: options.ExpectNoMessage = true
         case .revision(let revision): options.ExpectLastSubjectSeq = revision
         }
@@ -90,8 +87,8 @@ public final class KeyValueBucket: @unchecked Sendable {
         return try result.get()
     }
 
-    /// Stores `value` under `key` without waiting for the acknowledgement (at most 8192 in
-    /// flight; blocks while that many are pending). Pair with
+    /// Stores `value` under `key` without waiting for the acknowledgement (at most the
+    /// context's ``AsyncPublishing/maxPending`` in flight; blocks while that many are pending). Pair with
     /// ``JetStream/waitForAsyncPublishes(timeout:)``. Used by the benchmarks to measure the
     /// raw write ceiling; the service itself always waits for each acknowledgement.
     public func putAsync(_ key: String, value: [UInt8]) throws(NATSError) {

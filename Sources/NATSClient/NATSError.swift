@@ -53,19 +53,6 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
     /// The stream (a bucket) does not exist (err_code 10059): deleted, or never created.
     public var isStreamNotFound: Bool { jetStreamCode == 10059 }
 
-    /// The operation timed out.
-    public var isTimeout: Bool { status == Int(NATS_TIMEOUT.rawValue) }
-
-    /// The key or bucket does not exist.
-    public var isNotFound: Bool { status == Int(NATS_NOT_FOUND.rawValue) }
-
-    /// The connection is closed or reconnecting: retry later.
-    public var isConnectionProblem: Bool {
-        [NATS_CONNECTION_CLOSED, NATS_CONNECTION_DISCONNECTED, NATS_NO_SERVER, NATS_STALE_CONNECTION, NATS_NO_RESPONDERS,
-            NATS_TIMEOUT]
-            .contains { Int($0.rawValue) == status }
-    }
-
     public var description: String {
         jetStreamCode != 0 ? "\(text) (err_code \(jetStreamCode))" : text
     }

@@ -1,4 +1,5 @@
-/// Order statistics of a sample of durations in microseconds.
+/// Order statistics of a sample, in the caller's unit (the propagation tool passes
+/// microseconds, the fan-out tool milliseconds).
 struct Percentiles {
     private let sorted: [Double]
 

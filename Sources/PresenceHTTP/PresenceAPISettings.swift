@@ -13,6 +13,6 @@ public struct PresenceAPISettings: Sendable {
     /// Per-client-address read burst (`rate_limit.read_burst`).
     public var readBurst: Int = 100
 
-    /// The defaults of SPEC §7.
+    /// The defaults (those of SPEC §7 where it names the key).
     public init() {}
 }

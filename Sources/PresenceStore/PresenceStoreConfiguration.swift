@@ -42,7 +42,7 @@ public struct PresenceStoreConfiguration: Sendable {
     public var password: String?
     public var token: String?
 
-    /// A configuration with the defaults of SPEC §7.
+    /// A configuration with the defaults (those of SPEC §7 where it names the key).
     public init(natsURLs: [String], nodeID: String) {
         self.natsURLs = natsURLs
         self.nodeID = nodeID
