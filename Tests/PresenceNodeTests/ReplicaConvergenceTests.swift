@@ -28,6 +28,21 @@ struct ReplicaConvergenceTests {
             ports = (topology.leafnodePort, topology.center.natsClientPort ?? 0, topology.center.httpPort)
             return topology
         }
+
+        private var backup: String { directory + ".backup" }
+
+        /// Stops `running`, copies its data directory aside (a consistent backup) and starts it again.
+        func backUp(_ running: Topology) async throws -> Topology {
+            await running.center.stop()
+            try FileManager.default.copyItem(atPath: directory, toPath: backup)
+            return try await start()
+        }
+
+        /// Replaces the (stopped) center's data directory with the backup.
+        func restoreBackup() throws {
+            try FileManager.default.removeItem(atPath: directory)
+            try FileManager.default.copyItem(atPath: backup, toPath: directory)
+        }
     }
 
     /// Polls the leaf until `user` reads `expected` (a status code), 15 s at most.
@@ -68,10 +83,7 @@ struct ReplicaConvergenceTests {
         let (_, annBackedUp) = try await leaf.get("/api/v2/presence/ann")
 
         // A backup of the data directory, taken with the center stopped.
-        await topology.center.stop()
-        let backup = center.directory + ".backup"
-        try FileManager.default.copyItem(atPath: center.directory, toPath: backup)
-        topology = try await center.start()
+        topology = try await center.backUp(topology)
         for user in ["ann", "dan", "eve"] {
             let (status, _) = try await Self.putEventually(leaf, user, #"{"status":"busy","message":"after the backup"}"#)
             #expect(status == 200)
@@ -79,8 +91,7 @@ struct ReplicaConvergenceTests {
 
         // The center dies and is restored from the backup: its revisions go backwards.
         await Self.kill(topology)
-        try FileManager.default.removeItem(atPath: center.directory)
-        try FileManager.default.copyItem(atPath: backup, toPath: center.directory)
+        try center.restoreBackup()
         topology = try await center.start()
 
         // The leaf serves exactly what the bucket holds.
@@ -123,10 +134,7 @@ struct ReplicaConvergenceTests {
             #expect(status == 200)
         }
         let (_, annBackedUp) = try await leaf.get("/api/v2/presence/ann")
-        await topology.center.stop()
-        let backup = center.directory + ".backup"
-        try FileManager.default.copyItem(atPath: center.directory, toPath: backup)
-        topology = try await center.start()
+        topology = try await center.backUp(topology)
         for user in ["ann", "dan"] {
             let (status, _) = try await Self.putEventually(leaf, user, #"{"status":"busy","message":"after the backup"}"#)
             #expect(status == 200)
@@ -140,8 +148,7 @@ struct ReplicaConvergenceTests {
         }
         let leafNATS = try #require(leaf.natsServerPID)
         _ = Glibc.kill(leafNATS, SIGSTOP)
-        try FileManager.default.removeItem(atPath: center.directory)
-        try FileManager.default.copyItem(atPath: backup, toPath: center.directory)
+        try center.restoreBackup()
         topology = try await center.start()
         for index in 0..<10 {
             let (status, _) = try await topology.center.put("new-\(index)", #"{"status":"online"}"#)
