@@ -1,17 +1,24 @@
 # swift-presence: the two commands of the README, and a few helpers.
-#   make run    installs what is missing, builds (release) and starts a standalone node on :8080
-#   make test   installs what is missing and runs every test (unit and integration)
+#   make run       installs what is missing, builds (release) and starts a standalone node on :8080
+#   make test      installs what is missing, runs every test (unit and integration) with
+#                  coverage counters, prints line coverage per target and fails under the floor
+#   make coverage  the same as make test
+#   make tsan      every test again under ThreadSanitizer (its own build in .build/tsan)
 
 SWIFT ?= swift
 RUN_ARGS ?= --dev
+# Debug builds carry coverage counters, so the contract test and the tests share one build.
+COVERAGE := --enable-code-coverage
+# Line coverage floor (percent) of the gated targets (the seed's target is 90).
+COVERAGE_FLOOR ?= 85
 
-.PHONY: run test deps build release clean contract bench
+.PHONY: run test coverage tsan deps build release clean contract bench
 
 deps:
 	@scripts/install-deps.sh
 
 build: deps
-	$(SWIFT) build
+	$(SWIFT) build $(COVERAGE)
 
 release: deps
 	$(SWIFT) build -c release --product presence
@@ -20,8 +27,17 @@ run: release
 	.build/release/presence serve $(RUN_ARGS)
 
 test: deps
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) build --build-tests $(COVERAGE)
+	$(SWIFT) test --skip-build $(COVERAGE)
+	scripts/coverage-report.py --floor $(COVERAGE_FLOOR) --gate PresenceCore,PresenceHTTP
+
+coverage: test
+
+# halt_on_error: a race fails the run (the child `presence` processes too: their exit code is 66).
+tsan: deps
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build/tsan
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build/tsan
 
 clean:
 	rm -rf .build

@@ -14,6 +14,8 @@ fi
 schemathesis() { python3 -c 'import sys; from schemathesis.cli import schemathesis; sys.argv[0] = "st"; sys.exit(schemathesis())' "$@"; }
 
 WORK=$(mktemp -d)
+# The debug build carries coverage counters (make build): the node writes them here, not into the checkout.
+export LLVM_PROFILE_FILE="$WORK/presence-%p.profraw"
 HTTP_PORT=${CONTRACT_HTTP_PORT:-28080}
 export JWT_SECRET=contract-test-secret-0123456789abcdef
 export PRESENCE_NATS_CLIENT_PORT=${CONTRACT_NATS_PORT:-24222}

@@ -53,7 +53,7 @@ public enum PresenceChange: Sendable, Equatable {
             guard let current else { return .notFound }
             guard current.isExpired(at: now) else { return .unchanged(current.effective(at: now)) }
             var next = current.effective(at: now)
-            next.updatedAt = current.updatedAt.adding(seconds: current.ttl)
+            next.updatedAt = ExpiryRule.expiresAt(updatedAt: current.updatedAt, ttl: current.ttl)
             next.nodeID = nodeID
             return .write(next)
         case .goOffline:

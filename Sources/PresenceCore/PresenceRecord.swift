@@ -32,10 +32,9 @@ public struct PresenceRecord: Sendable, Equatable {
         self.revision = revision
     }
 
-    /// Whether the record has expired at `now`: its status is not offline and
-    /// `updatedAt + ttl` is in the past.
+    /// Whether the record has expired at `now` (``ExpiryRule``).
     public func isExpired(at now: Timestamp) -> Bool {
-        status != .offline && now > updatedAt.adding(seconds: ttl)
+        ExpiryRule.isExpired(status: status, expiresAt: ExpiryRule.expiresAt(updatedAt: updatedAt, ttl: ttl), at: now)
     }
 
     /// The record as every read reports it at `now`: an expired record reads as

@@ -287,7 +287,9 @@ public final class PresenceReplica: Sendable {
             var due: [DueExpiry] = []
             var popped = 0
             let nowMillis = now.millisecondsSinceEpoch
-            while due.count < limit, popped < limit * 4, let next = state.expiries.min, next.expiresAtMillis < nowMillis {
+            while due.count < limit, popped < limit * 4, let next = state.expiries.min,
+                ExpiryRule.isDue(expiresAtMillis: next.expiresAtMillis, nowMillis: nowMillis)
+            {
                 _ = state.expiries.popMin()
                 popped += 1
                 guard let position = state.index[next.user].map(Int.init) else {

@@ -46,11 +46,11 @@ public struct StoredPresence: Sendable, Equatable {
     public static func entityTag(of revision: UInt64) -> String { "\"\(revision)\"" }
 
     /// When a non-offline status stops counting.
-    public var expiresAt: Timestamp { updatedAt.adding(seconds: ttl) }
+    public var expiresAt: Timestamp { ExpiryRule.expiresAt(updatedAt: updatedAt, ttl: ttl) }
 
-    /// Whether the record reads as expired at `now` (see ``PresenceRecord/isExpired(at:)``).
+    /// Whether the record reads as expired at `now` (``ExpiryRule``).
     public func isExpired(at now: Timestamp) -> Bool {
-        status != .offline && now > expiresAt
+        ExpiryRule.isExpired(status: status, expiresAt: expiresAt, at: now)
     }
 
     /// The body a read at `now` returns: the cached bytes, or for an expired record the

@@ -32,9 +32,6 @@ public struct UserID: Sendable, Hashable, CustomStringConvertible, Comparable {
         self.rawValue = raw
     }
 
-    /// Creates a user id without validation; for ids decoded from our own store.
-    init(trusted raw: String) { self.rawValue = raw }
-
     private static let asciiAllowed: [Bool] = (0..<128).map { isAllowed(Unicode.Scalar(UInt8($0))) }
 
     static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {

@@ -60,3 +60,27 @@ struct ExpiryRuleTests {
         #expect(!reads.isExpired(at: at(t0, plusMillis: 99_999_999)))
     }
 }
+
+@Suite("ExpiryRule: the one owner of the boundary")
+struct ExpiryRuleOwnerTests {
+    @Test func theRecordTheStoredFormAndTheScheduleAgreeAtEveryMillisecondAroundTheBoundary() {
+        for status in PresenceStatus.allCases {
+            let written = record(status: status, updatedAt: t0, ttl: 10)
+            let stored = StoredPresence(written)
+            let expiresAt = ExpiryRule.expiresAt(updatedAt: t0, ttl: 10)
+            #expect(expiresAt == at(t0, plusMillis: 10_000))
+            for offset in Int64(9_998)...10_002 {
+                let now = at(t0, plusMillis: offset)
+                let rule = ExpiryRule.isExpired(status: status, expiresAt: expiresAt, at: now)
+                #expect(rule == (status != .offline && offset > 10_000))
+                #expect(written.isExpired(at: now) == rule)
+                #expect(stored.isExpired(at: now) == rule)
+                if status != .offline {
+                    #expect(
+                        ExpiryRule.isDue(expiresAtMillis: expiresAt.millisecondsSinceEpoch, nowMillis: now.millisecondsSinceEpoch)
+                            == rule)
+                }
+            }
+        }
+    }
+}

@@ -9,8 +9,14 @@ func at(_ base: Timestamp, plusMillis millis: Int64) -> Timestamp {
     Timestamp(millisecondsSinceEpoch: base.millisecondsSinceEpoch + millis)
 }
 
-/// A user id for fixtures (validated ids are tested in UserIDTests).
-func uid(_ raw: String) -> UserID { UserID(trusted: raw) }
+/// A user id for fixtures, validated as every id is (a fixture with a bad id stops the test run).
+func uid(_ raw: String) -> UserID {
+    do {
+        return try UserID(validating: raw)
+    } catch {
+        fatalError("fixture user id '\(raw)' is invalid: \(error)")
+    }
+}
 
 func record(
     _ user: String = "alice", status: PresenceStatus = .online, message: String = "hello",

@@ -6,7 +6,7 @@ import Testing
 import Yams
 
 /// The contract document: embedded as it is in the repository, served, rendered offline.
-@Suite("OpenAPI document and /docs", .serialized, .timeLimit(.minutes(2)))
+@Suite("OpenAPI document and /docs", .serialized, .temporaryFiles, .timeLimit(.minutes(2)))
 struct APIDocumentTests {
     @Test func theEmbeddedDocumentIsTheRepositorysOpenAPIFile() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

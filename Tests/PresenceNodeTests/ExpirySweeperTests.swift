@@ -7,7 +7,7 @@ import PresenceNode
 import Testing
 
 /// The center's sweeper persists expiry in the bucket; a write racing it always wins.
-@Suite("Expiry sweeper", .serialized, .timeLimit(.minutes(2)))
+@Suite("Expiry sweeper", .serialized, .temporaryFiles, .timeLimit(.minutes(2)))
 struct ExpirySweeperTests {
     private func put(_ client: any TestClientProtocol, _ user: String, _ body: String) async throws -> TestResponse {
         try await client.execute(

@@ -4,7 +4,7 @@ import Testing
 
 /// SIGTERM drains before it stops (SPEC §8): every request a client had sent before the
 /// signal is answered; open connections get `Connection: close` on their last response.
-@Suite("Graceful drain on SIGTERM", .serialized, .timeLimit(.minutes(3)))
+@Suite("Graceful drain on SIGTERM", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
 struct GracefulDrainTests {
     /// One request of a writer: when its bytes were all sent, and whether a whole response came.
     private struct Attempt {

@@ -5,7 +5,7 @@ import Testing
 /// malformed framing is a 4xx with the error body, another method on an existing path is 405
 /// with `Allow`, HTTP/1.0 without keep-alive is answered and closed, JSON bodies end with a
 /// newline.
-@Suite("HTTP framing, methods and keep-alive", .serialized, .timeLimit(.minutes(3)))
+@Suite("HTTP framing, methods and keep-alive", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
 struct HTTPFramingTests {
     private func withService(_ body: (ServiceProcess) async throws -> Void) async throws {
         let service = try ServiceProcess.serve(dataDirectory: TemporaryDirectory.make())

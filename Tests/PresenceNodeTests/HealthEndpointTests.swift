@@ -4,7 +4,7 @@ import HummingbirdTesting
 import PresenceNode
 import Testing
 
-@Suite("Health endpoints", .serialized, .timeLimit(.minutes(2)))
+@Suite("Health endpoints", .serialized, .temporaryFiles, .timeLimit(.minutes(2)))
 struct HealthEndpointTests {
     @Test func liveReadyAndInfo() async throws {
         try await TestNode.withNode { node, client in

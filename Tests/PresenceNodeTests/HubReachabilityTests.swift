@@ -8,7 +8,7 @@ import Testing
 /// How the replica feed reacts to the hub probe: a hub that is gone costs a resync when it is
 /// back; a hub that was only slow to answer keeps the running watcher (a resync would restart
 /// the very load that made it slow).
-@Suite("Hub reachability", .serialized, .timeLimit(.minutes(2)))
+@Suite("Hub reachability", .serialized, .temporaryFiles, .timeLimit(.minutes(2)))
 struct HubReachabilityTests {
     static func resyncs(_ client: any TestClientProtocol) async throws -> Int {
         let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }

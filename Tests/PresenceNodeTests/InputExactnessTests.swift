@@ -4,7 +4,7 @@ import Testing
 
 /// Inputs are taken exactly as sent (SPEC §2, §4): a byte-order mark is part of an id, a ttl
 /// must be an exact integer, a token's critical header extensions are not ignored.
-@Suite("Exact inputs", .serialized, .timeLimit(.minutes(2)))
+@Suite("Exact inputs", .serialized, .temporaryFiles, .timeLimit(.minutes(2)))
 struct InputExactnessTests {
     @Test func aByteOrderMarkAnInexactTTLAndACriticalHeaderAreRefused() async throws {
         let node = try ServiceProcess.serve(dataDirectory: TemporaryDirectory.make())

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Hub and spoke with real processes: a center and leaves on loopback (SPEC §1, issue 3).
-@Suite("Leaf nodes", .serialized, .timeLimit(.minutes(5)))
+@Suite("Leaf nodes", .serialized, .temporaryFiles, .timeLimit(.minutes(5)))
 struct LeafTopologyTests {
     @Test func aWriteOnOneLeafIsReadableOnTheOther() async throws {
         let topology = try await Topology.startCenter()
@@ -59,8 +59,8 @@ struct LeafTopologyTests {
 
     @Test func leavesServeReadsThroughAHubOutageAndRecoverByThemselves() async throws {
         let centerDirectory = TemporaryDirectory.make()
-        var topology = try await Topology.startCenter(dataDirectory: centerDirectory)
-        // The restarted center takes the ports the OS gave the first one, so the leaf finds it again.
+        var topology = try await Topology.startRestartableCenter(dataDirectory: centerDirectory)
+        // The restarted center takes the ports of the first one, so the leaf finds it again.
         let leafnodePort = topology.leafnodePort
         let clientPort = try #require(topology.center.natsClientPort)
         let centerHTTP = topology.center.httpPort
@@ -195,7 +195,7 @@ struct TestCertificates {
     }
 }
 
-@Suite("presence demo", .serialized, .timeLimit(.minutes(3)))
+@Suite("presence demo", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
 struct DemoCommandTests {
     /// `presence demo --base-port` on ports nothing else uses (a `make run` on 8080 and the
     /// default NATS ports does not disturb it); another run of ports when one was taken

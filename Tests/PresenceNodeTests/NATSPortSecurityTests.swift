@@ -5,7 +5,7 @@ import Testing
 /// The NATS ports are part of the attack surface (SPEC §5): the JetStream API behind a
 /// center's leafnode port writes presence without any JWT. Real processes: a center, our
 /// leaves, and a foreign nats-server that tries to join as a leaf.
-@Suite("NATS ports", .serialized, .timeLimit(.minutes(3)))
+@Suite("NATS ports", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
 struct NATSPortSecurityTests {
     static let credentials = ["PRESENCE_NATS_LEAF_USER": "leafy", "PRESENCE_NATS_LEAF_PASSWORD": "s3cret-pass"]
 

@@ -3,6 +3,7 @@ import Testing
 
 @testable import EmbeddedNATS
 
+@Suite(.temporaryFiles)
 struct NATSServerConfigFileTests {
     @Test func centerRunsJetStreamInDomainHubAndListensForLeaves() {
         var configuration = EmbeddedNATSConfiguration(serverName: "center-1", dataDirectory: "/tmp/d", mode: .center(leafnodePort: 7422))

@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import Testing
 
-@Suite("nats-server supervisor", .serialized, .timeLimit(.minutes(2)))
+@Suite("nats-server supervisor", .serialized, .temporaryFiles, .timeLimit(.minutes(2)))
 struct NATSServerSupervisorTests {
     private func configuration() -> EmbeddedNATSConfiguration {
         var configuration = EmbeddedNATSConfiguration(

@@ -6,6 +6,7 @@ import Testing
 
 /// Configuration layering (SPEC §7): flags > environment > file > defaults, unknown keys and
 /// bad values stop start-up naming the key, `${VAR}` expands from the environment.
+@Suite(.temporaryFiles)
 struct NodeConfigurationTests {
     private func file(_ text: String) throws -> String {
         let path = TemporaryDirectory.make() + "/presence.yaml"

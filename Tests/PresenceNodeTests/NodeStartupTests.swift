@@ -3,7 +3,7 @@ import Testing
 
 /// A node serves HTTP from its first second and says why it is not ready (SPEC §1, §6); one
 /// node per data directory; platform-injected variables never stop it. Real processes.
-@Suite("Node start-up", .serialized, .timeLimit(.minutes(3)))
+@Suite("Node start-up", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
 struct NodeStartupTests {
     /// Polls `path` until `accept` holds (10 s at most); returns the last answer.
     static func poll(

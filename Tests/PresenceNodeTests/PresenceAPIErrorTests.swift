@@ -7,7 +7,7 @@ import PresenceNode
 import Testing
 
 /// Every error code of SPEC §3 against a real node; bad input never reaches the store.
-@Suite("REST API: errors, auth and limits", .serialized, .timeLimit(.minutes(3)))
+@Suite("REST API: errors, auth and limits", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
 struct PresenceAPIErrorTests {
     private func put(
         _ client: any TestClientProtocol, _ user: String, _ body: String, headers: HTTPFields

@@ -6,7 +6,7 @@ import PresenceNode
 import Testing
 
 /// The REST API of SPEC §3 against a real node on a real nats-server.
-@Suite("REST API: reads and writes", .serialized, .timeLimit(.minutes(3)))
+@Suite("REST API: reads and writes", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
 struct PresenceAPIReadWriteTests {
     @Test func putThenGetReturnsTheStoredRecordWithETag() async throws {
         try await TestNode.withNode { _, client in

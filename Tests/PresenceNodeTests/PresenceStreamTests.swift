@@ -7,7 +7,7 @@ import Testing
 
 /// `GET /api/v2/presence/stream` (SPEC §3) on a live node: snapshot, live changes, expiry
 /// events from the sweeper, keepalives, limits, and clean-up when the client goes away.
-@Suite("Presence stream", .serialized, .timeLimit(.minutes(3)))
+@Suite("Presence stream", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
 struct PresenceStreamTests {
     private func put(_ client: any TestClientProtocol, _ user: String, _ body: String) async throws -> TestResponse {
         try await client.execute(

@@ -12,10 +12,10 @@ import FoundationNetworking
 /// A replica converges to the bucket after every reconnection, whatever happened to the
 /// center's data meanwhile (SPEC §1): deleted, or restored from an older copy (revisions
 /// went backwards). Real processes: a center restarted on the same ports, and a leaf.
-@Suite("Replica convergence", .serialized, .timeLimit(.minutes(3)))
+@Suite("Replica convergence", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
 struct ReplicaConvergenceTests {
     /// A center that can be killed and started again on the same ports and data directory:
-    /// the OS assigns them at the first start, later starts ask for the same ones.
+    /// ports below the ephemeral range (``Topology/startRestartableCenter``), the same at every start.
     final class Center {
         let directory = TemporaryDirectory.make()
         private var ports: (leafnode: Int, client: Int, http: Int) = (0, 0, 0)
@@ -23,10 +23,13 @@ struct ReplicaConvergenceTests {
         func start() async throws -> Topology {
             // The directory may have been deleted (the process log lives elsewhere).
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let topology = try await Topology.startCenter(
+            guard ports.leafnode != 0 else {
+                let topology = try await Topology.startRestartableCenter(dataDirectory: directory)
+                ports = (topology.leafnodePort, topology.center.natsClientPort ?? 0, topology.center.httpPort)
+                return topology
+            }
+            return try await Topology.startCenter(
                 dataDirectory: directory, leafnodePort: ports.leafnode, clientPort: ports.client, httpPort: ports.http)
-            ports = (topology.leafnodePort, topology.center.natsClientPort ?? 0, topology.center.httpPort)
-            return topology
         }
 
         private var backup: String { directory + ".backup" }
@@ -34,6 +37,7 @@ struct ReplicaConvergenceTests {
         /// Stops `running`, copies its data directory aside (a consistent backup) and starts it again.
         func backUp(_ running: Topology) async throws -> Topology {
             await running.center.stop()
+            TemporaryDirectory.adopt(backup)
             try FileManager.default.copyItem(atPath: directory, toPath: backup)
             return try await start()
         }

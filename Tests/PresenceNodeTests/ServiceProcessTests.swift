@@ -5,7 +5,7 @@ import Testing
 
 /// The `presence` executable as an operator runs it: start-up checks, graceful shutdown,
 /// no orphan nats-server, durability of acknowledged writes across SIGKILL.
-@Suite("presence serve as a process", .serialized, .timeLimit(.minutes(5)))
+@Suite("presence serve as a process", .serialized, .temporaryFiles, .timeLimit(.minutes(5)))
 struct ServiceProcessTests {
     @Test func refusesToStartWithoutASecret() async throws {
         let directory = TemporaryDirectory.make()
@@ -164,7 +164,7 @@ struct ServiceProcessTests {
     }
 }
 
-@Suite("presence serve with open streams", .serialized, .timeLimit(.minutes(2)))
+@Suite("presence serve with open streams", .serialized, .temporaryFiles, .timeLimit(.minutes(2)))
 struct ServiceProcessStreamTests {
     @Test func gracefulShutdownEndsOpenStreams() async throws {
         let directory = TemporaryDirectory.make()

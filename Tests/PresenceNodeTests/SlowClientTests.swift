@@ -5,7 +5,7 @@ import Testing
 /// Slow clients cannot use up a node's connections (SPEC §3 "HTTP behaviour"): a request head
 /// must be complete within `service.http.header_timeout`, an idle keep-alive connection is
 /// closed after `service.http.idle_timeout`.
-@Suite("Slow clients", .serialized, .timeLimit(.minutes(3)))
+@Suite("Slow clients", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
 struct SlowClientTests {
     /// A request of a well-behaved client made during the attack.
     private struct GoodRequest {

@@ -8,7 +8,7 @@ import PresenceNode
 import Testing
 
 /// The store behind the API: a bounded replica falling back to the bucket, and an external NATS.
-@Suite("Store behaviour", .serialized, .timeLimit(.minutes(3)))
+@Suite("Store behaviour", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
 struct StoreBehaviourTests {
     @Test func evictedRecordsAreReadFromTheBucketAndMissesAreRemembered() async throws {
         try await TestNode.withNode({ $0.cacheMaxCost = 20_000; $0.writeBurst = 1000; $0.writesPerSecond = 1000 }) {

@@ -5,7 +5,7 @@ import Testing
 /// memory. The real `presence` binary, a seeded set of users, writes flowing while 1,000
 /// stalled streams are open, then the streams close: resident memory must come back near
 /// where it started and the node must still answer.
-@Suite("Stream memory after a flood", .serialized, .timeLimit(.minutes(5)))
+@Suite("Stream memory after a flood", .serialized, .temporaryFiles, .timeLimit(.minutes(5)))
 struct StreamFloodTests {
     static let users = (0..<200).map { "flood\($0)" }
     static let streams = 1000

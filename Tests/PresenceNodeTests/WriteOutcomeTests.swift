@@ -8,7 +8,7 @@ import FoundationNetworking
 /// Honest write outcomes (SPEC §3): never 2xx unless stored, never 503 if it may have been
 /// stored (504 `outcome_unknown` then), 507 when the store is out of space, and a write
 /// without If-Match does not fail because others won races. Real processes.
-@Suite("Write outcomes", .serialized, .timeLimit(.minutes(3)))
+@Suite("Write outcomes", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
 struct WriteOutcomeTests {
     struct Answer {
         let user: String

@@ -39,7 +39,7 @@ final class ServiceProcess: @unchecked Sendable {
         self.dataDirectory = dataDirectory
         self.requestedHTTPPort = httpPort
         // Beside the data directory, not in it: a test may fill that file system up or delete it.
-        self.outputPath = NSTemporaryDirectory() + "presence-service-\(UUID().uuidString).log"
+        self.outputPath = TemporaryDirectory.file("presence-service-", suffix: ".log")
         _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         process = Process()
         if let shellPrefix {
@@ -113,15 +113,24 @@ final class ServiceProcess: @unchecked Sendable {
 
     /// Waits until `/health/ready` answers 200.
     func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
+        guard try await becomesReady(within: timeout) else {
+            Issue.record("service did not become ready; output:\n\(output)")
+            throw CancellationError()
+        }
+    }
+
+    /// Whether `/health/ready` answers 200 within `timeout` (false at once when the process exits).
+    func becomesReady(within timeout: Duration = .seconds(20)) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if !process.isRunning { break }
+            if !process.isRunning { return false }
             let port = httpPort
-            if port != 0, let (status, _) = try? await HTTP.request("GET", port: port, path: "/health/ready"), status == 200 { return }
+            if port != 0, let (status, _) = try? await HTTP.request("GET", port: port, path: "/health/ready"), status == 200 {
+                return true
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
-        Issue.record("service did not become ready; output:\n\(output)")
-        throw CancellationError()
+        return false
     }
 
     /// Waits for the process to exit; returns its status, nil on timeout.

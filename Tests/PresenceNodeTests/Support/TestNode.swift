@@ -110,15 +110,6 @@ enum FreePort {
     }
 }
 
-/// Fresh temporary directories.
-enum TemporaryDirectory {
-    static func make() -> String {
-        let path = NSTemporaryDirectory() + "presence-test-" + UUID().uuidString
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-}
-
 extension TestResponse {
     /// The body parsed as a JSON object.
     /// The body as a JSON object; records an issue (and is empty) when it is not one, so a

@@ -26,6 +26,35 @@ struct Topology {
         return Topology(center: center, leafnodePort: leafnodePort)
     }
 
+    /// Starts a center that the test will stop and start again on the same ports: ports below
+    /// the kernel's ephemeral range (``FreePort``). A port the OS assigned comes from that range,
+    /// where any outgoing connection (the leaf reconnecting to this very center, say) may take
+    /// it while the center is down; these cannot be taken that way. Another run of ports when
+    /// one was taken between the check and the bind.
+    static func startRestartableCenter(
+        dataDirectory: String, extraEnvironment: [String: String] = [:]
+    ) async throws -> Topology {
+        var last = ""
+        for _ in 0..<3 {
+            let base = FreePort.consecutive(3)
+            var environment = [
+                "JWT_SECRET": TestNode.secret, "PRESENCE_NATS_CLIENT_PORT": String(base + 1),
+                "PRESENCE_NATS_LEAFNODE_PORT": String(base), "PRESENCE_RATE_LIMIT_WRITE_BURST": "100000",
+                "PRESENCE_RATE_LIMIT_WRITES_PER_SECOND": "100000",
+            ]
+            environment.merge(extraEnvironment) { $1 }
+            let center = try ServiceProcess.serve(
+                dataDirectory: dataDirectory, httpPort: base + 2, extraArguments: ["--node-id", "center"],
+                environment: environment)
+            if try await center.becomesReady() { return Topology(center: center, leafnodePort: base) }
+            await center.stop()
+            last = center.output
+            guard last.lowercased().contains("in use") else { break }
+        }
+        Issue.record("the center did not start; output:\n\(last)")
+        throw CancellationError()
+    }
+
     /// Starts a leaf of this center (not waiting for it to be ready).
     func startLeaf(name: String, extraEnvironment: [String: String] = [:], hub: String? = nil) throws -> ServiceProcess {
         var environment = [
