@@ -31,7 +31,7 @@ public struct NATSServerPorts: Sendable, Equatable {
         else { return nil }
         var ports = NATSServerPorts(client: client, monitor: monitor, leafnode: nil)
         if expectsLeafnodes {
-            guard let body = MonitorClient.get(port: monitor, path: "/varz"),
+            guard let body = try? MonitorClient.getBlocking(port: monitor, path: "/varz"),
                 let varz = try? JSONDecoder().decode(Varz.self, from: body), let leafnode = varz.leaf?.port, leafnode > 0
             else { return nil }
             ports.leafnode = leafnode

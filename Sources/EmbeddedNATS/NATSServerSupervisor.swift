@@ -356,10 +356,10 @@ public final class NATSServerSupervisor: Service, Sendable {
             commandLine.contains("nats-server"), commandLine.contains(configuration.configFilePath)
         else { return }
         logger.warning("stopping a nats-server left by an earlier run", metadata: ["pid": "\(pid)"])
-        kill(pid, SIGTERM)
+        ProcessInspection.send(SIGTERM, to: pid)
         for _ in 0..<50 where ProcessInspection.isAlive(pid) { usleep(100_000) }
         if ProcessInspection.isAlive(pid) {
-            kill(pid, SIGKILL)
+            ProcessInspection.send(SIGKILL, to: pid)
             for _ in 0..<50 where ProcessInspection.isAlive(pid) { usleep(20_000) }
         }
     }
