@@ -41,10 +41,11 @@ let package = Package(
             pkgConfig: "libnats",
             providers: [.apt(["libnats-dev"]), .brew(["cnats"])]
         ),
-        // The only place that calls nats.c; its public API has Swift types only.
+        // The only place that calls nats.c; its public API has Swift types only and is async
+        // (blocking nats.c calls run on its own thread pool).
         .target(
             name: "NATSClient",
-            dependencies: ["CNATS"],
+            dependencies: ["CNATS", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         // Writes the nats-server config, starts, watches, restarts and stops nats-server.
@@ -62,7 +63,6 @@ let package = Package(
             name: "PresenceStore",
             dependencies: [
                 "PresenceCore", "NATSClient",
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

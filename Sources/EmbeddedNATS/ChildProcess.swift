@@ -43,9 +43,13 @@ struct ChildProcess: Sendable {
         // are serialised so no spawn happens between pipe() and fcntl().
         spawnLock.lock()
         defer { spawnLock.unlock() }
-        guard pipe(&fds) == 0 else { throw SpawnError(description: "pipe failed: errno \(errno)") }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        do {
+            try syscall("pipe") { pipe(&fds) }
+        } catch {
+            throw SpawnError(description: "\(error)")
+        }
+        _ = try? syscall("fcntl") { fcntl(fds[0], F_SETFD, FD_CLOEXEC) }
+        _ = try? syscall("fcntl") { fcntl(fds[1], F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -76,11 +80,14 @@ struct ChildProcess: Sendable {
         var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawnp(&pid, argv[0], &actions, &attributes, &cArguments, environ)
-        close(fds[1])
-        guard result == 0 else {
+        defer { close(fds[1]) }  // the child has its own copies
+        do throws(SystemCallError) {
+            try syscall(returningErrorCode: "posix_spawnp") {
+                posix_spawnp(&pid, argv[0], &actions, &attributes, &cArguments, environ)
+            }
+        } catch {
             close(fds[0])
-            throw SpawnError(description: "cannot start \(executable): \(String(cString: strerror(result)))")
+            throw SpawnError(description: "cannot start \(executable): \(String(cString: strerror(error.code)))")
         }
         return ChildProcess(pid: pid, outputDescriptor: fds[0])
     }
@@ -88,7 +95,8 @@ struct ChildProcess: Sendable {
     /// Blocks until the child exits; returns a description of how it ended.
     func waitForExit() -> (code: Int32, description: String) {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        // Fails only for a pid that is not our child (ECHILD): then there is nothing to wait for.
+        _ = try? syscall("waitpid") { waitpid(pid, &status, 0) }
         let signal = status & 0x7F
         if signal == 0 {
             let code = (status >> 8) & 0xFF
@@ -99,6 +107,6 @@ struct ChildProcess: Sendable {
 
     /// Sends a signal to the child.
     func send(_ signal: Int32) {
-        kill(pid, signal)
+        ProcessInspection.send(signal, to: pid)
     }
 }

@@ -31,25 +31,29 @@ public final class DataDirectoryLock: Sendable {
             throw Error(description: "cannot create the data directory \(directory) (nats.data_dir): \(error.localizedDescription)")
         }
         let path = directory + "/presence.lock"
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw Error(description: "cannot open \(path) (nats.data_dir): \(String(cString: strerror(errno)))")
+        let descriptor: Int32
+        do throws(SystemCallError) {
+            descriptor = try syscall("open") { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+        } catch {
+            throw Error(description: "cannot open \(path) (nats.data_dir): \(String(cString: strerror(error.code)))")
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            let failure = errno
+        do throws(SystemCallError) {
+            try syscall("flock") { flock(descriptor, LOCK_EX | LOCK_NB) }
+        } catch {
             let owner = Self.readOwner(descriptor)
             close(descriptor)
-            guard failure == EWOULDBLOCK else {
-                throw Error(description: "cannot lock \(path) (nats.data_dir): \(String(cString: strerror(failure)))")
+            guard error.code == EWOULDBLOCK else {
+                throw Error(description: "cannot lock \(path) (nats.data_dir): \(String(cString: strerror(error.code)))")
             }
             throw Error(
                 description:
                     "the data directory \(directory) is in use by another presence node\(owner.map { " (pid \($0))" } ?? ""); every node needs its own nats.data_dir (--data-dir)"
             )
         }
+        // The owner's pid is only a hint for that message: a failure to write it is not fatal.
         let pid = Array("\(getpid())\n".utf8)
-        if ftruncate(descriptor, 0) == 0 {
-            _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        if (try? syscall("ftruncate") { ftruncate(descriptor, 0) }) != nil {
+            _ = try? syscall("pwrite") { pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) } }
         }
         self.directory = directory
         self.descriptor = descriptor
@@ -57,8 +61,9 @@ public final class DataDirectoryLock: Sendable {
 
     private static func readOwner(_ descriptor: Int32) -> String? {
         var buffer = [UInt8](repeating: 0, count: 32)
-        let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { return nil }
+        guard let count = try? syscall("pread", { buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) } }),
+            count > 0
+        else { return nil }
         let text = String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? nil : text
     }

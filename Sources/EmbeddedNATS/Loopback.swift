@@ -4,60 +4,51 @@ import Glibc
 import Darwin
 #endif
 
-/// Plain TCP on the loopback interface: the little socket work the supervisor, the monitor
-/// client, the benchmarks and the tests need, in one place.
-public enum Loopback {
-    /// A TCP socket connected to 127.0.0.1:`port` (the caller closes it), or nil.
+/// Plain TCP to the loopback interface: the little socket work the supervisor and the
+/// monitor client need. Blocking: call it on a thread pool, never on the cooperative pool.
+enum Loopback {
+    /// A TCP socket connected to 127.0.0.1:`port`; the caller closes it.
     /// - Parameter timeoutSeconds: when set, reads and writes on the socket time out after it.
-    public static func connect(port: Int, timeoutSeconds: Int? = nil) -> Int32? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        if let timeoutSeconds {
-            var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        }
-        var address = socketAddress(host: "127.0.0.1", port: port)
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { posixConnect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
+    static func connect(port: Int, timeoutSeconds: Int? = nil) throws(SystemCallError) -> Int32 {
+        let fd = try syscall("socket") { socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0) }
+        do throws(SystemCallError) {
+            if let timeoutSeconds {
+                var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+                let size = socklen_t(MemoryLayout<timeval>.size)
+                try syscall("setsockopt") { setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, size) }
+                try syscall("setsockopt") { setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, size) }
+            }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            try syscall("connect") {
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        posixConnect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                }
+            }
+            var one: Int32 = 1
+            try syscall("setsockopt") {
+                setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            }
+        } catch {
             close(fd)
-            return nil
+            throw error
         }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         return fd
     }
 
-    /// Whether a listener could bind `host`:`port` right now.
-    public static func isBindable(port: Int, host: String = "127.0.0.1") -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = socketAddress(host: host, port: port)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-    }
-
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.
-    public static func acceptsConnections(port: Int) -> Bool {
-        guard let fd = connect(port: port) else { return false }
+    static func acceptsConnections(port: Int) -> Bool {
+        guard let fd = try? connect(port: port) else { return false }
         close(fd)
         return true
     }
-
-    private static func socketAddress(host: String, port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr(host)
-        return address
-    }
 }
 
-/// The system's `connect`, which `Loopback.connect(port:)` would otherwise shadow.
+/// The system's `connect`, which `Loopback.connect(port:timeoutSeconds:)` would otherwise shadow.
 private func posixConnect(_ fd: Int32, _ address: UnsafePointer<sockaddr>, _ length: socklen_t) -> Int32 {
     connect(fd, address, length)
 }

@@ -8,9 +8,9 @@ import NIOPosix
 
 /// Reads nats-server's monitoring endpoints (`/leafz`) over loopback HTTP/1.0.
 ///
-/// A tiny blocking client run on NIO's shared thread pool: one GET to a server this process
-/// started, on 127.0.0.1, with a one-second timeout. An HTTP client library would be more
-/// than this needs.
+/// A tiny client whose blocking work runs on NIO's shared thread pool: one GET to a server
+/// this process started, on 127.0.0.1, with a one-second timeout. An HTTP client library
+/// would be more than this needs.
 public enum MonitorClient {
     /// A leaf node connected to a center, as `/leafz` reports it.
     public struct Leafnode: Sendable, Equatable, Decodable {
@@ -42,24 +42,35 @@ public enum MonitorClient {
 
     /// The leaves connected to the server whose monitoring port is `port`; nil when it does not answer.
     public static func leafnodes(monitorPort port: Int) async -> [Leafnode]? {
-        guard let body = try? await NIOThreadPool.singleton.runIfActive({ get(port: port, path: "/leafz") }),
+        guard let body = await get(port: port, path: "/leafz"),
             let decoded = try? JSONDecoder().decode(LeafzBody.self, from: body)
         else { return nil }
         return decoded.leafs ?? []
     }
 
-    /// `GET path` on 127.0.0.1:`port` (blocking, one-second timeout); the body of a 2xx
-    /// answer, or nil.
-    public static func get(port: Int, path: String) -> Data? {
-        guard let fd = Loopback.connect(port: port, timeoutSeconds: 1) else { return nil }
+    /// `GET path` on 127.0.0.1:`port` with a one-second timeout, on NIO's thread pool; the
+    /// body of a 2xx answer, or nil.
+    public static func get(port: Int, path: String) async -> Data? {
+        try? await NIOThreadPool.singleton.runIfActive { try? getBlocking(port: port, path: path) }
+    }
+
+    /// `GET path` on 127.0.0.1:`port`, blocking its thread (one-second timeout); the body of
+    /// a 2xx answer, or nil when the answer is not 2xx.
+    static func getBlocking(port: Int, path: String) throws(SystemCallError) -> Data? {
+        let fd = try Loopback.connect(port: port, timeoutSeconds: 1)
         defer { close(fd) }
         let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-        guard request.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == request.count else { return nil }
+        var sent = 0
+        while sent < request.count {
+            let offset = sent
+            let count = try syscall("write") { request[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
+            sent += count
+        }
         var response = Data()
         var buffer = [UInt8](repeating: 0, count: 16_384)
         while response.count < 4 << 20 {
-            let count = read(fd, &buffer, buffer.count)
-            if count <= 0 { break }
+            let count = try syscall("read") { read(fd, &buffer, buffer.count) }
+            if count == 0 { break }
             response.append(contentsOf: buffer[0..<count])
         }
         guard let separator = response.range(of: Data("\r\n\r\n".utf8)),

@@ -1,5 +1,4 @@
 import Foundation
-import NIOPosix
 
 /// The ports a running nats-server listens on, as it reports them, so the supervisor can ask
 /// for OS-assigned ports (0 in ``EmbeddedNATSConfiguration``, `-1` in the config file) instead
@@ -21,7 +20,7 @@ public struct NATSServerPorts: Sendable, Equatable {
 
     /// The ports of the server with pid `pid` in `directory`, once it has written them (and,
     /// when `expectsLeafnodes`, its monitoring answers with the leafnode port); nil before.
-    /// Blocking (a file and a loopback request with a one-second timeout): run it off the pool.
+    /// Blocking (a file and a loopback request with a one-second timeout): run it on a thread pool.
     static func read(directory: String, pid: Int32, expectsLeafnodes: Bool) -> NATSServerPorts? {
         guard let name = try? FileManager.default.contentsOfDirectory(atPath: directory).first(where: { $0.hasSuffix("_\(pid).ports") }),
             let data = FileManager.default.contents(atPath: directory + "/" + name),
@@ -31,19 +30,12 @@ public struct NATSServerPorts: Sendable, Equatable {
         else { return nil }
         var ports = NATSServerPorts(client: client, monitor: monitor, leafnode: nil)
         if expectsLeafnodes {
-            guard let body = MonitorClient.get(port: monitor, path: "/varz"),
+            guard let body = try? MonitorClient.getBlocking(port: monitor, path: "/varz"),
                 let varz = try? JSONDecoder().decode(Varz.self, from: body), let leafnode = varz.leaf?.port, leafnode > 0
             else { return nil }
             ports.leafnode = leafnode
         }
         return ports
-    }
-
-    /// ``read(directory:pid:expectsLeafnodes:)`` on NIO's thread pool.
-    static func resolve(directory: String, pid: Int32, expectsLeafnodes: Bool) async -> NATSServerPorts? {
-        try? await NIOThreadPool.singleton.runIfActive {
-            read(directory: directory, pid: pid, expectsLeafnodes: expectsLeafnodes)
-        }
     }
 
     /// Deletes ports files of servers that died without removing theirs (SIGKILL).

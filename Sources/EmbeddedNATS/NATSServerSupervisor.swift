@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
@@ -14,6 +15,10 @@ import Synchronization
 /// through `setpriv`), and a server left by an earlier run of the same data dir (found by
 /// its pid file) is stopped before a new one starts.
 ///
+/// The rules live in ``SupervisorStateMachine``; this class executes its actions. The child
+/// is spawned and awaited on a thread of its own, the start-up's file and process work runs
+/// on NIO's thread pool: no call blocks Swift's cooperative pool.
+///
 /// Use: `try await supervisor.start()` before anything connects, then run it as the first
 /// service of the `ServiceGroup`, so it is stopped last.
 public final class NATSServerSupervisor: Service, Sendable {
@@ -22,33 +27,27 @@ public final class NATSServerSupervisor: Service, Sendable {
         public let description: String
     }
 
-    private struct State {
-        var child: ChildProcess?
+    struct State {
+        var machine = SupervisorStateMachine()
         var monitorPort = 0
         /// The ports the server reported at start (OS-assigned ones resolved).
         var ports: NATSServerPorts?
-        var startCalled = false
-        var loopRunning = false
-        var stopping = false
-        /// The current child logged "Server is ready".
-        var childReady = false
-        /// The child that `start()` waits for exited before it was ready.
-        var exitedBeforeReady = false
-        var restarts = 0
-        /// The running child is being restarted on purpose (``restartServer(reason:)``).
-        var restartRequested = false
         var recentOutput: [String] = []
         var leafnodeProblems = LeafnodeProblems()
-        var started: CheckedContinuation<Void, any Error>?
-        var finished: [CheckedContinuation<Void, Never>] = []
-        var isFinished = false
+        /// ``start()``, waiting for the first child to be spawned.
+        var spawnWaiter: CheckedContinuation<Void, any Error>?
+        /// ``stop()`` and ``run()``, waiting for supervision to end.
+        var finishWaiters: [CheckedContinuation<Void, Never>] = []
     }
+
+    /// How long a child asked to exit may take before it is killed.
+    static let gracePeriod = Duration.seconds(5)
 
     /// The configuration it runs with.
     public let configuration: EmbeddedNATSConfiguration
-    private let logger: Logger
-    private let serverLogger: Logger
-    private let state = Mutex(State())
+    let logger: Logger
+    let serverLogger: Logger
+    let state = Mutex(State())
 
     /// Creates a supervisor; nothing starts before ``start()``.
     public init(configuration: EmbeddedNATSConfiguration, logger: Logger) {
@@ -77,45 +76,26 @@ public final class NATSServerSupervisor: Service, Sendable {
     }
 
     /// How many times the server was restarted after dying unexpectedly.
-    public var restarts: Int { state.withLock { $0.restarts } }
+    public var restarts: Int { state.withLock { $0.machine.restarts } }
 
     /// The pid of the running nats-server, if any.
-    public var serverPID: Int32? { state.withLock { $0.child?.pid } }
+    public var serverPID: Int32? { state.withLock { $0.machine.pid } }
+
+    /// On a leaf, why its connection to the hub fails right now (connection refused, the
+    /// credential refused, a TLS failure), as nats-server reported it; nil when it reports nothing.
+    public var leafnodeProblem: String? {
+        state.withLock { $0.leafnodeProblems.problem(at: .now) }
+    }
 
     /// Writes the config, stops a stale server of the same data dir, starts nats-server and
     /// returns once it accepts client connections.
     public func start() async throws {
-        let first = state.withLock { state in
-            defer { state.startCalled = true }
-            return !state.startCalled
+        guard state.withLock({ $0.machine.startRequested() }) != nil else {
+            throw StartError(description: "the supervisor was already started")
         }
-        guard first else { throw StartError(description: "the supervisor was already started") }
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
-        stopStaleServer()
-        if case .center = configuration.mode,
-            try JetStreamStoreMigration.moveGlobalAccount(
-                storeDirectory: configuration.storeDirectory, to: EmbeddedNATSConfiguration.presenceAccount)
-        {
-            logger.notice("moved the JetStream data of an earlier version into the presence account")
-        }
-        NATSServerPorts.removeStale(directory: configuration.dataDirectory)
-        let monitorPort = configuration.monitorPort  // 0: the OS assigns one (read back once ready)
-        let syncAlways = Self.supportsSyncAlways(binary: configuration.serverBinary, directory: configuration.dataDirectory)
-        warnIfLeafPermissionsAreOnlyEnforcedByLeaves()
-        if case .center = configuration.mode, !syncAlways {
-            logger.warning(
-                "nats-server does not support jetstream.sync_interval: always; acknowledged writes are fsynced only every 2 minutes and can be lost on power failure (not on a process crash). Use nats-server 2.10 or newer to close that gap."
-            )
-        }
-        let text = NATSServerConfigFile.render(configuration, monitorPort: monitorPort, syncAlways: syncAlways)
-        try text.write(toFile: configuration.configFilePath, atomically: true, encoding: .utf8)
-        state.withLock { $0.monitorPort = monitorPort }
-
+        let syncAlways = try await NIOThreadPool.singleton.runIfActive { try self.prepareStart() }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            state.withLock {
-                $0.started = continuation
-                $0.loopRunning = true
-            }
+            state.withLock { $0.spawnWaiter = continuation }
             let thread = Thread { [self] in superviseLoop() }
             thread.name = "nats-server-supervisor"
             thread.start()
@@ -123,8 +103,9 @@ public final class NATSServerSupervisor: Service, Sendable {
         do {
             let ports = try await waitUntilReady()
             // A restart takes the ports this server was given, so clients and leaves find it again.
-            try NATSServerConfigFile.render(configuration.pinned(to: ports), monitorPort: ports.monitor, syncAlways: syncAlways)
-                .write(toFile: configuration.configFilePath, atomically: true, encoding: .utf8)
+            try await NIOThreadPool.singleton.runIfActive {
+                try self.writeConfigFile(self.configuration.pinned(to: ports), monitorPort: ports.monitor, syncAlways: syncAlways)
+            }
         } catch {
             await stop()
             throw error
@@ -160,53 +141,51 @@ public final class NATSServerSupervisor: Service, Sendable {
     /// starts a new one at once), for a server that stopped working without exiting: 2.9
     /// stays wedged after its disk filled up, even once space is freed.
     public func restartServer(reason: String) {
-        let child: ChildProcess? = state.withLock { state in
-            guard !state.stopping, let child = state.child else { return nil }
-            state.restartRequested = true
-            return child
+        let action = state.withLock { $0.machine.restartRequested() }
+        if case .terminate = action {
+            logger.warning("restarting nats-server", metadata: ["reason": "\(reason)"])
         }
-        guard let child else { return }
-        logger.warning("restarting nats-server", metadata: ["reason": "\(reason)"])
-        child.send(SIGTERM)
-        let pid = child.pid
-        DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [self] in
-            if state.withLock({ $0.child?.pid == pid }) { child.send(SIGKILL) }
-        }
+        perform(action)
     }
 
     private func requestStop() {
-        let child: ChildProcess? = state.withLock { state in
-            state.stopping = true
-            return state.child
-        }
-        guard let child else {
-            finishIfIdle()
-            return
-        }
-        child.send(SIGINT)
-        let pid = child.pid
-        DispatchQueue.global().asyncAfter(deadline: .now() + 5) { [self] in
-            if state.withLock({ $0.child?.pid == pid }) { child.send(SIGKILL) }
+        perform(state.withLock { $0.machine.stopRequested() })
+    }
+
+    /// Carries out an action of the state machine that any thread may take: signals and the
+    /// end of supervision. Spawning and pauses belong to the supervising thread.
+    func perform(_ action: SupervisorStateMachine.Action) {
+        switch action {
+        case .none, .spawn, .spawnAfter:
+            break
+        case .interrupt(let pid):
+            ProcessInspection.send(SIGINT, to: pid)
+            killAfterGracePeriod(pid)
+        case .terminate(let pid):
+            ProcessInspection.send(SIGTERM, to: pid)
+            killAfterGracePeriod(pid)
+        case .kill(let pid):
+            ProcessInspection.send(SIGKILL, to: pid)
+        case .finish:
+            let waiters = state.withLock { state in
+                defer { state.finishWaiters = [] }
+                return state.finishWaiters
+            }
+            waiters.forEach { $0.resume() }
         }
     }
 
-    /// Releases the waiters of ``stop()`` once a stop was requested and the supervising
-    /// loop (and so its child) has ended.
-    private func finishIfIdle() {
-        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
-            guard state.child == nil, state.stopping, !state.loopRunning else { return [] }
-            state.isFinished = true
-            defer { state.finished = [] }
-            return state.finished
+    private func killAfterGracePeriod(_ pid: Int32) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + Self.gracePeriod.timeInterval) { [self] in
+            perform(state.withLock { $0.machine.gracePeriodElapsed(pid: pid) })
         }
-        waiters.forEach { $0.resume() }
     }
 
     private func waitUntilFinished() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = state.withLock { state in
-                if state.isFinished { return true }
-                state.finished.append(continuation)
+                if state.machine.isFinished { return true }
+                state.finishWaiters.append(continuation)
                 return false
             }
             if done { continuation.resume() }
@@ -214,187 +193,42 @@ public final class NATSServerSupervisor: Service, Sendable {
     }
 
     /// Waits until our own child logged "Server is ready", reported its ports and its client
-    /// port accepts connections; returns the ports; fails at once with the child's last lines when it exits before that (a
-    /// port in use, a bad config, a missing binary).
+    /// port accepts connections; returns the ports; fails at once with the child's last lines
+    /// when it exits before that (a port in use, a bad config, a missing binary).
     private func waitUntilReady() async throws -> NATSServerPorts {
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
-            let (ready, failed, output) = state.withLock { ($0.childReady, $0.exitedBeforeReady, $0.recentOutput) }
-            if failed {
+            let (progress, pid, output) = state.withLock { ($0.machine.startProgress, $0.machine.pid, $0.recentOutput) }
+            switch progress {
+            case .failed:
                 let detail = output.suffix(5).joined(separator: " | ")
                 throw StartError(description: "nats-server exited at start" + (detail.isEmpty ? "" : ": \(detail)"))
-            }
-            if ready, let ports = await reportedPorts(), Loopback.acceptsConnections(port: ports.client) {
-                state.withLock {
-                    $0.ports = ports
-                    $0.monitorPort = ports.monitor
+            case .ready:
+                if let pid, let ports = await listeningPorts(of: pid) {
+                    state.withLock {
+                        $0.ports = ports
+                        $0.monitorPort = ports.monitor
+                    }
+                    return ports
                 }
-                return ports
+            case .waiting:
+                break
             }
             try await Task.sleep(for: .milliseconds(10))
         }
         throw StartError(description: "nats-server did not become ready on port \(configuration.clientPort) within 15 s")
     }
 
-    /// The ports our current child reports listening on, nil until it has written them.
-    private func reportedPorts() async -> NATSServerPorts? {
-        guard let pid = state.withLock({ $0.child?.pid }) else { return nil }
+    /// The ports child `pid` reports listening on, once it has written them and its client
+    /// port accepts connections; nil before. Runs on NIO's thread pool.
+    private func listeningPorts(of pid: Int32) async -> NATSServerPorts? {
+        let directory = configuration.dataDirectory
         let expectsLeafnodes = if case .center = configuration.mode { true } else { false }
-        return await NATSServerPorts.resolve(
-            directory: configuration.dataDirectory, pid: pid, expectsLeafnodes: expectsLeafnodes)
-    }
-
-    /// The monitor thread: spawns the child, forwards its output, waits for it to exit and
-    /// restarts it unless a stop was requested. The child's death signal is tied to this thread.
-    private func superviseLoop() {
-        defer {
-            state.withLock { $0.loopRunning = false }
-            finishIfIdle()
+        return try? await NIOThreadPool.singleton.runIfActive {
+            guard let ports = NATSServerPorts.read(directory: directory, pid: pid, expectsLeafnodes: expectsLeafnodes),
+                Loopback.acceptsConnections(port: ports.client)
+            else { return nil }
+            return ports
         }
-        var backoff = 0.25
-        var firstChild = true
-        while true {
-            let child: ChildProcess
-            do {
-                child = try ChildProcess.spawn(
-                    configuration.serverBinary, arguments: ["-c", configuration.configFilePath])
-            } catch {
-                let continuation = state.withLock { state in
-                    state.stopping = true
-                    defer { state.started = nil }
-                    return state.started
-                }
-                logger.error("cannot start nats-server", metadata: ["error": "\(error)"])
-                continuation?.resume(throwing: StartError(description: "\(error)"))
-                return
-            }
-            let (continuation, stopping) = state.withLock { state in
-                state.child = child
-                state.childReady = false
-                defer { state.started = nil }
-                return (state.started, state.stopping)
-            }
-            continuation?.resume()
-            if stopping { child.send(SIGINT) }
-            let reader = Thread { [self] in forwardOutput(of: child) }
-            reader.name = "nats-server-log"
-            reader.start()
-
-            let started = ContinuousClock.now
-            let exit = child.waitForExit()
-            let (stopRequested, failedAtStart) = state.withLock { state in
-                state.child = nil
-                let failedAtStart = !state.childReady && firstChild
-                if failedAtStart {
-                    state.exitedBeforeReady = true
-                    state.stopping = true
-                }
-                return (state.stopping, failedAtStart)
-            }
-            firstChild = false
-            if failedAtStart {
-                logger.error("nats-server exited before it was ready", metadata: ["exit": "\(exit.description)"])
-                return
-            }
-            if stopRequested {
-                logger.info("nats-server stopped", metadata: ["exit": "\(exit.description)"])
-                return
-            }
-            if state.withLock({ state in defer { state.restartRequested = false }; return state.restartRequested }) {
-                logger.info("nats-server stopped for a restart", metadata: ["exit": "\(exit.description)"])
-                if state.withLock({ $0.stopping }) { return }
-                continue
-            }
-            if ContinuousClock.now - started > .seconds(30) { backoff = 0.25 }
-            logger.error(
-                "nats-server exited unexpectedly; restarting",
-                metadata: ["exit": "\(exit.description)", "restart_in_seconds": "\(backoff)"])
-            state.withLock { $0.restarts += 1 }
-            Thread.sleep(forTimeInterval: backoff)
-            backoff = min(backoff * 2, 5)
-            if state.withLock({ $0.stopping }) { return }
-        }
-    }
-
-    private func forwardOutput(of child: ChildProcess) {
-        let handle = FileHandle(fileDescriptor: child.outputDescriptor, closeOnDealloc: true)
-        var pending = Data()
-        while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            pending.append(chunk)
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = String(decoding: pending[pending.startIndex..<newline], as: UTF8.self)
-                pending.removeSubrange(pending.startIndex...newline)
-                forward(line)
-            }
-        }
-    }
-
-    private func forward(_ line: String) {
-        let parsed = NATSServerLogLine(line)
-        let verdict = state.withLock { state in
-            state.recentOutput.append(line)
-            if state.recentOutput.count > 20 { state.recentOutput.removeFirst() }
-            if line.hasSuffix("Server is ready") { state.childReady = true }
-            return state.leafnodeProblems.observe(parsed.message, at: .now)
-        }
-        serverLogger.log(level: verdict == .quiet ? .debug : parsed.level, "\(parsed.message)")
-    }
-
-    /// On a leaf, why its connection to the hub fails right now (connection refused, the
-    /// credential refused, a TLS failure), as nats-server reported it; nil when it reports nothing.
-    public var leafnodeProblem: String? {
-        state.withLock { $0.leafnodeProblems.problem(at: .now) }
-    }
-
-    private func stopStaleServer() {
-        guard let text = try? String(contentsOfFile: configuration.pidFilePath, encoding: .utf8),
-            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0,
-            ProcessInspection.isAlive(pid),
-            let commandLine = ProcessInspection.commandLine(of: pid),
-            commandLine.contains("nats-server"), commandLine.contains(configuration.configFilePath)
-        else { return }
-        logger.warning("stopping a nats-server left by an earlier run", metadata: ["pid": "\(pid)"])
-        kill(pid, SIGTERM)
-        for _ in 0..<50 where ProcessInspection.isAlive(pid) { usleep(100_000) }
-        if ProcessInspection.isAlive(pid) {
-            kill(pid, SIGKILL)
-            for _ in 0..<50 where ProcessInspection.isAlive(pid) { usleep(20_000) }
-        }
-    }
-
-    /// An exposed center whose nats-server predates hub-side checks of leaf permissions: a
-    /// holder of the leaf credential speaking the leafnode protocol itself could bypass them.
-    private func warnIfLeafPermissionsAreOnlyEnforcedByLeaves() {
-        guard case .center = configuration.mode, configuration.leafUser != nil,
-            !configuration.leafnodeHost.hasPrefix("127."), configuration.leafnodeHost != "localhost",
-            let version = Self.version(binary: configuration.serverBinary), !version.enforcesLeafPermissionsAtTheHub
-        else { return }
-        logger.warning(
-            "nats-server \(version) does not itself check the leaf user's permissions (2.11.16, 2.12.7 and 2.14 do): genuine leaves are held to them, but a client holding the leaf credential could bypass them. Keep nats.leaf_password secret and prefer a current nats-server on an exposed center."
-        )
-    }
-
-    /// The release of a nats-server binary, nil when it cannot be told.
-    static func version(binary: String) -> NATSServerVersion? {
-        guard let child = try? ChildProcess.spawn(binary, arguments: ["--version"]) else { return nil }
-        let handle = FileHandle(fileDescriptor: child.outputDescriptor, closeOnDealloc: true)
-        let output = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-        _ = child.waitForExit()
-        return NATSServerVersion(parsing: output)
-    }
-
-    /// Whether this nats-server accepts `jetstream { sync_interval: always }` (2.10+), checked
-    /// with `nats-server -t` on a scratch config.
-    static func supportsSyncAlways(binary: String, directory: String) -> Bool {
-        let path = directory + "/.sync-check.conf"
-        let text = "jetstream { store_dir: \"\(directory)/.sync-check\", sync_interval: always }\n"
-        guard (try? text.write(toFile: path, atomically: true, encoding: .utf8)) != nil else { return false }
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        guard let child = try? ChildProcess.spawn(binary, arguments: ["-t", "-c", path]) else { return false }
-        let handle = FileHandle(fileDescriptor: child.outputDescriptor, closeOnDealloc: true)
-        _ = handle.readDataToEndOfFile()
-        return child.waitForExit().code == 0
     }
 }

@@ -47,8 +47,12 @@ public final class JetStream: @unchecked Sendable {
     }
 
     /// Asks JetStream for the account information within `timeout`: a cheap check that the
-    /// JetStream server (the hub, through the domain) answers. Blocks the calling thread.
-    public func ping(timeout: Duration) throws(NATSError) {
+    /// JetStream server (the hub, through the domain) answers.
+    public func ping(timeout: Duration) async throws(NATSError) {
+        try await BlockingCalls.run { () throws(NATSError) in try self.pingBlocking(timeout: timeout) }
+    }
+
+    private func pingBlocking(timeout: Duration) throws(NATSError) {
         var options = jsOptions()
         try check(jsOptions_Init(&options), "jsOptions_Init")
         options.Domain = UnsafePointer(domainCString)
@@ -63,8 +67,11 @@ public final class JetStream: @unchecked Sendable {
     }
 
     /// The state of a stream within `timeout`: when it was created and its sequence numbers.
-    /// Blocks the calling thread.
-    public func streamState(_ stream: String, timeout: Duration) throws(NATSError) -> StreamState {
+    public func streamState(_ stream: String, timeout: Duration) async throws(NATSError) -> StreamState {
+        try await BlockingCalls.run { () throws(NATSError) in try self.streamStateBlocking(stream, timeout: timeout) }
+    }
+
+    private func streamStateBlocking(_ stream: String, timeout: Duration) throws(NATSError) -> StreamState {
         try withStreamInfo(stream, timeout: timeout) { info, _ in
             StreamState(
                 created: info.pointee.Created, firstSequence: info.pointee.State.FirstSeq,
@@ -73,11 +80,14 @@ public final class JetStream: @unchecked Sendable {
     }
 
     /// Makes sure `stream` refuses roll-up headers (`Nats-Rollup`), which would let any
-    /// publisher to its subjects purge the whole stream with one message. Blocks the calling
-    /// thread.
+    /// publisher to its subjects purge the whole stream with one message.
     /// - Returns: whether the stream had to be changed.
     @discardableResult
-    public func refuseRollups(_ stream: String) throws(NATSError) -> Bool {
+    public func refuseRollups(_ stream: String) async throws(NATSError) -> Bool {
+        try await BlockingCalls.run { () throws(NATSError) in try self.refuseRollupsBlocking(stream) }
+    }
+
+    private func refuseRollupsBlocking(_ stream: String) throws(NATSError) -> Bool {
         try withStreamInfo(stream, timeout: timeout) { info, options throws(NATSError) in
             guard let config = info.pointee.Config, config.pointee.AllowRollup else { return false }
             config.pointee.AllowRollup = false
@@ -113,7 +123,11 @@ public final class JetStream: @unchecked Sendable {
     }
 
     /// Waits until every asynchronous publish made through this context is acknowledged.
-    public func waitForAsyncPublishes(timeout: Duration) throws(NATSError) {
+    public func waitForAsyncPublishes(timeout: Duration) async throws(NATSError) {
+        try await BlockingCalls.run { () throws(NATSError) in try self.waitForAsyncPublishesBlocking(timeout: timeout) }
+    }
+
+    private func waitForAsyncPublishesBlocking(timeout: Duration) throws(NATSError) {
         var options = jsPubOptions()
         try check(jsPubOptions_Init(&options), "jsPubOptions_Init")
         options.MaxWait = max(1, timeout.milliseconds)
@@ -121,8 +135,11 @@ public final class JetStream: @unchecked Sendable {
     }
 
     /// Binds to a KV bucket, creating it with `configuration` when it does not exist yet.
-    /// Blocks the calling thread.
-    public func keyValue(_ configuration: KeyValueConfiguration) throws(NATSError) -> KeyValueBucket {
+    public func keyValue(_ configuration: KeyValueConfiguration) async throws(NATSError) -> KeyValueBucket {
+        try await BlockingCalls.run { () throws(NATSError) in try self.keyValueBlocking(configuration) }
+    }
+
+    func keyValueBlocking(_ configuration: KeyValueConfiguration) throws(NATSError) -> KeyValueBucket {
         var store: OpaquePointer?
         var status = js_KeyValue(&store, handle, configuration.bucket)
         if status == NATS_NOT_FOUND || (status == NATS_ERR && store == nil) {
@@ -146,58 +163,4 @@ public final class JetStream: @unchecked Sendable {
         jsCtx_Destroy(handle)
         free(domainCString)
     }
-}
-
-/// Where a stream stands: enough to tell that it was recreated (another creation time) or
-/// restored from an older copy (a last sequence below one already seen).
-public struct StreamState: Sendable, Equatable {
-    /// When the stream was created, in nanoseconds since 1970 (UTC).
-    public var created: Int64
-    /// The sequence of the oldest message held.
-    public var firstSequence: UInt64
-    /// The sequence of the newest message ever stored (a KV revision).
-    public var lastSequence: UInt64
-
-    public init(created: Int64, firstSequence: UInt64, lastSequence: UInt64) {
-        self.created = created
-        self.firstSequence = firstSequence
-        self.lastSequence = lastSequence
-    }
-}
-
-/// Limits on asynchronous publishes through one JetStream context.
-public struct AsyncPublishing: Sendable {
-    /// Publishes awaiting their acknowledgement before a further publish waits.
-    public var maxPending: Int
-    /// How long a publish waits for room before it fails.
-    public var stallWait: Duration
-
-    /// `maxPending` in flight; a publish past that waits at most `stallWait`.
-    public init(maxPending: Int, stallWait: Duration) {
-        self.maxPending = maxPending
-        self.stallWait = stallWait
-    }
-
-    /// For a service: many in flight, and a publish never holds its thread for long.
-    public static let service = AsyncPublishing(maxPending: 65_536, stallWait: .milliseconds(100))
-    /// For bulk loading: a publish waits as long as it takes for room.
-    public static let bulk = AsyncPublishing(maxPending: 8192, stallWait: .seconds(30))
-}
-
-/// How a KV bucket is created when it does not exist yet.
-public struct KeyValueConfiguration: Sendable {
-    /// Where the bucket keeps its data.
-    public enum Storage: Sendable { case file, memory }
-
-    /// The bucket name.
-    public var bucket: String
-    /// Values kept per key.
-    public var history: UInt8 = 1
-    /// Copies in a clustered JetStream.
-    public var replicas: Int = 1
-    /// File or memory storage.
-    public var storage: Storage = .file
-
-    /// A configuration for `bucket` with one value per key, one replica, file storage.
-    public init(bucket: String) { self.bucket = bucket }
 }

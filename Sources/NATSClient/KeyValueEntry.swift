@@ -1,3 +1,5 @@
+internal import CNATS
+
 /// One value of a KV bucket, or a delete or purge marker.
 public struct KeyValueEntry: Sendable, Equatable {
     /// What the entry records.
@@ -11,4 +13,25 @@ public struct KeyValueEntry: Sendable, Equatable {
     public let revision: UInt64
     /// Put, delete or purge.
     public let operation: Operation
+}
+
+extension KeyValueEntry {
+    init(cEntry entry: OpaquePointer) {
+        let length = Int(kvEntry_ValueLen(entry))
+        let bytes: [UInt8]
+        if length > 0, let pointer = kvEntry_Value(entry) {
+            bytes = Array(UnsafeRawBufferPointer(start: pointer, count: length))
+        } else {
+            bytes = []
+        }
+        let operation: Operation
+        switch kvEntry_Operation(entry) {
+        case kvOp_Delete: operation = .delete
+        case kvOp_Purge: operation = .purge
+        default: operation = .put
+        }
+        self.init(
+            key: String(cString: kvEntry_Key(entry)), value: bytes, revision: kvEntry_Revision(entry),
+            operation: operation)
+    }
 }

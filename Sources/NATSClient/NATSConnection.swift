@@ -21,10 +21,17 @@ public final class NATSConnection: @unchecked Sendable {
     let handle: OpaquePointer
     private let events: EventBox
 
+    /// Connects to a NATS server; returns once connected, or fails.
+    /// - Parameter onEvent: called on a nats.c thread at each disconnect, reconnect and close;
+    ///   it must not block.
+    public static func connect(
+        options: NATSConnectionOptions, onEvent: @escaping @Sendable (Event) -> Void = { _ in }
+    ) async throws(NATSError) -> NATSConnection {
+        try await BlockingCalls.run { () throws(NATSError) in try NATSConnection(options: options, onEvent: onEvent) }
+    }
+
     /// Connects, blocking the calling thread until connected or failed.
-    /// - Parameter onEvent: called on a nats.c thread at each disconnect, reconnect and close.
-    public init(options: NATSConnectionOptions, onEvent: @escaping @Sendable (Event) -> Void = { _ in }) throws(NATSError)
-    {
+    private init(options: NATSConnectionOptions, onEvent: @escaping @Sendable (Event) -> Void) throws(NATSError) {
         try NATSLibrary.open()
         var opts: OpaquePointer?
         try check(natsOptions_Create(&opts), "natsOptions_Create")
@@ -93,7 +100,7 @@ public final class NATSConnection: @unchecked Sendable {
         return count
     }
 
-    /// A JetStream context on this connection.
+    /// A JetStream context on this connection (no network round trip).
     /// - Parameters:
     ///   - domain: the JetStream domain to reach (a leaf reaches the center's `hub`).
     ///   - timeout: how long API requests and publish acknowledgements may take.
@@ -105,9 +112,17 @@ public final class NATSConnection: @unchecked Sendable {
     }
 
     /// Sends `payload` (with `headers`) to `subject` and waits up to `timeout` for one reply
-    /// (a raw request, e.g. to the JetStream API). Blocks the calling thread.
+    /// (a raw request, e.g. to the JetStream API).
     public func request(
         _ subject: String, payload: [UInt8] = [], headers: [String: String] = [:], timeout: Duration
+    ) async throws(NATSError) -> [UInt8] {
+        try await BlockingCalls.run { () throws(NATSError) in
+            try self.requestBlocking(subject, payload: payload, headers: headers, timeout: timeout)
+        }
+    }
+
+    private func requestBlocking(
+        _ subject: String, payload: [UInt8], headers: [String: String], timeout: Duration
     ) throws(NATSError) -> [UInt8] {
         var created: OpaquePointer?
         let status = payload.withUnsafeBytes { bytes in
@@ -127,9 +142,10 @@ public final class NATSConnection: @unchecked Sendable {
         return Array(UnsafeRawBufferPointer(start: data, count: length))
     }
 
-    /// Closes the connection; pending callbacks still run. Safe to call more than once.
-    public func close() {
-        natsConnection_Close(handle)
+    /// Closes the connection (flushing what is buffered and joining nats.c's threads, on the
+    /// client's thread pool); pending callbacks still run. Safe to call more than once.
+    public func close() async {
+        _ = try? await BlockingCalls.run { natsConnection_Close(self.handle) }
     }
 
     deinit {

@@ -7,7 +7,7 @@ import Synchronization
 /// `presence-bench fanout`: N open streams (one user each), every user updated once a
 /// second straight in the bucket; reports the delivery delay (arrival − the record's
 /// updated_at) and the node's resident memory.
-struct FanoutCommand: ParsableCommand {
+struct FanoutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "fanout", abstract: "Measure SSE fan-out delay.")
 
     @Option(help: "HTTP port of the node holding the streams.") var port: Int
@@ -16,17 +16,17 @@ struct FanoutCommand: ParsableCommand {
     @Option(help: "Open streams (one user each).") var streams: Int = 5000
     @Option(help: "Seconds of updates.") var seconds: Int = 10
 
-    func run() throws {
+    func run() async throws {
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         limit.rlim_cur = limit.rlim_max
         setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
 
         let users = (0..<streams).map { "fan\($0)" }
-        let connection = try NATSConnection(options: .init(urls: [nats], name: "presence-bench-fanout"))
+        let connection = try await NATSConnection.connect(options: .init(urls: [nats], name: "presence-bench-fanout"))
         let js = try connection.jetStream(domain: nil, timeout: .seconds(10), publishing: .bulk)
-        let bucket = try js.keyValue(.init(bucket: "presence"))
-        try write(users, to: bucket, js: js)  // every user exists before the streams open
+        let bucket = try await js.keyValue(.init(bucket: "presence"))
+        try await write(users, to: bucket, js: js)  // every user exists before the streams open
 
         var sockets: [LoopbackSocket] = []
         for user in users {
@@ -66,19 +66,19 @@ struct FanoutCommand: ParsableCommand {
             }
         }
         reader.start()
-        Thread.sleep(forTimeInterval: 2)  // let every stream deliver its snapshot
+        try await Task.sleep(for: .seconds(2))  // let every stream deliver its snapshot
         measuring.store(true, ordering: .relaxed)
         let rssBefore = pid.map(residentKiB) ?? 0
         var peakRSS = rssBefore
         for second in 0..<seconds {
             let tick = monotonicMicros()
-            try write(users, to: bucket, js: js)
+            try await write(users, to: bucket, js: js)
             peakRSS = max(peakRSS, pid.map(residentKiB) ?? 0)
             let elapsed = (monotonicMicros() - tick) / 1e6
-            if elapsed < 1 { Thread.sleep(forTimeInterval: 1 - elapsed) }
+            if elapsed < 1 { try await Task.sleep(for: .seconds(1 - elapsed)) }
             _ = second
         }
-        Thread.sleep(forTimeInterval: 1)
+        try await Task.sleep(for: .seconds(1))
         stop.store(true, ordering: .relaxed)
         let sample = Percentiles(delays.withLock { $0 })
         let expected = streams * seconds
@@ -88,16 +88,18 @@ struct FanoutCommand: ParsableCommand {
         withExtendedLifetime(sockets) {}
     }
 
-    private func write(_ users: [String], to bucket: KeyValueBucket, js: JetStream) throws {
-        for user in users {
-            let now = Timestamp.now()  // per record: the delay is measured from each write
-            let id = try UserID(validating: user)
-            let record = PresenceRecord(
-                userID: id, status: .online, message: "", lastSeen: now, updatedAt: now, nodeID: "bench", ttl: 300,
-                revision: 0)
-            try bucket.putAsync(UserKeyCodec.key(for: id), value: PresenceJSON.encodeValue(record))
+    private func write(_ users: [String], to bucket: KeyValueBucket, js: JetStream) async throws {
+        try await bucket.putWithoutWaiting { put in
+            for user in users {
+                let now = Timestamp.now()  // per record: the delay is measured from each write
+                let id = try UserID(validating: user)
+                let record = PresenceRecord(
+                    userID: id, status: .online, message: "", lastSeen: now, updatedAt: now, nodeID: "bench", ttl: 300,
+                    revision: 0)
+                try put(UserKeyCodec.key(for: id), PresenceJSON.encodeValue(record))
+            }
         }
-        try js.waitForAsyncPublishes(timeout: .seconds(30))
+        try await js.waitForAsyncPublishes(timeout: .seconds(30))
     }
 }
 

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import EmbeddedNATS
 
 /// A TCP connection to 127.0.0.1 with blocking reads and writes.
 final class LoopbackSocket {
@@ -9,7 +8,23 @@ final class LoopbackSocket {
     private var buffer: [UInt8] = []
 
     init(port: Int) throws {
-        guard let fd = Loopback.connect(port: port) else { throw BenchError("cannot connect to 127.0.0.1:\(port)") }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw BenchError("socket failed: errno \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw BenchError("cannot connect to 127.0.0.1:\(port)")
+        }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
         descriptor = fd
     }
 

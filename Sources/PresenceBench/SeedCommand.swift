@@ -5,7 +5,7 @@ import PresenceCore
 
 /// `presence-bench seed`: writes N presence records straight into the bucket (acknowledged
 /// async puts), as fast as JetStream takes them.
-struct SeedCommand: ParsableCommand {
+struct SeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "seed", abstract: "Seed N users into the presence bucket.")
 
     @Option(help: "NATS URL of the center's (or a leaf's) nats-server.") var nats: String
@@ -14,21 +14,24 @@ struct SeedCommand: ParsableCommand {
     @Option(help: "User id prefix.") var prefix: String = "user"
     @Option(help: "TTL of the seeded records (seconds).") var ttl: Int = 86_400
 
-    func run() throws {
-        let connection = try NATSConnection(options: .init(urls: [nats], name: "presence-bench-seed"))
+    func run() async throws {
+        let connection = try await NATSConnection.connect(options: .init(urls: [nats], name: "presence-bench-seed"))
         let js = try connection.jetStream(domain: domain, timeout: .seconds(10), publishing: .bulk)
-        let bucket = try js.keyValue(.init(bucket: "presence"))
+        let bucket = try await js.keyValue(.init(bucket: "presence"))
+        let (users, prefix, ttl) = (self.users, self.prefix, self.ttl)
         let started = monotonicMicros()
         let now = Timestamp.now()
         let statuses: [PresenceStatus] = [.online, .away, .busy, .offline]
-        for index in 0..<users {
-            let user = try UserID(validating: "\(prefix)\(index)")
-            let record = PresenceRecord(
-                userID: user, status: statuses[index % 4], message: index % 3 == 0 ? "In a meeting until 15:00" : "",
-                lastSeen: now, updatedAt: now, nodeID: "bench-seed", ttl: ttl, revision: 0)
-            try bucket.putAsync(UserKeyCodec.key(for: user), value: PresenceJSON.encodeValue(record))
+        try await bucket.putWithoutWaiting { put in
+            for index in 0..<users {
+                let user = try UserID(validating: "\(prefix)\(index)")
+                let record = PresenceRecord(
+                    userID: user, status: statuses[index % 4], message: index % 3 == 0 ? "In a meeting until 15:00" : "",
+                    lastSeen: now, updatedAt: now, nodeID: "bench-seed", ttl: ttl, revision: 0)
+                try put(UserKeyCodec.key(for: user), PresenceJSON.encodeValue(record))
+            }
         }
-        try js.waitForAsyncPublishes(timeout: .seconds(120))
+        try await js.waitForAsyncPublishes(timeout: .seconds(120))
         let seconds = (monotonicMicros() - started) / 1e6
         print(#"{"users":\#(users),"seconds":\#(String(format: "%.3f", seconds)),"per_second":\#(Int(Double(users) / seconds))}"#)
     }

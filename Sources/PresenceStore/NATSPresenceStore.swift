@@ -1,6 +1,5 @@
 import Logging
 import NATSClient
-import NIOPosix
 import PresenceCore
 import ServiceLifecycle
 import Synchronization
@@ -18,7 +17,6 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     public let replica: PresenceReplica
     let configuration: PresenceStoreConfiguration
     let logger: Logger
-    let pool: NIOThreadPool
     let feed: ReplicaFeed
     let metrics: StoreMetrics
     let clock: @Sendable () -> Timestamp
@@ -44,8 +42,6 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         configuration: PresenceStoreConfiguration, logger: Logger, changes: PresenceChangeHub? = nil,
         metrics: StoreMetrics = .unregistered(), clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
     ) {
-        let pool = NIOThreadPool(numberOfThreads: 16)
-        pool.start()
         var onChange: (@Sendable (StoredPresence) -> Void)?
         if let changes { onChange = { changes.publish($0) } }
         let replica = PresenceReplica(
@@ -54,7 +50,6 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         self.replica = replica
         self.configuration = configuration
         self.logger = logger
-        self.pool = pool
         self.feed = ReplicaFeed(replica: replica, metrics: metrics, logger: logger, hubProblem: configuration.hubProblem)
         self.metrics = metrics
         self.clock = clock
@@ -81,7 +76,6 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
-        try? await store.pool.shutdownGracefully()
         throw lastError
     }
 
@@ -91,30 +85,34 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         let feed = feed
         // Events of a connection that failed to bind are not the node's: only the bound one reports.
         let bound = Mutex(false)
-        let link = try await pool.runIfActive { () throws -> Link in
-            var options = NATSConnectionOptions(urls: configuration.natsURLs, name: configuration.nodeID)
-            options.user = configuration.user
-            options.password = configuration.password
-            options.token = configuration.token
-            let connection = try NATSConnection(options: options) { event in
-                if bound.withLock({ $0 }) { feed.connectionChanged(event) }
-            }
+        var options = NATSConnectionOptions(urls: configuration.natsURLs, name: configuration.nodeID)
+        options.user = configuration.user
+        options.password = configuration.password
+        options.token = configuration.token
+        let connection = try await NATSConnection.connect(options: options) { event in
+            if bound.withLock({ $0 }) { feed.connectionChanged(event) }
+        }
+        let link: Link
+        do {
             let js = try connection.jetStream(domain: configuration.domain, timeout: configuration.requestTimeout)
             var bucketConfig = KeyValueConfiguration(bucket: configuration.bucket)
             bucketConfig.replicas = configuration.replicas
-            let bucket = try js.keyValue(bucketConfig)
+            let bucket = try await js.keyValue(bucketConfig)
             if configuration.domain == nil {
                 // A center: the bucket must not take roll-up headers, or one publish from any
                 // leaf could purge it (the service never rolls up or purges).
-                try bucket.refuseRollups()
+                try await bucket.refuseRollups()
             }
             // The watcher gets its own context with a long timeout: over a million keys,
             // nats-server 2.9 takes seconds to set up a last-value-per-key consumer, and
             // a watcher that gave up early would leave that consumer running and retry,
             // piling work on the hub.
             let watchJS = try connection.jetStream(domain: configuration.domain, timeout: configuration.watcherSetupTimeout)
-            feed.attach(bucket: try watchJS.keyValue(bucketConfig))
-            return Link(connection: connection, bucket: bucket)
+            feed.attach(bucket: try await watchJS.keyValue(bucketConfig))
+            link = Link(connection: connection, bucket: bucket)
+        } catch {
+            await connection.close()
+            throw error
         }
         bound.withLock { $0 = true }
         state.withLock {
@@ -171,8 +169,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         } onGracefulShutdown: {
             self.feed.stop()
         }
-        state.withLock { $0.link }?.connection.close()
-        try? await pool.shutdownGracefully()
+        await state.withLock { $0.link }?.connection.close()
     }
 
     /// Checks every `hubProbeInterval` that the bucket's JetStream server answers, so a leaf
@@ -190,7 +187,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             // Read before asking: every revision applied by then is in the answer's bucket.
             let (generation, highestBefore) = replica.revisionStamp
             do {
-                let bucketState = try await blocking { () throws(NATSError) in try bucket.state(timeout: timeout) }
+                let bucketState = try await bucket.state(timeout: timeout)
                 feed.probeAnswered(bucketState, highestRevisionBefore: highestBefore, generation: generation)
             } catch let error where error.isStreamNotFound && configuration.domain == nil {
                 // A center whose bucket was deleted while it runs: create it again (the new,
@@ -201,10 +198,8 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                 recreated.replicas = configuration.replicas
                 let bucketConfig = recreated
                 do {
-                    try await blocking { () throws(NATSError) in
-                        try bucket.recreateIfMissing(bucketConfig)
-                        try bucket.refuseRollups()
-                    }
+                    try await bucket.recreateIfMissing(bucketConfig)
+                    try await bucket.refuseRollups()
                 } catch {
                     logger.warning("cannot create the presence bucket again", metadata: ["error": "\(error)"])
                 }
@@ -319,7 +314,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         let entry: KeyValueEntry?
         let started = ContinuousClock.now
         do {
-            entry = try await blocking { () throws(NATSError) in try bucket.get(key) }
+            entry = try await bucket.get(key)
             metrics.getOK.record(ContinuousClock.now - started)
         } catch {
             metrics.getError.record(ContinuousClock.now - started)
@@ -372,16 +367,5 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             return "no JetStream server answers (for a leaf: the hub is not connected)"
         }
         return error.description
-    }
-
-    /// Runs a blocking nats.c call on the store's thread pool.
-    private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(NATSError) -> T) async throws(NATSError) -> T {
-        do {
-            return try await pool.runIfActive { try body() }
-        } catch let error as NATSError {
-            throw error
-        } catch {
-            throw NATSError.poolUnavailable
-        }
     }
 }

@@ -1,10 +1,10 @@
-import Foundation
 import Logging
 import NATSClient
 import PresenceCore
 import Synchronization
 
-/// Keeps a ``PresenceReplica`` current from a KV `WatchAll` on a thread of its own.
+/// Keeps a ``PresenceReplica`` current from a KV `WatchAll` (its events are applied on the
+/// watcher's own thread).
 ///
 /// The watcher's initial values mark the replica complete. After a reconnect the watcher is
 /// recreated at once (nats.c alone would take ~9 s to notice) and the replica
@@ -116,14 +116,17 @@ final class ReplicaFeed: Sendable {
         return .ready
     }
 
-    /// Runs the watcher thread and returns when it has ended after ``stop()``.
+    /// Runs the watch loop and returns when it has ended, or at once after ``stop()``.
+    ///
+    /// The loop runs in a task of its own, not as a child of this one: after ``stop()`` it may
+    /// still be waiting for a nats.c call on the client's thread pool (setting up a watcher
+    /// may take up to a minute while the hub is away), which ends on its own and must not
+    /// hold up shutdown. The loop checks ``isStopped`` after every wait and then ends.
     func run() async {
-        let thread = Thread { [self] in
-            watchLoop()
+        Task { [self] in
+            await watchLoop()
             finish()
         }
-        thread.name = "presence-watcher"
-        thread.start()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = state.withLock { state in
                 if state.finished { return true }
@@ -134,9 +137,7 @@ final class ReplicaFeed: Sendable {
         }
     }
 
-    /// Stops the watcher thread and lets ``run()`` return at once: a thread still blocked in
-    /// nats.c (setting up a watcher may take up to a minute while the hub is away) ends on its
-    /// own and must not hold up shutdown.
+    /// Stops the watcher and lets ``run()`` return at once (see there).
     func stop() {
         let watcher = state.withLock { state in
             state.stopped = true
@@ -157,22 +158,22 @@ final class ReplicaFeed: Sendable {
         waiters.forEach { $0.resume() }
     }
 
-    private func watchLoop() {
+    private func watchLoop() async {
         var backoff = 0.25
-        while !state.withLock({ $0.stopped }) {
+        while !isStopped {
             guard let bucket = state.withLock({ $0.bucket }) else { return }
             let watcher: KeyValueWatcher
             let cutoff: UInt64
             do {
-                cutoff = try prepareResync(bucket)
-                watcher = try bucket.watchAll(timeout: .seconds(60))
+                cutoff = try await prepareResync(bucket)
+                watcher = try await bucket.watchAll(timeout: .seconds(60))
             } catch {
                 state.withLock {
                     $0.watching = false
                     $0.lastError = "\(error)"
                 }
                 logger.warning("cannot start the KV watcher; retrying", metadata: ["error": "\(error)", "retry_in_seconds": "\(backoff)"])
-                Thread.sleep(forTimeInterval: backoff)
+                try? await Task.sleep(for: .seconds(backoff))
                 backoff = min(backoff * 2, 5)
                 continue
             }
@@ -194,7 +195,7 @@ final class ReplicaFeed: Sendable {
                 continue
             }
             metrics.watcherResyncs.increment()
-            consume(watcher, cutoff: cutoff)
+            await consume(watcher, cutoff: cutoff)
             state.withLock {
                 $0.watcher = nil
                 $0.watching = false
@@ -208,9 +209,9 @@ final class ReplicaFeed: Sendable {
     /// this point are satisfied by this one.
     /// - Returns: the bucket's last revision: held records the watcher does not deliver and
     ///   whose revision is at most this are no longer in the bucket.
-    private func prepareResync(_ bucket: KeyValueBucket) throws(NATSError) -> UInt64 {
+    private func prepareResync(_ bucket: KeyValueBucket) async throws(NATSError) -> UInt64 {
         let highestBefore = replica.highestRevision
-        let bucketState = try bucket.state(timeout: .seconds(10))
+        let bucketState = try await bucket.state(timeout: .seconds(10))
         let replaced = state.withLock { $0.link.watcherStarting(bucketState, highestRevisionBefore: highestBefore) }
         if replaced {
             logger.warning(
@@ -223,38 +224,39 @@ final class ReplicaFeed: Sendable {
         return bucketState.lastSequence
     }
 
-    /// Applies events until the watcher stops or fails.
-    private func consume(_ watcher: KeyValueWatcher, cutoff: UInt64) {
-        var applied = 0
-        while true {
-            let event: KeyValueWatcher.Event
-            do {
-                event = try watcher.next(timeout: .seconds(1))
-            } catch {
-                state.withLock { $0.lastError = "\(error)" }
-                logger.warning("KV watcher failed; recreating it", metadata: ["error": "\(error)"])
-                Thread.sleep(forTimeInterval: 0.1)
-                return
+    /// Applies the watcher's events until it stops or fails.
+    private func consume(_ watcher: KeyValueWatcher, cutoff: UInt64) async {
+        do {
+            try await watcher.deliver(idleTimeout: .seconds(1)) { [self] event in
+                receive(event, cutoff: cutoff)
             }
-            switch event {
-            case .entry(let entry):
-                guard apply(entry, live: replica.isInitialSyncComplete, cutoff: cutoff) else {
-                    logger.warning(
-                        "rebuilding the replica: the presence bucket went backwards (restored from an older copy)",
-                        metadata: ["key": "\(entry.key)", "revision": "\(entry.revision)"])
-                    replica.reset()
-                    metrics.replicaRebuilds.increment()
-                    return
-                }
-                applied += 1
-            case .initialValuesDone:
-                let dropped = replica.finishResync(upTo: cutoff)
-                logger.info("replica loaded", metadata: ["records": "\(applied)", "dropped": "\(dropped.count)"])
-            case .timeout:
-                if state.withLock({ $0.stopped || $0.link.recreatePending }) { return }
-            case .stopped:
-                return
+        } catch {
+            state.withLock { $0.lastError = "\(error)" }
+            logger.warning("KV watcher failed; recreating it", metadata: ["error": "\(error)"])
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// One event of the watcher, on the watcher's thread.
+    /// - Returns: whether to go on with this watcher.
+    private func receive(_ event: KeyValueWatcher.Event, cutoff: UInt64) -> Bool {
+        switch event {
+        case .entry(let entry):
+            guard apply(entry, live: replica.isInitialSyncComplete, cutoff: cutoff) else {
+                logger.warning(
+                    "rebuilding the replica: the presence bucket went backwards (restored from an older copy)",
+                    metadata: ["key": "\(entry.key)", "revision": "\(entry.revision)"])
+                replica.reset()
+                metrics.replicaRebuilds.increment()
+                return false
             }
+            return true
+        case .initialValuesDone(let count):
+            let dropped = replica.finishResync(upTo: cutoff)
+            logger.info("replica loaded", metadata: ["records": "\(count)", "dropped": "\(dropped.count)"])
+            return true
+        case .timeout:
+            return !state.withLock { $0.stopped || $0.link.recreatePending }
         }
     }
 

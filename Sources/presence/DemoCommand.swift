@@ -149,7 +149,7 @@ struct DemoCommand: AsyncParsableCommand {
             guard process.isRunning else {
                 throw ValidationError("\(node.name) failed to start; see \(root)/\(node.name)/service.log")
             }
-            if MonitorClient.get(port: node.httpPort, path: "/health/ready") != nil { return }
+            if await MonitorClient.get(port: node.httpPort, path: "/health/ready") != nil { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw ValidationError("\(node.name) did not become ready within 30 s; see \(root)/\(node.name)/service.log")

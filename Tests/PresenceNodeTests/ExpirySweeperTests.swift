@@ -47,9 +47,9 @@ struct ExpirySweeperTests {
                 #expect(record.nodeID == "test-node")
             }
             // And in the bucket itself, read with a plain NATS client.
-            let connection = try NATSConnection(options: .init(urls: [centerURL], name: "inspector"))
-            let bucket = try connection.jetStream(domain: nil, timeout: .seconds(2)).keyValue(.init(bucket: "presence"))
-            let entry = try #require(try bucket.get("tess"))
+            let connection = try await NATSConnection.connect(options: .init(urls: [centerURL], name: "inspector"))
+            let bucket = try await connection.jetStream(domain: nil, timeout: .seconds(2)).keyValue(.init(bucket: "presence"))
+            let entry = try #require(try await bucket.get("tess"))
             let stored = try #require(PresenceJSON.decodeValue(entry.value, revision: entry.revision))
             #expect(stored.status == .offline)
         }

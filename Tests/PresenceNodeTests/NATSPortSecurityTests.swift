@@ -27,24 +27,21 @@ struct NATSPortSecurityTests {
 
         // The leaf's own nats-server, as anyone on the leaf's machine could use it.
         let port = try #require(leaf.natsClientPort, "the leaf's nats-server logs its client port")
-        let connection = try NATSConnection(options: NATSConnectionOptions(urls: ["nats://127.0.0.1:\(port)"], name: "probe"))
-        defer { connection.close() }
-        let info = try connection.request("$JS.hub.API.STREAM.INFO.KV_presence", timeout: .seconds(2))
+        let connection = try await NATSConnection.connect(
+            options: NATSConnectionOptions(urls: ["nats://127.0.0.1:\(port)"], name: "probe"))
+        let info = try await connection.request("$JS.hub.API.STREAM.INFO.KV_presence", timeout: .seconds(2))
         #expect(String(decoding: info, as: UTF8.self).contains(#""name":"KV_presence""#), "reading the bucket's state is allowed")
         for (subject, payload) in Self.forbidden {
-            let answer = Result { try connection.request(subject, payload: Array(payload.utf8), timeout: .seconds(1)) }
-            if case .success(let bytes) = answer {
+            if let bytes = try? await connection.request(subject, payload: Array(payload.utf8), timeout: .seconds(1)) {
                 Issue.record("\(subject) was answered through the leaf: \(String(decoding: bytes, as: UTF8.self))")
             }
         }
 
         // A put with a roll-up header would purge every other record of the stream.
-        let rollup = Result {
-            try connection.request(
-                "$JS.hub.API.$KV.presence.mallory", payload: Array("x".utf8), headers: ["Nats-Rollup": "all"],
-                timeout: .seconds(1))
-        }
-        if case .success(let bytes) = rollup {
+        let rollup = try? await connection.request(
+            "$JS.hub.API.$KV.presence.mallory", payload: Array("x".utf8), headers: ["Nats-Rollup": "all"],
+            timeout: .seconds(1))
+        if let bytes = rollup {
             #expect(String(decoding: bytes, as: UTF8.self).contains("error"), "a roll-up must be refused")
         }
 
@@ -54,10 +51,12 @@ struct NATSPortSecurityTests {
         #expect(onCenter["revision"] as? Int == record["revision"] as? Int)
         let (again, _) = try await leaf.put("tina", #"{"status":"away"}"#)
         #expect(again == 200)
-        let streams = try NATSConnection(options: NATSConnectionOptions(urls: [topology.center.natsClientURL], name: "check"))
-        defer { streams.close() }
-        let names = String(decoding: try streams.request("$JS.API.STREAM.NAMES", timeout: .seconds(2)), as: UTF8.self)
+        let streams = try await NATSConnection.connect(
+            options: NATSConnectionOptions(urls: [topology.center.natsClientURL], name: "check"))
+        let names = String(decoding: try await streams.request("$JS.API.STREAM.NAMES", timeout: .seconds(2)), as: UTF8.self)
         #expect(!names.contains("EVIL"), "no stream was created: \(names)")
+        await streams.close()
+        await connection.close()
         await leaf.stop()
         await topology.center.stop()
     }
@@ -68,14 +67,15 @@ struct NATSPortSecurityTests {
         let rogue = try PlainNATSServer.foreignLeaf(of: "nats-leaf://127.0.0.1:\(topology.leafnodePort)", port: roguePort)
         defer { rogue.stop() }
         try await Task.sleep(for: .seconds(2))
-        let connection = try NATSConnection(options: NATSConnectionOptions(urls: ["nats://127.0.0.1:\(roguePort)"], name: "rogue"))
-        defer { connection.close() }
-        let info = Result { try connection.request("$JS.hub.API.STREAM.INFO.KV_presence", timeout: .seconds(1)) }
-        #expect((try? info.get()) == nil, "the bucket must not even be visible")
+        let connection = try await NATSConnection.connect(
+            options: NATSConnectionOptions(urls: ["nats://127.0.0.1:\(roguePort)"], name: "rogue"))
+        let info = try? await connection.request("$JS.hub.API.STREAM.INFO.KV_presence", timeout: .seconds(1))
+        #expect(info == nil, "the bucket must not even be visible")
         for (subject, payload) in Self.forbidden + [("$JS.hub.API.$KV.presence.bWFsbG9yeQ", #"{"user_id":"mallory"}"#)] {
-            let answer = Result { try connection.request(subject, payload: Array(payload.utf8), timeout: .seconds(1)) }
-            #expect((try? answer.get()) == nil, "\(subject) was answered through a foreign leaf")
+            let answer = try? await connection.request(subject, payload: Array(payload.utf8), timeout: .seconds(1))
+            #expect(answer == nil, "\(subject) was answered through a foreign leaf")
         }
+        await connection.close()
         let (_, info2) = try await topology.center.get("/health/info")
         #expect((info2["leafnodes"] as? [[String: Any]])?.isEmpty == true, "no leaf is connected: \(info2)")
         let (missing, _) = try await topology.center.get("/api/v2/presence/mallory")

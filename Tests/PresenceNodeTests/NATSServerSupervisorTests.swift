@@ -53,8 +53,8 @@ struct NATSServerSupervisorTests {
         let leafnodePort = try #require(supervisor.leafnodePort)
         #expect(clientPort != 0)
         #expect(supervisor.clientURL == "nats://127.0.0.1:\(clientPort)")
-        #expect(Loopback.acceptsConnections(port: clientPort))
-        #expect(Loopback.acceptsConnections(port: leafnodePort))
+        #expect(TestLoopback.acceptsConnections(port: clientPort))
+        #expect(TestLoopback.acceptsConnections(port: leafnodePort))
         #expect(!supervisor.monitorURL.hasSuffix(":0") && !supervisor.monitorURL.hasSuffix(":-1"))
 
         // nats-server dies; the supervisor's restart listens on the same ports.
@@ -63,8 +63,8 @@ struct NATSServerSupervisorTests {
         let deadline = ContinuousClock.now + .seconds(15)
         var restarted = false
         while ContinuousClock.now < deadline {
-            if let now = supervisor.serverPID, now != pid, Loopback.acceptsConnections(port: clientPort),
-                Loopback.acceptsConnections(port: leafnodePort)
+            if let now = supervisor.serverPID, now != pid, TestLoopback.acceptsConnections(port: clientPort),
+                TestLoopback.acceptsConnections(port: leafnodePort)
             {
                 restarted = true
                 break

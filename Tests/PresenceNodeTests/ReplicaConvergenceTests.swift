@@ -181,9 +181,11 @@ struct ReplicaConvergenceTests {
         _ = try await Self.waitFor(200, "kim", on: topology.center)
 
         // An operator deletes the bucket behind the service's back.
-        let connection = try NATSConnection(options: NATSConnectionOptions(urls: [topology.center.natsClientURL], name: "operator"))
-        defer { connection.close() }
-        let answer = String(decoding: try connection.request("$JS.API.STREAM.DELETE.KV_presence", timeout: .seconds(2)), as: UTF8.self)
+        let connection = try await NATSConnection.connect(
+            options: NATSConnectionOptions(urls: [topology.center.natsClientURL], name: "operator"))
+        let answer = String(
+            decoding: try await connection.request("$JS.API.STREAM.DELETE.KV_presence", timeout: .seconds(2)), as: UTF8.self)
+        await connection.close()
         #expect(answer.contains("\"success\":true"), "\(answer)")
 
         for node in [topology.center, leaf] {

@@ -1,4 +1,3 @@
-import EmbeddedNATS
 import Foundation
 
 /// One HTTP/1.x connection on a raw blocking socket with read and write time-outs: the test
@@ -40,7 +39,7 @@ final class RawConnection {
 
     /// Connects to 127.0.0.1:`port`; nil when the connection is refused or times out.
     init?(port: Int, timeoutSeconds: Int = 10) {
-        guard let fd = Loopback.connect(port: port, timeoutSeconds: timeoutSeconds) else { return nil }
+        guard let fd = TestLoopback.connect(port: port, timeoutSeconds: timeoutSeconds) else { return nil }
         descriptor = fd
     }
 

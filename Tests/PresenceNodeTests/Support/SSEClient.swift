@@ -1,4 +1,3 @@
-import EmbeddedNATS
 import Foundation
 import Synchronization
 
@@ -21,7 +20,7 @@ final class SSEClient: Sendable {
 
     /// Opens `GET path` on 127.0.0.1:`port` and starts reading.
     init(port: Int, path: String) throws {
-        guard let fd = Loopback.connect(port: port) else { throw CancellationError() }
+        guard let fd = TestLoopback.connect(port: port) else { throw CancellationError() }
         descriptor = fd
         let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

@@ -1,4 +1,3 @@
-import EmbeddedNATS
 import Foundation
 import Synchronization
 import Testing
@@ -203,7 +202,7 @@ enum HTTP {
 /// and reads until the server closes.
 enum RawHTTP {
     static func send(_ text: String, port: Int) throws -> String {
-        guard let fd = Loopback.connect(port: port, timeoutSeconds: 5) else { throw CancellationError() }
+        guard let fd = TestLoopback.connect(port: port, timeoutSeconds: 5) else { throw CancellationError() }
         defer { close(fd) }
         let bytes = Array(text.utf8)
         var sent = 0

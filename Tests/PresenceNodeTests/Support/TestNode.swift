@@ -1,4 +1,3 @@
-import EmbeddedNATS
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -105,7 +104,7 @@ enum FreePort {
                 return true
             }
             guard fresh else { continue }
-            if run.allSatisfy({ Loopback.isBindable(port: $0, host: "0.0.0.0") }) { return base }
+            if run.allSatisfy({ TestLoopback.isBindable(port: $0, host: "0.0.0.0") }) { return base }
         }
     }
 }

@@ -1,0 +1,77 @@
+internal import CNATS
+
+extension KeyValueBucket {
+    /// The condition a put must meet.
+    public enum Expectation: Sendable, Equatable {
+        /// The key must have no value yet.
+        case noValue
+        /// The key's last revision must be this one.
+        case revision(UInt64)
+    }
+
+    /// Stores `value` under `key` if `expectation` holds; returns the new revision once
+    /// JetStream has acknowledged it (or fails after the context's timeout).
+    ///
+    /// The publish is sent from the calling thread without waiting on the network (it waits
+    /// only when the context's ``AsyncPublishing/maxPending`` publishes are in flight, at most
+    /// its `stallWait`); the task resumes from the acknowledgement handler.
+    /// - Throws: ``NATSError`` whose `isWrongLastSequence` is true when the expectation failed.
+    public func put(_ key: String, value: [UInt8], expecting expectation: Expectation) async throws(NATSError) -> UInt64 {
+        var options = jsPubOptions()
+        try check(jsPubOptions_Init(&options), "jsPubOptions_Init")
+        // At least 1 ms: 0 would switch off nats.c's timer, and a lost acknowledgement would
+        // leave the waiter waiting for ever.
+        options.MaxWait = max(1, jetStream.timeout.milliseconds)
+        switch expectation {
+        case .noValue: options.ExpectNoMessage = true
+        case .revision(let revision): options.ExpectLastSubjectSeq = revision
+        }
+        var created: OpaquePointer?
+        let subject = putSubjectPrefix + key
+        let status = value.withUnsafeBytes { bytes in
+            natsMsg_Create(&created, subject, nil, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
+        }
+        guard status == NATS_OK, let message = created else {
+            var error = NATSError(status: status, context: "KV put")
+            error.wasNotSent = true
+            throw error
+        }
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<UInt64, NATSError>, Never>) in
+            let acknowledgements = jetStream.acknowledgements
+            acknowledgements.register(message, continuation)
+            var owned: OpaquePointer? = message
+            let status = js_PublishMsgAsync(jetStream.handle, &owned, &options)
+            if status != NATS_OK {
+                // Not sent: the message is still ours and no acknowledgement will come.
+                // The waiter is taken out before the message is freed: a message created
+                // afterwards may get the same address and register under it.
+                var error = NATSError(status: status, context: "KV put")
+                error.wasNotSent = true
+                let waiter = acknowledgements.take(message)
+                natsMsg_Destroy(owned)
+                waiter?.resume(returning: .failure(error))
+            }
+        }
+        return try result.get()
+    }
+
+    /// Runs `body` on the client's thread pool with a `put` that stores a value under a key
+    /// without waiting for its acknowledgement (at most the context's
+    /// ``AsyncPublishing/maxPending`` in flight; `put` blocks while that many are pending).
+    /// Pair with ``JetStream/waitForAsyncPublishes(timeout:)``. Used by the benchmarks to
+    /// measure the raw write ceiling (one hop to the pool for a whole batch); the service
+    /// itself always waits for each acknowledgement.
+    public func putWithoutWaiting(
+        _ body: @escaping @Sendable (_ put: (_ key: String, _ value: [UInt8]) throws(NATSError) -> Void) throws -> Void
+    ) async throws {
+        try await BlockingCalls.runThrowingAny {
+            try body { (key, value) throws(NATSError) in
+                let subject = self.putSubjectPrefix + key
+                let status = value.withUnsafeBytes { bytes in
+                    js_PublishAsync(self.jetStream.handle, subject, bytes.baseAddress, Int32(bytes.count), nil)
+                }
+                try check(status, "KV async put")
+            }
+        }
+    }
+}
