@@ -8,7 +8,7 @@ import Testing
 /// The NATS client's async API against a real nats-server started by our supervisor on
 /// OS-assigned ports: blocking nats.c work stays off the caller's task, a watcher delivers on
 /// a thread of its own and ends when stopped or cancelled.
-@Suite("NATS client", .serialized, .timeLimit(.minutes(2)))
+@Suite("NATS client", .serialized, .temporaryFiles, .timeLimit(.minutes(2)))
 struct NATSClientTests {
     /// Runs `body` with a bucket of its own on a fresh center server.
     private func withBucket(_ body: (NATSConnection, KeyValueBucket) async throws -> Void) async throws {
