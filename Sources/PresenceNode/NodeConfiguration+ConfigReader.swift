@@ -30,21 +30,29 @@ extension NodeConfiguration {
         layers.append(("environment", variables.prefixKeys(with: "presence")))
         if let secret = environment["JWT_SECRET"], !secret.isEmpty {
             let value = ConfigValue(.string(secret), isSecret: true)
-            layers.append(("JWT_SECRET", InMemoryProvider(name: "JWT_SECRET", values: [ConfigurationKeys.jwtSecret.configKey: value])))
+            let values = [ConfigurationKeys.jwtSecret.configKey: value]
+            layers.append(("JWT_SECRET", InMemoryProvider(name: "JWT_SECRET", values: values)))
         }
         if let file {
-            layers.append((file, InMemoryProvider(name: file, values: try ConfigFile.load(path: file, environment: environment))))
+            let values = try ConfigFile.load(path: file, environment: environment)
+            layers.append((file, InMemoryProvider(name: file, values: values)))
         }
         let reader = ConfigReader(providers: layers.map(\.provider))
         var configuration = try NodeConfiguration(reader: reader) { key in
-            // The first layer that holds the key is the one whose value was refused.
-            layers.first { (try? $0.provider.value(forKey: key, type: .string).value) != nil
-                || (try? $0.provider.value(forKey: key, type: .stringArray).value) != nil }?.name ?? "default"
+            layers.first { holds($0.provider, key) }?.name ?? "default"
         }
         let known = Set(ConfigurationKeys.all.map { ConfigurationKeys.environmentName(of: $0.path) })
-        configuration.ignoredEnvironmentVariables = environment.keys.filter { $0.hasPrefix("PRESENCE_") && !known.contains($0) }
-            .sorted()
+        configuration.ignoredEnvironmentVariables = environment.keys
+            .filter { $0.hasPrefix("PRESENCE_") && !known.contains($0) }.sorted()
         return configuration
+    }
+
+    /// Whether `provider` has a value for `key` (the first layer that has one is the one whose
+    /// value a message is about).
+    private static func holds(_ provider: any ConfigProvider, _ key: AbsoluteConfigKey) -> Bool {
+        [ConfigType.string, .stringArray].contains { type in
+            (try? provider.value(forKey: key, type: type).value) != nil
+        }
     }
 
     /// The flags as provider values; lists are comma-separated.
