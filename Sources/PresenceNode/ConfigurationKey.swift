@@ -79,6 +79,9 @@ extension ConfigurationKey: AnyConfigurationKey {
     func read(
         from reader: ConfigReader, into configuration: inout NodeConfiguration, source: (AbsoluteConfigKey) -> String
     ) throws(ConfigurationError) {
+        // A non-throwing read returns nil for a value a provider cannot convert, but none can
+        // fail here: every layer holds this key as `format.type` (text), and the environment
+        // provider turns any variable into text or a comma list.
         let key = ConfigKey(configKey.components)
         let content: ConfigContent?
         if isList {
