@@ -10,7 +10,7 @@ public struct EmbeddedNATSConfiguration: Sendable, Equatable {
     }
 
     /// The nats-server executable: a path, or a name looked up on `PATH`.
-    public var serverBinary: String = "nats-server"
+    public var serverBinary: String
     /// Server name shown in monitoring and to the other side of leaf connections.
     public var serverName: String
     /// Folder for the generated config, the pid file and (center) the JetStream store.
@@ -19,12 +19,12 @@ public struct EmbeddedNATSConfiguration: Sendable, Equatable {
     public var mode: Mode
     /// Port for clients; the client listener is on loopback only. 0: one the OS assigns at
     /// the first start, kept across restarts (``NATSServerSupervisor/clientPort`` tells it).
-    public var clientPort: Int = 4222
+    public var clientPort: Int
     /// Monitoring port on loopback; 0: one the OS assigns at start.
-    public var monitorPort: Int = 0
+    public var monitorPort: Int
     /// Address the leafnode listener binds to (center). Loopback unless leaves must present
     /// the leaf credential: the JetStream API behind this port writes presence without any JWT.
-    public var leafnodeHost: String = "127.0.0.1"
+    public var leafnodeHost: String
     /// The JetStream domain of the center.
     public var domain: String = "hub"
     /// The KV bucket leaves may use (their permissions name it).
@@ -58,11 +58,19 @@ public struct EmbeddedNATSConfiguration: Sendable, Equatable {
     /// The center's own user on its loopback client port (no credentials needed there).
     public static let localUser = "presence-local"
 
-    /// A configuration with the defaults (those of SPEC §7 where it names the key).
-    public init(serverName: String, dataDirectory: String, mode: Mode) {
+    /// A configuration with the values of the node's configuration keys (`nats.*`); the
+    /// domain and the bucket are fixed, and no leaf credential or TLS is set.
+    public init(
+        serverName: String, dataDirectory: String, mode: Mode, serverBinary: String, clientPort: Int, monitorPort: Int,
+        leafnodeHost: String
+    ) {
         self.serverName = serverName
         self.dataDirectory = dataDirectory
         self.mode = mode
+        self.serverBinary = serverBinary
+        self.clientPort = clientPort
+        self.monitorPort = monitorPort
+        self.leafnodeHost = leafnodeHost
     }
 
     /// Where the generated nats-server config is written.

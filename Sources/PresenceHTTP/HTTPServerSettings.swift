@@ -5,10 +5,10 @@ public struct HTTPServerSettings: Sendable, Equatable {
     /// A request head must be complete this long after its first byte, or after the connection
     /// opened for its first request (`service.http.header_timeout`); then the connection is
     /// closed. Counted per head, so trickling bytes does not extend it.
-    public var headerTimeout: Duration = .seconds(10)
+    public var headerTimeout: Duration
     /// A keep-alive connection with no request in progress is closed after this long
     /// (`service.http.idle_timeout`).
-    public var idleTimeout: Duration = .seconds(60)
+    public var idleTimeout: Duration
     /// The largest request head, request line and header fields together, in bytes; a larger
     /// one is answered 431 `headers_too_large`.
     public var maxHeadBytes = 16_384
@@ -20,6 +20,10 @@ public struct HTTPServerSettings: Sendable, Equatable {
     /// connection before the client has read the response.
     public var lingerPeriod: Duration = .seconds(2)
 
-    /// The defaults.
-    public init() {}
+    /// Settings with these time-outs (configuration keys, whose defaults are the node's); the
+    /// head size and the drain and linger periods are fixed.
+    public init(headerTimeout: Duration, idleTimeout: Duration) {
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+    }
 }

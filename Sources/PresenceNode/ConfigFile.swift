@@ -1,19 +1,25 @@
+import Configuration
 import Foundation
 import Yams
 
-/// The YAML configuration file: `${VAR}` expanded from the environment, flattened to dotted
-/// keys, every key checked against ``ConfigSchema``.
+/// The YAML configuration file as provider values: `${VAR}` expanded from the environment,
+/// every key checked against ``ConfigurationKeys`` (swift-configuration's `YAMLSnapshot` has
+/// neither: it reads the file as it is, reads `key:` and `key: ~` as text, and cannot list
+/// its keys). Values stay text; ``ConfigValueFormat`` converts them as it does for the
+/// environment and flags.
 enum ConfigFile {
-    /// Reads and validates the file at `path`.
-    static func load(path: String, environment: [String: String]) throws -> [String: String] {
+    /// Reads and checks the file at `path`.
+    static func load(path: String, environment: [String: String]) throws -> [AbsoluteConfigKey: ConfigValue] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError("cannot read the configuration file \(path)")
         }
         return try parse(String(decoding: data, as: UTF8.self), environment: environment, source: path)
     }
 
-    /// Parses YAML text into dotted keys and textual values.
-    static func parse(_ text: String, environment: [String: String], source: String) throws -> [String: String] {
+    /// Parses YAML text into provider values by key; a null value (`key:`, `key: ~`) is no value.
+    static func parse(
+        _ text: String, environment: [String: String], source: String
+    ) throws -> [AbsoluteConfigKey: ConfigValue] {
         let expanded = try expand(text, environment: environment, source: source)
         let node: Node?
         do {
@@ -25,49 +31,50 @@ enum ConfigFile {
         guard case .mapping = node else {
             throw ConfigurationError("the configuration file \(source) must be a mapping of keys")
         }
-        var values: [String: String] = [:]
-        try flatten(node, prefix: "", into: &values, source: source)
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        try collect(node, prefix: [], into: &values, source: source)
         return values
     }
 
-    private static func flatten(_ node: Node, prefix: String, into values: inout [String: String], source: String) throws {
-        switch node {
-        case .mapping(let mapping):
-            for (keyNode, valueNode) in mapping {
-                guard let key = keyNode.string else {
-                    throw ConfigurationError("a key in \(source) is not a string")
-                }
-                let path = prefix.isEmpty ? key : prefix + "." + key
-                if case .mapping = valueNode {
-                    try flatten(valueNode, prefix: path, into: &values, source: source)
-                    continue
-                }
-                guard let type = ConfigSchema.keys[path] else {
-                    throw ConfigurationError("unknown configuration key '\(path)' in \(source)")
-                }
-                switch valueNode {
-                case .scalar(let scalar):
-                    if scalar.tag == .init(.null) || (scalar.string.isEmpty && scalar.style == .plain) {
-                        continue
-                    }
-                    values[path] = scalar.string
-                case .sequence(let sequence):
-                    guard type == .stringArray else {
-                        throw ConfigurationError("invalid value for '\(path)' in \(source): a list is not allowed here")
-                    }
-                    let items = try sequence.map { item -> String in
-                        guard let text = item.string else {
-                            throw ConfigurationError("invalid value for '\(path)' in \(source): list items must be strings")
-                        }
-                        return text
-                    }
-                    values[path] = items.joined(separator: ",")
-                default:
-                    throw ConfigurationError("invalid value for '\(path)' in \(source)")
-                }
+    private static func collect(
+        _ node: Node, prefix: [String], into values: inout [AbsoluteConfigKey: ConfigValue], source: String
+    ) throws {
+        guard case .mapping(let mapping) = node else {
+            throw ConfigurationError("unexpected value at '\(prefix.joined(separator: "."))' in \(source)")
+        }
+        for (keyNode, valueNode) in mapping {
+            guard let name = keyNode.string else {
+                throw ConfigurationError("a key in \(source) is not a string")
             }
-        default:
-            throw ConfigurationError("unexpected value at '\(prefix)' in \(source)")
+            let components = prefix + [name]
+            let path = components.joined(separator: ".")
+            if case .mapping = valueNode {
+                try collect(valueNode, prefix: components, into: &values, source: source)
+                continue
+            }
+            guard let key = ConfigurationKeys.byPath[path] else {
+                throw ConfigurationError("unknown configuration key '\(path)' in \(source)")
+            }
+            let content: ConfigContent
+            switch valueNode {
+            case .scalar(let scalar):
+                if NSNull.construct(from: scalar) != nil { continue }  // `key:`, `~`, `null`: not set
+                content = key.isList ? .stringArray(scalar.string.split(separator: ",").map(String.init)) : .string(scalar.string)
+            case .sequence(let sequence):
+                guard key.isList else {
+                    throw ConfigurationError("invalid value for '\(path)' (\(source)): a list is not allowed here")
+                }
+                content = .stringArray(
+                    try sequence.map { item in
+                        guard case .scalar(let scalar) = item else {
+                            throw ConfigurationError("invalid value for '\(path)' (\(source)): list items must be strings")
+                        }
+                        return scalar.string
+                    })
+            default:
+                throw ConfigurationError("invalid value for '\(path)' (\(source))")
+            }
+            values[AbsoluteConfigKey(components)] = ConfigValue(content, isSecret: key.isSecret)
         }
     }
 

@@ -1,89 +1,93 @@
 import Foundation
 import Logging
 
-/// Everything a node is configured with; `init()` holds every default of SPEC §7.
+/// Everything a node is configured with. Each property is one key of ``ConfigurationKeys``
+/// (named in its doc where the name is not obvious), whose default it starts with: the table
+/// holds every default of SPEC §7, once.
 public struct NodeConfiguration: Sendable, Equatable {
+    private typealias K = ConfigurationKeys
+
     /// Center (owns the bucket) or leaf (serves a region).
     public enum Role: String, Sendable, Equatable {
         case center, leaf
     }
 
-    public var nodeID: String = ProcessInfo.processInfo.hostName
-    public var role: Role = .center
-    public var httpHost: String = "0.0.0.0"
+    public var nodeID: String = K.nodeID.defaultValue
+    public var role: Role = K.role.defaultValue
+    public var httpHost: String = K.httpHost.defaultValue
     /// 0: a port the OS assigns; the node logs it (`http_port` of "HTTP server listening").
-    public var httpPort: Int = 8080
+    public var httpPort: Int = K.httpPort.defaultValue
     /// Seconds a client has to send a request head (`service.http.header_timeout`).
-    public var httpHeaderTimeout: Double = 10
+    public var httpHeaderTimeout: Double = K.httpHeaderTimeout.defaultValue
     /// Seconds an idle keep-alive connection is kept (`service.http.idle_timeout`).
-    public var httpIdleTimeout: Double = 60
+    public var httpIdleTimeout: Double = K.httpIdleTimeout.defaultValue
 
-    public var natsEmbedded = true
-    public var natsServerBinary = "nats-server"
-    public var dataDirectory = "./data"
+    public var natsEmbedded: Bool = K.natsEmbedded.defaultValue
+    public var natsServerBinary: String = K.natsServerBinary.defaultValue
+    public var dataDirectory: String = K.dataDirectory.defaultValue
     /// The embedded nats-server's client port (`nats.client_port`); 0: one the OS assigns
     /// at start, kept across its restarts, logged with "nats-server started".
-    public var natsClientPort = 4222
+    public var natsClientPort: Int = K.natsClientPort.defaultValue
     /// A center's leafnode port (`nats.leafnode_port`); 0 as for the client port.
-    public var natsLeafnodePort = 7422
+    public var natsLeafnodePort: Int = K.natsLeafnodePort.defaultValue
     /// Where a center's leafnode port listens (`nats.leafnode_host`): loopback unless leaves
     /// authenticate (SPEC §5).
-    public var natsLeafnodeHost = "127.0.0.1"
-    public var natsMonitorPort = 0
-    public var hubURLs: [String] = []
-    public var natsURL = "nats://127.0.0.1:4222"
-    public var replicas = 1
-    public var natsUser: String?
-    public var natsPassword: String?
-    public var natsToken: String?
+    public var natsLeafnodeHost: String = K.natsLeafnodeHost.defaultValue
+    public var natsMonitorPort: Int = K.natsMonitorPort.defaultValue
+    public var hubURLs: [String] = K.hubURLs.defaultValue
+    public var natsURL: String = K.natsURL.defaultValue
+    public var replicas: Int = K.replicas.defaultValue
+    public var natsUser: String? = K.natsUser.defaultValue
+    public var natsPassword: String? = K.natsPassword.defaultValue
+    public var natsToken: String? = K.natsToken.defaultValue
     /// Shared credential of leaf connections (`nats.leaf_user`, `nats.leaf_password`): the
     /// center requires it, leaves present it.
-    public var leafUser: String?
-    public var leafPassword: String?
+    public var leafUser: String? = K.leafUser.defaultValue
+    public var leafPassword: String? = K.leafPassword.defaultValue
     /// TLS of leaf connections (`nats.leaf_tls.cert_file`, `key_file`, `ca_file`).
-    public var leafTLSCertFile: String?
-    public var leafTLSKeyFile: String?
-    public var leafTLSCAFile: String?
+    public var leafTLSCertFile: String? = K.leafTLSCertFile.defaultValue
+    public var leafTLSKeyFile: String? = K.leafTLSKeyFile.defaultValue
+    public var leafTLSCAFile: String? = K.leafTLSCAFile.defaultValue
 
-    public var cacheMaxCost = 67_108_864
-    public var cacheNumCounters = 1_000_000
-    public var cacheNegativeTTL = 5
+    public var cacheMaxCost: Int = K.cacheMaxCost.defaultValue
+    public var cacheNumCounters: Int = K.cacheNumCounters.defaultValue
+    public var cacheNegativeTTL: Int = K.cacheNegativeTTL.defaultValue
 
-    public var defaultTTL = 300
-    public var retention = 2_592_000
+    public var defaultTTL: Int = K.defaultTTL.defaultValue
+    public var retention: Int = K.retention.defaultValue
     /// Seconds between expiry sweeps on the center (`presence.sweep_interval`).
-    public var sweepInterval: Double = 1
+    public var sweepInterval: Double = K.sweepInterval.defaultValue
     /// Most records persisted offline per sweep (`presence.sweep_batch`).
-    public var sweepBatch = 1000
+    public var sweepBatch: Int = K.sweepBatch.defaultValue
 
     /// Most concurrent SSE streams on this node (`stream.max_streams`); past it, 503.
-    public var maxStreams = 10_000
+    public var maxStreams: Int = K.maxStreams.defaultValue
     /// Events a stream may have queued before it is cut off as a slow consumer (`stream.queue_size`).
-    public var streamQueueSize = 256
+    public var streamQueueSize: Int = K.streamQueueSize.defaultValue
     /// Seconds between `: keepalive` comments (`stream.keepalive`).
-    public var streamKeepalive: Double = 15
+    public var streamKeepalive: Double = K.streamKeepalive.defaultValue
     /// Bytes one stream may hold for its client (events queued, and bytes its connection has
     /// not sent yet) before it is cut off as a slow consumer (`stream.max_buffered_bytes`).
-    public var streamMaxBufferedBytes = 262_144
+    public var streamMaxBufferedBytes: Int = K.streamMaxBufferedBytes.defaultValue
     /// Bytes all streams together may hold (`stream.max_total_buffered_bytes`); past it, the
     /// streams that are behind are cut off when they would grow.
-    public var streamMaxTotalBufferedBytes = 67_108_864
+    public var streamMaxTotalBufferedBytes: Int = K.streamMaxTotalBufferedBytes.defaultValue
 
-    public var jwtSecret: String?
-    public var publicKeyFile: String?
-    public var issuer = ""
-    public var audience = ""
-    public var publicReads = true
-    public var leewaySeconds = 5
+    public var jwtSecret: String? = K.jwtSecret.defaultValue
+    public var publicKeyFile: String? = K.publicKeyFile.defaultValue
+    public var issuer: String = K.issuer.defaultValue
+    public var audience: String = K.audience.defaultValue
+    public var publicReads: Bool = K.publicReads.defaultValue
+    public var leewaySeconds: Int = K.leeway.defaultValue
 
-    public var writesPerSecond: Double = 10
-    public var writeBurst = 20
-    public var readsPerSecond: Double = 0
-    public var readBurst = 100
+    public var writesPerSecond: Double = K.writesPerSecond.defaultValue
+    public var writeBurst: Int = K.writeBurst.defaultValue
+    public var readsPerSecond: Double = K.readsPerSecond.defaultValue
+    public var readBurst: Int = K.readBurst.defaultValue
 
-    public var logLevel: Logger.Level = .info
+    public var logLevel: Logger.Level = K.logLevel.defaultValue
     /// `logfmt` (default) or `json` (`log_format`).
-    public var logFormat: StructuredLogHandler.Format = .logfmt
+    public var logFormat: StructuredLogHandler.Format = K.logFormat.defaultValue
 
     /// Development mode (`--dev`): a generated secret is used when none is configured.
     public var developmentMode = false

@@ -70,12 +70,11 @@ public struct PresenceNode: Sendable {
             memory: StreamMemoryBudget(
                 maxPerStream: configuration.streamMaxBufferedBytes, maxTotal: configuration.streamMaxTotalBufferedBytes))
         let metrics = NodeMetrics()
-        var storeConfiguration = PresenceStoreConfiguration(natsURLs: natsURLs, nodeID: configuration.nodeID)
+        var storeConfiguration = PresenceStoreConfiguration(
+            natsURLs: natsURLs, nodeID: configuration.nodeID, replicas: configuration.replicas,
+            cacheMaxCost: configuration.cacheMaxCost, negativeTTLSeconds: configuration.cacheNegativeTTL)
         storeConfiguration.domain = configuration.role == .leaf ? "hub" : nil
-        storeConfiguration.replicas = configuration.replicas
         storeConfiguration.tracksExpiry = configuration.role == .center
-        storeConfiguration.cacheMaxCost = configuration.cacheMaxCost
-        storeConfiguration.negativeTTLSeconds = configuration.cacheNegativeTTL
         storeConfiguration.user = configuration.natsEmbedded ? nil : configuration.natsUser
         storeConfiguration.password = configuration.natsEmbedded ? nil : configuration.natsPassword
         storeConfiguration.token = configuration.natsEmbedded ? nil : configuration.natsToken
@@ -89,13 +88,10 @@ public struct PresenceNode: Sendable {
             configuration: storeConfiguration, logger: logger, changes: changes,
             metrics: StoreMetrics(registry: metrics.registry), clock: clock)
 
-        var settings = PresenceAPISettings()
-        settings.defaultTTL = configuration.defaultTTL
-        settings.publicReads = configuration.publicReads
-        settings.writesPerSecond = configuration.writesPerSecond
-        settings.writeBurst = configuration.writeBurst
-        settings.readsPerSecond = configuration.readsPerSecond
-        settings.readBurst = configuration.readBurst
+        let settings = PresenceAPISettings(
+            defaultTTL: configuration.defaultTTL, publicReads: configuration.publicReads,
+            writesPerSecond: configuration.writesPerSecond, writeBurst: configuration.writeBurst,
+            readsPerSecond: configuration.readsPerSecond, readBurst: configuration.readBurst)
 
         let started = ContinuousClock.now
         let info = NodeInfoSource(configuration: configuration, store: store, supervisor: supervisor, started: started)
@@ -176,11 +172,9 @@ public struct PresenceNode: Sendable {
             configuration.role == .center
             ? .center(leafnodePort: configuration.natsLeafnodePort) : .leaf(hubURLs: configuration.hubURLs)
         var embedded = EmbeddedNATSConfiguration(
-            serverName: configuration.nodeID, dataDirectory: configuration.dataDirectory, mode: mode)
-        embedded.serverBinary = configuration.natsServerBinary
-        embedded.clientPort = configuration.natsClientPort
-        embedded.monitorPort = configuration.natsMonitorPort
-        embedded.leafnodeHost = configuration.natsLeafnodeHost
+            serverName: configuration.nodeID, dataDirectory: configuration.dataDirectory, mode: mode,
+            serverBinary: configuration.natsServerBinary, clientPort: configuration.natsClientPort,
+            monitorPort: configuration.natsMonitorPort, leafnodeHost: configuration.natsLeafnodeHost)
         embedded.leafUser = configuration.leafUser
         embedded.leafPassword = configuration.leafPassword
         if configuration.leafTLSCertFile != nil || configuration.leafTLSCAFile != nil {

@@ -8,8 +8,8 @@ public struct PresenceStoreConfiguration: Sendable {
     public var domain: String?
     /// The bucket name.
     public var bucket: String = "presence"
-    /// Bucket replicas when it is created.
-    public var replicas: Int = 1
+    /// Bucket replicas when it is created (`nats.replicas`).
+    public var replicas: Int
     /// This node's id, written into every record it accepts.
     public var nodeID: String
     /// How long a KV request may take before the client gets 503.
@@ -31,10 +31,10 @@ public struct PresenceStoreConfiguration: Sendable {
     /// Why the store cannot take writes for lack of space (the center's data directory is
     /// full); nil when it can. Writes then fail at once with 507 and the node is not ready.
     public var storageProblem: (@Sendable () -> String?)?
-    /// Replica memory bound in bytes.
-    public var cacheMaxCost: Int = 64 << 20
-    /// Seconds to remember a store miss once the replica is incomplete.
-    public var negativeTTLSeconds: Int = 5
+    /// Replica memory bound in bytes (`cache.max_cost`).
+    public var cacheMaxCost: Int
+    /// Seconds to remember a store miss once the replica is incomplete (`cache.negative_ttl`).
+    public var negativeTTLSeconds: Int
     /// Keep the replica's expiry schedule (the center, whose sweeper persists expiry).
     public var tracksExpiry = false
     /// Optional NATS credentials.
@@ -42,9 +42,13 @@ public struct PresenceStoreConfiguration: Sendable {
     public var password: String?
     public var token: String?
 
-    /// A configuration with the defaults (those of SPEC §7 where it names the key).
-    public init(natsURLs: [String], nodeID: String) {
+    /// A configuration with the values of the node's configuration keys; the rest (bucket,
+    /// time-outs) are fixed.
+    public init(natsURLs: [String], nodeID: String, replicas: Int, cacheMaxCost: Int, negativeTTLSeconds: Int) {
         self.natsURLs = natsURLs
         self.nodeID = nodeID
+        self.replicas = replicas
+        self.cacheMaxCost = cacheMaxCost
+        self.negativeTTLSeconds = negativeTTLSeconds
     }
 }

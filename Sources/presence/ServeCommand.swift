@@ -10,26 +10,31 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve", abstract: "Run a presence node (a standalone center by default).")
 
     @Option(help: "YAML configuration file.") var config: String?
-    @Option(help: "center or leaf.") var role: String?
-    @Option(name: .customLong("node-id"), help: "This node's id (default: host name).") var nodeID: String?
-    @Option(name: .customLong("http-port"), help: "HTTP port (default 8080).") var httpPort: Int?
-    @Option(name: .customLong("data-dir"), help: "Data directory (default ./data).") var dataDir: String?
-    @Option(help: "Leafnode URL of the center (repeatable); for --role leaf.") var hub: [String] = []
-    @Option(name: .customLong("nats-url"), help: "Use this existing NATS instead of an embedded nats-server.")
+    @Option(help: .init(NodeConfiguration.flagHelp("role"))) var role: String?
+    @Option(name: .customLong("node-id"), help: .init(NodeConfiguration.flagHelp("node-id"))) var nodeID: String?
+    @Option(name: .customLong("http-port"), help: .init(NodeConfiguration.flagHelp("http-port"))) var httpPort: Int?
+    @Option(name: .customLong("data-dir"), help: .init(NodeConfiguration.flagHelp("data-dir"))) var dataDir: String?
+    @Option(help: .init(NodeConfiguration.flagHelp("hub") + "; repeatable")) var hub: [String] = []
+    @Option(name: .customLong("nats-url"), help: .init(NodeConfiguration.flagHelp("nats-url") + "; implies nats.embedded false"))
     var natsURL: String?
     @Flag(help: "Development mode: generate and keep a JWT secret when none is configured.") var dev = false
 
     func run() async throws {
-        var flags: [String: String] = [:]
-        flags["service.role"] = role
-        flags["service.node_id"] = nodeID
-        flags["service.http.port"] = httpPort.map(String.init)
-        flags["nats.data_dir"] = dataDir
-        if !hub.isEmpty { flags["nats.hub_urls"] = hub.joined(separator: ",") }
-        if let natsURL {
-            flags["nats.url"] = natsURL
-            flags["nats.embedded"] = "false"
+        // By option name; ConfigurationKeys says which key each one sets.
+        var options: [String: String] = [:]
+        options["role"] = role
+        options["node-id"] = nodeID
+        options["http-port"] = httpPort.map(String.init)
+        options["data-dir"] = dataDir
+        if !hub.isEmpty { options["hub"] = hub.joined(separator: ",") }
+        options["nats-url"] = natsURL
+        var flags: [String: String]
+        do {
+            flags = try NodeConfiguration.flagValues(byOption: options)
+        } catch {
+            CommandSupport.fail("\(error)")
         }
+        if natsURL != nil { flags["nats.embedded"] = "false" }
         var configuration = try CommandSupport.loadConfiguration(file: config, flags: flags)
         configuration.developmentMode = dev
         let (level, format) = (configuration.logLevel, configuration.logFormat)

@@ -12,9 +12,7 @@ struct ConnectionStateMachineTests {
     private func machine(header: Int64 = 10, idle: Int64 = 60, drain: Int64 = 2, linger: Int64 = 2)
         -> ConnectionStateMachine
     {
-        var settings = HTTPServerSettings()
-        settings.headerTimeout = .seconds(header)
-        settings.idleTimeout = .seconds(idle)
+        var settings = HTTPServerSettings(headerTimeout: .seconds(header), idleTimeout: .seconds(idle))
         settings.drainPeriod = .seconds(drain)
         settings.lingerPeriod = .seconds(linger)
         return ConnectionStateMachine(timeouts: .init(settings), now: start)

@@ -1,0 +1,184 @@
+import Foundation
+import Logging
+import PresenceCore
+
+/// Every configuration key of a node (SPEC §7), each declared once: path, property, default,
+/// allowed values, one line of documentation, whether it is a secret, and its `presence serve`
+/// flag. ``NodeConfiguration``'s defaults, the reading and its messages, the `PRESENCE_*`
+/// environment names, `config/standalone.yaml` and the README's key table all come from here
+/// (the tests fail when the last two drift).
+enum ConfigurationKeys {
+    typealias Key<Value: Sendable & Equatable> = ConfigurationKey<Value>
+    typealias C = NodeConfiguration
+
+    static let nodeID = Key(
+        "service.node_id", \C.nodeID, default: ProcessInfo.processInfo.hostName, .text,
+        doc: "This node's id, written into every record it accepts and shown by /health/info.", flag: "node-id",
+        defaultDoc: "the host name")
+    static let role = Key(
+        "service.role", \C.role, default: .center, .choice([("center", .center), ("leaf", .leaf)], ignoringCase: false),
+        doc: "center owns the presence bucket; leaf serves a region from its replica.", flag: "role")
+    static let httpHost = Key("service.http.host", \C.httpHost, default: "0.0.0.0", .text, doc: "Where HTTP listens.")
+    static let httpPort = Key(
+        "service.http.port", \C.httpPort, default: 8080, .int(in: 0...65_535),
+        doc: "HTTP port; 0: one the OS assigns (logged as http_port).", flag: "http-port")
+    static let httpHeaderTimeout = Key(
+        "service.http.header_timeout", \C.httpHeaderTimeout, default: 10, .double(in: 0.1...3600),
+        doc: "Seconds a client has to send a request head, from its first byte.")
+    static let httpIdleTimeout = Key(
+        "service.http.idle_timeout", \C.httpIdleTimeout, default: 60, .double(in: 0.1...86_400),
+        doc: "Seconds an idle keep-alive connection is kept.")
+
+    static let natsEmbedded = Key(
+        "nats.embedded", \C.natsEmbedded, default: true, .bool,
+        doc: "Start and supervise nats-server; false: use the NATS at nats.url.")
+    static let natsServerBinary = Key(
+        "nats.server_binary", \C.natsServerBinary, default: "nats-server", .text,
+        doc: "The nats-server executable: a path, or a name on PATH.")
+    static let dataDirectory = Key(
+        "nats.data_dir", \C.dataDirectory, default: "./data", .text,
+        doc: "The node's folder: nats-server's config and (center) the JetStream store.", flag: "data-dir")
+    static let natsClientPort = Key(
+        "nats.client_port", \C.natsClientPort, default: 4222, .int(in: 0...65_535),
+        doc: "The embedded nats-server's client port, on loopback; 0: one the OS assigns.")
+    static let natsLeafnodePort = Key(
+        "nats.leafnode_port", \C.natsLeafnodePort, default: 7422, .int(in: 0...65_535),
+        doc: "Center: where leaves connect; 0: one the OS assigns.")
+    static let natsLeafnodeHost = Key(
+        "nats.leafnode_host", \C.natsLeafnodeHost, default: "127.0.0.1", .text,
+        doc: "Center: where the leafnode port listens; loopback unless leaves authenticate.")
+    static let natsMonitorPort = Key(
+        "nats.monitor_port", \C.natsMonitorPort, default: 0, .int(in: 0...65_535),
+        doc: "nats-server monitoring on loopback; 0: a port chosen at start.")
+    static let hubURLs = Key(
+        "nats.hub_urls", \C.hubURLs, default: [], .list,
+        doc: "Leaf: the center's leafnode URL(s).", flag: "hub")
+    static let natsURL = Key(
+        "nats.url", \C.natsURL, default: "nats://127.0.0.1:4222", .text,
+        doc: "With nats.embedded false: the NATS to use (several: comma-separated).", flag: "nats-url")
+    static let replicas = Key(
+        "nats.replicas", \C.replicas, default: 1, .int(in: 1...5),
+        doc: "Replicas of the presence bucket when it is created.")
+    static let natsUser = Key(
+        "nats.user", \C.natsUser, default: nil, .optionalText, doc: "User for an external NATS.")
+    static let natsPassword = Key(
+        "nats.password", \C.natsPassword, default: nil, .optionalText, doc: "Password for an external NATS.",
+        secret: true)
+    static let natsToken = Key(
+        "nats.token", \C.natsToken, default: nil, .optionalText, doc: "Token for an external NATS.", secret: true)
+    static let leafUser = Key(
+        "nats.leaf_user", \C.leafUser, default: nil, .optionalText,
+        doc: "The leaf credential's user: a center requires it, a leaf presents it.")
+    static let leafPassword = Key(
+        "nats.leaf_password", \C.leafPassword, default: nil, .optionalText,
+        doc: "The leaf credential's password.", secret: true)
+    static let leafTLSCertFile = Key(
+        "nats.leaf_tls.cert_file", \C.leafTLSCertFile, default: nil, .optionalText,
+        doc: "TLS of leaf connections: certificate (center: required; leaf: presented if set).")
+    static let leafTLSKeyFile = Key(
+        "nats.leaf_tls.key_file", \C.leafTLSKeyFile, default: nil, .optionalText,
+        doc: "TLS of leaf connections: the certificate's private key.")
+    static let leafTLSCAFile = Key(
+        "nats.leaf_tls.ca_file", \C.leafTLSCAFile, default: nil, .optionalText,
+        doc: "TLS of leaf connections: the CA of the other side (center: requires leaf certificates).")
+
+    static let cacheMaxCost = Key(
+        "cache.max_cost", \C.cacheMaxCost, default: 67_108_864, .int(in: 1_048_576...Int.max),
+        doc: "Bytes the replica may hold.")
+    static let cacheNumCounters = Key(
+        "cache.num_counters", \C.cacheNumCounters, default: 1_000_000, .int(in: 1...Int.max),
+        doc: "Accepted for compatibility; the replica needs no counters.")
+    static let cacheNegativeTTL = Key(
+        "cache.negative_ttl", \C.cacheNegativeTTL, default: 5, .int(in: 0...86_400),
+        doc: "Seconds to remember \"no record\" while the replica is incomplete.")
+
+    static let defaultTTL = Key(
+        "presence.default_ttl", \C.defaultTTL, default: 300, .int(in: PresenceLimits.minTTL...PresenceLimits.maxTTL),
+        doc: "TTL in seconds of a PUT without ttl.")
+    static let retention = Key(
+        "presence.retention", \C.retention, default: 2_592_000, .int(in: 60...Int(Int32.max)),
+        doc: "Seconds untouched records may be kept (accepted; nothing is dropped yet).")
+    static let sweepInterval = Key(
+        "presence.sweep_interval", \C.sweepInterval, default: 1, .double(in: 0.01...3600),
+        doc: "Seconds between expiry sweeps on the center.")
+    static let sweepBatch = Key(
+        "presence.sweep_batch", \C.sweepBatch, default: 1000, .int(in: 1...1_000_000),
+        doc: "Most records persisted offline per sweep.")
+
+    static let maxStreams = Key(
+        "stream.max_streams", \C.maxStreams, default: 10_000, .int(in: 0...1_000_000),
+        doc: "Open SSE streams per node; past it, 503.")
+    static let streamQueueSize = Key(
+        "stream.queue_size", \C.streamQueueSize, default: 256, .int(in: 1...1_000_000),
+        doc: "Events a stream may have queued before it is cut off as a slow consumer.")
+    static let streamKeepalive = Key(
+        "stream.keepalive", \C.streamKeepalive, default: 15, .double(in: 0.01...3600),
+        doc: "Seconds between `: keepalive` comments.")
+    static let streamMaxBufferedBytes = Key(
+        "stream.max_buffered_bytes", \C.streamMaxBufferedBytes, default: 262_144, .int(in: 16_384...(1 << 40)),
+        doc: "Bytes one stream may hold (queued events + unsent bytes); past it, cut off.")
+    static let streamMaxTotalBufferedBytes = Key(
+        "stream.max_total_buffered_bytes", \C.streamMaxTotalBufferedBytes, default: 67_108_864,
+        .int(in: 16_384...(1 << 50)),
+        doc: "Bytes all streams together may hold; past it, streams that are behind are cut off.")
+
+    static let jwtSecret = Key(
+        "auth.jwt_secret", \C.jwtSecret, default: nil, .optionalText,
+        doc: "HS256 secret of client tokens (also JWT_SECRET).", secret: true, example: "${JWT_SECRET}")
+    static let publicKeyFile = Key(
+        "auth.public_key_file", \C.publicKeyFile, default: nil, .optionalText,
+        doc: "PEM public key (RS256/ES256) of client tokens.")
+    static let issuer = Key("auth.issuer", \C.issuer, default: "", .text, doc: "Required iss claim; empty: any.")
+    static let audience = Key("auth.audience", \C.audience, default: "", .text, doc: "Required aud claim; empty: any.")
+    static let publicReads = Key(
+        "auth.public_reads", \C.publicReads, default: true, .bool, doc: "Reads need no token.")
+    static let leeway = Key(
+        "auth.leeway", \C.leewaySeconds, default: 5, .int(in: 0...3600),
+        doc: "Seconds of clock skew allowed on exp and nbf.")
+
+    static let writesPerSecond = Key(
+        "rate_limit.writes_per_second", \C.writesPerSecond, default: 10, .double(in: 0...Double.greatestFiniteMagnitude),
+        doc: "Writes per second per user; 0: no limit.")
+    static let writeBurst = Key(
+        "rate_limit.write_burst", \C.writeBurst, default: 20, .int(in: 1...1_000_000), doc: "Write burst per user.")
+    static let readsPerSecond = Key(
+        "rate_limit.reads_per_second", \C.readsPerSecond, default: 0, .double(in: 0...Double.greatestFiniteMagnitude),
+        doc: "Reads per second per client address; 0: no limit.")
+    static let readBurst = Key(
+        "rate_limit.read_burst", \C.readBurst, default: 100, .int(in: 1...1_000_000),
+        doc: "Read burst per client address.")
+
+    static let logLevel = Key(
+        "log_level", \C.logLevel, default: .info,
+        .choice(
+            [("debug", .debug), ("info", .info), ("warn", .warning), ("error", .error)],
+            aliases: [("warning", .warning), ("trace", .trace)], ignoringCase: true),
+        doc: "Least severe level logged.")
+    static let logFormat = Key(
+        "log_format", \C.logFormat, default: .logfmt,
+        .choice([("logfmt", .logfmt), ("json", .json)], ignoringCase: true), doc: "Log line format.")
+
+    /// Every key, in the order of the documentation.
+    static let all: [any AnyConfigurationKey] = [
+        nodeID, role, httpHost, httpPort, httpHeaderTimeout, httpIdleTimeout,
+        natsEmbedded, natsServerBinary, dataDirectory, natsClientPort, natsLeafnodePort, natsLeafnodeHost,
+        natsMonitorPort, hubURLs, natsURL, replicas, natsUser, natsPassword, natsToken, leafUser, leafPassword,
+        leafTLSCertFile, leafTLSKeyFile, leafTLSCAFile,
+        cacheMaxCost, cacheNumCounters, cacheNegativeTTL,
+        defaultTTL, retention, sweepInterval, sweepBatch,
+        maxStreams, streamQueueSize, streamKeepalive, streamMaxBufferedBytes, streamMaxTotalBufferedBytes,
+        jwtSecret, publicKeyFile, issuer, audience, publicReads, leeway,
+        writesPerSecond, writeBurst, readsPerSecond, readBurst,
+        logLevel, logFormat,
+    ]
+
+    /// Keys by path.
+    static let byPath: [String: any AnyConfigurationKey] = Dictionary(uniqueKeysWithValues: all.map { ($0.path, $0) })
+
+    /// The environment variable of a key: `service.http.port` → `PRESENCE_SERVICE_HTTP_PORT`
+    /// (what swift-configuration's `EnvironmentVariablesProvider` looks up under the
+    /// `presence` prefix; a test holds them equal).
+    static func environmentName(of path: String) -> String {
+        "PRESENCE_" + path.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+}

@@ -1,0 +1,30 @@
+extension NodeConfiguration {
+    /// The rules that involve several keys (each key's own range is in ``ConfigurationKeys``).
+    /// - Throws: ``ConfigurationError`` naming the keys.
+    func checkKeysTogether() throws(ConfigurationError) {
+        if (leafTLSCertFile == nil) != (leafTLSKeyFile == nil) {
+            throw ConfigurationError("'nats.leaf_tls.cert_file' and 'nats.leaf_tls.key_file' must be set together")
+        }
+        if role == .center, leafTLSCAFile != nil, leafTLSCertFile == nil {
+            throw ConfigurationError("'nats.leaf_tls.cert_file' and 'key_file' are required on a center that uses leaf TLS")
+        }
+        if streamMaxTotalBufferedBytes < streamMaxBufferedBytes {
+            throw ConfigurationError(
+                "invalid value for 'stream.max_total_buffered_bytes': \(streamMaxTotalBufferedBytes) is below 'stream.max_buffered_bytes' (\(streamMaxBufferedBytes))"
+            )
+        }
+        if role == .center && natsEmbedded && !Self.isLoopback(natsLeafnodeHost) && leafUser == nil {
+            throw ConfigurationError(
+                "'nats.leafnode_host' is \(natsLeafnodeHost), but leaves do not authenticate: anyone reaching that address could write presence through NATS without a JWT. Set 'nats.leaf_user' and 'nats.leaf_password' (the leaf credential, which limits leaves to the presence records; add 'nats.leaf_tls' across networks), or keep 'nats.leafnode_host' on loopback"
+            )
+        }
+        if role == .leaf && natsEmbedded && hubURLs.isEmpty {
+            throw ConfigurationError("'nats.hub_urls' must list the center's leafnode URL(s) when 'service.role' is leaf")
+        }
+    }
+
+    /// Whether a listen address is on loopback only.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+}

@@ -1,0 +1,14 @@
+import EmbeddedNATS
+import PresenceNode
+
+extension EmbeddedNATSConfiguration {
+    /// A configuration for tests with the configuration table's defaults (those of
+    /// `NodeConfiguration()`) for every `nats.*` key: the sub-configuration has none of its own.
+    init(serverName: String, dataDirectory: String, mode: Mode) {
+        let defaults = NodeConfiguration()
+        self.init(
+            serverName: serverName, dataDirectory: dataDirectory, mode: mode, serverBinary: defaults.natsServerBinary,
+            clientPort: defaults.natsClientPort, monitorPort: defaults.natsMonitorPort,
+            leafnodeHost: defaults.natsLeafnodeHost)
+    }
+}
