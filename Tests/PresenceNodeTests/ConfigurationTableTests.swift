@@ -6,6 +6,7 @@ import Testing
 
 /// The configuration table (``ConfigurationKeys``) is the one place a key is declared: these
 /// tests fail when the reading, the environment names, the flags or the documents drift from it.
+@Suite(.temporaryFiles)
 struct ConfigurationTableTests {
     /// A valid value other than the default for every key, as text.
     private static let samples: [String: String] = [
