@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Foundation
 
 extension NATSServerSupervisor {
@@ -12,7 +13,7 @@ extension NATSServerSupervisor {
                 next = superviseChild()
             case .spawnAfter(let pause):
                 Thread.sleep(forTimeInterval: pause.timeInterval)
-                next = state.withLock { $0.machine.backoffElapsed() }
+                next = state.withLockedValue { $0.machine.backoffElapsed() }
             case .finish:
                 perform(next)
                 return
@@ -31,14 +32,14 @@ extension NATSServerSupervisor {
             child = try ChildProcess.spawn(configuration.serverBinary, arguments: ["-c", configuration.configFilePath])
         } catch {
             logger.error("cannot start nats-server", metadata: ["error": "\(error)"])
-            let (next, waiter) = state.withLock { state in
+            let (next, waiter) = state.withLockedValue { state in
                 defer { state.spawnWaiter = nil }
                 return (state.machine.spawnFailed(), state.spawnWaiter)
             }
             waiter?.resume(throwing: StartError(description: "\(error)"))
             return next
         }
-        let (action, waiter) = state.withLock { state in
+        let (action, waiter) = state.withLockedValue { state in
             defer { state.spawnWaiter = nil }
             return (state.machine.spawned(pid: child.pid), state.spawnWaiter)
         }
@@ -50,7 +51,7 @@ extension NATSServerSupervisor {
 
         let started = ContinuousClock.now
         let exit = child.waitForExit()
-        let next = state.withLock { $0.machine.childExited(ranFor: ContinuousClock.now - started) }
+        let next = state.withLockedValue { $0.machine.childExited(ranFor: ContinuousClock.now - started) }
         switch next {
         case .finish(.exitedBeforeReady):
             logger.error("nats-server exited before it was ready", metadata: ["exit": "\(exit.description)"])
@@ -85,7 +86,7 @@ extension NATSServerSupervisor {
 
     private func forward(_ line: String, of pid: Int32) {
         let parsed = NATSServerLogLine(line)
-        let verdict = state.withLock { state in
+        let verdict = state.withLockedValue { state in
             state.recentOutput.append(line)
             if state.recentOutput.count > 20 { state.recentOutput.removeFirst() }
             if line.hasSuffix("Server is ready"), state.machine.pid == pid { state.machine.childReady() }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -31,7 +32,7 @@ extension NATSServerSupervisor {
             )
         }
         try writeConfigFile(configuration, monitorPort: monitorPort, syncAlways: syncAlways)
-        state.withLock { $0.monitorPort = monitorPort }
+        state.withLockedValue { $0.monitorPort = monitorPort }
         return syncAlways
     }
 

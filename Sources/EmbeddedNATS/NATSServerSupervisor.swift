@@ -7,7 +7,7 @@ import Foundation
 import Logging
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Runs the embedded nats-server: writes its config, starts it, waits until it accepts
 /// connections, forwards its log, restarts it when it dies unexpectedly and stops it on
@@ -47,7 +47,7 @@ public final class NATSServerSupervisor: Service, Sendable {
     public let configuration: EmbeddedNATSConfiguration
     let logger: Logger
     let serverLogger: Logger
-    let state = Mutex(State())
+    let state = NIOLockedValueBox(State())
 
     /// Creates a supervisor; nothing starts before ``start()``.
     public init(configuration: EmbeddedNATSConfiguration, logger: Logger) {
@@ -62,40 +62,40 @@ public final class NATSServerSupervisor: Service, Sendable {
     public var clientURL: String { "nats://127.0.0.1:\(clientPort)" }
 
     /// The client port: the configured one, or once started the one the OS assigned.
-    public var clientPort: Int { state.withLock { $0.ports?.client } ?? configuration.clientPort }
+    public var clientPort: Int { state.withLockedValue { $0.ports?.client } ?? configuration.clientPort }
 
     /// The port leaves connect to (center), once started.
-    public var leafnodePort: Int? { state.withLock { $0.ports?.leafnode } }
+    public var leafnodePort: Int? { state.withLockedValue { $0.ports?.leafnode } }
 
     /// The monitoring endpoint, once started.
-    public var monitorURL: String { "http://127.0.0.1:\(state.withLock { $0.monitorPort })" }
+    public var monitorURL: String { "http://127.0.0.1:\(state.withLockedValue { $0.monitorPort })" }
 
     /// The leaf nodes connected to this (center) server; nil when monitoring does not answer.
     public func connectedLeafnodes() async -> [MonitorClient.Leafnode]? {
-        await MonitorClient.leafnodes(monitorPort: state.withLock { $0.monitorPort })
+        await MonitorClient.leafnodes(monitorPort: state.withLockedValue { $0.monitorPort })
     }
 
     /// How many times the server was restarted after dying unexpectedly.
-    public var restarts: Int { state.withLock { $0.machine.restarts } }
+    public var restarts: Int { state.withLockedValue { $0.machine.restarts } }
 
     /// The pid of the running nats-server, if any.
-    public var serverPID: Int32? { state.withLock { $0.machine.pid } }
+    public var serverPID: Int32? { state.withLockedValue { $0.machine.pid } }
 
     /// On a leaf, why its connection to the hub fails right now (connection refused, the
     /// credential refused, a TLS failure), as nats-server reported it; nil when it reports nothing.
     public var leafnodeProblem: String? {
-        state.withLock { $0.leafnodeProblems.problem(at: .now) }
+        state.withLockedValue { $0.leafnodeProblems.problem(at: .now) }
     }
 
     /// Writes the config, stops a stale server of the same data dir, starts nats-server and
     /// returns once it accepts client connections.
     public func start() async throws {
-        guard state.withLock({ $0.machine.startRequested() }) != nil else {
+        guard state.withLockedValue({ $0.machine.startRequested() }) != nil else {
             throw StartError(description: "the supervisor was already started")
         }
         let syncAlways = try await NIOThreadPool.singleton.runIfActive { try self.prepareStart() }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            state.withLock { $0.spawnWaiter = continuation }
+            state.withLockedValue { $0.spawnWaiter = continuation }
             let thread = Thread { [self] in superviseLoop() }
             thread.name = "nats-server-supervisor"
             thread.start()
@@ -141,7 +141,7 @@ public final class NATSServerSupervisor: Service, Sendable {
     /// starts a new one at once), for a server that stopped working without exiting: 2.9
     /// stays wedged after its disk filled up, even once space is freed.
     public func restartServer(reason: String) {
-        let action = state.withLock { $0.machine.restartRequested() }
+        let action = state.withLockedValue { $0.machine.restartRequested() }
         if case .terminate = action {
             logger.warning("restarting nats-server", metadata: ["reason": "\(reason)"])
         }
@@ -149,7 +149,7 @@ public final class NATSServerSupervisor: Service, Sendable {
     }
 
     private func requestStop() {
-        perform(state.withLock { $0.machine.stopRequested() })
+        perform(state.withLockedValue { $0.machine.stopRequested() })
     }
 
     /// Carries out an action of the state machine that any thread may take: signals and the
@@ -167,7 +167,7 @@ public final class NATSServerSupervisor: Service, Sendable {
         case .kill(let pid):
             ProcessInspection.send(SIGKILL, to: pid)
         case .finish:
-            let waiters = state.withLock { state in
+            let waiters = state.withLockedValue { state in
                 defer { state.finishWaiters = [] }
                 return state.finishWaiters
             }
@@ -177,13 +177,13 @@ public final class NATSServerSupervisor: Service, Sendable {
 
     private func killAfterGracePeriod(_ pid: Int32) {
         DispatchQueue.global().asyncAfter(deadline: .now() + Self.gracePeriod.timeInterval) { [self] in
-            perform(state.withLock { $0.machine.gracePeriodElapsed(pid: pid) })
+            perform(state.withLockedValue { $0.machine.gracePeriodElapsed(pid: pid) })
         }
     }
 
     private func waitUntilFinished() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { state in
+            let done = state.withLockedValue { state in
                 if state.machine.isFinished { return true }
                 state.finishWaiters.append(continuation)
                 return false
@@ -198,14 +198,14 @@ public final class NATSServerSupervisor: Service, Sendable {
     private func waitUntilReady() async throws -> NATSServerPorts {
         let deadline = ContinuousClock.now + .seconds(15)
         while ContinuousClock.now < deadline {
-            let (progress, pid, output) = state.withLock { ($0.machine.startProgress, $0.machine.pid, $0.recentOutput) }
+            let (progress, pid, output) = state.withLockedValue { ($0.machine.startProgress, $0.machine.pid, $0.recentOutput) }
             switch progress {
             case .failed:
                 let detail = output.suffix(5).joined(separator: " | ")
                 throw StartError(description: "nats-server exited at start" + (detail.isEmpty ? "" : ": \(detail)"))
             case .ready:
                 if let pid, let ports = await listeningPorts(of: pid) {
-                    state.withLock {
+                    state.withLockedValue {
                         $0.ports = ports
                         $0.monitorPort = ports.monitor
                     }

@@ -1,12 +1,12 @@
 internal import CNATS
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Opens the nats.c library once per process.
 enum NATSLibrary {
-    private static let opened = Mutex(false)
+    private static let opened = NIOLockedValueBox(false)
 
     static func open() throws(NATSError) {
-        let status: natsStatus = opened.withLock { opened in
+        let status: natsStatus = opened.withLockedValue { opened in
             guard !opened else { return NATS_OK }
             let status = nats_Open(-1)
             if status == NATS_OK { opened = true }

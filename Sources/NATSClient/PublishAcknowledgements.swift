@@ -1,5 +1,5 @@
 internal import CNATS
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Hands each JetStream publish acknowledgement to the task waiting for it.
 ///
@@ -9,16 +9,16 @@ import Synchronization
 /// waits while a write is in flight. Publishes without a waiter (fire-and-forget puts) are
 /// only released.
 final class PublishAcknowledgements: Sendable {
-    private let waiting = Mutex<[UInt: CheckedContinuation<Result<UInt64, NATSError>, Never>]>([:])
+    private let waiting = NIOLockedValueBox<[UInt: CheckedContinuation<Result<UInt64, NATSError>, Never>]>([:])
 
     /// Registers `continuation` as the waiter for the message at `message`.
     func register(_ message: OpaquePointer, _ continuation: CheckedContinuation<Result<UInt64, NATSError>, Never>) {
-        waiting.withLock { $0[UInt(bitPattern: message)] = continuation }
+        waiting.withLockedValue { $0[UInt(bitPattern: message)] = continuation }
     }
 
     /// Removes and returns the waiter for `message`, if any.
     func take(_ message: OpaquePointer) -> CheckedContinuation<Result<UInt64, NATSError>, Never>? {
-        waiting.withLock { $0.removeValue(forKey: UInt(bitPattern: message)) }
+        waiting.withLockedValue { $0.removeValue(forKey: UInt(bitPattern: message)) }
     }
 }
 

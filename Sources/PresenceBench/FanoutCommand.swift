@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NATSClient
 import PresenceCore
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// `presence-bench fanout`: N open streams (one user each), every user updated once a
@@ -35,7 +36,7 @@ struct FanoutCommand: AsyncParsableCommand {
             sockets.append(socket)
         }
         let descriptors = sockets.map(\.descriptor)
-        let delays = Mutex([Double]())
+        let delays = NIOLockedValueBox([Double]())
         let received = Atomic(0)
         let measuring = Atomic(false)
         let stop = Atomic(false)
@@ -61,7 +62,7 @@ struct FanoutCommand: AsyncParsableCommand {
                 }
                 if !batch.isEmpty {
                     received.add(batch.count, ordering: .relaxed)
-                    delays.withLock { $0.append(contentsOf: batch) }
+                    delays.withLockedValue { $0.append(contentsOf: batch) }
                 }
             }
         }
@@ -80,7 +81,7 @@ struct FanoutCommand: AsyncParsableCommand {
         }
         try await Task.sleep(for: .seconds(1))
         stop.store(true, ordering: .relaxed)
-        let sample = Percentiles(delays.withLock { $0 })
+        let sample = Percentiles(delays.withLockedValue { $0 })
         let expected = streams * seconds
         print(
             #"{"streams":\#(streams),"updates_per_second":\#(streams),"seconds":\#(seconds),"expected_events":\#(expected),"received_events":\#(received.load(ordering: .relaxed)),"delay_p50_ms":\#(sample.at(0.5)),"delay_p99_ms":\#(sample.at(0.99)),"delay_max_ms":\#(sample.at(1)),"node_rss_kib":\#(peakRSS)}"#

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// `presence-bench propagation`: write on one node, observe the change on another through
 /// its SSE stream; reports the delay from the start of the write to its arrival.
@@ -15,7 +15,7 @@ struct PropagationCommand: ParsableCommand {
 
     func run() throws {
         let users = (0..<100).map { "prop\($0)" }
-        let arrivals = Mutex([String: Double]())
+        let arrivals = NIOLockedValueBox([String: Double]())
         let stream = try LoopbackSocket(port: reader)
         try stream.send("GET /api/v2/presence/stream?users=\(users.joined(separator: ",")) HTTP/1.1\r\nHost: x\r\n\r\n")
         let descriptor = stream.descriptor
@@ -30,7 +30,7 @@ struct PropagationCommand: ParsableCommand {
                 while let range = pending.range(of: "\n") {
                     let line = pending[..<range.lowerBound]
                     if line.hasPrefix("data: "), let key = EventFields.key(of: line) {
-                        arrivals.withLock { $0[key] = now }
+                        arrivals.withLockedValue { $0[key] = now }
                     }
                     pending.removeSubrange(..<range.upperBound)
                 }
@@ -59,7 +59,7 @@ struct PropagationCommand: ParsableCommand {
             let deadline = acknowledged + 5e6
             var arrived: Double?
             while arrived == nil && monotonicMicros() < deadline {
-                arrived = arrivals.withLock { $0[key] }
+                arrived = arrivals.withLockedValue { $0[key] }
                 if arrived == nil { usleep(20) }
             }
             guard let arrived else { throw BenchError("\(key) never arrived on the reader") }

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Fans presence changes out to live subscribers (the SSE streams), through an index by user
 /// id so a change costs work only for the subscribers of that user.
@@ -37,7 +37,7 @@ public final class PresenceChangeHub: Sendable {
         var overruns = 0
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     /// The most subscribers at once; ``subscribe(to:onCutOff:)`` refuses more.
     public let maxSubscribers: Int
     /// Events a subscriber may have queued before it is cut off.
@@ -58,7 +58,7 @@ public final class PresenceChangeHub: Sendable {
     public func subscribe(to users: [UserID], onCutOff: @escaping @Sendable () -> Void = {}) -> Subscription? {
         let (stream, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingOldest(queueCapacity))
         let buffer = StreamBuffer(budget: memory)
-        let subscription: Subscription? = state.withLock { state in
+        let subscription: Subscription? = state.withLockedValue { state in
             guard state.subscribers.count < maxSubscribers else { return nil }
             let id = state.nextID
             state.nextID += 1
@@ -79,7 +79,7 @@ public final class PresenceChangeHub: Sendable {
 
     /// Delivers a change to the subscribers of its user.
     public func publish(_ stored: StoredPresence) {
-        let targets: [Subscriber] = state.withLock { state in
+        let targets: [Subscriber] = state.withLockedValue { state in
             guard let ids = state.index[stored.user] else { return [] }
             return ids.compactMap { state.subscribers[$0] }
         }
@@ -88,14 +88,14 @@ public final class PresenceChangeHub: Sendable {
 
     /// Sends a keepalive to every subscriber.
     public func keepalive() {
-        deliver(.keepalive, to: state.withLock { Array($0.subscribers.values) })
+        deliver(.keepalive, to: state.withLockedValue { Array($0.subscribers.values) })
     }
 
     /// Subscribers right now.
-    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    public var subscriberCount: Int { state.withLockedValue { $0.subscribers.count } }
 
     /// Subscribers cut off for falling behind, since start.
-    public var overrunCount: Int { state.withLock { $0.overruns } }
+    public var overrunCount: Int { state.withLockedValue { $0.overruns } }
 
     /// Bytes held for all subscribers right now (queued, or written but not yet sent).
     public var bufferedBytes: Int { memory.bufferedBytes }
@@ -123,14 +123,14 @@ public final class PresenceChangeHub: Sendable {
     func cutOff(_ subscription: Subscription) {
         subscription.markOverrun()
         guard remove(subscription.id) else { return }
-        state.withLock { $0.overruns += 1 }
+        state.withLockedValue { $0.overruns += 1 }
         subscription.onCutOff()
     }
 
     /// Removes a subscriber, ends its stream and gives back its bytes; false when it was already gone.
     @discardableResult
     func remove(_ id: Int) -> Bool {
-        let removed: Subscriber? = state.withLock { state in
+        let removed: Subscriber? = state.withLockedValue { state in
             guard let subscriber = state.subscribers.removeValue(forKey: id) else { return nil }
             for user in subscriber.subscription.users {
                 state.index[user]?.remove(id)

@@ -1,5 +1,5 @@
 import HeapModule
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The in-memory replica of the presence bucket that answers reads.
 ///
@@ -76,7 +76,7 @@ public final class PresenceReplica: Sendable {
         var generation: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let maxCost: Int
     private let negativeTTL: Int
     private let evictionSample = 5
@@ -102,7 +102,7 @@ public final class PresenceReplica: Sendable {
 
     /// Looks a user up at `now`.
     public func lookup(_ user: UserID, now: Timestamp) -> Lookup {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.tick &+= 1
             if let position = state.index[user] {
                 state.slots[Int(position)].lastAccess = UInt32(truncatingIfNeeded: state.tick)
@@ -123,7 +123,7 @@ public final class PresenceReplica: Sendable {
     /// watcher delivers is checked here first, so this also marks the user as present in the
     /// bucket for the current resynchronisation.
     public func heldRevision(of user: UserID) -> UInt64? {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard let position = state.index[user].map(Int.init) else { return nil }
             state.slots[position].resyncMark = state.resync
             return state.slots[position].stored.revision
@@ -144,19 +144,19 @@ public final class PresenceReplica: Sendable {
 
     /// Changes with every ``reset()``.
     public var generation: UInt64 {
-        state.withLock { $0.generation }
+        state.withLockedValue { $0.generation }
     }
 
     /// The replica's highest applied revision and its generation, read together.
     public var revisionStamp: (generation: UInt64, highestRevision: UInt64) {
-        state.withLock { ($0.generation, $0.highestRevision) }
+        state.withLockedValue { ($0.generation, $0.highestRevision) }
     }
 
     /// Applies a record if its revision is newer than the one held.
     /// - Returns: whether the replica changed.
     @discardableResult
     public func apply(_ stored: StoredPresence) -> Bool {
-        let changed = state.withLock { state in
+        let changed = state.withLockedValue { state in
             let user = stored.user
             if !state.absentUntil.isEmpty { state.absentUntil[user] = nil }
             state.tick &+= 1
@@ -189,7 +189,7 @@ public final class PresenceReplica: Sendable {
 
     /// Removes a user whose record was deleted or purged in the store at `revision`.
     public func remove(_ user: UserID, revision: UInt64) {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard let position = state.index[user], state.slots[Int(position)].stored.revision < revision else { return }
             Self.removeSlot(of: user, from: &state)
         }
@@ -197,7 +197,7 @@ public final class PresenceReplica: Sendable {
 
     /// Remembers that the store has no record for `user` (used once the replica is incomplete).
     public func rememberAbsent(_ user: UserID, now: Timestamp) {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard state.index[user] == nil else { return }
             state.absentUntil[user] = now.adding(seconds: negativeTTL)
         }
@@ -205,14 +205,14 @@ public final class PresenceReplica: Sendable {
 
     /// Marks the watcher's initial values as loaded: from now on a miss can be definitive.
     public func markInitialSyncComplete() {
-        state.withLock { $0.initialSyncComplete = true }
+        state.withLockedValue { $0.initialSyncComplete = true }
     }
 
     /// Marks the replica as (re)synchronising, e.g. after the watcher was recreated, and
     /// starts a resynchronisation: records the watcher delivers from now on are marked, and
     /// ``finishResync(upTo:)`` drops the held records it did not deliver.
     public func beginResync() {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.initialSyncComplete = false
             state.resync &+= 1
         }
@@ -225,7 +225,7 @@ public final class PresenceReplica: Sendable {
     /// - Returns: the users dropped.
     @discardableResult
     public func finishResync(upTo revision: UInt64) -> [UserID] {
-        state.withLock { state in
+        state.withLockedValue { state in
             let stale = state.slots.filter { $0.resyncMark != state.resync && $0.stored.revision <= revision }.map(\.stored.user)
             for user in stale { Self.removeSlot(of: user, from: &state) }
             state.initialSyncComplete = true
@@ -237,7 +237,7 @@ public final class PresenceReplica: Sendable {
     /// from an older copy), so its revisions mean nothing any more. Until the next
     /// resynchronisation completes, every lookup is ``Lookup/unknown``.
     public func reset() {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.expiries = Heap()
             state.index = [:]
             state.slots = []
@@ -255,27 +255,27 @@ public final class PresenceReplica: Sendable {
     /// The highest revision applied since the replica was created or reset: a bucket whose
     /// last revision is lower went backwards.
     public var highestRevision: UInt64 {
-        state.withLock { $0.highestRevision }
+        state.withLockedValue { $0.highestRevision }
     }
 
     /// Whether every record of the store is held, so a miss is definitive.
     public var isComplete: Bool {
-        state.withLock { $0.initialSyncComplete && !$0.hasEvicted }
+        state.withLockedValue { $0.initialSyncComplete && !$0.hasEvicted }
     }
 
     /// Whether the watcher's initial values were loaded.
     public var isInitialSyncComplete: Bool {
-        state.withLock { $0.initialSyncComplete }
+        state.withLockedValue { $0.initialSyncComplete }
     }
 
     /// A copy of the counters.
     public var statistics: CacheStatistics {
-        state.withLock { $0.statistics }
+        state.withLockedValue { $0.statistics }
     }
 
     /// Every held record (a copy; for tools and tests).
     public func allRecords() -> [PresenceRecord] {
-        state.withLock { state in state.slots.map(\.stored.record) }
+        state.withLockedValue { state in state.slots.map(\.stored.record) }
     }
 
     /// Records expired at `now` and not yet persisted as offline, soonest first, at most
@@ -283,7 +283,7 @@ public final class PresenceReplica: Sendable {
     /// after a failed write). A record evicted from memory is still returned (its write
     /// reads the bucket).
     public func dueExpiries(now: Timestamp, limit: Int) -> [DueExpiry] {
-        state.withLock { state in
+        state.withLockedValue { state in
             var due: [DueExpiry] = []
             var popped = 0
             let nowMillis = now.millisecondsSinceEpoch
@@ -312,7 +312,7 @@ public final class PresenceReplica: Sendable {
 
     /// Puts a due record back on the schedule, due at `time`.
     public func retryExpiry(_ due: DueExpiry, at time: Timestamp) {
-        state.withLock { state in
+        state.withLockedValue { state in
             let millis = time.millisecondsSinceEpoch
             if let position = state.index[due.user] {
                 state.slots[Int(position)].scheduledExpiry = millis
@@ -323,7 +323,7 @@ public final class PresenceReplica: Sendable {
 
     /// Entries on the expiry schedule (including stale ones not yet popped).
     public var scheduledExpiries: Int {
-        state.withLock { $0.expiries.count }
+        state.withLockedValue { $0.expiries.count }
     }
 
     /// Gives `user`'s held record its entry on the schedule, unless an entry that falls due

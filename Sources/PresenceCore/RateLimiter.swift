@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A token-bucket rate limiter keyed by subject (the JWT `sub`), with time passed in.
 ///
@@ -21,7 +21,7 @@ public final class RateLimiter: Sendable {
 
     private let ratePerSecond: Double
     private let burst: Double
-    private let buckets = Mutex([String: Bucket]())
+    private let buckets = NIOLockedValueBox([String: Bucket]())
     private let sweepThreshold = 10_000
 
     /// Creates a limiter. A rate of 0 or less disables limiting.
@@ -34,7 +34,7 @@ public final class RateLimiter: Sendable {
     public func acquire(_ key: String, now: Timestamp) -> Decision {
         guard ratePerSecond > 0 else { return .allowed }
         let nowMillis = now.millisecondsSinceEpoch
-        return buckets.withLock { buckets in
+        return buckets.withLockedValue { buckets in
             if buckets.count > sweepThreshold { sweep(&buckets, nowMillis: nowMillis) }
             var bucket = buckets[key] ?? Bucket(tokens: burst, updatedMillis: nowMillis)
             let elapsed = Double(max(0, nowMillis - bucket.updatedMillis)) / 1000

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// The bytes all live streams hold for clients that have not received them yet, against a
@@ -40,7 +41,7 @@ public final class StreamBuffer: Sendable {
         var closed = false
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let budget: StreamMemoryBudget
 
     /// A buffer counted against `budget`.
@@ -49,12 +50,12 @@ public final class StreamBuffer: Sendable {
     }
 
     /// Bytes held now (0 once closed).
-    public var heldBytes: Int { state.withLock { $0.held } }
+    public var heldBytes: Int { state.withLockedValue { $0.held } }
 
     /// Takes `bytes` if the stream's bound and the total cap allow it.
     /// - Returns: false, taking nothing, when the stream must be cut off (or is closed).
     public func reserve(_ bytes: Int) -> Bool {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard !state.closed, state.held + bytes <= budget.maxPerStream else { return false }
             if budget.add(bytes) > budget.maxTotal && state.held >= budget.slack {
                 budget.subtract(bytes)
@@ -69,7 +70,7 @@ public final class StreamBuffer: Sendable {
     /// - Returns: false when the stream is now over its bound, or behind while the total is
     ///   over its cap: it must be cut off.
     public func add(_ bytes: Int) -> Bool {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard !state.closed else { return true }
             let wasBehind = state.held >= budget.slack
             state.held += bytes
@@ -80,7 +81,7 @@ public final class StreamBuffer: Sendable {
 
     /// Gives back `bytes` that were delivered (or dropped); nothing once closed.
     public func release(_ bytes: Int) {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard !state.closed else { return }
             let released = min(bytes, state.held)
             state.held -= released
@@ -90,7 +91,7 @@ public final class StreamBuffer: Sendable {
 
     /// Gives back everything; later calls count nothing.
     public func close() {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard !state.closed else { return }
             state.closed = true
             budget.subtract(state.held)

@@ -1,6 +1,6 @@
 import Hummingbird
 import Prometheus
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// HTTP metrics: requests and latency by route, method and status, and rate-limit rejections.
 ///
@@ -20,7 +20,7 @@ public final class HTTPMetrics: Sendable {
 
     /// The registry these metrics live in.
     public let registry: PrometheusCollectorRegistry
-    private let handles = Mutex([Key: Handles]())
+    private let handles = NIOLockedValueBox([Key: Handles]())
     let writesRateLimited: Counter
     let readsRateLimited: Counter
 
@@ -53,7 +53,7 @@ public final class HTTPMetrics: Sendable {
     /// Records one request.
     func record(route: String, method: String, status: Int, duration: Duration) {
         let key = Key(route: route, method: method, status: status)
-        let handles = self.handles.withLock { handles in
+        let handles = self.handles.withLockedValue { handles in
             if let existing = handles[key] { return existing }
             let labels = [("route", route), ("method", method), ("status", String(status))]
             let created = Handles(

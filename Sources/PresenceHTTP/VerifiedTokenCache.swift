@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Tokens that passed verification, with what they prove and their time window.
 ///
@@ -16,7 +16,7 @@ final class VerifiedTokenCache: Sendable {
         var notBefore: Date?
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = NIOLockedValueBox<[String: Entry]>([:])
     private let capacity: Int
 
     /// A cache of at most `capacity` tokens (0 disables it).
@@ -27,13 +27,13 @@ final class VerifiedTokenCache: Sendable {
     /// The entry for `token`, if it was verified before.
     func lookup(_ token: String) -> Entry? {
         guard capacity > 0 else { return nil }
-        return entries.withLock { $0[token] }
+        return entries.withLockedValue { $0[token] }
     }
 
     /// Remembers a verified token.
     func insert(_ token: String, _ entry: Entry) {
         guard capacity > 0 else { return }
-        entries.withLock { entries in
+        entries.withLockedValue { entries in
             if entries.count >= capacity, entries[token] == nil {
                 entries.remove(at: entries.startIndex)
             }
@@ -42,5 +42,5 @@ final class VerifiedTokenCache: Sendable {
     }
 
     /// How many tokens are held.
-    var count: Int { entries.withLock { $0.count } }
+    var count: Int { entries.withLockedValue { $0.count } }
 }

@@ -2,7 +2,7 @@ import EmbeddedNATS
 import PresenceCore
 import PresenceStore
 import Prometheus
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The node's Prometheus registry, and the metrics whose values are read from the node's
 /// parts when `/metrics` is scraped (cache, users by status, NATS, streams, sweeper), so
@@ -43,7 +43,7 @@ final class NodeMetrics: Sendable {
     }
 
     private let gauges: Gauges
-    private let deltas: Mutex<Deltas>
+    private let deltas: NIOLockedValueBox<Deltas>
 
     init() {
         func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
@@ -69,7 +69,7 @@ final class NodeMetrics: Sendable {
             DeltaCounter(counter: registry.makeCounter(descriptor: descriptor(name, "total", help), labels: labels))
         }
         let expiry = "Expiry sweeper outcomes: transitions persisted, conflicts (a write won), failures (retried)"
-        deltas = Mutex(
+        deltas = NIOLockedValueBox(
             Deltas(
                 cacheHits: counter("cache_hits", "Replica look-ups answered from memory"),
                 cacheMisses: counter("cache_misses", "Replica look-ups that found no record in memory"),
@@ -93,7 +93,7 @@ final class NodeMetrics: Sendable {
         gauges.ready.set(to: store.readiness().isReady ? 1.0 : 0.0)
         let connection = store.connectionInfo
         let sweeps = sweeper?.statistics
-        deltas.withLock { deltas in
+        deltas.withLockedValue { deltas in
             deltas.cacheHits.advance(to: statistics.hits)
             deltas.cacheMisses.advance(to: statistics.misses)
             deltas.cacheEvictions.advance(to: statistics.evictions)

@@ -6,7 +6,7 @@ import Darwin
 import EmbeddedNATS
 import Logging
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Watches the free space of a center's JetStream store.
 ///
@@ -23,7 +23,7 @@ final class StorageMonitor: Service, Sendable {
     private let interval: Duration
     private let supervisor: NATSServerSupervisor
     private let logger: Logger
-    private let state = Mutex<String?>(nil)
+    private let state = NIOLockedValueBox<String?>(nil)
 
     /// - Parameter directory: the JetStream store folder.
     init(directory: String, interval: Duration = .seconds(1), supervisor: NATSServerSupervisor, logger: Logger) {
@@ -34,7 +34,7 @@ final class StorageMonitor: Service, Sendable {
     }
 
     /// Why the store cannot take writes, nil while it has space.
-    var problem: String? { state.withLock { $0 } }
+    var problem: String? { state.withLockedValue { $0 } }
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -47,7 +47,7 @@ final class StorageMonitor: Service, Sendable {
     func check() {
         guard let available = Self.availableBytes(directory) else { return }
         let full = available < Self.minimumFreeBytes
-        let (before, problem) = state.withLock { problem in
+        let (before, problem) = state.withLockedValue { problem in
             let before = problem
             if full {
                 problem =

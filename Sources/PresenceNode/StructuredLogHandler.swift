@@ -1,7 +1,7 @@
 import Foundation
 import PresenceCore
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A swift-log handler writing one structured line per event to standard output: logfmt
 /// (`ts=… level=info msg="…" key=value`) by default, or one JSON object per line.
@@ -83,12 +83,12 @@ public struct StructuredLogHandler: LogHandler {
 
     private static func timestamp() -> String { Timestamp.now().rfc3339 }
 
-    private static let lock = Mutex(())
+    private static let lock = NIOLockedValueBox(())
 
     /// Writes a line to standard output, whole, even from many threads.
     public static let standardOutput: @Sendable (String) -> Void = { line in
         let data = Array((line + "\n").utf8)
-        lock.withLock { _ in
+        lock.withLockedValue { _ in
             data.withUnsafeBytes { buffer in
                 guard let base = buffer.baseAddress else { return }
                 var offset = 0

@@ -1,7 +1,7 @@
 import Logging
 import PresenceCore
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The center's expiry sweeper: persists `offline` for records whose TTL has passed, so
 /// watchers and streams on every node see the transition. Reads never wait for it: they
@@ -26,7 +26,7 @@ public final class ExpirySweeper: Service, Sendable {
     private let batchSize: Int
     private let concurrency: Int
     private let logger: Logger
-    private let counters = Mutex(Statistics())
+    private let counters = NIOLockedValueBox(Statistics())
 
     /// Creates a sweeper that runs a pass every `interval`, at most `batchSize` records a pass.
     public init(store: NATSPresenceStore, interval: Duration, batchSize: Int, logger: Logger, concurrency: Int = 16) {
@@ -38,7 +38,7 @@ public final class ExpirySweeper: Service, Sendable {
     }
 
     /// A copy of the counters.
-    public var statistics: Statistics { counters.withLock { $0 } }
+    public var statistics: Statistics { counters.withLockedValue { $0 } }
 
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
@@ -77,13 +77,13 @@ public final class ExpirySweeper: Service, Sendable {
         do {
             let stored = try await store.apply(.expire, to: due.user, ifMatch: .revision(due.revision))
             let wrote = stored.revision != due.revision && stored.status == .offline
-            counters.withLock { wrote ? ($0.transitions += 1) : ($0.conflicts += 1) }
+            counters.withLockedValue { wrote ? ($0.transitions += 1) : ($0.conflicts += 1) }
             return wrote
         } catch let error where error.code == .preconditionFailed || error.code == .notFound {
-            counters.withLock { $0.conflicts += 1 }
+            counters.withLockedValue { $0.conflicts += 1 }
             return false
         } catch {
-            counters.withLock { $0.failures += 1 }
+            counters.withLockedValue { $0.failures += 1 }
             store.replica.retryExpiry(due, at: store.clock())
             return false
         }

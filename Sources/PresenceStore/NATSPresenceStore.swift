@@ -2,7 +2,7 @@ import Logging
 import NATSClient
 import PresenceCore
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The presence store on NATS JetStream KV: reads from the in-memory replica, writes with
 /// compare-and-set to the bucket, a watcher on its own thread keeping the replica current.
@@ -20,7 +20,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     let feed: ReplicaFeed
     let metrics: StoreMetrics
     let clock: @Sendable () -> Timestamp
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// The connection and the bucket, once bound.
     private struct Link: Sendable {
@@ -84,13 +84,13 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         let configuration = configuration
         let feed = feed
         // Events of a connection that failed to bind are not the node's: only the bound one reports.
-        let bound = Mutex(false)
+        let bound = NIOLockedValueBox(false)
         var options = NATSConnectionOptions(urls: configuration.natsURLs, name: configuration.nodeID)
         options.user = configuration.user
         options.password = configuration.password
         options.token = configuration.token
         let connection = try await NATSConnection.connect(options: options) { event in
-            if bound.withLock({ $0 }) { feed.connectionChanged(event) }
+            if bound.withLockedValue({ $0 }) { feed.connectionChanged(event) }
         }
         let link: Link
         do {
@@ -114,8 +114,8 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             await connection.close()
             throw error
         }
-        bound.withLock { $0 = true }
-        state.withLock {
+        bound.withLockedValue { $0 = true }
+        state.withLockedValue {
             $0.link = link
             $0.bindFailure = nil
         }
@@ -129,13 +129,13 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     /// - Returns: whether the store is bound.
     private func bindUntilBound() async -> Bool {
         var pause = Duration.milliseconds(100)
-        while state.withLock({ $0.link == nil }) {
+        while state.withLockedValue({ $0.link == nil }) {
             guard !feed.isStopped, !Task.isCancelled else { return false }
             do {
                 try await bind()
             } catch {
                 let cause = Self.describe(error)
-                let changed = state.withLock { state in
+                let changed = state.withLockedValue { state in
                     defer { state.bindFailure = cause }
                     return state.bindFailure != cause
                 }
@@ -169,7 +169,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         } onGracefulShutdown: {
             self.feed.stop()
         }
-        await state.withLock { $0.link }?.connection.close()
+        await state.withLockedValue { $0.link }?.connection.close()
     }
 
     /// Checks every `hubProbeInterval` that the bucket's JetStream server answers, so a leaf
@@ -182,7 +182,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             } catch {
                 return
             }
-            guard let bucket = state.withLock({ $0.link?.bucket }) else { continue }
+            guard let bucket = state.withLockedValue({ $0.link?.bucket }) else { continue }
             let timeout = configuration.hubProbeTimeout
             // Read before asking: every revision applied by then is in the answer's bucket.
             let (generation, highestBefore) = replica.revisionStamp
@@ -276,14 +276,14 @@ public final class NATSPresenceStore: PresenceRepository, Service {
 
     public func readiness() -> Readiness {
         if let problem = configuration.storageProblem?() { return .notReady(problem) }
-        guard let link = state.withLock({ $0.link }) else { return .notReady(notBoundReason()) }
+        guard let link = state.withLockedValue({ $0.link }) else { return .notReady(notBoundReason()) }
         guard link.connection.isConnected else { return .notReady("the NATS connection is down; reconnecting") }
         return feed.readiness()
     }
 
     /// Facts about the NATS connection for `/health/info`.
     public var connectionInfo: (connected: Bool, url: String?, reconnects: UInt64) {
-        guard let connection = state.withLock({ $0.link?.connection }) else { return (false, nil, 0) }
+        guard let connection = state.withLockedValue({ $0.link?.connection }) else { return (false, nil, 0) }
         return (connection.isConnected, connection.connectedURL, connection.reconnects)
     }
 
@@ -295,7 +295,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         if configuration.storageProblem?() != nil {
             throw PresenceError(.insufficientStorage, "the presence store is out of space; the write was not applied")
         }
-        guard let bucket = state.withLock({ $0.link?.bucket }) else {
+        guard let bucket = state.withLockedValue({ $0.link?.bucket }) else {
             throw PresenceError(.unavailable, "the presence store cannot be reached yet; the write was not applied", retryAfter: 1)
         }
         guard feed.isHubReachable else {
@@ -307,7 +307,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
 
     /// Reads a user's record from the bucket and puts the answer into the replica.
     private func fetch(_ user: UserID) async throws(PresenceError) -> StoredPresence? {
-        guard let bucket = state.withLock({ $0.link?.bucket }) else {
+        guard let bucket = state.withLockedValue({ $0.link?.bucket }) else {
             throw PresenceError(.unavailable, "the presence store cannot be reached yet; try again shortly", retryAfter: 1)
         }
         let key = UserKeyCodec.key(for: user)
@@ -355,7 +355,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     /// Why the store is not bound yet, in an operator's words.
     private func notBoundReason() -> String {
         if let problem = configuration.hubProblem?() { return "the hub is not reachable: \(problem)" }
-        let failure = state.withLock { $0.bindFailure }
+        let failure = state.withLockedValue { $0.bindFailure }
         let target = configuration.natsURLs.joined(separator: ",")
         guard let failure else { return "connecting to NATS at \(target)" }
         return "cannot reach the presence bucket through NATS at \(target): \(failure)"

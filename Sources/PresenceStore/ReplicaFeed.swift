@@ -1,7 +1,7 @@
 import Logging
 import NATSClient
 import PresenceCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Keeps a ``PresenceReplica`` current from a KV `WatchAll` (its events are applied on the
 /// watcher's own thread).
@@ -28,7 +28,7 @@ final class ReplicaFeed: Sendable {
     let replica: PresenceReplica
     private let metrics: StoreMetrics
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let hubProblem: (@Sendable () -> String?)?
 
     init(replica: PresenceReplica, metrics: StoreMetrics, logger: Logger, hubProblem: (@Sendable () -> String?)? = nil) {
@@ -39,10 +39,10 @@ final class ReplicaFeed: Sendable {
     }
 
     /// Whether ``stop()`` was called.
-    var isStopped: Bool { state.withLock { $0.stopped } }
+    var isStopped: Bool { state.withLockedValue { $0.stopped } }
 
     func attach(bucket: KeyValueBucket) {
-        state.withLock { $0.bucket = bucket }
+        state.withLockedValue { $0.bucket = bucket }
     }
 
     /// Called on a nats.c thread when the connection changes.
@@ -74,11 +74,11 @@ final class ReplicaFeed: Sendable {
     }
 
     /// Whether the bucket's JetStream server answered the last probe.
-    var isHubReachable: Bool { state.withLock { $0.link.isHubReachable } }
+    var isHubReachable: Bool { state.withLockedValue { $0.link.isHubReachable } }
 
     /// Feeds one event to the link's state machine and carries out its action.
     private func handle(_ event: (inout HubLinkStateMachine) -> HubLinkStateMachine.Action) {
-        let (action, watcher) = state.withLock { state in (event(&state.link), state.watcher) }
+        let (action, watcher) = state.withLockedValue { state in (event(&state.link), state.watcher) }
         switch action {
         case .none:
             break
@@ -106,7 +106,7 @@ final class ReplicaFeed: Sendable {
 
     /// Whether the watcher is live and its initial values are in.
     func readiness() -> Readiness {
-        let (watching, lastError, reachable) = state.withLock { ($0.watching, $0.lastError, $0.link.isHubReachable) }
+        let (watching, lastError, reachable) = state.withLockedValue { ($0.watching, $0.lastError, $0.link.isHubReachable) }
         guard reachable else {
             let cause = hubProblem?() ?? "it does not answer"
             return .notReady("the hub (center) is not reachable: \(cause); reads are served from the last known state")
@@ -128,7 +128,7 @@ final class ReplicaFeed: Sendable {
             finish()
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { state in
+            let done = state.withLockedValue { state in
                 if state.finished { return true }
                 state.waiters.append(continuation)
                 return false
@@ -139,7 +139,7 @@ final class ReplicaFeed: Sendable {
 
     /// Stops the watcher and lets ``run()`` return at once (see there).
     func stop() {
-        let watcher = state.withLock { state in
+        let watcher = state.withLockedValue { state in
             state.stopped = true
             state.link.stop()
             return state.watcher
@@ -150,7 +150,7 @@ final class ReplicaFeed: Sendable {
 
     /// Releases the callers of ``run()``; safe to call more than once.
     private func finish() {
-        let waiters = state.withLock { state in
+        let waiters = state.withLockedValue { state in
             state.finished = true
             defer { state.waiters = [] }
             return state.waiters
@@ -161,14 +161,14 @@ final class ReplicaFeed: Sendable {
     private func watchLoop() async {
         var backoff = 0.25
         while !isStopped {
-            guard let bucket = state.withLock({ $0.bucket }) else { return }
+            guard let bucket = state.withLockedValue({ $0.bucket }) else { return }
             let watcher: KeyValueWatcher
             let cutoff: UInt64
             do {
                 cutoff = try await prepareResync(bucket)
                 watcher = try await bucket.watchAll(timeout: .seconds(60))
             } catch {
-                state.withLock {
+                state.withLockedValue {
                     $0.watching = false
                     $0.lastError = "\(error)"
                 }
@@ -178,7 +178,7 @@ final class ReplicaFeed: Sendable {
                 continue
             }
             backoff = 0.25
-            let stopped = state.withLock { state in
+            let stopped = state.withLockedValue { state in
                 state.watcher = watcher
                 state.watching = true
                 state.lastError = nil
@@ -186,9 +186,9 @@ final class ReplicaFeed: Sendable {
             }
             if stopped { return }
             // A reconnect while watchAll() ran asked for yet another watcher.
-            if state.withLock({ $0.link.recreatePending }) {
+            if state.withLockedValue({ $0.link.recreatePending }) {
                 watcher.stop()
-                state.withLock {
+                state.withLockedValue {
                     $0.watcher = nil
                     $0.watching = false
                 }
@@ -196,7 +196,7 @@ final class ReplicaFeed: Sendable {
             }
             metrics.watcherResyncs.increment()
             await consume(watcher, cutoff: cutoff)
-            state.withLock {
+            state.withLockedValue {
                 $0.watcher = nil
                 $0.watching = false
             }
@@ -212,7 +212,7 @@ final class ReplicaFeed: Sendable {
     private func prepareResync(_ bucket: KeyValueBucket) async throws(NATSError) -> UInt64 {
         let highestBefore = replica.highestRevision
         let bucketState = try await bucket.state(timeout: .seconds(10))
-        let replaced = state.withLock { $0.link.watcherStarting(bucketState, highestRevisionBefore: highestBefore) }
+        let replaced = state.withLockedValue { $0.link.watcherStarting(bucketState, highestRevisionBefore: highestBefore) }
         if replaced {
             logger.warning(
                 "rebuilding the replica: the presence bucket is not the one it mirrored (recreated, or restored from an older copy)",
@@ -231,7 +231,7 @@ final class ReplicaFeed: Sendable {
                 receive(event, cutoff: cutoff)
             }
         } catch {
-            state.withLock { $0.lastError = "\(error)" }
+            state.withLockedValue { $0.lastError = "\(error)" }
             logger.warning("KV watcher failed; recreating it", metadata: ["error": "\(error)"])
             try? await Task.sleep(for: .milliseconds(100))
         }
@@ -256,7 +256,7 @@ final class ReplicaFeed: Sendable {
             logger.info("replica loaded", metadata: ["records": "\(count)", "dropped": "\(dropped.count)"])
             return true
         case .timeout:
-            return !state.withLock { $0.stopped || $0.link.recreatePending }
+            return !state.withLockedValue { $0.stopped || $0.link.recreatePending }
         }
     }
 

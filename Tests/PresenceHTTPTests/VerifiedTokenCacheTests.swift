@@ -1,6 +1,6 @@
 import Foundation
 import PresenceCore
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import PresenceHTTP
@@ -11,13 +11,13 @@ struct VerifiedTokenCacheTests {
 
     /// A verifier whose clock the test moves.
     final class MovableClock: Sendable {
-        let now = Mutex(TokenVerifierTests.now)
-        func advance(seconds: TimeInterval) { now.withLock { $0 = $0.addingTimeInterval(seconds) } }
+        let now = NIOLockedValueBox(TokenVerifierTests.now)
+        func advance(seconds: TimeInterval) { now.withLockedValue { $0 = $0.addingTimeInterval(seconds) } }
     }
 
     func verifier(clock: MovableClock, capacity: Int = 10_000) async throws -> TokenVerifier {
         try await TokenVerifier(
-            settings: .init(secret: Self.secret), cacheCapacity: capacity, clock: { clock.now.withLock { $0 } })
+            settings: .init(secret: Self.secret), cacheCapacity: capacity, clock: { clock.now.withLockedValue { $0 } })
     }
 
     @Test func aCachedTokenStillExpires() async throws {

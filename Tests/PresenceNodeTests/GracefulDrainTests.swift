@@ -36,19 +36,19 @@ struct GracefulDrainTests {
         let port = service.httpPort
         for request in requests {
             Thread {
-                defer { finished.withLock { $0 += 1 } }
+                defer { finished.withLockedValue { $0 += 1 } }
                 var connection: RawConnection?
-                while !stopped.withLock({ $0 }) {
+                while !stopped.withLockedValue({ $0 }) {
                     if connection == nil { connection = RawConnection(port: port, timeoutSeconds: 10) }
                     // Refused: the node no longer accepts connections.
                     guard let open = connection else {
-                        refusedConnections.withLock { $0 += 1 }
+                        refusedConnections.withLockedValue { $0 += 1 }
                         return
                     }
                     let sent = open.send(request)
                     let sentAt = ContinuousClock.now
                     let response = sent ? open.readResponse() : nil
-                    attempts.withLock { $0.append(Attempt(sentAt: sentAt, answered: response != nil)) }
+                    attempts.withLockedValue { $0.append(Attempt(sentAt: sentAt, answered: response != nil)) }
                     if response == nil || response?.header("connection") == "close" { connection = nil }
                 }
             }.start()
@@ -57,13 +57,13 @@ struct GracefulDrainTests {
         let signalledAt = ContinuousClock.now
         service.signal(SIGTERM)
         let status = await service.waitForExit(timeout: .seconds(20))
-        stopped.withLock { $0 = true }
+        stopped.withLockedValue { $0 = true }
         let deadline = ContinuousClock.now + .seconds(20)
-        while finished.withLock({ $0 }) < writers, ContinuousClock.now < deadline {
+        while finished.withLockedValue({ $0 }) < writers, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(50))
         }
 
-        let all = attempts.withLock { $0 }
+        let all = attempts.withLockedValue { $0 }
         let before = all.filter { $0.sentAt < signalledAt }
         let after = all.filter { $0.sentAt >= signalledAt }
         let unanswered = before.filter { !$0.answered }.count
@@ -72,7 +72,7 @@ struct GracefulDrainTests {
                 + "after it \(after.filter(\.answered).count) answered, \(after.filter { !$0.answered }.count) unanswered "
                 + "and \(refusedConnections.value) new connections refused")
         #expect(status == 0)
-        #expect(finished.withLock { $0 } == writers)
+        #expect(finished.withLockedValue { $0 } == writers)
         #expect(before.count > writers, "the writers were running")
         #expect(unanswered == 0, "every request sent before SIGTERM gets a complete response")
     }
@@ -106,7 +106,7 @@ struct GracefulDrainTests {
             let stop = Locked(false)
             let threads = (0..<12).map { _ in
                 Thread {
-                    while !stop.withLock({ $0 }) {
+                    while !stop.withLockedValue({ $0 }) {
                         if let connection = RawConnection(port: port, timeoutSeconds: 1) {
                             _ = connection.send("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n")
                         }
@@ -117,7 +117,7 @@ struct GracefulDrainTests {
             try await Task.sleep(for: .milliseconds(800))
             service.signal(SIGTERM)
             let status = await service.waitForExit(timeout: .seconds(20))
-            stop.withLock { $0 = true }
+            stop.withLockedValue { $0 = true }
             #expect(status == 0, "round \(round): exit \(status.map(String.init) ?? "none")\n\(service.output.suffix(2000))")
         }
     }

@@ -2,7 +2,7 @@ import EmbeddedNATS
 import Foundation
 import Logging
 import NATSClient
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// The NATS client's async API against a real nats-server started by our supervisor on
@@ -56,25 +56,25 @@ struct NATSClientTests {
             _ = try await bucket.put("a", value: Array("1".utf8), expecting: .noValue)
             _ = try await bucket.put("b", value: Array("2".utf8), expecting: .noValue)
             let watcher = try await bucket.watchAll(timeout: .seconds(5))
-            let seen = Mutex<[KeyValueWatcher.Event]>([])
-            let threads = Mutex<Set<String>>([])
-            let inTask = Mutex(false)
+            let seen = NIOLockedValueBox<[KeyValueWatcher.Event]>([])
+            let threads = NIOLockedValueBox<Set<String>>([])
+            let inTask = NIOLockedValueBox(false)
             async let delivery: Void = watcher.deliver(idleTimeout: .milliseconds(100)) { event in
-                threads.withLock { _ = $0.insert("\(pthread_self())") }
-                if withUnsafeCurrentTask(body: { $0 != nil }) { inTask.withLock { $0 = true } }
+                threads.withLockedValue { _ = $0.insert("\(pthread_self())") }
+                if withUnsafeCurrentTask(body: { $0 != nil }) { inTask.withLockedValue { $0 = true } }
                 guard event != .timeout else { return true }
-                seen.withLock { $0.append(event) }
+                seen.withLockedValue { $0.append(event) }
                 return true
             }
-            try await waitUntil { seen.withLock { $0.count } == 3 }
+            try await waitUntil { seen.withLockedValue { $0.count } == 3 }
             _ = try await bucket.put("c", value: Array("3".utf8), expecting: .noValue)
-            try await waitUntil { seen.withLock { $0.count } == 4 }
+            try await waitUntil { seen.withLockedValue { $0.count } == 4 }
             watcher.stop()
             try await delivery
-            let events = seen.withLock { $0 }
+            let events = seen.withLockedValue { $0 }
             #expect(events.map(Self.key) == ["a", "b", "initial values (2)", "c"])
-            #expect(threads.withLock { $0.count } == 1, "events are handed over on one thread, in order")
-            #expect(!inTask.withLock { $0 }, "the handler runs on the watcher's own thread, outside Swift's pool")
+            #expect(threads.withLockedValue { $0.count } == 1, "events are handed over on one thread, in order")
+            #expect(!inTask.withLockedValue { $0 }, "the handler runs on the watcher's own thread, outside Swift's pool")
         }
     }
 
@@ -82,12 +82,12 @@ struct NATSClientTests {
         try await withBucket { _, bucket in
             _ = try await bucket.put("a", value: Array("1".utf8), expecting: .noValue)
             let first = try await bucket.watchAll(timeout: .seconds(5))
-            let count = Mutex(0)
+            let count = NIOLockedValueBox(0)
             try await first.deliver(idleTimeout: .seconds(10)) { _ in
-                count.withLock { $0 += 1 }
+                count.withLockedValue { $0 += 1 }
                 return false
             }
-            #expect(count.withLock { $0 } == 1, "nothing is delivered after the handler said stop")
+            #expect(count.withLockedValue { $0 } == 1, "nothing is delivered after the handler said stop")
 
             let second = try await bucket.watchAll(timeout: .seconds(5))
             let delivering = Task {

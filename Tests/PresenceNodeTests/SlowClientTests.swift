@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Foundation
 import Synchronization
 import Testing
@@ -42,7 +43,7 @@ struct SlowClientTests {
                     answered = connection.readResponse()?.status == 200
                 }
                 let seconds = (ContinuousClock.now - started).inSeconds
-                results.withLock { $0.append(GoodRequest(answered: answered, seconds: seconds)) }
+                results.withLockedValue { $0.append(GoodRequest(answered: answered, seconds: seconds)) }
             }.start()
             for _ in 0..<5 {
                 mostDescriptors = max(mostDescriptors, service.openFileDescriptors ?? 0)
@@ -50,12 +51,12 @@ struct SlowClientTests {
             }
         }
         let deadline = ContinuousClock.now + .seconds(30)
-        while results.withLock({ $0.count }) < 20, ContinuousClock.now < deadline {
+        while results.withLockedValue({ $0.count }) < 20, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
         }
         await attack.stop()
 
-        let outcomes = results.withLock { $0 }
+        let outcomes = results.withLockedValue { $0 }
         let answered = outcomes.filter(\.answered)
         let slowest = answered.map(\.seconds).max() ?? 0
         let stats = attack.stats

@@ -1,19 +1,19 @@
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import PresenceNode
 
 struct StructuredLogHandlerTests {
     private func capture(_ format: StructuredLogHandler.Format, _ body: (Logger) -> Void) -> [String] {
-        let lines = Mutex([String]())
+        let lines = NIOLockedValueBox([String]())
         var logger = Logger(label: "test") { label in
-            StructuredLogHandler(label: label, level: .debug, format: format) { line in lines.withLock { $0.append(line) } }
+            StructuredLogHandler(label: label, level: .debug, format: format) { line in lines.withLockedValue { $0.append(line) } }
         }
         logger[metadataKey: "node_id"] = "leaf-1"
         body(logger)
-        return lines.withLock { $0 }
+        return lines.withLockedValue { $0 }
     }
 
     @Test func logfmtQuotesWhatNeedsQuoting() throws {

@@ -1,17 +1,16 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
-/// A value behind a lock that threads started by a test can share (a `Mutex` itself cannot be
-/// captured by an escaping closure).
+/// A value behind a lock that threads started by a test can share, with a shorthand to read it.
 final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
+    private let box: NIOLockedValueBox<Value>
 
-    init(_ value: Value) { mutex = Mutex(value) }
+    init(_ value: Value) { box = NIOLockedValueBox(value) }
 
     /// Runs `body` with the value, under the lock.
-    func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result {
-        mutex.withLock { body(&$0) }
+    func withLockedValue<Result: Sendable>(_ body: (inout Value) -> Result) -> Result {
+        box.withLockedValue { body(&$0) }
     }
 
     /// The current value.
-    var value: Value { mutex.withLock { $0 } }
+    var value: Value { box.withLockedValue { $0 } }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A Server-Sent Events client on a raw socket, reading on a thread of its own, so a test
 /// can watch a stream arrive event by event.
@@ -16,7 +16,7 @@ final class SSEClient: Sendable {
     }
 
     private let descriptor: Int32
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     /// Opens `GET path` on 127.0.0.1:`port` and starts reading.
     init(port: Int, path: String) throws {
@@ -34,16 +34,16 @@ final class SSEClient: Sendable {
             let count = read(descriptor, &buffer, buffer.count)
             if count <= 0 { break }
             let chunk = String(decoding: buffer[0..<count], as: UTF8.self)
-            state.withLock { $0.text += chunk }
+            state.withLockedValue { $0.text += chunk }
         }
-        state.withLock { $0.closed = true }
+        state.withLockedValue { $0.closed = true }
     }
 
     /// Everything received so far (headers, chunk framing and events).
-    var received: String { state.withLock { $0.text } }
+    var received: String { state.withLockedValue { $0.text } }
 
     /// Whether the server closed the connection.
-    var isClosed: Bool { state.withLock { $0.closed } }
+    var isClosed: Bool { state.withLockedValue { $0.closed } }
 
     /// The HTTP status line.
     var statusLine: String { received.components(separatedBy: "\r\n").first ?? "" }

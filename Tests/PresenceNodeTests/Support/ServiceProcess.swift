@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -14,7 +14,7 @@ final class ServiceProcess: @unchecked Sendable {
     let outputPath: String
     /// The HTTP port asked for; 0 lets the OS assign one, which ``httpPort`` reads from the log.
     private let requestedHTTPPort: Int
-    private let loggedHTTPPort = Mutex<Int?>(nil)
+    private let loggedHTTPPort = NIOLockedValueBox<Int?>(nil)
 
     /// The built `presence` binary, next to the test bundle.
     static var executable: URL {
@@ -86,7 +86,7 @@ final class ServiceProcess: @unchecked Sendable {
     /// The HTTP port: the one asked for, or the one the node logged it listens on (0 until then).
     var httpPort: Int {
         if requestedHTTPPort != 0 { return requestedHTTPPort }
-        return loggedHTTPPort.withLock { cached in
+        return loggedHTTPPort.withLockedValue { cached in
             if cached == nil { cached = loggedPort("http_port", inLineContaining: "HTTP server listening") }
             return cached ?? 0
         }

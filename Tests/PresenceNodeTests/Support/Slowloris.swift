@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A slowloris attacker on a thread of its own: keeps `connections` non-blocking sockets open
 /// to 127.0.0.1:`port`, each trickling one byte of a never-ending request head per
@@ -15,9 +15,9 @@ final class Slowloris: Sendable {
     private let port: Int
     private let connections: Int
     private let byteInterval: Duration
-    private let stopped = Mutex(false)
-    private let finished = Mutex(false)
-    private let statistics = Mutex(Statistics())
+    private let stopped = NIOLockedValueBox(false)
+    private let finished = NIOLockedValueBox(false)
+    private let statistics = NIOLockedValueBox(Statistics())
 
     init(port: Int, connections: Int, byteInterval: Duration = .seconds(1)) {
         self.port = port
@@ -25,7 +25,7 @@ final class Slowloris: Sendable {
         self.byteInterval = byteInterval
     }
 
-    var stats: Statistics { statistics.withLock { $0 } }
+    var stats: Statistics { statistics.withLockedValue { $0 } }
 
     func start() {
         let thread = Thread { [self] in run() }
@@ -34,8 +34,8 @@ final class Slowloris: Sendable {
 
     /// Stops the attack and waits until every socket is closed.
     func stop() async {
-        stopped.withLock { $0 = true }
-        while !finished.withLock({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
+        stopped.withLockedValue { $0 = true }
+        while !finished.withLockedValue({ $0 }) { try? await Task.sleep(for: .milliseconds(20)) }
     }
 
     private struct Slot {
@@ -50,18 +50,18 @@ final class Slowloris: Sendable {
     private func run() {
         var slots = [Slot](repeating: Slot(), count: connections)
         let clock = ContinuousClock()
-        while !stopped.withLock({ $0 }) {
+        while !stopped.withLockedValue({ $0 }) {
             let now = clock.now
             for index in slots.indices {
                 if slots[index].descriptor < 0 {
                     slots[index] = Slot(descriptor: openSocket(), sent: 0, nextByte: now)
-                    if slots[index].descriptor >= 0 { statistics.withLock { $0.opened += 1 } }
+                    if slots[index].descriptor >= 0 { statistics.withLockedValue { $0.opened += 1 } }
                     continue
                 }
                 if serverClosed(slots[index].descriptor) {
                     close(slots[index].descriptor)
                     slots[index].descriptor = -1
-                    statistics.withLock { $0.cutByServer += 1 }
+                    statistics.withLockedValue { $0.cutByServer += 1 }
                     continue
                 }
                 guard now >= slots[index].nextByte else { continue }
@@ -73,13 +73,13 @@ final class Slowloris: Sendable {
                 } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOTCONN && errno != EINPROGRESS {
                     close(slots[index].descriptor)
                     slots[index].descriptor = -1
-                    statistics.withLock { $0.cutByServer += 1 }
+                    statistics.withLockedValue { $0.cutByServer += 1 }
                 }
             }
             usleep(50_000)
         }
         for slot in slots where slot.descriptor >= 0 { close(slot.descriptor) }
-        finished.withLock { $0 = true }
+        finished.withLockedValue { $0 = true }
     }
 
     /// A non-blocking socket with a connect under way, or -1.

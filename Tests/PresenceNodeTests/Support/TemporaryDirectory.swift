@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// Fresh temporary directories and files, each removed when the test that made it ends.
@@ -10,12 +10,12 @@ import Testing
 enum TemporaryDirectory {
     /// The paths of the running test, removed when its scope ends.
     final class Scope: Sendable {
-        private let paths = Mutex<[String]>([])
+        private let paths = NIOLockedValueBox<[String]>([])
 
-        func add(_ path: String) { paths.withLock { $0.append(path) } }
+        func add(_ path: String) { paths.withLockedValue { $0.append(path) } }
 
         func removeAll() {
-            for path in paths.withLock({ $0 }) where FileManager.default.fileExists(atPath: path) {
+            for path in paths.withLockedValue({ $0 }) where FileManager.default.fileExists(atPath: path) {
                 do {
                     try FileManager.default.removeItem(atPath: path)
                 } catch {

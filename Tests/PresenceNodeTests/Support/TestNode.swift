@@ -5,7 +5,7 @@ import Logging
 import PresenceCore
 import PresenceHTTP
 import PresenceNode
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// A presence node on a real embedded nats-server in a temporary directory, on free ports.
@@ -72,14 +72,14 @@ enum TestNode {
 
 /// A clock the test moves by hand.
 final class TestClock: Sendable {
-    private let millis: Mutex<Int64>
+    private let millis: NIOLockedValueBox<Int64>
 
-    init(start: Timestamp = Timestamp.now()) { millis = Mutex(start.millisecondsSinceEpoch) }
+    init(start: Timestamp = Timestamp.now()) { millis = NIOLockedValueBox(start.millisecondsSinceEpoch) }
 
-    var now: Timestamp { Timestamp(millisecondsSinceEpoch: millis.withLock { $0 }) }
+    var now: Timestamp { Timestamp(millisecondsSinceEpoch: millis.withLockedValue { $0 }) }
 
     func advance(seconds: Double) {
-        millis.withLock { $0 += Int64(seconds * 1000) }
+        millis.withLockedValue { $0 += Int64(seconds * 1000) }
     }
 }
 
@@ -91,14 +91,14 @@ final class TestClock: Sendable {
 /// Chosen below the kernel's ephemeral range (32768+), so an outgoing connection can never
 /// take one between the check and the server's bind.
 enum FreePort {
-    private static let used = Mutex(Set<Int>())
+    private static let used = NIOLockedValueBox(Set<Int>())
 
     /// The first of `count` consecutive ports.
     static func consecutive(_ count: Int) -> Int {
         while true {
             let base = Int.random(in: 15_000..<(32_000 - count))
             let run = Array(base..<(base + count))
-            let fresh = used.withLock { used -> Bool in
+            let fresh = used.withLockedValue { used -> Bool in
                 guard run.allSatisfy({ !used.contains($0) }) else { return false }
                 used.formUnion(run)
                 return true
