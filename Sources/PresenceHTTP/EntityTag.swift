@@ -1,10 +1,13 @@
 import PresenceCore
 
 /// `ETag`, `If-Match` and `If-None-Match` handling: a record's strong ETag is its revision
-/// in double quotes.
+/// in double quotes. The one place where an ETag is written or compared.
 enum EntityTag {
     /// The ETag of a revision: `"42"`.
-    static func of(_ revision: UInt64) -> String { StoredPresence.entityTag(of: revision) }
+    static func of(_ revision: UInt64) -> String { "\"\(revision)\"" }
+
+    /// The ETag of a stored record.
+    static func of(_ stored: StoredPresence) -> String { of(stored.revision) }
 
     /// Parses `If-Match`: `*`, or a list of strong tags such as `"42"`. Only tags exactly as
     /// this service writes them can match (strong comparison): weak tags, `"042"` or `"+42"`
@@ -25,7 +28,7 @@ enum EntityTag {
     /// Whether `If-None-Match` matches a revision (weak comparison, `*` matches anything).
     static func ifNoneMatch(_ header: String?, matches revision: UInt64) -> Bool {
         guard let header else { return false }
-        let current = StoredPresence.entityTag(of: revision)
+        let current = of(revision)
         for raw in header.split(separator: ",") {
             var tag = raw.trimmingSpaces
             if tag == "*" { return true }
