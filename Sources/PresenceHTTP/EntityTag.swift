@@ -14,7 +14,7 @@ enum EntityTag {
     /// never do.
     static func parseIfMatch(_ header: String?) -> RevisionMatch? {
         guard let header else { return nil }
-        let tags = header.split(separator: ",").map { $0.trimmingSpaces }
+        let tags = HeaderValue.list(header)
         if tags.contains("*") { return .any }
         var revisions = Set<UInt64>()
         for tag in tags where tag.count >= 3 && tag.first == "\"" && tag.last == "\"" {
@@ -29,21 +29,12 @@ enum EntityTag {
     static func ifNoneMatch(_ header: String?, matches revision: UInt64) -> Bool {
         guard let header else { return false }
         let current = of(revision)
-        for raw in header.split(separator: ",") {
-            var tag = raw.trimmingSpaces
+        for element in HeaderValue.list(header) {
+            var tag = element
             if tag == "*" { return true }
             if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
             if tag == current[...] { return true }
         }
         return false
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
-        while text.last == " " || text.last == "\t" { text = text.dropLast() }
-        return text
     }
 }
