@@ -34,7 +34,7 @@ public struct HealthController<Repository: PresenceRepository>: Sendable {
         let readiness = repository.readiness()
         if readiness.isReady { return Response.json(Array(#"{"ready":true}"#.utf8)) }
         var out = Array(#"{"ready":false,"reason":"#.utf8)
-        PresenceJSON.appendString(readiness.reason ?? "not ready", to: &out)
+        JSONString.append(readiness.reason ?? "not ready", to: &out)
         out.append(UInt8(ascii: "}"))
         return Response.json(out, status: .serviceUnavailable, headers: [.retryAfter: "1"])
     }

@@ -127,7 +127,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         out.append(contentsOf: #"],"not_found":["#.utf8)
         for (index, user) in missing.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            PresenceJSON.appendString(user.rawValue, to: &out)
+            JSONString.append(user.rawValue, to: &out)
         }
         out.append(contentsOf: "]}".utf8)
         return .json(out)
