@@ -56,41 +56,19 @@ public enum PresenceJSON {
         var out = [UInt8]()
         out.reserveCapacity(192 + record.message.utf8.count)
         out.append(contentsOf: #"{"user_id":"#.utf8)
-        appendString(record.userID.rawValue, to: &out)
+        JSONString.append(record.userID.rawValue, to: &out)
         out.append(contentsOf: #","status":""#.utf8)
         out.append(contentsOf: record.status.rawValue.utf8)
         out.append(contentsOf: #"","message":"#.utf8)
-        appendString(record.message, to: &out)
+        JSONString.append(record.message, to: &out)
         out.append(contentsOf: #","last_seen":""#.utf8)
         out.append(contentsOf: record.lastSeen.rfc3339.utf8)
         out.append(contentsOf: #"","updated_at":""#.utf8)
         out.append(contentsOf: record.updatedAt.rfc3339.utf8)
         out.append(contentsOf: #"","node_id":"#.utf8)
-        appendString(record.nodeID, to: &out)
+        JSONString.append(record.nodeID, to: &out)
         out.append(contentsOf: #","ttl":"#.utf8)
         out.append(contentsOf: String(record.ttl).utf8)
         return out
     }
-
-    /// Appends `text` as a JSON string literal.
-    public static func appendString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
-            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
-            case 0x09: out.append(contentsOf: #"\t"#.utf8)
-            case 0..<0x20:
-                out.append(contentsOf: #"\u00"#.utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 }

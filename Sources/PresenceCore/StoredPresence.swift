@@ -39,12 +39,6 @@ public struct StoredPresence: Sendable, Equatable {
     /// Seconds after ``updatedAt`` at which a non-offline status expires.
     public var ttl: Int { Int(ttlSeconds) }
 
-    /// The strong ETag of the record: its revision in double quotes.
-    public var entityTag: String { Self.entityTag(of: revision) }
-
-    /// The strong ETag of a revision: `"42"`.
-    public static func entityTag(of revision: UInt64) -> String { "\"\(revision)\"" }
-
     /// When a non-offline status stops counting.
     public var expiresAt: Timestamp { ExpiryRule.expiresAt(updatedAt: updatedAt, ttl: ttl) }
 

@@ -1,17 +1,20 @@
 import PresenceCore
 
 /// `ETag`, `If-Match` and `If-None-Match` handling: a record's strong ETag is its revision
-/// in double quotes.
+/// in double quotes. The one place where an ETag is written or compared.
 enum EntityTag {
     /// The ETag of a revision: `"42"`.
-    static func of(_ revision: UInt64) -> String { StoredPresence.entityTag(of: revision) }
+    static func of(_ revision: UInt64) -> String { "\"\(revision)\"" }
+
+    /// The ETag of a stored record.
+    static func of(_ stored: StoredPresence) -> String { of(stored.revision) }
 
     /// Parses `If-Match`: `*`, or a list of strong tags such as `"42"`. Only tags exactly as
     /// this service writes them can match (strong comparison): weak tags, `"042"` or `"+42"`
     /// never do.
     static func parseIfMatch(_ header: String?) -> RevisionMatch? {
         guard let header else { return nil }
-        let tags = header.split(separator: ",").map { $0.trimmingSpaces }
+        let tags = HeaderValue.list(header)
         if tags.contains("*") { return .any }
         var revisions = Set<UInt64>()
         for tag in tags where tag.count >= 3 && tag.first == "\"" && tag.last == "\"" {
@@ -25,22 +28,13 @@ enum EntityTag {
     /// Whether `If-None-Match` matches a revision (weak comparison, `*` matches anything).
     static func ifNoneMatch(_ header: String?, matches revision: UInt64) -> Bool {
         guard let header else { return false }
-        let current = StoredPresence.entityTag(of: revision)
-        for raw in header.split(separator: ",") {
-            var tag = raw.trimmingSpaces
+        let current = of(revision)
+        for element in HeaderValue.list(header) {
+            var tag = element
             if tag == "*" { return true }
             if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
             if tag == current[...] { return true }
         }
         return false
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
-        while text.last == " " || text.last == "\t" { text = text.dropLast() }
-        return text
     }
 }

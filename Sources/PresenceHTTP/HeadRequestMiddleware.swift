@@ -6,10 +6,11 @@ struct HeadRequestMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        var response = try await next(request, context)
+        let response = try await next(request, context)
         guard request.method == .head else { return response }
-        if let length = response.body.contentLength { response.headers[.contentLength] = String(length) }
-        response.body = ResponseBody()
-        return response
+        var headers = response.headers
+        if let length = response.body.contentLength { headers[.contentLength] = String(length) }
+        // Built anew: setting `Response.body` would rewrite Content-Length to the empty body's 0.
+        return Response(status: response.status, headers: headers, body: ResponseBody())
     }
 }

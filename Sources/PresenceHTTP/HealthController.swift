@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 import PresenceCore
 
@@ -21,7 +20,7 @@ public struct HealthController<Repository: PresenceRepository>: Sendable {
         for method in [HTTPRequest.Method.get, .head] {
             group.on("live", method: method) { _, _ in Response.json(Array(#"{"status":"ok"}"#.utf8)) }
             group.on("ready", method: method) { _, _ in readyResponse() }
-            group.on("info", method: method) { _, _ in try await infoResponse() }
+            group.on("info", method: method) { _, _ in Response.json(await info().json) }
         }
     }
 
@@ -34,14 +33,8 @@ public struct HealthController<Repository: PresenceRepository>: Sendable {
         let readiness = repository.readiness()
         if readiness.isReady { return Response.json(Array(#"{"ready":true}"#.utf8)) }
         var out = Array(#"{"ready":false,"reason":"#.utf8)
-        PresenceJSON.appendString(readiness.reason ?? "not ready", to: &out)
+        JSONString.append(readiness.reason ?? "not ready", to: &out)
         out.append(UInt8(ascii: "}"))
         return Response.json(out, status: .serviceUnavailable, headers: [.retryAfter: "1"])
-    }
-
-    private func infoResponse() async throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Response.json(Array(try encoder.encode(await info())))
     }
 }

@@ -1,9 +1,9 @@
 import PresenceCore
 
-/// The body of `GET /health/info` (SPEC §6).
-public struct NodeInfo: Encodable, Sendable {
+/// The body of `GET /health/info` (SPEC §6), written by ``json``.
+public struct NodeInfo: Sendable {
     /// The NATS side of the node.
-    public struct NATS: Encodable, Sendable {
+    public struct NATS: Sendable {
         public var connected: Bool
         public var serverURL: String?
         public var reconnects: UInt64
@@ -15,16 +15,10 @@ public struct NodeInfo: Encodable, Sendable {
             self.reconnects = reconnects
             self.hubReachable = hubReachable
         }
-
-        enum CodingKeys: String, CodingKey {
-            case connected, reconnects
-            case serverURL = "server_url"
-            case hubReachable = "hub_reachable"
-        }
     }
 
     /// The replica's counters.
-    public struct Cache: Encodable, Sendable {
+    public struct Cache: Sendable {
         public var entries: Int
         public var costBytes: Int
         public var hits: Int
@@ -40,16 +34,10 @@ public struct NodeInfo: Encodable, Sendable {
             evictions = statistics.evictions
             hitRatio = statistics.hitRatio
         }
-
-        enum CodingKeys: String, CodingKey {
-            case entries, hits, misses, evictions
-            case costBytes = "cost_bytes"
-            case hitRatio = "hit_ratio"
-        }
     }
 
     /// A leaf connected to a center.
-    public struct Leafnode: Encodable, Sendable {
+    public struct Leafnode: Sendable {
         public var name: String
         public var address: String
 
@@ -80,12 +68,5 @@ public struct NodeInfo: Encodable, Sendable {
         self.cache = cache
         self.presenceCount = presenceCount
         self.leafnodes = leafnodes
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case role, version, nats, cache, leafnodes
-        case nodeID = "node_id"
-        case uptimeSeconds = "uptime_seconds"
-        case presenceCount = "presence_count"
     }
 }

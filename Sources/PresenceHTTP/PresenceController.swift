@@ -88,10 +88,10 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         if !expired, let ifNoneMatch = request.headers[.ifNoneMatch],
             EntityTag.ifNoneMatch(ifNoneMatch, matches: stored.revision)
         {
-            return Response(status: .notModified, headers: [.eTag: stored.entityTag])
+            return Response(status: .notModified, headers: [.eTag: EntityTag.of(stored)])
         }
         let headers: HTTPFields = [
-            .contentType: "application/json; charset=utf-8", .eTag: stored.entityTag, .cacheControl: "no-cache",
+            .contentType: "application/json; charset=utf-8", .eTag: EntityTag.of(stored), .cacheControl: "no-cache",
         ]
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(jsonLine: stored.body(at: now))))
     }
@@ -127,7 +127,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         out.append(contentsOf: #"],"not_found":["#.utf8)
         for (index, user) in missing.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            PresenceJSON.appendString(user.rawValue, to: &out)
+            JSONString.append(user.rawValue, to: &out)
         }
         out.append(contentsOf: "]}".utf8)
         return .json(out)
@@ -165,7 +165,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         }
         let ifMatch = EntityTag.parseIfMatch(request.headers[.ifMatch])
         let stored = try await repository.apply(change, to: user, ifMatch: ifMatch)
-        return .json(stored.body(at: clock()), headers: [.eTag: stored.entityTag])
+        return .json(stored.body(at: clock()), headers: [.eTag: EntityTag.of(stored)])
     }
 
     // MARK: Checks

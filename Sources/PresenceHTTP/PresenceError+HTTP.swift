@@ -36,13 +36,16 @@ extension PresenceError {
     }
 
     /// The error body, `{"error":{"code":…,"message":…}}` and a newline.
-    var jsonBody: [UInt8] {
-        var out = [UInt8]()
-        out.append(contentsOf: #"{"error":{"code":"#.utf8)
-        PresenceJSON.appendString(code.rawValue, to: &out)
+    var jsonBody: [UInt8] { Self.errorObject(code: code.rawValue, message: message) + [UInt8(ascii: "\n")] }
+
+    /// `{"error":{"code":…,"message":…}}`: the one writer of the error object, for HTTP
+    /// responses and the stream's last event alike.
+    static func errorObject(code: String, message: String) -> [UInt8] {
+        var out = Array(#"{"error":{"code":"#.utf8)
+        JSONString.append(code, to: &out)
         out.append(contentsOf: #","message":"#.utf8)
-        PresenceJSON.appendString(message, to: &out)
-        out.append(contentsOf: "}}\n".utf8)
+        JSONString.append(message, to: &out)
+        out.append(contentsOf: "}}".utf8)
         return out
     }
 }

@@ -29,8 +29,7 @@ enum RequestBody {
     /// `application/json` or any `+json` type, with or without parameters.
     static func isJSON(_ contentType: String) -> Bool {
         if contentType == "application/json" { return true }
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?
-            .trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { HeaderValue.trimmed($0).lowercased() } ?? ""
         return mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
     }
 }

@@ -26,18 +26,18 @@ enum ServerSentEvent {
     static let keepalive = ByteBuffer(string: ": keepalive\n\n")
 
     /// The last event of a stream whose client did not keep up.
-    static let slowConsumer = ByteBuffer(
-        string:
-            "event: error\ndata: {\"error\":{\"code\":\"slow_consumer\",\"message\":\"the client did not read events fast enough; reconnect\"}}\n\n"
-    )
+    static let slowConsumer = errorEvent(
+        code: "slow_consumer", message: "the client did not read events fast enough; reconnect")
 
     /// The last event of a stream that could not go on: `event: error` with the error body.
     static func error(_ error: PresenceError) -> ByteBuffer {
-        var out = Array("event: error\ndata: {\"error\":{\"code\":".utf8)
-        PresenceJSON.appendString(error.code.rawValue, to: &out)
-        out.append(contentsOf: ",\"message\":".utf8)
-        PresenceJSON.appendString(error.message, to: &out)
-        out.append(contentsOf: "}}\n\n".utf8)
+        errorEvent(code: error.code.rawValue, message: error.message)
+    }
+
+    private static func errorEvent(code: String, message: String) -> ByteBuffer {
+        var out = Array("event: error\ndata: ".utf8)
+        out.append(contentsOf: PresenceError.errorObject(code: code, message: message))
+        out.append(contentsOf: "\n\n".utf8)
         return ByteBuffer(bytes: out)
     }
 }

@@ -82,7 +82,7 @@ public struct TokenVerifier: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw Self.unauthorized("the Authorization header must be: Bearer <token>")
         }
-        return try await verify(token: String(parts[1].trimmingASCIISpaces))
+        return try await verify(token: String(HeaderValue.trimmed(parts[1])))
     }
 
     /// Verifies a compact JWT. A token verified before is taken from the cache, where only
@@ -179,15 +179,5 @@ enum Base64URL {
             }
         }
         return out
-    }
-}
-
-extension Substring {
-    /// Without leading and trailing spaces and tabs.
-    fileprivate var trimmingASCIISpaces: Substring {
-        var text = self
-        while let first = text.utf8.first, first == 0x20 || first == 0x09 { text = text.dropFirst() }
-        while let last = text.utf8.last, last == 0x20 || last == 0x09 { text = text.dropLast() }
-        return text
     }
 }

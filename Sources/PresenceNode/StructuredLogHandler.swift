@@ -64,22 +64,8 @@ public struct StructuredLogHandler: LogHandler {
         return out + "}"
     }
 
-    private static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let control where control.value < 0x20 || control.value == 0x7F:
-                out += String(format: "\\u%04x", control.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    /// A quoted value, escaped as a JSON string (logfmt quotes values the same way).
+    private static func quote(_ text: String) -> String { JSONString.quoted(text) }
 
     private static func timestamp() -> String { Timestamp.now().rfc3339 }
 

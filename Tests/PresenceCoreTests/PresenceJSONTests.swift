@@ -72,7 +72,7 @@ struct PresenceJSONTests {
         #expect(Set(json.keys) == Self.fields)
 
         var out = [UInt8]()
-        PresenceJSON.appendString(text, to: &out)
+        JSONString.append(text, to: &out)
         let decoded = try JSONSerialization.jsonObject(with: Data(out), options: [.fragmentsAllowed]) as? String
         #expect(decoded == text)
         // Raw control bytes never appear in the output.

@@ -52,6 +52,5 @@ struct StoredPresenceTests {
         #expect(stored.status == .away)
         #expect(stored.ttl == 86_400)
         #expect(stored.expiresAt == original.updatedAt.adding(seconds: 86_400))
-        #expect(stored.entityTag == "\"99\"")
     }
 }

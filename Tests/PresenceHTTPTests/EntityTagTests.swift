@@ -11,6 +11,13 @@ struct EntityTagTests {
         #expect(EntityTag.of(.max) == #""18446744073709551615""#)
     }
 
+    @Test func aStoredRecordsETagIsItsRevisions() throws {
+        let record = PresenceRecord(
+            userID: try UserID(validating: "alice"), status: .online, message: "", lastSeen: Timestamp(millisecondsSinceEpoch: 0),
+            updatedAt: Timestamp(millisecondsSinceEpoch: 0), nodeID: "n", ttl: 60, revision: 99)
+        #expect(EntityTag.of(StoredPresence(record)) == #""99""#)
+    }
+
     @Test("If-Match forms", arguments: [
         (#""42""#, RevisionMatch.revision(42)),
         (#" "42" "#, .revision(42)),

@@ -44,24 +44,4 @@ struct APIDocumentTests {
             #expect(text.contains(header), "header \(header) missing")
         }
     }
-
-    @Test func theNodeServesTheDocumentAndAnOfflineReferencePage() async throws {
-        try await TestNode.withNode { _, client in
-            let yaml = try await client.execute(uri: "/openapi.yaml", method: .get)
-            #expect(yaml.status == .ok)
-            #expect(yaml.headers[.contentType]?.hasPrefix("application/yaml") == true)
-            #expect(String(buffer: yaml.body) == OpenAPIDocument.yaml)
-            let docs = try await client.execute(uri: "/docs", method: .get)
-            #expect(docs.status == .ok)
-            #expect(docs.headers[.contentType]?.hasPrefix("text/html") == true)
-            let html = String(buffer: docs.body)
-            #expect(html.contains("<h1>swift-presence"))
-            #expect(html.contains("PUT</span> <code>/api/v2/presence/{user_id}</code>"))
-            #expect(html.contains("precondition_failed") || html.contains("If-Match"))
-            // Nothing is loaded from elsewhere: no scripts, stylesheets, images or fonts.
-            for forbidden in ["<script", "<link", "src=", "@import", "url("] {
-                #expect(!html.contains(forbidden), "\(forbidden) in /docs")
-            }
-        }
-    }
 }

@@ -61,15 +61,4 @@ struct HealthEndpointTests {
             #expect(text.contains(#"status="404""#))
         }
     }
-
-    @Test func headAnswersLikeGetWithoutABody() async throws {
-        try await TestNode.withNode { _, client in
-            let live = try await client.execute(uri: "/health/live", method: .head)
-            #expect(live.status == .ok)
-            #expect(live.body.readableBytes == 0)
-            let missing = try await client.execute(uri: "/api/v2/presence/nobody", method: .head)
-            #expect(missing.status == .notFound)
-            #expect(missing.body.readableBytes == 0)
-        }
-    }
 }

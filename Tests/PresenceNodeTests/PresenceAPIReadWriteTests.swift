@@ -34,30 +34,6 @@ struct PresenceAPIReadWriteTests {
         }
     }
 
-    @Test func defaultsApplyForMessageAndTTL() async throws {
-        try await TestNode.withNode({ $0.defaultTTL = 77 }) { _, client in
-            let put = try await client.execute(
-                uri: "/api/v2/presence/bob", method: .put, headers: try await TestNode.headers(for: "bob"),
-                body: ByteBuffer(json: #"{"status":"online"}"#))
-            #expect(put.status == .ok)
-            #expect(put.json["message"] as? String == "")
-            #expect(put.json["ttl"] as? Int == 77)
-        }
-    }
-
-    @Test func unknownUserIs404AndInvalidIdIs400() async throws {
-        try await TestNode.withNode { _, client in
-            let missing = try await client.execute(uri: "/api/v2/presence/nobody", method: .get)
-            #expect(missing.status == .notFound)
-            #expect(missing.errorCode == "not_found")
-            let invalid = try await client.execute(uri: "/api/v2/presence/bad%20id", method: .get)
-            #expect(invalid.status == .badRequest)
-            #expect(invalid.errorCode == "invalid_user_id")
-            let tooLong = try await client.execute(uri: "/api/v2/presence/" + String(repeating: "a", count: 129), method: .get)
-            #expect(tooLong.errorCode == "invalid_user_id")
-        }
-    }
-
     @Test func idsWithAtAndColonRoundTripThroughTheStore() async throws {
         try await TestNode.withNode { _, client in
             for id in ["alice@example.com", "team:ops=1", "a.b+c", "josé", "x..y"] {
@@ -69,40 +45,6 @@ struct PresenceAPIReadWriteTests {
                 let get = try await client.execute(uri: path, method: .get)
                 #expect(get.json["user_id"] as? String == id)
             }
-        }
-    }
-
-    @Test func usersNamedBatchAndStreamAreOrdinaryUsers() async throws {
-        try await TestNode.withNode { _, client in
-            for user in ["batch", "stream"] {
-                let headers = try await TestNode.headers(for: user)
-                let put = try await client.execute(
-                    uri: "/api/v2/presence/\(user)", method: .put, headers: headers, body: ByteBuffer(json: #"{"status":"busy"}"#))
-                #expect(put.status == .ok, "PUT \(user)")
-                #expect(put.json["user_id"] as? String == user)
-                let beat = try await client.execute(uri: "/api/v2/presence/\(user)/heartbeat", method: .post, headers: headers)
-                #expect(beat.status == .ok, "heartbeat \(user)")
-                let delete = try await client.execute(uri: "/api/v2/presence/\(user)", method: .delete, headers: headers)
-                #expect(delete.json["status"] as? String == "offline", "DELETE \(user)")
-            }
-            let batch = try await client.execute(uri: "/api/v2/presence/batch", method: .get)
-            #expect(batch.json["user_id"] as? String == "batch")
-            let both = try await client.execute(uri: "/api/v2/presence?users=batch,stream", method: .get)
-            #expect((both.json["presences"] as? [[String: Any]])?.count == 2)
-        }
-    }
-
-    @Test func ifNoneMatchGives304() async throws {
-        try await TestNode.withNode { _, client in
-            let put = try await client.execute(
-                uri: "/api/v2/presence/carol", method: .put, headers: try await TestNode.headers(for: "carol"),
-                body: ByteBuffer(json: #"{"status":"online"}"#))
-            let etag = try #require(put.headers[.eTag])
-            let cached = try await client.execute(uri: "/api/v2/presence/carol", method: .get, headers: [.ifNoneMatch: etag])
-            #expect(cached.status == .notModified)
-            #expect(cached.body.readableBytes == 0)
-            let stale = try await client.execute(uri: "/api/v2/presence/carol", method: .get, headers: [.ifNoneMatch: "\"999999\""])
-            #expect(stale.status == .ok)
         }
     }
 

@@ -1,0 +1,115 @@
+import Synchronization
+
+/// A presence store in memory, for route tests and tools that need no NATS.
+///
+/// It keeps the store's rules rather than imitating them: every write is planned by the same
+/// ``WritePlanner`` the NATS store drives and lands with a compare-and-set on the revision
+/// read, so `If-Match` (`*`, one or several revisions), `not_found` for a heartbeat or delete
+/// of a missing user, offline reads of expired records and the retry of lost races behave
+/// alike. Revisions come from one counter for all users, like the sequence of a KV bucket's
+/// stream, so they only grow.
+///
+/// Thread-safe: the records live behind a `Mutex`; a write reads, plans and then stores only
+/// if the record is still at the revision it read, exactly as concurrent nodes would.
+public final class MemoryPresenceRepository: PresenceRepository {
+    private struct State {
+        var records: [UserID: StoredPresence] = [:]
+        var lastRevision: UInt64 = 0
+        var readiness = Readiness.ready
+    }
+
+    private let state = Mutex(State())
+    private let nodeID: String
+    private let changes: PresenceChangeHub?
+    private let retryDeadline: Duration
+    private let clock: @Sendable () -> Timestamp
+
+    /// An empty repository.
+    /// - Parameters:
+    ///   - nodeID: the `node_id` its writes record.
+    ///   - changes: receives every stored record (for live streams), as the NATS store's
+    ///     replica publishes it.
+    ///   - retryDeadline: how long a write without `If-Match` retries lost races (then 503).
+    ///   - clock: the time of writes and expiry.
+    public init(
+        nodeID: String = "memory", changes: PresenceChangeHub? = nil, retryDeadline: Duration = .seconds(5),
+        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+    ) {
+        self.nodeID = nodeID
+        self.changes = changes
+        self.retryDeadline = retryDeadline
+        self.clock = clock
+    }
+
+    /// The user's record as last stored, nil when there is none (expiry is the reader's rule).
+    public func presence(of user: UserID) async throws(PresenceError) -> StoredPresence? {
+        state.withLock { $0.records[user] }
+    }
+
+    /// Plans `change` with ``WritePlanner`` and stores it with a compare-and-set; a lost race
+    /// is retried as the NATS store retries it.
+    public func apply(_ change: PresenceChange, to user: UserID, ifMatch: RevisionMatch?) async throws(PresenceError)
+        -> StoredPresence
+    {
+        var plan = WritePlanner(
+            change: change, user: user, ifMatch: ifMatch, nodeID: nodeID, replicaRecord: record(of: user),
+            retryDeadline: retryDeadline)
+        let began = ContinuousClock.now
+        var step = plan.next(now: clock())
+        while true {
+            switch step {
+            case .readFromBucket:
+                plan.confirmed(record(of: user))
+                step = plan.next(now: clock())
+            case .pauseThenReadFromBucket(let pause):
+                // A cancelled pause only shortens the wait; the deadline still ends the loop.
+                if pause > .zero { try? await Task.sleep(for: pause) }
+                plan.confirmed(record(of: user))
+                step = plan.next(now: clock())
+            case .answer(let record):
+                return StoredPresence(record)
+            case .fail(let error):
+                throw error
+            case .write(let record, let expecting):
+                if let stored = compareAndSet(record, expecting: expecting) {
+                    changes?.publish(stored)
+                    return stored
+                }
+                step = plan.lostRace(after: ContinuousClock.now - began)
+            }
+        }
+    }
+
+    /// Ready unless ``setReadiness(_:)`` said otherwise.
+    public func readiness() -> Readiness {
+        state.withLock { $0.readiness }
+    }
+
+    /// Sets what ``readiness()`` answers (a store that lost its connection, for example).
+    public func setReadiness(_ readiness: Readiness) {
+        state.withLock { $0.readiness = readiness }
+    }
+
+    /// Stores `record` under the next revision if the user's record is still as `expecting`
+    /// says: the compare-and-set of a KV bucket.
+    /// - Returns: the stored record, nil when another write came first.
+    func compareAndSet(_ record: PresenceRecord, expecting: WritePlanner.Expectation) -> StoredPresence? {
+        state.withLock { state in
+            let current = state.records[record.userID]?.revision
+            switch expecting {
+            case .noRecord: guard current == nil else { return nil }
+            case .revision(let revision): guard current == revision else { return nil }
+            }
+            state.lastRevision += 1
+            var next = record
+            next.revision = state.lastRevision
+            let stored = StoredPresence(next)
+            state.records[record.userID] = stored
+            return stored
+        }
+    }
+
+    private func record(of user: UserID) -> PresenceRecord? {
+        state.withLock { $0.records[user] }?.record
+    }
+}
