@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A presence store in memory, for route tests and tools that need no NATS.
 ///
@@ -18,7 +18,7 @@ public final class MemoryPresenceRepository: PresenceRepository {
         var readiness = Readiness.ready
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let nodeID: String
     private let changes: PresenceChangeHub?
     private let retryDeadline: Duration
@@ -43,7 +43,7 @@ public final class MemoryPresenceRepository: PresenceRepository {
 
     /// The user's record as last stored, nil when there is none (expiry is the reader's rule).
     public func presence(of user: UserID) async throws(PresenceError) -> StoredPresence? {
-        state.withLock { $0.records[user] }
+        state.withLockedValue { $0.records[user] }
     }
 
     /// Plans `change` with ``WritePlanner`` and stores it with a compare-and-set; a lost race
@@ -82,19 +82,19 @@ public final class MemoryPresenceRepository: PresenceRepository {
 
     /// Ready unless ``setReadiness(_:)`` said otherwise.
     public func readiness() -> Readiness {
-        state.withLock { $0.readiness }
+        state.withLockedValue { $0.readiness }
     }
 
     /// Sets what ``readiness()`` answers (a store that lost its connection, for example).
     public func setReadiness(_ readiness: Readiness) {
-        state.withLock { $0.readiness = readiness }
+        state.withLockedValue { $0.readiness = readiness }
     }
 
     /// Stores `record` under the next revision if the user's record is still as `expecting`
     /// says: the compare-and-set of a KV bucket.
     /// - Returns: the stored record, nil when another write came first.
     func compareAndSet(_ record: PresenceRecord, expecting: WritePlanner.Expectation) -> StoredPresence? {
-        state.withLock { state in
+        state.withLockedValue { state in
             let current = state.records[record.userID]?.revision
             switch expecting {
             case .noRecord: guard current == nil else { return nil }
@@ -110,6 +110,6 @@ public final class MemoryPresenceRepository: PresenceRepository {
     }
 
     private func record(of user: UserID) -> PresenceRecord? {
-        state.withLock { $0.records[user] }?.record
+        state.withLockedValue { $0.records[user] }?.record
     }
 }

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import PresenceCore
@@ -8,9 +8,9 @@ import Testing
 struct MemoryPresenceRepositoryTests {
     /// A clock the test moves by hand, starting at ``t0``.
     final class ManualClock: Sendable {
-        private let millis = Mutex(t0.millisecondsSinceEpoch)
-        var now: Timestamp { Timestamp(millisecondsSinceEpoch: millis.withLock { $0 }) }
-        func advance(seconds: Int64) { millis.withLock { $0 += seconds * 1000 } }
+        private let millis = NIOLockedValueBox(t0.millisecondsSinceEpoch)
+        var now: Timestamp { Timestamp(millisecondsSinceEpoch: millis.withLockedValue { $0 }) }
+        func advance(seconds: Int64) { millis.withLockedValue { $0 += seconds * 1000 } }
     }
 
     let clock = ManualClock()
@@ -109,16 +109,16 @@ struct MemoryPresenceRepositoryTests {
     /// A clock that runs an action once, the next time it is read: a write by another node
     /// between a write's read and its compare-and-set.
     final class InterferingClock: Sendable {
-        private let action = Mutex<(@Sendable () -> Void)?>(nil)
+        private let action = NIOLockedValueBox<(@Sendable () -> Void)?>(nil)
         var now: Timestamp {
-            let pending = action.withLock { action in
+            let pending = action.withLockedValue { action in
                 defer { action = nil }
                 return action
             }
             pending?()
             return t0
         }
-        func beforeNextReading(_ body: @escaping @Sendable () -> Void) { action.withLock { $0 = body } }
+        func beforeNextReading(_ body: @escaping @Sendable () -> Void) { action.withLockedValue { $0 = body } }
     }
 
     /// A repository whose next write loses its first race to a write of message "other".

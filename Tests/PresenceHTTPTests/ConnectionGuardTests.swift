@@ -15,7 +15,7 @@ struct ConnectionGuardTests {
     func channel() throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(
-            ConnectionGuard(settings: HTTPServerSettings(), drain: drain, logger: Logger(label: "connection-guard-test")))
+            ConnectionGuard(settings: .forTests, drain: drain, logger: Logger(label: "connection-guard-test")))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
         return channel
     }

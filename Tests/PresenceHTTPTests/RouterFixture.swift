@@ -3,7 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import PresenceCore
 import Prometheus
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import PresenceHTTP
@@ -17,9 +17,9 @@ struct RouterFixture: Sendable {
     /// A clock the test moves by hand.
     final class ManualClock: Sendable {
         /// 2026-11-21T10:00:00.000Z
-        private let millis = Mutex<Int64>(1_795_255_200_000)
-        var now: Timestamp { Timestamp(millisecondsSinceEpoch: millis.withLock { $0 }) }
-        func advance(seconds: Double) { millis.withLock { $0 += Int64(seconds * 1000) } }
+        private let millis = NIOLockedValueBox<Int64>(1_795_255_200_000)
+        var now: Timestamp { Timestamp(millisecondsSinceEpoch: millis.withLockedValue { $0 }) }
+        func advance(seconds: Double) { millis.withLockedValue { $0 += Int64(seconds * 1000) } }
     }
 
     let clock = ManualClock()
@@ -36,7 +36,7 @@ struct RouterFixture: Sendable {
         maxStreams: Int = 4, streamMemory: StreamMemoryBudget = StreamMemoryBudget(),
         _ configure: (inout PresenceAPISettings) -> Void = { _ in }
     ) {
-        var settings = PresenceAPISettings()
+        var settings = PresenceAPISettings.forTests
         configure(&settings)
         self.settings = settings
         changes = PresenceChangeHub(maxSubscribers: maxStreams, queueCapacity: 16, memory: streamMemory)

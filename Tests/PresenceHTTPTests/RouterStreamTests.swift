@@ -1,7 +1,7 @@
 import Hummingbird
 import HummingbirdTesting
 import PresenceCore
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import PresenceHTTP
@@ -78,14 +78,14 @@ struct RouterStreamTests {
 /// A repository that counts the reads it forwards to `base`.
 final class CountingRepository<Base: PresenceRepository>: PresenceRepository {
     let base: Base
-    private let reads = Mutex(0)
+    private let reads = NIOLockedValueBox(0)
 
     init(base: Base) { self.base = base }
 
-    var count: Int { reads.withLock { $0 } }
+    var count: Int { reads.withLockedValue { $0 } }
 
     func presence(of user: UserID) async throws(PresenceError) -> StoredPresence? {
-        reads.withLock { $0 += 1 }
+        reads.withLockedValue { $0 += 1 }
         return try await base.presence(of: user)
     }
 
