@@ -10,7 +10,7 @@ struct NodeStartupTests {
         _ node: ServiceProcess, _ path: String, timeout: Duration = .seconds(10),
         until accept: (Int, [String: Any]) -> Bool
     ) async throws -> (Int, [String: Any]) {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + timeout.scaled
         var last: (Int, [String: Any]) = (0, [:])
         while ContinuousClock.now < deadline {
             if let answer = try? await node.get(path) {
@@ -30,7 +30,7 @@ struct NodeStartupTests {
         let started = ContinuousClock.now
         let (live, _) = try await Self.poll(leaf, "/health/live", timeout: .seconds(3)) { status, _ in status == 200 }
         #expect(live == 200)
-        #expect(ContinuousClock.now - started < .seconds(3), "HTTP is served at once")
+        #expect(ContinuousClock.now - started < .seconds(3).scaled, "HTTP is served at once")
         let (ready, body) = try await Self.poll(leaf, "/health/ready") { _, body in
             (body["reason"] as? String)?.contains("connection refused") == true
         }

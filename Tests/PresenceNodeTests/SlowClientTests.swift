@@ -94,7 +94,7 @@ struct SlowClientTests {
             let outcome = connection.waitForClose(timeoutSeconds: 8)
             let elapsed = ContinuousClock.now - started
             #expect(outcome == .closed, "\(method): a withheld body must not hold the connection")
-            #expect(elapsed >= .milliseconds(1500) && elapsed <= .seconds(6), "\(method): cut after \(elapsed), timeout 2 s")
+            #expect(elapsed >= .milliseconds(1500) && elapsed <= .seconds(6).scaled, "\(method): cut after \(elapsed), timeout 2 s")
         }
         service.signal(SIGTERM)
         #expect(await service.waitForExit() == 0)
@@ -116,7 +116,7 @@ struct SlowClientTests {
             }
         }
         let elapsed = try #require(closedAfter, "a trickled head must be cut")
-        #expect(elapsed >= .milliseconds(1500) && elapsed <= .seconds(5), "cut after \(elapsed), timeout 2 s")
+        #expect(elapsed >= .milliseconds(1500) && elapsed <= .seconds(5).scaled, "cut after \(elapsed), timeout 2 s")
         service.signal(SIGTERM)
         #expect(await service.waitForExit() == 0)
     }

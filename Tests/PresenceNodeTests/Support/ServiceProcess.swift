@@ -120,7 +120,7 @@ final class ServiceProcess: @unchecked Sendable {
 
     /// Whether `/health/ready` answers 200 within `timeout` (false at once when the process exits).
     func becomesReady(within timeout: Duration = .seconds(20)) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + timeout.scaled
         while ContinuousClock.now < deadline {
             if !process.isRunning { return false }
             let port = httpPort
@@ -134,7 +134,7 @@ final class ServiceProcess: @unchecked Sendable {
 
     /// Waits for the process to exit; returns its status, nil on timeout.
     func waitForExit(timeout: Duration = .seconds(15)) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
+        let deadline = ContinuousClock.now + timeout.scaled
         while ContinuousClock.now < deadline {
             if !process.isRunning { return process.terminationStatus }
             try? await Task.sleep(for: .milliseconds(20))
@@ -185,7 +185,7 @@ enum HTTP {
     ) async throws -> (Int, [String: Any]) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
-        request.timeoutInterval = 5
+        request.timeoutInterval = 5 * TestTime.scale
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let body {
             request.httpBody = Data(body.utf8)

@@ -50,7 +50,7 @@ enum TestNode {
 
     /// Polls `/health/ready` until it answers 200 (10 s at most).
     static func waitUntilReady(_ client: any TestClientProtocol) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(10).scaled
         while ContinuousClock.now < deadline {
             let status = try await client.execute(uri: "/health/ready", method: .get) { $0.status }
             if status == .ok { return }
