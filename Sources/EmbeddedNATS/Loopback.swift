@@ -22,7 +22,7 @@ enum Loopback {
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = UInt16(port).bigEndian
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            try syscall("connect") {
+            try syscall("connect", retryingInterrupts: false) {
                 withUnsafePointer(to: &address) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                         posixConnect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))

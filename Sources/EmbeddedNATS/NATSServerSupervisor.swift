@@ -93,7 +93,15 @@ public final class NATSServerSupervisor: Service, Sendable {
         guard state.withLockedValue({ $0.machine.startRequested() }) != nil else {
             throw StartError(description: "the supervisor was already started")
         }
-        let syncAlways = try await NIOThreadPool.singleton.runIfActive { try self.prepareStart() }
+        let syncAlways: Bool
+        do {
+            syncAlways = try await NIOThreadPool.singleton.runIfActive { try self.prepareStart() }
+        } catch {
+            // No child and no supervising thread: the start ends here, and so does a stop
+            // that is waiting for it (or comes later).
+            perform(state.withLockedValue { $0.machine.spawnFailed() })
+            throw error
+        }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             state.withLockedValue { $0.spawnWaiter = continuation }
             let thread = Thread { [self] in superviseLoop() }

@@ -135,7 +135,8 @@ struct SupervisorStateMachine: Sendable {
         }
     }
 
-    /// A child could not be spawned: supervision ends.
+    /// A child could not be spawned, or the start failed before spawning one (the data
+    /// directory or the config file could not be written): supervision ends.
     mutating func spawnFailed() -> Action {
         if case .stopping = phase {
             phase = .finished(.stopped)

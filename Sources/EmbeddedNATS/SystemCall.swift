@@ -19,14 +19,20 @@ struct SystemCallError: Error, Equatable, CustomStringConvertible {
 ///
 /// Every POSIX call of this module goes through here (as swift-nio's `syscall(blocking:where:_:)`
 /// in `NIOPosix/System.swift`), so none forgets `EINTR` and every failure says which call failed.
+///
+/// - Parameter retryingInterrupts: false for a call that must not be repeated after `EINTR`:
+///   an interrupted `connect` goes on in the background, and calling it again fails with
+///   `EALREADY`; the interruption is then thrown like any other failure.
 @inline(__always)
 @discardableResult
-func syscall<Result: FixedWidthInteger>(_ function: String, _ body: () -> Result) throws(SystemCallError) -> Result {
+func syscall<Result: FixedWidthInteger>(
+    _ function: String, retryingInterrupts: Bool = true, _ body: () -> Result
+) throws(SystemCallError) -> Result {
     while true {
         let result = body()
         guard result == -1 else { return result }
         let code = errno
-        if code == EINTR { continue }
+        if code == EINTR && retryingInterrupts { continue }
         throw SystemCallError(function: function, code: code)
     }
 }

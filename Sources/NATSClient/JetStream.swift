@@ -139,7 +139,7 @@ public final class JetStream: @unchecked Sendable {
         try await BlockingCalls.run { () throws(NATSError) in try self.keyValueBlocking(configuration) }
     }
 
-    func keyValueBlocking(_ configuration: KeyValueConfiguration) throws(NATSError) -> KeyValueBucket {
+    private func keyValueBlocking(_ configuration: KeyValueConfiguration) throws(NATSError) -> KeyValueBucket {
         var store: OpaquePointer?
         var status = js_KeyValue(&store, handle, configuration.bucket)
         if status == NATS_NOT_FOUND || (status == NATS_ERR && store == nil) {

@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 internal import CNATS
-import Synchronization
 
 /// A connection to a NATS server: reconnects by itself and reports connection changes.
 ///

@@ -9,7 +9,7 @@ import NIOConcurrencyHelpers
 /// alike. Revisions come from one counter for all users, like the sequence of a KV bucket's
 /// stream, so they only grow.
 ///
-/// Thread-safe: the records live behind a `Mutex`; a write reads, plans and then stores only
+/// Thread-safe: the records live behind a lock (`NIOLockedValueBox`); a write reads, plans and then stores only
 /// if the record is still at the revision it read, exactly as concurrent nodes would.
 public final class MemoryPresenceRepository: PresenceRepository {
     private struct State {

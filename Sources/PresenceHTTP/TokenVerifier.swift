@@ -1,7 +1,6 @@
 import Foundation
 import JWTKit
 import PresenceCore
-import Synchronization
 
 /// Verifies bearer tokens (SPEC §4): HS256 with a shared secret and/or RS256/ES256 with a
 /// PEM public key; `alg: none` and any algorithm that no configured key uses are refused

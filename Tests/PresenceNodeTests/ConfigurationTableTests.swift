@@ -69,6 +69,27 @@ struct ConfigurationTableTests {
         }
     }
 
+    /// The documented defaults (SPEC §7), written out: a default changed in the table by
+    /// mistake fails here, where the tests above only compare the table with itself.
+    @Test func theDocumentedDefaultsHold() throws {
+        let loaded = try NodeConfiguration.load(file: nil, environment: [:], flags: [:])
+        #expect(loaded.role == .center)
+        #expect(loaded.httpHost == "0.0.0.0" && loaded.httpPort == 8080)
+        #expect(loaded.httpHeaderTimeout == 10 && loaded.httpIdleTimeout == 60)
+        #expect(loaded.natsEmbedded && loaded.dataDirectory == "./data")
+        #expect(loaded.natsClientPort == 4222 && loaded.natsLeafnodePort == 7422)
+        #expect(loaded.natsLeafnodeHost == "127.0.0.1" && loaded.replicas == 1)
+        #expect(loaded.cacheMaxCost == 67_108_864 && loaded.cacheNumCounters == 1_000_000 && loaded.cacheNegativeTTL == 5)
+        #expect(loaded.defaultTTL == 300 && loaded.retention == 2_592_000)
+        #expect(loaded.sweepInterval == 1 && loaded.sweepBatch == 1000)
+        #expect(loaded.maxStreams == 10_000 && loaded.streamQueueSize == 256 && loaded.streamKeepalive == 15)
+        #expect(loaded.streamMaxBufferedBytes == 262_144 && loaded.streamMaxTotalBufferedBytes == 67_108_864)
+        #expect(loaded.publicReads && loaded.leewaySeconds == 5 && loaded.jwtSecret == nil)
+        #expect(loaded.writesPerSecond == 10 && loaded.writeBurst == 20)
+        #expect(loaded.readsPerSecond == 0 && loaded.readBurst == 100)
+        #expect(loaded.logLevel == .info && loaded.logFormat == .logfmt)
+    }
+
     @Test func aRefusedValueNamesTheKeyAndItsSource() throws {
         let path = TemporaryDirectory.make() + "/presence.yaml"
         try "stream:\n  queue_size: 0\n".write(toFile: path, atomically: true, encoding: .utf8)

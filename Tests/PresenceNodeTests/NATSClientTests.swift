@@ -22,10 +22,15 @@ struct NATSClientTests {
         do {
             let connection = try await NATSConnection.connect(
                 options: NATSConnectionOptions(urls: [supervisor.clientURL], name: "client-test"))
-            // A client without credentials lands in the presence account (no_auth_user), with JetStream.
-            let bucket = try await connection.jetStream(domain: nil, timeout: .seconds(5))
-                .keyValue(KeyValueConfiguration(bucket: "client-test"))
-            try await body(connection, bucket)
+            do {
+                // A client without credentials lands in the presence account (no_auth_user), with JetStream.
+                let bucket = try await connection.jetStream(domain: nil, timeout: .seconds(5))
+                    .keyValue(KeyValueConfiguration(bucket: "client-test"))
+                try await body(connection, bucket)
+            } catch {
+                await connection.close()
+                throw error
+            }
             await connection.close()
         } catch {
             await supervisor.stop()

@@ -36,6 +36,20 @@ struct NATSServerSupervisorTests {
         await #expect(throws: NATSServerSupervisor.StartError.self) { try await supervisor.start() }
     }
 
+    @Test func aStartThatFailsBeforeSpawningStillLetsStopReturn() async throws {
+        var configuration = configuration()
+        // The data directory cannot be made: a file stands where its parent should be.
+        let file = TemporaryDirectory.make() + "/a-file"
+        try "x".write(toFile: file, atomically: true, encoding: .utf8)
+        configuration.dataDirectory = file + "/data"
+        let supervisor = NATSServerSupervisor(configuration: configuration, logger: logger)
+        await #expect(throws: (any Error).self) { try await supervisor.start() }
+        let stopped = ContinuousClock.now
+        await supervisor.stop()
+        #expect(ContinuousClock.now - stopped < .seconds(5).scaled, "stop returns at once: there is nothing to stop")
+        #expect(supervisor.serverPID == nil)
+    }
+
     @Test func startTwiceIsRefusedAndStopEndsTheServer() async throws {
         let supervisor = NATSServerSupervisor(configuration: configuration(), logger: logger)
         try await supervisor.start()
