@@ -1,3 +1,4 @@
+import Foundation
 import NIOPosix
 
 /// Where the client runs nats.c's blocking calls (connect, requests, KV get, stream info,
@@ -33,5 +34,28 @@ extension BlockingCalls {
     /// Runs `body`, which may throw any error, on the pool.
     static func runThrowingAny(_ body: @escaping @Sendable () throws -> Void) async throws {
         try await pool.runIfActive { try body() }
+    }
+}
+
+extension BlockingCalls {
+    /// Runs `body` on a thread of its own, for a call that may block for a long time (a watcher
+    /// set-up waits up to a minute while the hub is away): it never holds one of the pool's
+    /// threads, which reads, probes and connections need meanwhile.
+    static func runOnOwnThread<Value: Sendable>(
+        named name: String, _ body: @escaping @Sendable () throws(NATSError) -> Value
+    ) async throws(NATSError) -> Value {
+        let outcome: Result<Value, NATSError> = await withCheckedContinuation { continuation in
+            let thread = Thread {
+                // Named from inside: on Linux a name set before start() does not reach the thread.
+                Thread.current.name = name
+                do throws(NATSError) {
+                    continuation.resume(returning: .success(try body()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+            thread.start()
+        }
+        return try outcome.get()
     }
 }

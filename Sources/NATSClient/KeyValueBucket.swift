@@ -65,7 +65,9 @@ public final class KeyValueBucket: @unchecked Sendable {
     /// - Parameter timeout: how long creating it may take (with a million keys nats-server
     ///   2.9 needs seconds to set up the last-value-per-key consumer).
     public func watchAll(timeout: Duration = .seconds(30)) async throws(NATSError) -> KeyValueWatcher {
-        try await BlockingCalls.run { () throws(NATSError) in try self.watchAllBlocking(timeout: timeout) }
+        try await BlockingCalls.runOnOwnThread(named: "kv-watch-setup") { () throws(NATSError) in
+            try self.watchAllBlocking(timeout: timeout)
+        }
     }
 
     private func watchAllBlocking(timeout: Duration) throws(NATSError) -> KeyValueWatcher {

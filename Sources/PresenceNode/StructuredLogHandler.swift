@@ -69,12 +69,12 @@ public struct StructuredLogHandler: LogHandler {
 
     private static func timestamp() -> String { Timestamp.now().rfc3339 }
 
-    private static let lock = NIOLockedValueBox(())
+    private static let lock = NIOLock()
 
     /// Writes a line to standard output, whole, even from many threads.
     public static let standardOutput: @Sendable (String) -> Void = { line in
         let data = Array((line + "\n").utf8)
-        lock.withLockedValue { _ in
+        lock.withLock {
             data.withUnsafeBytes { buffer in
                 guard let base = buffer.baseAddress else { return }
                 var offset = 0

@@ -93,7 +93,9 @@ struct StreamFloodTests {
         print(
             "stream flood: \(Self.streams) stalled streams, RSS before \(baseline / Self.mebibyte) MiB, peak \(peak / Self.mebibyte) MiB, after \(after / Self.mebibyte) MiB; overruns \(Int(overruns))"
         )
-        #expect(after <= bound, "RSS \(after / Self.mebibyte) MiB after the flood, baseline \(baseline / Self.mebibyte) MiB")
+        if !TestRun.underThreadSanitizer {
+            #expect(after <= bound, "RSS \(after / Self.mebibyte) MiB after the flood, baseline \(baseline / Self.mebibyte) MiB")
+        }
         #expect(overruns > 0, "stalled streams must be cut off as slow consumers")
 
         // The node still answers, and a new stream gets its snapshot.

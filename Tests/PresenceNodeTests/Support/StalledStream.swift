@@ -51,7 +51,7 @@ extension HTTP {
     /// `GET path` as text (for `/metrics`).
     static func text(port: Int, path: String) async throws -> (Int, String) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.timeoutInterval = 10
+        request.timeoutInterval = 10 * TestTime.scale
         let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }

@@ -19,3 +19,11 @@ extension Duration {
     /// This bound, stretched by ``TestTime/scale``.
     var scaled: Duration { self * TestTime.scale }
 }
+
+/// What kind of test run this is.
+enum TestRun {
+    /// `make tsan` sets `PRESENCE_TEST_SANITIZER=thread`: ThreadSanitizer's allocator keeps what
+    /// the program frees, so a process's resident memory says nothing about the program's there
+    /// (`make test` checks the memory bounds).
+    static let underThreadSanitizer = ProcessInfo.processInfo.environment["PRESENCE_TEST_SANITIZER"] == "thread"
+}
