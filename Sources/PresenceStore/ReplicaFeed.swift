@@ -64,7 +64,9 @@ final class ReplicaFeed: Sendable {
     }
 
     /// A probe failed: no responders (the hub is gone) or no answer in time (it may be busy).
-    func probeFailed(noResponders: Bool) {
+    /// - Returns: what the feed did about it.
+    @discardableResult
+    func probeFailed(noResponders: Bool) -> HubLinkStateMachine.Action {
         handle { $0.probeFailed(noResponders: noResponders) }
     }
 
@@ -77,7 +79,8 @@ final class ReplicaFeed: Sendable {
     var isHubReachable: Bool { state.withLockedValue { $0.link.isHubReachable } }
 
     /// Feeds one event to the link's state machine and carries out its action.
-    private func handle(_ event: (inout HubLinkStateMachine) -> HubLinkStateMachine.Action) {
+    @discardableResult
+    private func handle(_ event: (inout HubLinkStateMachine) -> HubLinkStateMachine.Action) -> HubLinkStateMachine.Action {
         let (action, watcher) = state.withLockedValue { state in (event(&state.link), state.watcher) }
         switch action {
         case .none:
@@ -102,6 +105,7 @@ final class ReplicaFeed: Sendable {
             logger.info("NATS connection re-established; resynchronising the replica")
             watcher?.stop()
         }
+        return action
     }
 
     /// Whether the watcher is live and its initial values are in.

@@ -53,7 +53,7 @@ struct StreamFloodTests {
             stalled.append(try #require(StalledStream.open(port: service.httpPort, path: path)))
         }
         // Every stream is subscribed before the writes start.
-        let openBy = ContinuousClock.now + .seconds(60)
+        let openBy = ContinuousClock.now + .seconds(60).scaled
         var opened = 0.0
         while ContinuousClock.now < openBy {
             opened = try await HTTP.metric("presence_streams_open", port: service.httpPort) ?? 0
