@@ -54,29 +54,10 @@ public final class MemoryPresenceRepository: PresenceRepository {
         var plan = WritePlanner(
             change: change, user: user, ifMatch: ifMatch, nodeID: nodeID, replicaRecord: record(of: user),
             retryDeadline: retryDeadline)
-        let began = ContinuousClock.now
-        var step = plan.next(now: clock())
-        while true {
-            switch step {
-            case .readFromBucket:
-                plan.confirmed(record(of: user))
-                step = plan.next(now: clock())
-            case .pauseThenReadFromBucket(let pause):
-                // A cancelled pause only shortens the wait; the deadline still ends the loop.
-                if pause > .zero { try? await Task.sleep(for: pause) }
-                plan.confirmed(record(of: user))
-                step = plan.next(now: clock())
-            case .answer(let record):
-                return StoredPresence(record)
-            case .fail(let error):
-                throw error
-            case .write(let record, let expecting):
-                if let stored = compareAndSet(record, expecting: expecting) {
-                    changes?.publish(stored)
-                    return stored
-                }
-                step = plan.lostRace(after: ContinuousClock.now - began)
-            }
+        return try await plan.run(now: clock) { record(of: user) } write: { record, expecting in
+            guard let stored = compareAndSet(record, expecting: expecting) else { return nil }
+            changes?.publish(stored)
+            return stored
         }
     }
 

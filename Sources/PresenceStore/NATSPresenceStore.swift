@@ -230,46 +230,32 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         var plan = WritePlanner(
             change: change, user: user, ifMatch: ifMatch, nodeID: configuration.nodeID,
             replicaRecord: try await presence(of: user)?.record, retryDeadline: configuration.writeRetryDeadline)
-        let began = ContinuousClock.now
-        var step = plan.next(now: clock())
-        while true {
-            switch step {
-            case .readFromBucket:
-                plan.confirmed(try await fetch(user)?.record)
-                step = plan.next(now: clock())
-            case .pauseThenReadFromBucket(let pause):
-                if pause > .zero { try? await Task.sleep(for: pause) }
-                plan.confirmed(try await fetch(user)?.record)
-                step = plan.next(now: clock())
-            case .answer(let record):
-                return StoredPresence(record)
-            case .fail(let error):
-                throw error
-            case .write(let record, let expecting):
-                let started = ContinuousClock.now
-                let generation = replica.generation
-                do {
-                    let expectation: KeyValueBucket.Expectation
-                    switch expecting {
-                    case .noRecord: expectation = .noValue
-                    case .revision(let revision): expectation = .revision(revision)
-                    }
-                    let revision = try await bucket.put(key, value: PresenceJSON.encodeValue(record), expecting: expectation)
-                    metrics.putOK.record(ContinuousClock.now - started)
-                    var stored = record
-                    stored.revision = revision
-                    let result = StoredPresence(stored)
-                    replica.apply(result, ifGeneration: generation)
-                    return result
-                } catch let error where error.isWrongLastSequence {
-                    metrics.putConflict.record(ContinuousClock.now - started)
-                    metrics.putConflicts.increment()
-                    logger.debug("write lost a race", metadata: ["user": "\(user)", "conflicts": "\(plan.conflicts + 1)"])
-                    step = plan.lostRace(after: ContinuousClock.now - began)
-                } catch {
-                    metrics.putError.record(ContinuousClock.now - started)
-                    throw writeFailed(error)
+        return try await plan.run(now: clock) { () throws(PresenceError) in
+            try await fetch(user)?.record
+        } write: { record, expecting throws(PresenceError) in
+            let started = ContinuousClock.now
+            let generation = replica.generation
+            do throws(NATSError) {
+                let expectation: KeyValueBucket.Expectation
+                switch expecting {
+                case .noRecord: expectation = .noValue
+                case .revision(let revision): expectation = .revision(revision)
                 }
+                let revision = try await bucket.put(key, value: PresenceJSON.encodeValue(record), expecting: expectation)
+                metrics.putOK.record(ContinuousClock.now - started)
+                var stored = record
+                stored.revision = revision
+                let result = StoredPresence(stored)
+                replica.apply(result, ifGeneration: generation)
+                return result
+            } catch let error where error.isWrongLastSequence {
+                metrics.putConflict.record(ContinuousClock.now - started)
+                metrics.putConflicts.increment()
+                logger.debug("write lost a race", metadata: ["user": "\(user)"])
+                return nil
+            } catch {
+                metrics.putError.record(ContinuousClock.now - started)
+                throw writeFailed(error)
             }
         }
     }
