@@ -40,7 +40,7 @@ coverage: test
 tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build/tsan
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/.tsan-suppressions" PRESENCE_TEST_TIME_SCALE=4 PRESENCE_TEST_SANITIZER=thread \
-		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build/tsan
+		$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build/tsan --no-parallel
 
 clean:
 	rm -rf .build
