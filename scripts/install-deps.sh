@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what swift-presence needs and is missing: nats-server, libnats-dev (nats.c),
 # pkg-config, and openssl (the tests make TLS certificates). Debian/Ubuntu via apt-get,
-# macOS via Homebrew; elsewhere it says what to install.
+# macOS via Homebrew; elsewhere it says what to install. Then, when the nats-server found is
+# older than 2.10, a pinned current one into .tools/ (scripts/install-nats-server.sh).
 set -euo pipefail
 
 have_nats_server() { command -v nats-server >/dev/null 2>&1; }
@@ -13,7 +14,10 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
+install_current_nats_server() { scripts/install-nats-server.sh; }
+
 if have_nats_server && have_libnats && have_openssl; then
+  install_current_nats_server
   exit 0
 fi
 
@@ -33,3 +37,4 @@ fi
 
 have_nats_server || { echo "nats-server is still missing after installing." >&2; exit 1; }
 have_libnats || { echo "libnats (pkg-config libnats) is still missing after installing." >&2; exit 1; }
+install_current_nats_server

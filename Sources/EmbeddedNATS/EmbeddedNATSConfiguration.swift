@@ -34,6 +34,33 @@ public struct EmbeddedNATSConfiguration: Sendable, Equatable {
     public var leafPassword: String?
     /// TLS for leaf connections, when set.
     public var leafTLS: TLSFiles?
+    /// The NATS cluster a center's server joins (routes to the other centers); nil: standalone.
+    public var cluster: Cluster?
+
+    /// How a center's server joins a NATS cluster: JetStream then replicates the bucket
+    /// between the centers (Raft per stream). Every center's server name must be unique.
+    public struct Cluster: Sendable, Equatable {
+        /// The cluster's name, the same on every center.
+        public var name: String
+        /// Where the route port listens: loopback unless routes authenticate.
+        public var host: String
+        /// The route port (not 0).
+        public var port: Int
+        /// Route URLs of the centers (`nats-route://host:port`); its own is recognised and skipped.
+        public var routes: [String]
+        /// Shared credential every route presents and requires.
+        public var user: String?
+        public var password: String?
+        /// TLS of routes, verified both ways when a CA is set.
+        public var tls: TLSFiles?
+
+        public init(name: String, host: String, port: Int, routes: [String]) {
+            self.name = name
+            self.host = host
+            self.port = port
+            self.routes = routes
+        }
+    }
 
     /// PEM files for TLS.
     public struct TLSFiles: Sendable, Equatable {

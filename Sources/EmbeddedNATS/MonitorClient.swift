@@ -48,6 +48,31 @@ public enum MonitorClient {
         return decoded.leafs ?? []
     }
 
+    private struct RoutezBody: Decodable {
+        struct Route: Decodable {
+            var remoteName: String?
+            var ip: String?
+            var port: Int?
+            enum CodingKeys: String, CodingKey {
+                case remoteName = "remote_name"
+                case ip, port
+            }
+        }
+        var routes: [Route]?
+    }
+
+    /// The names of the servers this one has a route to (each once: nats-server 2.10+ keeps
+    /// a pool of routes per peer); nil when it does not answer.
+    public static func routedServers(monitorPort port: Int) async -> [String]? {
+        guard let body = await get(port: port, path: "/routez"),
+            let decoded = try? JSONDecoder().decode(RoutezBody.self, from: body)
+        else { return nil }
+        let names = (decoded.routes ?? []).map { route in
+            route.remoteName.flatMap { $0.isEmpty ? nil : $0 } ?? "\(route.ip ?? ""):\(route.port ?? 0)"
+        }
+        return Array(Set(names)).sorted()
+    }
+
     /// `GET path` on 127.0.0.1:`port` with a one-second timeout, on NIO's thread pool; the
     /// body of a 2xx answer, or nil.
     public static func get(port: Int, path: String) async -> Data? {

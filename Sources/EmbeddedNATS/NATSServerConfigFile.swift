@@ -38,13 +38,10 @@ public enum NATSServerConfigFile {
             lines.append("leafnodes {")
             lines.append("  listen: \(quoted("\(configuration.leafnodeHost):\(NATSServerPorts.configValue(leafnodePort))"))")
             if let tls = configuration.leafTLS {
-                var fields: [String] = []
-                if let cert = tls.certFile { fields.append("cert_file: \(quoted(cert))") }
-                if let key = tls.keyFile { fields.append("key_file: \(quoted(key))") }
-                if let ca = tls.caFile { fields.append(contentsOf: ["ca_file: \(quoted(ca))", "verify: true"]) }
-                lines.append("  tls { \(fields.joined(separator: ", ")) }")
+                lines.append("  tls { \(tlsFields(tls, verify: true)) }")
             }
             lines.append("}")
+            if let cluster = configuration.cluster { lines.append(contentsOf: clusterBlock(cluster)) }
         case .leaf(let hubURLs):
             let urls = hubURLs.map { url -> String in
                 guard let user = configuration.leafUser else { return quoted(url) }
@@ -52,11 +49,7 @@ public enum NATSServerConfigFile {
             }
             var remote = "urls: [\(urls.joined(separator: ", "))]"
             if let tls = configuration.leafTLS {
-                var fields: [String] = []
-                if let ca = tls.caFile { fields.append("ca_file: \(quoted(ca))") }
-                if let cert = tls.certFile { fields.append("cert_file: \(quoted(cert))") }
-                if let key = tls.keyFile { fields.append("key_file: \(quoted(key))") }
-                remote += ", tls: { \(fields.joined(separator: ", ")) }"
+                remote += ", tls: { \(tlsFields(tls, verify: false)) }"
             }
             lines.append("leafnodes {")
             lines.append("  reconnect: 1")
@@ -64,6 +57,41 @@ public enum NATSServerConfigFile {
             lines.append("}")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The `cluster` block of a clustered center: its route listener, the routes to the other
+    /// centers (with the route credential in their URLs), and that credential required of
+    /// every route that connects.
+    static func clusterBlock(_ cluster: EmbeddedNATSConfiguration.Cluster) -> [String] {
+        let routes = cluster.routes.map { route -> String in
+            guard let user = cluster.user else { return quoted(route) }
+            return quoted(Self.url(route, withUser: user, password: cluster.password ?? ""))
+        }
+        var lines = [
+            "cluster {",
+            "  name: \(quoted(cluster.name))",
+            "  listen: \(quoted("\(cluster.host):\(cluster.port)"))",
+            "  routes: [\(routes.joined(separator: ", "))]",
+        ]
+        if let user = cluster.user {
+            lines.append("  authorization { user: \(quoted(user)), password: \(quoted(cluster.password ?? "")) }")
+        }
+        if let tls = cluster.tls { lines.append("  tls { \(tlsFields(tls, verify: true)) }") }
+        lines.append("}")
+        return lines
+    }
+
+    /// The fields of a `tls` block; with a CA and `verify`, the other side must present a
+    /// certificate that CA signed.
+    static func tlsFields(_ tls: EmbeddedNATSConfiguration.TLSFiles, verify: Bool) -> String {
+        var fields: [String] = []
+        if let cert = tls.certFile { fields.append("cert_file: \(quoted(cert))") }
+        if let key = tls.keyFile { fields.append("key_file: \(quoted(key))") }
+        if let ca = tls.caFile {
+            fields.append("ca_file: \(quoted(ca))")
+            if verify { fields.append("verify: true") }
+        }
+        return fields.joined(separator: ", ")
     }
 
     /// The center's account: the presence account (JetStream, the bucket) with the loopback

@@ -75,6 +75,12 @@ public final class NATSServerSupervisor: Service, Sendable {
         await MonitorClient.leafnodes(monitorPort: state.withLockedValue { $0.monitorPort })
     }
 
+    /// The servers the embedded one has a route to (a clustered center); nil when its
+    /// monitoring endpoint does not answer.
+    public func routedServers() async -> [String]? {
+        await MonitorClient.routedServers(monitorPort: state.withLockedValue { $0.monitorPort })
+    }
+
     /// How many times the server was restarted after dying unexpectedly.
     public var restarts: Int { state.withLockedValue { $0.machine.restarts } }
 

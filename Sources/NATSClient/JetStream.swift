@@ -73,9 +73,53 @@ public final class JetStream: @unchecked Sendable {
 
     private func streamStateBlocking(_ stream: String, timeout: Duration) throws(NATSError) -> StreamState {
         try withStreamInfo(stream, timeout: timeout) { info, _ in
-            StreamState(
+            var state = StreamState(
                 created: info.pointee.Created, firstSequence: info.pointee.State.FirstSeq,
                 lastSequence: info.pointee.State.LastSeq)
+            state.replicas = Int(info.pointee.Config?.pointee.Replicas ?? 1)
+            state.cluster = info.pointee.Cluster.map { Self.clusterState($0.pointee) }
+            return state
+        }
+    }
+
+    private static func clusterState(_ info: jsClusterInfo) -> StreamClusterState {
+        let text: (UnsafeMutablePointer<CChar>?) -> String? = { pointer in
+            pointer.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+        }
+        var peers: [StreamClusterState.Peer] = []
+        if let replicas = info.Replicas {
+            for index in 0..<Int(max(0, info.ReplicasLen)) {
+                guard let peer = replicas[index]?.pointee else { continue }
+                peers.append(
+                    .init(
+                        name: text(peer.Name) ?? "", current: peer.Current, offline: peer.Offline, lag: peer.Lag,
+                        activeSeconds: Double(peer.Active) / 1e9))
+            }
+        }
+        return StreamClusterState(name: text(info.Name) ?? "", leader: text(info.Leader), replicas: peers)
+    }
+
+    /// Raises the copies `stream` keeps to `replicas` when it keeps fewer (a standalone
+    /// center that became one of a cluster); never lowers them. JetStream copies the data
+    /// to the new peers itself. Fails while the cluster has too few servers.
+    /// - Returns: whether the stream had to be changed.
+    @discardableResult
+    public func growReplicas(_ stream: String, to replicas: Int) async throws(NATSError) -> Bool {
+        try await BlockingCalls.run { () throws(NATSError) in try self.growReplicasBlocking(stream, to: replicas) }
+    }
+
+    private func growReplicasBlocking(_ stream: String, to replicas: Int) throws(NATSError) -> Bool {
+        try withStreamInfo(stream, timeout: timeout) { info, options throws(NATSError) in
+            guard let config = info.pointee.Config, config.pointee.Replicas < Int64(replicas) else { return false }
+            config.pointee.Replicas = Int64(replicas)
+            var updated: UnsafeMutablePointer<jsStreamInfo>?
+            var errorCode = jsErrCode(rawValue: 0)
+            let status = js_UpdateStream(&updated, handle, config, &options, &errorCode)
+            if let updated { jsStreamInfo_Destroy(updated) }
+            guard status == NATS_OK else {
+                throw NATSError(status: status, jetStreamCode: errorCode, context: "grow stream \(stream) to \(replicas) replicas")
+            }
+            return true
         }
     }
 
@@ -142,7 +186,7 @@ public final class JetStream: @unchecked Sendable {
     private func keyValueBlocking(_ configuration: KeyValueConfiguration) throws(NATSError) -> KeyValueBucket {
         var store: OpaquePointer?
         var status = js_KeyValue(&store, handle, configuration.bucket)
-        if status == NATS_NOT_FOUND || (status == NATS_ERR && store == nil) {
+        if configuration.createIfMissing && (status == NATS_NOT_FOUND || (status == NATS_ERR && store == nil)) {
             var config = kvConfig()
             try check(kvConfig_Init(&config), "kvConfig_Init")
             status = configuration.bucket.withCString { bucket in

@@ -61,6 +61,14 @@ public final class KeyValueBucket: @unchecked Sendable {
         try await jetStream.refuseRollups("KV_" + bucket)
     }
 
+    /// Raises the copies the bucket keeps to `replicas` when it keeps fewer (see
+    /// ``JetStream/growReplicas(_:to:)``).
+    /// - Returns: whether the bucket had to be changed.
+    @discardableResult
+    public func growReplicas(to replicas: Int) async throws(NATSError) -> Bool {
+        try await jetStream.growReplicas("KV_" + bucket, to: replicas)
+    }
+
     /// Starts a watcher of every key: first the latest value of each, then every change.
     /// - Parameter timeout: how long creating it may take (with a million keys nats-server
     ///   2.9 needs seconds to set up the last-value-per-key consumer).

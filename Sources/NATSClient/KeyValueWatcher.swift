@@ -1,14 +1,21 @@
 internal import CNATS
 import Foundation
+import NIOConcurrencyHelpers
 
 /// A watcher of every key of a bucket.
 ///
 /// ``deliver(idleTimeout:to:)`` hands its events to a handler on a thread of the watcher's
 /// own (nats.c's `kvWatcher_Next` blocks), so the caller's task only awaits the end of the
-/// delivery. ``stop()`` may be called from any thread and ends the delivery.
+/// delivery. ``stop()`` may be called from any thread, never blocks, and ends the delivery
+/// within the idle timeout.
 ///
-/// `@unchecked Sendable`: owns a `kvWatcher` handle; nats.c allows `kvWatcher_Stop` from
-/// another thread while `kvWatcher_Next` blocks. Destroyed in `deinit` only.
+/// nats.c's `kvWatcher_Stop` is not called by ``stop()``: it deletes the watcher's consumer
+/// with a request that waits up to the JetStream context's timeout (a minute for the
+/// service's watchers) when the server that held the consumer is gone, and it holds the
+/// watcher's lock meanwhile. It runs when the watcher is released, on a thread of its own.
+///
+/// `@unchecked Sendable`: owns a `kvWatcher` handle that only the delivery thread uses while
+/// it runs, and the stop flag is behind a lock. Stopped and destroyed on release only.
 public final class KeyValueWatcher: @unchecked Sendable {
     /// What the watcher delivers.
     public enum Event: Sendable, Equatable {
@@ -22,6 +29,7 @@ public final class KeyValueWatcher: @unchecked Sendable {
 
     let handle: OpaquePointer
     let bucket: KeyValueBucket
+    private let stopRequested = NIOLockedValueBox(false)
 
     init(handle: OpaquePointer, bucket: KeyValueBucket) {
         self.handle = handle
@@ -55,8 +63,13 @@ public final class KeyValueWatcher: @unchecked Sendable {
     private func deliverBlocking(idleTimeout: Duration, to handler: (Event) -> Bool) -> Result<Void, NATSError> {
         var delivered = 0
         while true {
+            if stopRequested.withLockedValue({ $0 }) { return .success(()) }
             var entry: OpaquePointer?
             let status = kvWatcher_Next(&entry, handle, max(1, idleTimeout.milliseconds))
+            if stopRequested.withLockedValue({ $0 }) {
+                if let entry { kvEntry_Destroy(entry) }
+                return .success(())
+            }
             let event: Event
             switch status {
             case NATS_OK:
@@ -78,13 +91,30 @@ public final class KeyValueWatcher: @unchecked Sendable {
         }
     }
 
-    /// Stops the watcher: a delivery in progress ends.
+    /// Stops the watcher: a delivery in progress ends within its idle timeout. Never blocks.
     public func stop() {
-        kvWatcher_Stop(handle)
+        stopRequested.withLockedValue { $0 = true }
     }
 
     deinit {
+        // Deleting the consumer may wait a minute for a server that is gone: not on the
+        // releasing thread, which may be the cooperative pool or a NIO event loop.
+        let owned = OwnedWatcher(handle: handle, bucket: bucket)
+        Thread.detachNewThread { owned.stopAndDestroy() }
+    }
+}
+
+/// A released watcher's handle on its way to the thread that stops and destroys it.
+///
+/// `@unchecked Sendable`: a C handle that nothing else references any more (its
+/// ``KeyValueWatcher`` is gone); the bucket is kept so its JetStream context outlives it.
+private struct OwnedWatcher: @unchecked Sendable {
+    let handle: OpaquePointer
+    let bucket: KeyValueBucket
+
+    func stopAndDestroy() {
         kvWatcher_Stop(handle)
         kvWatcher_Destroy(handle)
+        withExtendedLifetime(bucket) {}
     }
 }

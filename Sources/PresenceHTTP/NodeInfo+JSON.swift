@@ -33,6 +33,35 @@ extension NodeInfo {
                     return object
                 })
         }
+        if let cluster { body.add("cluster", cluster.json) }
         return body.finished
+    }
+}
+
+extension NodeInfo.Cluster {
+    /// The `cluster` object of `/health/info`.
+    var json: JSONObjectWriter {
+        var object = JSONObjectWriter()
+        object.add("name", name)
+        object.add(
+            "peers",
+            peers.map { peer in
+                var entry = JSONObjectWriter()
+                entry.add("name", peer.name)
+                entry.add("connected", peer.connected)
+                return entry
+            })
+        if let leader { object.add("leader", leader) }
+        object.add("bucket_replicas", bucketReplicas)
+        object.add(
+            "replicas",
+            replicas.map { replica in
+                var entry = JSONObjectWriter()
+                entry.add("name", replica.name)
+                entry.add("current", replica.current)
+                entry.add("lag", replica.lag)
+                return entry
+            })
+        return object
     }
 }

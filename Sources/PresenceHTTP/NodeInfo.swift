@@ -47,6 +47,51 @@ public struct NodeInfo: Sendable {
         }
     }
 
+    /// A clustered center's NATS cluster and the bucket's copies in it (SPEC §6).
+    public struct Cluster: Sendable {
+        /// Another center of the cluster and whether this one has a route to it.
+        public struct Peer: Sendable {
+            public var name: String
+            public var connected: Bool
+
+            public init(name: String, connected: Bool) {
+                self.name = name
+                self.connected = connected
+            }
+        }
+
+        /// A copy of the bucket on a center other than its leader.
+        public struct Replica: Sendable {
+            public var name: String
+            /// Whether it holds every write the leader holds.
+            public var current: Bool
+            /// Writes it is behind the leader.
+            public var lag: UInt64
+
+            public init(name: String, current: Bool, lag: UInt64) {
+                self.name = name
+                self.current = current
+                self.lag = lag
+            }
+        }
+
+        public var name: String
+        public var peers: [Peer]
+        /// The center that leads the bucket (takes its writes); nil while none is elected.
+        public var leader: String?
+        /// How many copies the bucket keeps.
+        public var bucketReplicas: Int
+        public var replicas: [Replica]
+
+        public init(name: String, peers: [Peer], leader: String?, bucketReplicas: Int, replicas: [Replica]) {
+            self.name = name
+            self.peers = peers
+            self.leader = leader
+            self.bucketReplicas = bucketReplicas
+            self.replicas = replicas
+        }
+    }
+
     public var nodeID: String
     public var role: String
     public var version: String
@@ -55,11 +100,14 @@ public struct NodeInfo: Sendable {
     public var cache: Cache
     public var presenceCount: Int
     public var leafnodes: [Leafnode]?
+    /// Set on a clustered center only.
+    public var cluster: Cluster?
 
     public init(
         nodeID: String, role: String, version: String, uptimeSeconds: Int, nats: NATS, cache: Cache,
-        presenceCount: Int, leafnodes: [Leafnode]?
+        presenceCount: Int, leafnodes: [Leafnode]?, cluster: Cluster? = nil
     ) {
+        self.cluster = cluster
         self.nodeID = nodeID
         self.role = role
         self.version = version

@@ -40,10 +40,10 @@ enum ConfigurationKeys {
         doc: "The node's folder: nats-server's config and (center) the JetStream store.", flag: "data-dir")
     static let natsClientPort = Key(
         "nats.client_port", \C.natsClientPort, default: 4222, .int(in: 0...65_535),
-        doc: "The embedded nats-server's client port, on loopback; 0: one the OS assigns.")
+        doc: "The embedded nats-server's client port, on loopback; 0: one the OS assigns.", flag: "nats-client-port")
     static let natsLeafnodePort = Key(
         "nats.leafnode_port", \C.natsLeafnodePort, default: 7422, .int(in: 0...65_535),
-        doc: "Center: where leaves connect; 0: one the OS assigns.")
+        doc: "Center: where leaves connect; 0: one the OS assigns.", flag: "leafnode-port")
     static let natsLeafnodeHost = Key(
         "nats.leafnode_host", \C.natsLeafnodeHost, default: "127.0.0.1", .text,
         doc: "Center: where the leafnode port listens; loopback unless leaves authenticate.")
@@ -58,7 +58,20 @@ enum ConfigurationKeys {
         doc: "With nats.embedded false: the NATS to use (several: comma-separated).", flag: "nats-url")
     static let replicas = Key(
         "nats.replicas", \C.replicas, default: 1, .int(in: 1...5),
-        doc: "Replicas of the presence bucket when it is created.")
+        doc: "Replicas of the presence bucket (3 on a clustered center); a bucket with fewer is grown at start.")
+    static let clusterName = Key(
+        "nats.cluster.name", \C.clusterName, default: "presence", .text,
+        doc: "Center: the NATS cluster's name, the same on every center.")
+    static let clusterHost = Key(
+        "nats.cluster.host", \C.clusterHost, default: "127.0.0.1", .text,
+        doc: "Center: where the route port listens; loopback unless routes authenticate.")
+    static let clusterPort = Key(
+        "nats.cluster.port", \C.clusterPort, default: 0, .int(in: 0...65_535),
+        doc: "Center: the route port other centers connect to; 0: not clustered.", flag: "cluster-port")
+    static let clusterRoutes = Key(
+        "nats.cluster.routes", \C.clusterRoutes, default: [], .list,
+        doc: "Center: the route URLs of the cluster's centers (nats-route://host:port), itself included or not.",
+        flag: "route")
     static let natsUser = Key(
         "nats.user", \C.natsUser, default: nil, .optionalText, doc: "User for an external NATS.")
     static let natsPassword = Key(
@@ -81,6 +94,22 @@ enum ConfigurationKeys {
     static let leafTLSCAFile = Key(
         "nats.leaf_tls.ca_file", \C.leafTLSCAFile, default: nil, .optionalText,
         doc: "TLS of leaf connections: the CA of the other side (center: requires leaf certificates).")
+
+    static let routeUser = Key(
+        "nats.route_user", \C.routeUser, default: nil, .optionalText,
+        doc: "The route credential's user: every center requires it of the others and presents it.")
+    static let routePassword = Key(
+        "nats.route_password", \C.routePassword, default: nil, .optionalText,
+        doc: "The route credential's password.", secret: true)
+    static let routeTLSCertFile = Key(
+        "nats.route_tls.cert_file", \C.routeTLSCertFile, default: nil, .optionalText,
+        doc: "TLS of routes: this center's certificate (for both directions of a route).")
+    static let routeTLSKeyFile = Key(
+        "nats.route_tls.key_file", \C.routeTLSKeyFile, default: nil, .optionalText,
+        doc: "TLS of routes: the certificate's private key.")
+    static let routeTLSCAFile = Key(
+        "nats.route_tls.ca_file", \C.routeTLSCAFile, default: nil, .optionalText,
+        doc: "TLS of routes: the CA that signed every center's certificate (verified both ways).")
 
     static let cacheMaxCost = Key(
         "cache.max_cost", \C.cacheMaxCost, default: 67_108_864, .int(in: 1_048_576...Int.max),
@@ -162,8 +191,9 @@ enum ConfigurationKeys {
     static let all: [any AnyConfigurationKey] = [
         nodeID, role, httpHost, httpPort, httpHeaderTimeout, httpIdleTimeout,
         natsEmbedded, natsServerBinary, dataDirectory, natsClientPort, natsLeafnodePort, natsLeafnodeHost,
-        natsMonitorPort, hubURLs, natsURL, replicas, natsUser, natsPassword, natsToken, leafUser, leafPassword,
-        leafTLSCertFile, leafTLSKeyFile, leafTLSCAFile,
+        natsMonitorPort, hubURLs, natsURL, replicas, clusterName, clusterHost, clusterPort, clusterRoutes,
+        natsUser, natsPassword, natsToken, leafUser, leafPassword, leafTLSCertFile, leafTLSKeyFile, leafTLSCAFile,
+        routeUser, routePassword, routeTLSCertFile, routeTLSKeyFile, routeTLSCAFile,
         cacheMaxCost, cacheNumCounters, cacheNegativeTTL,
         defaultTTL, retention, sweepInterval, sweepBatch,
         maxStreams, streamQueueSize, streamKeepalive, streamMaxBufferedBytes, streamMaxTotalBufferedBytes,

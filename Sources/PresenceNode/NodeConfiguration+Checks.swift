@@ -18,8 +18,32 @@ extension NodeConfiguration {
                 "'nats.leafnode_host' is \(natsLeafnodeHost), but leaves do not authenticate: anyone reaching that address could write presence through NATS without a JWT. Set 'nats.leaf_user' and 'nats.leaf_password' (the leaf credential, which limits leaves to the presence records; add 'nats.leaf_tls' across networks), or keep 'nats.leafnode_host' on loopback"
             )
         }
+        try checkCluster()
         if role == .leaf && natsEmbedded && hubURLs.isEmpty {
             throw ConfigurationError("'nats.hub_urls' must list the center's leafnode URL(s) when 'service.role' is leaf")
+        }
+    }
+
+    /// The rules of a clustered center's routes (SPEC §5: the route port is an open door to
+    /// the JetStream API unless routes authenticate).
+    private func checkCluster() throws(ConfigurationError) {
+        if (routeTLSCertFile == nil) != (routeTLSKeyFile == nil) {
+            throw ConfigurationError("'nats.route_tls.cert_file' and 'nats.route_tls.key_file' must be set together")
+        }
+        if routeTLSCAFile != nil, routeTLSCertFile == nil {
+            throw ConfigurationError("'nats.route_tls.cert_file' and 'key_file' are required with 'nats.route_tls.ca_file'")
+        }
+        if (routeUser == nil) != (routePassword == nil) {
+            throw ConfigurationError("'nats.route_user' and 'nats.route_password' must be set together")
+        }
+        guard isClusteredCenter else { return }
+        if !Self.isLoopback(clusterHost) && routeUser == nil && routeTLSCAFile == nil {
+            throw ConfigurationError(
+                "'nats.cluster.host' is \(clusterHost), but routes do not authenticate: anyone reaching that address could join the cluster and write presence without a JWT. Set 'nats.route_user' and 'nats.route_password' (the route credential; add 'nats.route_tls' across networks), or keep 'nats.cluster.host' on loopback"
+            )
+        }
+        if clusterName.isEmpty || clusterName.contains(where: { $0 == " " || $0 == "\"" }) {
+            throw ConfigurationError("invalid value for 'nats.cluster.name': '\(clusterName)' must be a non-empty word")
         }
     }
 

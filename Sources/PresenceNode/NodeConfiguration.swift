@@ -37,6 +37,13 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var hubURLs: [String] = K.hubURLs.defaultValue
     public var natsURL: String = K.natsURL.defaultValue
     public var replicas: Int = K.replicas.defaultValue
+    /// A clustered center (`nats.cluster.*`): the cluster's name, where its route port
+    /// listens (loopback unless routes authenticate), that port (0: not clustered) and the
+    /// routes to the other centers.
+    public var clusterName: String = K.clusterName.defaultValue
+    public var clusterHost: String = K.clusterHost.defaultValue
+    public var clusterPort: Int = K.clusterPort.defaultValue
+    public var clusterRoutes: [String] = K.clusterRoutes.defaultValue
     public var natsUser: String? = K.natsUser.defaultValue
     public var natsPassword: String? = K.natsPassword.defaultValue
     public var natsToken: String? = K.natsToken.defaultValue
@@ -48,6 +55,16 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var leafTLSCertFile: String? = K.leafTLSCertFile.defaultValue
     public var leafTLSKeyFile: String? = K.leafTLSKeyFile.defaultValue
     public var leafTLSCAFile: String? = K.leafTLSCAFile.defaultValue
+    /// Shared credential of routes between centers (`nats.route_user`, `nats.route_password`).
+    public var routeUser: String? = K.routeUser.defaultValue
+    public var routePassword: String? = K.routePassword.defaultValue
+    /// TLS of routes (`nats.route_tls.cert_file`, `key_file`, `ca_file`).
+    public var routeTLSCertFile: String? = K.routeTLSCertFile.defaultValue
+    public var routeTLSKeyFile: String? = K.routeTLSKeyFile.defaultValue
+    public var routeTLSCAFile: String? = K.routeTLSCAFile.defaultValue
+
+    /// Whether this node is a center in a NATS cluster (`nats.cluster.port` set).
+    public var isClusteredCenter: Bool { role == .center && natsEmbedded && clusterPort != 0 }
 
     public var cacheMaxCost: Int = K.cacheMaxCost.defaultValue
     public var cacheNumCounters: Int = K.cacheNumCounters.defaultValue

@@ -24,7 +24,27 @@ struct NodeInfoSource: Sendable {
                 hubReachable: connection.connected && store.isHubReachable),
             cache: .init(statistics),
             presenceCount: statistics.entries,
-            leafnodes: await leafnodes())
+            leafnodes: await leafnodes(), cluster: await cluster())
+    }
+
+    /// On a clustered center: the routes its embedded server has and the bucket's group as
+    /// the store's last probe found it.
+    private func cluster() async -> NodeInfo.Cluster? {
+        guard configuration.isClusteredCenter else { return nil }
+        let routed = Set(await supervisor?.routedServers() ?? [])
+        let bucket = store.bucketState
+        let group = bucket?.cluster
+        var names = routed
+        if let group {
+            names.formUnion(group.replicas.map(\.name))
+            if let leader = group.leader { names.insert(leader) }
+        }
+        names.remove(configuration.nodeID)
+        return NodeInfo.Cluster(
+            name: group?.name ?? configuration.clusterName,
+            peers: names.sorted().map { NodeInfo.Cluster.Peer(name: $0, connected: routed.contains($0)) },
+            leader: group?.leader, bucketReplicas: bucket?.replicas ?? 0,
+            replicas: (group?.replicas ?? []).map { .init(name: $0.name, current: $0.current, lag: $0.lag) })
     }
 
     /// On a center with an embedded server, the leaves its monitoring endpoint lists.

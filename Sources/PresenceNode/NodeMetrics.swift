@@ -1,4 +1,5 @@
 import EmbeddedNATS
+import NATSClient
 import PresenceCore
 import PresenceStore
 import Prometheus
@@ -18,6 +19,9 @@ final class NodeMetrics: Sendable {
         let streamBufferedBytes: Gauge
         let hubReachable: Gauge
         let ready: Gauge
+        let sweeperLeaseHeld: Gauge
+        let bucketLeader: Gauge
+        let bucketReplicas: Gauge
     }
 
     /// Counters fed from cumulative numbers: each scrape adds what grew since the last one.
@@ -64,7 +68,13 @@ final class NodeMetrics: Sendable {
                     "stream_buffered", "bytes", "Bytes held for stream clients: queued events and unsent connection buffers")),
             hubReachable: registry.makeGauge(
                 descriptor: descriptor("hub_reachable", "", "1 when the bucket's JetStream server (the hub) answers")),
-            ready: registry.makeGauge(descriptor: descriptor("ready", "", "1 when /health/ready answers 200")))
+            ready: registry.makeGauge(descriptor: descriptor("ready", "", "1 when /health/ready answers 200")),
+            sweeperLeaseHeld: registry.makeGauge(
+                descriptor: descriptor("sweeper_lease_held", "", "1 when this center holds the lease and runs the expiry sweeper")),
+            bucketLeader: registry.makeGauge(
+                descriptor: descriptor("bucket_has_leader", "", "Clustered center: 1 when the bucket's group has a leader")),
+            bucketReplicas: registry.makeGauge(
+                descriptor: descriptor("bucket_replicas", "", "Clustered center: copies the bucket keeps")))
         func counter(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> DeltaCounter {
             DeltaCounter(counter: registry.makeCounter(descriptor: descriptor(name, "total", help), labels: labels))
         }
@@ -82,7 +92,11 @@ final class NodeMetrics: Sendable {
     }
 
     /// Reads the node's parts and renders the Prometheus text exposition.
-    func render(store: NATSPresenceStore, changes: PresenceChangeHub, sweeper: ExpirySweeper?) -> [UInt8] {
+    func render(
+        store: NATSPresenceStore, changes: PresenceChangeHub, sweeper: ExpirySweeper?, lease: SweeperLease? = nil
+    ) -> [UInt8] {
+        if let lease { gauges.sweeperLeaseHeld.set(to: lease.isHeld ? 1 : 0) }
+        if let bucket = store.bucketState, let group = bucket.cluster { recordCluster(group, replicas: bucket.replicas) }
         let statistics = store.replica.statistics
         gauges.cacheEntries.set(to: Double(statistics.entries))
         gauges.cacheCost.set(to: Double(statistics.costBytes))
@@ -106,5 +120,22 @@ final class NodeMetrics: Sendable {
             }
         }
         return registry.emitToBuffer()
+    }
+
+    /// The bucket's group in a JetStream cluster: its leader, and each other copy's lag and
+    /// whether its server is reachable (`presence_cluster_peer_up`, by peer).
+    private func recordCluster(_ group: StreamClusterState, replicas: Int) {
+        gauges.bucketLeader.set(to: group.leader == nil ? 0 : 1)
+        gauges.bucketReplicas.set(to: Double(replicas))
+        let lag = MetricNameDescriptor(
+            namespace: "presence", metricName: "bucket_replica_lag", unitName: "",
+            helpText: "Clustered center: writes a copy of the bucket is behind its leader, by peer")
+        let up = MetricNameDescriptor(
+            namespace: "presence", metricName: "cluster_peer_up", unitName: "",
+            helpText: "Clustered center: 1 when the bucket's leader reaches that peer's copy, by peer")
+        for peer in group.replicas {
+            registry.makeGauge(descriptor: lag, labels: [("peer", peer.name)]).set(to: Double(peer.lag))
+            registry.makeGauge(descriptor: up, labels: [("peer", peer.name)]).set(to: peer.offline ? 0 : 1)
+        }
     }
 }

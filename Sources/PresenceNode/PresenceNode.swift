@@ -100,11 +100,15 @@ public struct PresenceNode: Sendable {
         if let storage { services.append(storage) }
         services.append(store)
         var sweeper: ExpirySweeper?
+        var sweeperLease: SweeperLease?
         if configuration.role == .center {
+            let lease = SweeperLease(store: store, holder: configuration.nodeID, logger: logger)
             let centerSweeper = ExpirySweeper(
                 store: store, interval: .milliseconds(Int(configuration.sweepInterval * 1000)),
-                batchSize: configuration.sweepBatch, logger: logger)
+                batchSize: configuration.sweepBatch, logger: logger, lease: lease)
+            services.append(lease)
             services.append(centerSweeper)
+            sweeperLease = lease
             sweeper = centerSweeper
         }
         services.append(StreamKeepalive(hub: changes, interval: .milliseconds(Int(configuration.streamKeepalive * 1000))))
@@ -115,7 +119,9 @@ public struct PresenceNode: Sendable {
                 repository: store, changes: changes, verifier: verifier, settings: settings,
                 metrics: HTTPMetrics(registry: metrics.registry), clock: clock),
             health: HealthController(repository: store, drain: drain) { await info.current() },
-            metricsText: { [sweeper] in metrics.render(store: store, changes: changes, sweeper: sweeper) },
+            metricsText: { [sweeper, sweeperLease] in
+                metrics.render(store: store, changes: changes, sweeper: sweeper, lease: sweeperLease)
+            },
             logRequests: configuration.logLevel <= .debug)
         let application = Application(
             router: router,
@@ -181,6 +187,19 @@ public struct PresenceNode: Sendable {
             embedded.leafTLS = .init(
                 certFile: configuration.leafTLSCertFile, keyFile: configuration.leafTLSKeyFile,
                 caFile: configuration.leafTLSCAFile)
+        }
+        if configuration.isClusteredCenter {
+            var cluster = EmbeddedNATSConfiguration.Cluster(
+                name: configuration.clusterName, host: configuration.clusterHost, port: configuration.clusterPort,
+                routes: configuration.clusterRoutes)
+            cluster.user = configuration.routeUser
+            cluster.password = configuration.routePassword
+            if configuration.routeTLSCertFile != nil {
+                cluster.tls = .init(
+                    certFile: configuration.routeTLSCertFile, keyFile: configuration.routeTLSKeyFile,
+                    caFile: configuration.routeTLSCAFile)
+            }
+            embedded.cluster = cluster
         }
         return embedded
     }

@@ -26,11 +26,18 @@ public final class ExpirySweeper: Service, Sendable {
     private let batchSize: Int
     private let concurrency: Int
     private let logger: Logger
+    private let lease: SweeperLease?
     private let counters = NIOLockedValueBox(Statistics())
 
     /// Creates a sweeper that runs a pass every `interval`, at most `batchSize` records a pass.
-    public init(store: NATSPresenceStore, interval: Duration, batchSize: Int, logger: Logger, concurrency: Int = 16) {
+    /// - Parameter lease: when set, passes run only while this center holds it (several
+    ///   centers share the bucket; one sweeps).
+    public init(
+        store: NATSPresenceStore, interval: Duration, batchSize: Int, logger: Logger, concurrency: Int = 16,
+        lease: SweeperLease? = nil
+    ) {
         self.store = store
+        self.lease = lease
         self.interval = interval
         self.batchSize = batchSize
         self.concurrency = concurrency
@@ -44,7 +51,7 @@ public final class ExpirySweeper: Service, Sendable {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: self.interval)
-                guard self.store.readiness().isReady else { continue }
+                guard self.lease?.isHeld ?? true, self.store.readiness().isReady else { continue }
                 await self.sweepOnce()
             }
         }

@@ -16,6 +16,11 @@ import NATSClient
 /// - A bucket with another creation time, or whose last revision is below the highest the
 ///   replica had applied before the probe was sent, was recreated or restored from an older
 ///   copy: the watcher is recreated, and the new one rebuilds the replica from scratch.
+/// - A watcher (once set up) that delivers nothing while the bucket holds revisions past the
+///   last it delivered, for ``stalledProbesBeforeRecreate`` probes in a row, is stalled: its
+///   consumer was lost with a clustered center that died, or was set up on a bucket just
+///   recreated, and nats.c does not always notice. It is recreated, once per last revision of
+///   the bucket, so a revision no watcher delivers costs one resynchronisation, not a loop.
 struct HubLinkStateMachine: Sendable {
     /// What the feed does after an event.
     enum Action: Sendable, Equatable {
@@ -32,7 +37,13 @@ struct HubLinkStateMachine: Sendable {
         case reportConnectionLost
         /// The connection is back: recreate the watcher and resynchronise.
         case recreateWatcherReconnected
+        /// The watcher delivers nothing while the bucket is ahead: recreate it and resynchronise.
+        case recreateWatcherStalled(lastRevision: UInt64, delivered: UInt64)
     }
+
+    /// Probes in a row that find a live watcher stalled before it is recreated (3 s at the
+    /// store's 500 ms probe interval).
+    static let stalledProbesBeforeRecreate = 6
 
     /// Timed-out probes in a row that mark the hub unreachable.
     static let slowAnswersBeforeUnreachable = 3
@@ -48,9 +59,22 @@ struct HubLinkStateMachine: Sendable {
     private(set) var bucketCreated: Int64?
     /// A new watcher was asked for and has not started yet.
     private(set) var recreatePending = false
+    /// A watcher is set up and must be delivering (its initial values, then every change).
+    private var watcherLive = false
+    /// The revision the watcher had delivered up to, and for how many probes in a row it did
+    /// not move while the bucket was ahead of it.
+    private var stall: (delivered: UInt64, probes: Int)?
+    /// The bucket's last revision when a stall last recreated the watcher.
+    private var recreatedForStallAt: UInt64?
 
     /// A probe got the bucket's state.
-    mutating func probeAnswered(_ bucket: StreamState, highestRevisionBefore: UInt64) -> Action {
+    /// - Parameters:
+    ///   - highestRevisionBefore: the replica's highest revision, read before the probe was sent.
+    ///   - deliveredBefore: the highest revision the watcher delivered, read at the same time;
+    ///     nil: not known (no stall is looked for).
+    mutating func probeAnswered(_ bucket: StreamState, highestRevisionBefore: UInt64, deliveredBefore: UInt64? = nil)
+        -> Action
+    {
         slowAnswers = 0
         let wasReachable = isHubReachable
         let wasLost = hubLost
@@ -66,7 +90,33 @@ struct HubLinkStateMachine: Sendable {
             recreatePending = true
             return .recreateWatcherHubBack
         }
+        if let deliveredBefore, let stalled = checkStall(lastRevision: bucket.lastSequence, delivered: deliveredBefore) {
+            return stalled
+        }
         return wasReachable ? .none : .reportAnswersAgain
+    }
+
+    private mutating func checkStall(lastRevision: UInt64, delivered: UInt64) -> Action? {
+        guard watcherLive, !recreatePending, lastRevision > delivered else {
+            stall = nil
+            return nil
+        }
+        let probes = stall?.delivered == delivered ? (stall?.probes ?? 0) + 1 : 1
+        stall = (delivered, probes)
+        guard probes >= Self.stalledProbesBeforeRecreate, recreatedForStallAt != lastRevision else { return nil }
+        recreatedForStallAt = lastRevision
+        recreatePending = true
+        watcherLive = false
+        stall = nil
+        return .recreateWatcherStalled(lastRevision: lastRevision, delivered: delivered)
+    }
+
+    /// The watcher is set up: from now on it must deliver (set-up itself may take a minute
+    /// over a million keys and is not watched here).
+    mutating func watcherCreated() -> Action {
+        watcherLive = true
+        stall = nil
+        return .none
     }
 
     /// A probe failed: no responders (the hub is gone), or no answer in time.
@@ -107,6 +157,8 @@ struct HubLinkStateMachine: Sendable {
     /// - Returns: whether the replica must start afresh (the bucket was replaced).
     mutating func watcherStarting(_ bucket: StreamState, highestRevisionBefore: UInt64) -> Bool {
         recreatePending = false
+        watcherLive = false
+        stall = nil
         defer { bucketCreated = bucket.created }
         guard let known = bucketCreated else { return bucket.lastSequence < highestRevisionBefore }
         return known != bucket.created || bucket.lastSequence < highestRevisionBefore

@@ -20,18 +20,22 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     let feed: ReplicaFeed
     let metrics: StoreMetrics
     let clock: @Sendable () -> Timestamp
-    private let state = NIOLockedValueBox(State())
+    let state = NIOLockedValueBox(State())
 
     /// The connection and the bucket, once bound.
-    private struct Link: Sendable {
+    struct Link: Sendable {
         let connection: NATSConnection
         let bucket: KeyValueBucket
     }
 
-    private struct State {
+    struct State {
         var link: Link?
         /// Why the last attempt to bind failed (nil once bound).
         var bindFailure: String?
+        /// The bucket's state as the last probe found it.
+        var bucketState: StreamState?
+        /// When a center last tried to grow the bucket's replicas.
+        var lastGrowAttempt: ContinuousClock.Instant?
     }
 
     /// A store that is not connected yet; ``run()`` connects it.
@@ -97,11 +101,14 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             let js = try connection.jetStream(domain: configuration.domain, timeout: configuration.requestTimeout)
             var bucketConfig = KeyValueConfiguration(bucket: configuration.bucket)
             bucketConfig.replicas = configuration.replicas
+            // A leaf never creates the bucket: its centers do, with their replicas.
+            bucketConfig.createIfMissing = configuration.domain == nil
             let bucket = try await js.keyValue(bucketConfig)
             if configuration.domain == nil {
                 // A center: the bucket must not take roll-up headers, or one publish from any
                 // leaf could purge it (the service never rolls up or purges).
                 try await bucket.refuseRollups()
+                await growReplicasIfNeeded(bucket, bucketReplicas: nil)
             }
             // The watcher gets its own context with a long timeout: over a million keys,
             // nats-server 2.9 takes seconds to set up a last-value-per-key consumer, and
@@ -186,9 +193,16 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             let timeout = configuration.hubProbeTimeout
             // Read before asking: every revision applied by then is in the answer's bucket.
             let (generation, highestBefore) = replica.revisionStamp
+            let deliveredBefore = feed.deliveredRevision
             do {
                 let bucketState = try await bucket.state(timeout: timeout)
-                feed.probeAnswered(bucketState, highestRevisionBefore: highestBefore, generation: generation)
+                state.withLockedValue { $0.bucketState = bucketState }
+                feed.probeAnswered(
+                    bucketState, highestRevisionBefore: highestBefore, generation: generation,
+                    deliveredBefore: deliveredBefore)
+                if configuration.domain == nil {
+                    await growReplicasIfNeeded(bucket, bucketReplicas: bucketState.replicas)
+                }
             } catch let error where error.isStreamNotFound && configuration.domain == nil {
                 // A center whose bucket was deleted while it runs: create it again (the new,
                 // empty bucket then rebuilds the replica); a leaf waits for its center to do so.
@@ -264,7 +278,9 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         if let problem = configuration.storageProblem?() { return .notReady(problem) }
         guard let link = state.withLockedValue({ $0.link }) else { return .notReady(notBoundReason()) }
         guard link.connection.isConnected else { return .notReady("the NATS connection is down; reconnecting") }
-        return feed.readiness()
+        let feedReadiness = feed.readiness()
+        guard feedReadiness.isReady else { return feedReadiness }
+        return clusterReadiness()
     }
 
     /// Facts about the NATS connection for `/health/info`.

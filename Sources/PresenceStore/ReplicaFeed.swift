@@ -29,6 +29,8 @@ final class ReplicaFeed: Sendable {
     private let metrics: StoreMetrics
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
+    /// The highest revision the current watcher delivered (its own lock: every event sets it).
+    private let delivered = NIOLockedValueBox<UInt64>(0)
     private let hubProblem: (@Sendable () -> String?)?
 
     init(replica: PresenceReplica, metrics: StoreMetrics, logger: Logger, hubProblem: (@Sendable () -> String?)? = nil) {
@@ -58,10 +60,16 @@ final class ReplicaFeed: Sendable {
     /// - Parameter highestRevisionBefore: the replica's highest revision read before the probe was sent.
     /// - Parameter generation: the replica's generation read with that revision; an answer
     ///   from before a reset of the replica is only a sign of life.
-    func probeAnswered(_ bucketState: StreamState, highestRevisionBefore: UInt64, generation: UInt64) {
+    /// - Parameter deliveredBefore: ``deliveredRevision`` read with them.
+    func probeAnswered(
+        _ bucketState: StreamState, highestRevisionBefore: UInt64, generation: UInt64, deliveredBefore: UInt64
+    ) {
         let highest = replica.generation == generation ? highestRevisionBefore : 0
-        handle { $0.probeAnswered(bucketState, highestRevisionBefore: highest) }
+        handle { $0.probeAnswered(bucketState, highestRevisionBefore: highest, deliveredBefore: deliveredBefore) }
     }
+
+    /// The highest revision the current watcher delivered.
+    var deliveredRevision: UInt64 { delivered.withLockedValue { $0 } }
 
     /// A probe failed: no responders (the hub is gone) or no answer in time (it may be busy).
     /// - Returns: what the feed did about it.
@@ -103,6 +111,12 @@ final class ReplicaFeed: Sendable {
             logger.warning("NATS connection lost; reads are served from the replica, writes refused")
         case .recreateWatcherReconnected:
             logger.info("NATS connection re-established; resynchronising the replica")
+            watcher?.stop()
+        case .recreateWatcherStalled(let lastRevision, let delivered):
+            logger.warning(
+                "the KV watcher delivers nothing while the bucket is ahead of it; recreating it",
+                metadata: ["last_revision": "\(lastRevision)", "delivered": "\(delivered)"])
+            metrics.watcherStalls.increment()
             watcher?.stop()
         }
         return action
@@ -199,6 +213,7 @@ final class ReplicaFeed: Sendable {
                 continue
             }
             metrics.watcherResyncs.increment()
+            handle { $0.watcherCreated() }
             await consume(watcher, cutoff: cutoff)
             state.withLockedValue {
                 $0.watcher = nil
@@ -216,7 +231,10 @@ final class ReplicaFeed: Sendable {
     private func prepareResync(_ bucket: KeyValueBucket) async throws(NATSError) -> UInt64 {
         let highestBefore = replica.highestRevision
         let bucketState = try await bucket.state(timeout: .seconds(10))
-        let replaced = state.withLockedValue { $0.link.watcherStarting(bucketState, highestRevisionBefore: highestBefore) }
+        let replaced = state.withLockedValue { state in
+            delivered.withLockedValue { $0 = 0 }
+            return state.link.watcherStarting(bucketState, highestRevisionBefore: highestBefore)
+        }
         if replaced {
             logger.warning(
                 "rebuilding the replica: the presence bucket is not the one it mirrored (recreated, or restored from an older copy)",
@@ -246,6 +264,7 @@ final class ReplicaFeed: Sendable {
     private func receive(_ event: KeyValueWatcher.Event, cutoff: UInt64) -> Bool {
         switch event {
         case .entry(let entry):
+            delivered.withLockedValue { $0 = max($0, entry.revision) }
             guard apply(entry, live: replica.isInitialSyncComplete, cutoff: cutoff) else {
                 logger.warning(
                     "rebuilding the replica: the presence bucket went backwards (restored from an older copy)",

@@ -14,6 +14,7 @@ public struct StoreMetrics: Sendable {
     let watcherEvents: Counter
     let watcherLag: DurationHistogram
     let watcherResyncs: Counter
+    let watcherStalls: Counter
 
     /// Latency buckets from 100 µs to 2.5 s.
     public static let latencyBuckets: [Duration] = [
@@ -61,6 +62,10 @@ public struct StoreMetrics: Sendable {
             descriptor: .init(
                 namespace: "presence", metricName: "watcher_resyncs", unitName: "total",
                 helpText: "Times the watcher was (re)created and the replica resynchronised"))
+        watcherStalls = registry.makeCounter(
+            descriptor: .init(
+                namespace: "presence", metricName: "watcher_stalls", unitName: "total",
+                helpText: "Times a watcher that delivered nothing while the bucket was ahead was recreated"))
     }
 
     /// Metrics that go nowhere (tools and tests that do not scrape).

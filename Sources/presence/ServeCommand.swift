@@ -17,6 +17,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: .init(NodeConfiguration.flagHelp("hub") + "; repeatable")) var hub: [String] = []
     @Option(name: .customLong("nats-url"), help: .init(NodeConfiguration.flagHelp("nats-url") + "; implies nats.embedded false"))
     var natsURL: String?
+    @Option(name: .customLong("nats-client-port"), help: .init(NodeConfiguration.flagHelp("nats-client-port")))
+    var natsClientPort: Int?
+    @Option(name: .customLong("leafnode-port"), help: .init(NodeConfiguration.flagHelp("leafnode-port")))
+    var leafnodePort: Int?
+    @Option(name: .customLong("cluster-port"), help: .init(NodeConfiguration.flagHelp("cluster-port")))
+    var clusterPort: Int?
+    @Option(help: .init(NodeConfiguration.flagHelp("route") + "; repeatable")) var route: [String] = []
     @Flag(help: "Development mode: generate and keep a JWT secret when none is configured.") var dev = false
 
     func run() async throws {
@@ -28,6 +35,10 @@ struct ServeCommand: AsyncParsableCommand {
         options["data-dir"] = dataDir
         if !hub.isEmpty { options["hub"] = hub.joined(separator: ",") }
         options["nats-url"] = natsURL
+        options["nats-client-port"] = natsClientPort.map(String.init)
+        options["leafnode-port"] = leafnodePort.map(String.init)
+        options["cluster-port"] = clusterPort.map(String.init)
+        if !route.isEmpty { options["route"] = route.joined(separator: ",") }
         var flags: [String: String]
         do {
             flags = try NodeConfiguration.flagValues(byOption: options)

@@ -17,7 +17,11 @@ struct ConfigurationTableTests {
         "nats.monitor_port": "8222", "nats.hub_urls": "nats-leaf://a:7422,nats-leaf://b:7422",
         "nats.url": "nats://n:4222", "nats.replicas": "3", "nats.user": "u", "nats.password": "p", "nats.token": "t",
         "nats.leaf_user": "lu", "nats.leaf_password": "lp", "nats.leaf_tls.cert_file": "c.pem",
-        "nats.leaf_tls.key_file": "k.pem", "nats.leaf_tls.ca_file": "ca.pem", "cache.max_cost": "2097152",
+        "nats.leaf_tls.key_file": "k.pem", "nats.leaf_tls.ca_file": "ca.pem", "nats.cluster.name": "east",
+        "nats.cluster.host": "127.0.0.3", "nats.cluster.port": "6222",
+        "nats.cluster.routes": "nats-route://c1:6222,nats-route://c2:6222", "nats.route_user": "ru",
+        "nats.route_password": "rp", "nats.route_tls.cert_file": "rc.pem", "nats.route_tls.key_file": "rk.pem",
+        "nats.route_tls.ca_file": "rca.pem", "cache.max_cost": "2097152",
         "cache.num_counters": "5", "cache.negative_ttl": "0", "presence.default_ttl": "60",
         "presence.retention": "600", "presence.sweep_interval": "0.5", "presence.sweep_batch": "10",
         "stream.max_streams": "5", "stream.queue_size": "8", "stream.keepalive": "1",
@@ -32,6 +36,9 @@ struct ConfigurationTableTests {
         "service.role": ["nats.hub_urls"], "nats.leaf_tls.cert_file": ["nats.leaf_tls.key_file"],
         "nats.leaf_tls.key_file": ["nats.leaf_tls.cert_file"],
         "nats.leaf_tls.ca_file": ["nats.leaf_tls.cert_file", "nats.leaf_tls.key_file"],
+        "nats.route_user": ["nats.route_password"], "nats.route_password": ["nats.route_user"],
+        "nats.route_tls.cert_file": ["nats.route_tls.key_file"], "nats.route_tls.key_file": ["nats.route_tls.cert_file"],
+        "nats.route_tls.ca_file": ["nats.route_tls.cert_file", "nats.route_tls.key_file"],
     ]
 
     @Test func everyKeyHasASampleAndEveryPropertyIsAKey() {

@@ -120,4 +120,56 @@ struct HubLinkStateMachineTests {
         let r28 = behind.watcherStarting(bucket, highestRevisionBefore: 51)
         #expect(r28)
     }
+
+    /// A machine whose watcher on `bucket` is set up (and so must deliver).
+    func synced() -> Machine {
+        var machine = started()
+        let action = machine.watcherCreated()
+        #expect(action == .none)
+        return machine
+    }
+
+    @Test func aLiveWatcherThatDeliversNothingWhileTheBucketIsAheadIsRecreatedOnce() {
+        var machine = synced()
+        let ahead = StreamState(created: 1_000, firstSequence: 1, lastSequence: 60)
+        for probe in 1..<Machine.stalledProbesBeforeRecreate {
+            let action = machine.probeAnswered(ahead, highestRevisionBefore: 50, deliveredBefore: 50)
+            #expect(action == .none, "probe \(probe) is not yet a stall")
+        }
+        let stalled = machine.probeAnswered(ahead, highestRevisionBefore: 50, deliveredBefore: 50)
+        #expect(stalled == .recreateWatcherStalled(lastRevision: 60, delivered: 50))
+        #expect(machine.recreatePending)
+        // The new watcher stalls at the same last revision (one no watcher delivers): no loop.
+        _ = machine.watcherStarting(ahead, highestRevisionBefore: 50)
+        _ = machine.watcherCreated()
+        for _ in 0..<(3 * Machine.stalledProbesBeforeRecreate) {
+            let action = machine.probeAnswered(ahead, highestRevisionBefore: 50, deliveredBefore: 50)
+            #expect(action == .none)
+        }
+        // A later write that this long-silent watcher does not deliver either: recreated at once.
+        let further = StreamState(created: 1_000, firstSequence: 1, lastSequence: 61)
+        let again = machine.probeAnswered(further, highestRevisionBefore: 50, deliveredBefore: 50)
+        #expect(again == .recreateWatcherStalled(lastRevision: 61, delivered: 50))
+    }
+
+    @Test func aWatcherThatKeepsDeliveringOrIsBeingSetUpIsNeverStalled() {
+        var machine = synced()
+        for step in 0..<(3 * Machine.stalledProbesBeforeRecreate) {
+            // Always behind the bucket, but moving: a busy, healthy watcher.
+            let bucketNow = StreamState(created: 1_000, firstSequence: 1, lastSequence: UInt64(100 + 10 * step))
+            let action = machine.probeAnswered(bucketNow, highestRevisionBefore: 50, deliveredBefore: UInt64(95 + 10 * step))
+            #expect(action == .none)
+        }
+        var loading = started()  // the watcher is being set up: that may take a minute
+        let ahead = StreamState(created: 1_000, firstSequence: 1, lastSequence: 60)
+        for _ in 0..<(3 * Machine.stalledProbesBeforeRecreate) {
+            let action = loading.probeAnswered(ahead, highestRevisionBefore: 0, deliveredBefore: 0)
+            #expect(action == .none)
+        }
+        var caughtUp = synced()
+        for _ in 0..<(3 * Machine.stalledProbesBeforeRecreate) {
+            let action = caughtUp.probeAnswered(bucket, highestRevisionBefore: 50, deliveredBefore: 50)
+            #expect(action == .none, "a quiet bucket the watcher has fully delivered")
+        }
+    }
 }

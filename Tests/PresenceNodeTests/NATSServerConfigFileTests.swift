@@ -47,6 +47,24 @@ struct NATSServerConfigFileTests {
         #expect(!publish.contains { $0.contains("PURGE") || $0.contains("UPDATE") || $0.hasSuffix("STREAM.CREATE.KV_presence") })
     }
 
+    @Test func aClusteredCenterRoutesToTheOtherCentersWithTheRouteCredential() {
+        var configuration = EmbeddedNATSConfiguration(serverName: "c1", dataDirectory: "/tmp/d", mode: .center(leafnodePort: 7422))
+        var cluster = EmbeddedNATSConfiguration.Cluster(
+            name: "presence", host: "0.0.0.0", port: 6222, routes: ["nats-route://c2:6222", "nats-route://c3:6222"])
+        cluster.user = "route"
+        cluster.password = "p@ss"
+        cluster.tls = .init(certFile: "c.pem", keyFile: "k.pem", caFile: "ca.pem")
+        configuration.cluster = cluster
+        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true)
+        #expect(text.contains("cluster {\n  name: \"presence\"\n  listen: \"0.0.0.0:6222\""))
+        #expect(text.contains(#"routes: ["nats-route://route:p%40ss@c2:6222", "nats-route://route:p%40ss@c3:6222"]"#))
+        #expect(text.contains(#"authorization { user: "route", password: "p@ss" }"#))
+        #expect(text.contains(#"tls { cert_file: "c.pem", key_file: "k.pem", ca_file: "ca.pem", verify: true }"#))
+        #expect(text.contains("server_name: \"c1\""), "server names are unique in a cluster: the node id")
+        configuration.cluster = nil
+        #expect(!NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true).contains("cluster {"))
+    }
+
     @Test func leafHasNoJetStreamAndConnectsToTheHub() {
         let configuration = EmbeddedNATSConfiguration(
             serverName: "leaf-eu-1", dataDirectory: "/tmp/l", mode: .leaf(hubURLs: ["nats-leaf://center:7422"]))

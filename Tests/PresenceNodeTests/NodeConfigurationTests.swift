@@ -153,6 +153,11 @@ struct NodeConfigurationTests {
             ("stream:\n  max_buffered_bytes: 100\n", "stream.max_buffered_bytes"),
             ("stream:\n  max_buffered_bytes: 1048576\n  max_total_buffered_bytes: 65536\n", "stream.max_total_buffered_bytes"),
             ("nats:\n  client_port: -1\n", "nats.client_port"),
+            // A route port reachable from elsewhere without a route credential: an open door.
+            ("nats:\n  cluster:\n    port: 6222\n    host: 0.0.0.0\n", "nats.cluster.host"),
+            ("nats:\n  route_user: r\n", "nats.route_password"),
+            ("nats:\n  route_tls:\n    ca_file: ca.pem\n", "nats.route_tls.cert_file"),
+            ("nats:\n  cluster:\n    port: 6222\n    name: \"two words\"\n", "nats.cluster.name"),
         ]
         for (text, key) in cases {
             let path = try file(text)
@@ -165,6 +170,24 @@ struct NodeConfigurationTests {
             try NodeConfiguration.load(file: nil, environment: ["PRESENCE_CACHE_NEGATIVE_TTL": "soon"], flags: [:])
         }
         #expect(environmentError?.description.contains("cache.negative_ttl") == true)
+    }
+
+    @Test func aClusteredCenterListensForRoutesWhereTheRulesAllow() throws {
+        let open = try file(
+            "nats:\n  replicas: 3\n  cluster:\n    port: 6222\n    host: 0.0.0.0\n    routes: [\"nats-route://c2:6222\"]\n"
+                + "  route_user: r\n  route_password: p\n")
+        let configuration = try NodeConfiguration.load(file: open, environment: [:], flags: [:])
+        #expect(configuration.isClusteredCenter)
+        let cluster = try #require(PresenceNode.embeddedConfiguration(configuration).cluster)
+        #expect(cluster.host == "0.0.0.0" && cluster.port == 6222 && cluster.routes == ["nats-route://c2:6222"])
+        #expect(cluster.user == "r" && cluster.password == "p")
+        let standalone = try NodeConfiguration.load(file: nil, environment: [:], flags: [:])
+        #expect(!standalone.isClusteredCenter)
+        #expect(PresenceNode.embeddedConfiguration(standalone).cluster == nil, "port 0: not clustered")
+        let flags = try NodeConfiguration.flagValues(byOption: ["cluster-port": "7000", "route": "nats-route://a:7000,nats-route://b:7000"])
+        let fromFlags = try NodeConfiguration.load(file: nil, environment: [:], flags: flags)
+        #expect(fromFlags.clusterPort == 7000 && fromFlags.clusterRoutes == ["nats-route://a:7000", "nats-route://b:7000"])
+        #expect(fromFlags.clusterHost == "127.0.0.1", "loopback unless routes authenticate")
     }
 
     @Test func streamMemoryBoundsAndOSAssignedPortsAreConfigurable() throws {
