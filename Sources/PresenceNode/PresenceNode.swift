@@ -56,6 +56,7 @@ public struct PresenceNode: Sendable {
         var supervisor: NATSServerSupervisor?
         var natsURLs = [configuration.natsURL]
         if configuration.natsEmbedded {
+            try await StandaloneStoreMigration.exportIfNeeded(embeddedConfiguration(configuration), logger: logger)
             let embedded = NATSServerSupervisor(configuration: embeddedConfiguration(configuration), logger: logger)
             try await embedded.start()
             supervisor = embedded
@@ -99,6 +100,9 @@ public struct PresenceNode: Sendable {
         if let supervisor { services.append(supervisor) }
         if let storage { services.append(storage) }
         services.append(store)
+        if configuration.isClusteredCenter {
+            services.append(StandaloneImport(store: store, dataDirectory: configuration.dataDirectory, logger: logger))
+        }
         var sweeper: ExpirySweeper?
         var sweeperLease: SweeperLease?
         if configuration.role == .center {

@@ -61,4 +61,20 @@ extension NATSPresenceStore {
         bucketConfiguration.replicas = configuration.replicas
         return try await js.keyValue(bucketConfiguration)
     }
+
+    /// Stores `value` under `key` unless the bucket has a value there already (migrating a
+    /// standalone store: what the cluster holds is newer).
+    /// - Returns: whether it was written.
+    public func createIfAbsent(key: String, value: [UInt8]) async throws -> Bool {
+        guard let bucket = state.withLockedValue({ $0.link?.bucket }) else {
+            throw PresenceError(.unavailable, "the presence store is not bound yet")
+        }
+        do throws(NATSError) {
+            _ = try await bucket.put(key, value: value, expecting: .noValue)
+            return true
+        } catch {
+            if error.isWrongLastSequence { return false }
+            throw error
+        }
+    }
 }
