@@ -1,0 +1,69 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// What one writer saw: each acknowledged write (its user, who holds its own name as the
+/// message) and each failure, with the moment of the answer.
+final class WriteLog: Sendable {
+    private struct Entries {
+        var acknowledged: [(at: ContinuousClock.Instant, user: String)] = []
+        var failures: [(at: ContinuousClock.Instant, cause: String)] = []
+    }
+
+    private let entries = NIOLockedValueBox(Entries())
+    private let stopped = NIOLockedValueBox(false)
+
+    var acknowledgedUsers: [String] { entries.withLockedValue { $0.acknowledged.map(\.user) } }
+    var failureCount: Int { entries.withLockedValue { $0.failures.count } }
+
+    /// The first acknowledgement after `moment`, as a delay from it.
+    func firstAcknowledgement(after moment: ContinuousClock.Instant) -> Duration? {
+        entries.withLockedValue { $0.acknowledged.first { $0.at > moment } }.map { $0.at - moment }
+    }
+
+    /// Failures after `moment`, for the report.
+    func failureCauses(after moment: ContinuousClock.Instant) -> [String] {
+        entries.withLockedValue { $0.failures.filter { $0.at > moment }.map(\.cause) }
+    }
+
+    func stop() { stopped.withLockedValue { $0 = true } }
+
+    /// PUTs `<prefix>-0`, `<prefix>-1`, … (each once, message = its own name) through `port`
+    /// until ``stop()``, recording every answer.
+    func write(through port: Int, prefix: String, token: String) async {
+        var index = 0
+        while !stopped.withLockedValue({ $0 }) {
+            let user = "\(prefix)-\(index)"
+            index += 1
+            let outcome: Result<Int, any Error>
+            do {
+                let (status, _) = try await HTTP.request(
+                    "PUT", port: port, path: "/api/v2/presence/\(user)", headers: ["Authorization": "Bearer \(token)"],
+                    body: #"{"status":"online","message":"\#(user)"}"#)
+                outcome = .success(status)
+            } catch {
+                outcome = .failure(error)
+            }
+            let now = ContinuousClock.now
+            entries.withLockedValue { entries in
+                switch outcome {
+                case .success(let status) where status == 200 || status == 201: entries.acknowledged.append((now, user))
+                case .success(let status): entries.failures.append((now, "HTTP \(status)"))
+                case .failure(let error): entries.failures.append((now, "\(error)"))
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// GETs `path` through `port` until ``stop()``; every answer but 200 is a failure.
+    func read(through port: Int, path: String) async {
+        while !stopped.withLockedValue({ $0 }) {
+            let status = (try? await HTTP.request("GET", port: port, path: path))?.0 ?? 0
+            if status != 200 {
+                let now = ContinuousClock.now
+                entries.withLockedValue { $0.failures.append((now, "HTTP \(status)")) }
+            }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
