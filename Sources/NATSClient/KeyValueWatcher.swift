@@ -7,7 +7,7 @@ import NIOConcurrencyHelpers
 /// ``deliver(idleTimeout:to:)`` hands its events to a handler on a thread of the watcher's
 /// own (nats.c's `kvWatcher_Next` blocks), so the caller's task only awaits the end of the
 /// delivery. ``stop()`` may be called from any thread, never blocks, and ends the delivery
-/// within the idle timeout.
+/// within ``stopCheckInterval``.
 ///
 /// nats.c's `kvWatcher_Stop` is not called by ``stop()``: it deletes the watcher's consumer
 /// with a request that waits up to the JetStream context's timeout (a minute for the
@@ -60,12 +60,19 @@ public final class KeyValueWatcher: @unchecked Sendable {
         try ended.get()
     }
 
+    /// How often a waiting delivery looks at the stop flag.
+    static let stopCheckInterval = Duration.milliseconds(100)
+
     private func deliverBlocking(idleTimeout: Duration, to handler: (Event) -> Bool) -> Result<Void, NATSError> {
         var delivered = 0
+        var idleSince = ContinuousClock.now
+        // Waits in short slices: ``stop()`` only sets a flag (see the type), and is noticed
+        // between two slices; ``Event/timeout`` still comes after `idleTimeout` of silence.
+        let slice = max(1, min(idleTimeout, Self.stopCheckInterval).milliseconds)
         while true {
             if stopRequested.withLockedValue({ $0 }) { return .success(()) }
             var entry: OpaquePointer?
-            let status = kvWatcher_Next(&entry, handle, max(1, idleTimeout.milliseconds))
+            let status = kvWatcher_Next(&entry, handle, slice)
             if stopRequested.withLockedValue({ $0 }) {
                 if let entry { kvEntry_Destroy(entry) }
                 return .success(())
@@ -81,17 +88,19 @@ public final class KeyValueWatcher: @unchecked Sendable {
                     event = .initialValuesDone(count: delivered)
                 }
             case NATS_TIMEOUT:
+                guard ContinuousClock.now - idleSince >= idleTimeout else { continue }
                 event = .timeout
             case NATS_ILLEGAL_STATE, NATS_INVALID_SUBSCRIPTION:
                 return .success(())  // stopped
             default:
                 return .failure(NATSError(status: status, context: "KV watcher"))
             }
+            idleSince = ContinuousClock.now
             guard handler(event) else { return .success(()) }
         }
     }
 
-    /// Stops the watcher: a delivery in progress ends within its idle timeout. Never blocks.
+    /// Stops the watcher: a delivery in progress ends within ``stopCheckInterval``. Never blocks.
     public func stop() {
         stopRequested.withLockedValue { $0 = true }
     }

@@ -38,7 +38,7 @@ extension NATSPresenceStore {
     /// Ready as far as the cluster goes: the bucket's group has a leader.
     func clusterReadiness() -> Readiness {
         guard configuration.domain == nil, let cluster = state.withLockedValue({ $0.bucketState?.cluster }) else {
-            return .ready
+            return .ready  // a leaf (its hub's cluster is not its concern), or a center not clustered
         }
         guard cluster.leader != nil else {
             return .notReady("the presence bucket has no leader: its JetStream cluster is electing one (are most centers up?)")

@@ -117,6 +117,8 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             let watchJS = try connection.jetStream(domain: configuration.domain, timeout: configuration.watcherSetupTimeout)
             feed.attach(bucket: try await watchJS.keyValue(bucketConfig))
             link = Link(connection: connection, bucket: bucket)
+            let bucketState = try await bucket.state(timeout: configuration.requestTimeout)
+            state.withLockedValue { $0.bucketState = bucketState }
         } catch {
             await connection.close()
             throw error

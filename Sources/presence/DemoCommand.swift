@@ -5,23 +5,34 @@ import PresenceHTTP
 import PresenceNode
 import Synchronization
 
-/// `presence demo`: a center and two leaves on this machine, until Ctrl-C.
+/// `presence demo`: a center and two leaves on this machine, until Ctrl-C; with
+/// `--centers 3`, a clustered center of three (the bucket kept with three replicas).
 ///
-/// HTTP on `--base-port` (8080) and the two ports after it; every NATS port (clients, the
-/// center's leafnode port) is assigned by the OS, so the demo runs beside another node or
-/// demo on the usual ports. The leaves learn the center's leafnode port from its log.
+/// HTTP on `--base-port` (8080: the first center) and the two ports after it (the leaves);
+/// further centers take the ports after the leaves. Every NATS client and leafnode port is
+/// assigned by the OS, so the demo runs beside another node or demo on the usual ports; the
+/// leaves learn the centers' leafnode ports from their logs. Route ports between clustered
+/// centers are free ports found at start.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Start a center and two leaves on this machine (HTTP 8080, 8081, 8082, or from --base-port) until Ctrl-C.")
 
     @Option(name: .customLong("data-dir"), help: "Where the three nodes keep their data.") var dataDir = "./demo-data"
-    @Option(name: .customLong("base-port"), help: "HTTP port of the center; the leaves take the next two.")
+    @Option(name: .customLong("base-port"), help: "HTTP port of the (first) center; the leaves take the next two.")
     var basePort = 8080
+    @Option(help: "Centers: 1 (standalone) or 3 (a clustered center, the bucket kept with three replicas).")
+    var centers = 1
 
     func validate() throws {
-        guard (1...65_533).contains(basePort) else { throw ValidationError("--base-port must be between 1 and 65533") }
+        guard [1, 3].contains(centers) else { throw ValidationError("--centers must be 1 or 3") }
+        guard (1...(65_535 - centers - 1)).contains(basePort) else {
+            throw ValidationError("--base-port must leave room for \(centers + 2) HTTP ports")
+        }
     }
+
+    /// HTTP port of center `index` (0-based): the first on the base port, the others after the leaves.
+    private func centerHTTPPort(_ index: Int) -> Int { index == 0 ? basePort : basePort + 2 + index }
 
     private struct Node {
         let name: String
@@ -34,21 +45,32 @@ struct DemoCommand: AsyncParsableCommand {
         let root = URL(fileURLWithPath: dataDir).standardizedFileURL.path
         let secret = try ProcessInfo.processInfo.environment["JWT_SECRET"]
             ?? DevelopmentSecret.readOrCreate(dataDirectory: root)
-        let center = Node(
-            name: "center", httpPort: basePort,
-            arguments: ["--role", "center", "--node-id", "center", "--http-port", String(basePort), "--data-dir", root + "/center"],
-            environment: ["PRESENCE_NATS_CLIENT_PORT": "0", "PRESENCE_NATS_LEAFNODE_PORT": "0"])
-        let leaf = { (index: Int, leafnodePort: Int) in
+        let routePorts = centers > 1 ? try FreePorts.take(centers) : []
+        let routes = routePorts.flatMap { ["--route", "nats-route://127.0.0.1:\($0)"] }
+        let centerNodes = (0..<centers).map { index in
+            let name = centers == 1 ? "center" : "center-\(index + 1)"
+            var arguments = [
+                "--role", "center", "--node-id", name, "--http-port", String(centerHTTPPort(index)),
+                "--data-dir", root + "/" + name,
+            ]
+            var environment = ["PRESENCE_NATS_CLIENT_PORT": "0", "PRESENCE_NATS_LEAFNODE_PORT": "0"]
+            if centers > 1 {
+                arguments += ["--cluster-port", String(routePorts[index])] + routes
+                environment["PRESENCE_NATS_REPLICAS"] = "3"
+            }
+            return Node(name: name, httpPort: centerHTTPPort(index), arguments: arguments, environment: environment)
+        }
+        let leaf = { (index: Int, leafnodePorts: [Int]) in
             Node(
                 name: "leaf-\(index)", httpPort: basePort + index,
                 arguments: [
                     "--role", "leaf", "--node-id", "leaf-\(index)", "--http-port", String(basePort + index),
-                    "--data-dir", root + "/leaf-\(index)", "--hub", "nats-leaf://127.0.0.1:\(leafnodePort)",
-                ],
+                    "--data-dir", root + "/leaf-\(index)",
+                ] + leafnodePorts.flatMap { ["--hub", "nats-leaf://127.0.0.1:\($0)"] },
                 environment: ["PRESENCE_NATS_CLIENT_PORT": "0"])
         }
-        var nodes = [center]
-        var leafnodePort = 0
+        var nodes = centerNodes
+        var leafnodePorts: [Int] = []
 
         // Ctrl-C reaches the whole process group; SIGTERM is forwarded. Either way every node
         // shuts down gracefully (and stops its own nats-server) before the demo exits.
@@ -62,12 +84,14 @@ struct DemoCommand: AsyncParsableCommand {
             for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         do {
-            processes.append(try launch(center, root: root, secret: secret))
-            try await waitUntilReady(center, process: processes[0], root: root)
-            leafnodePort = try Self.leafnodePort(loggedIn: root + "/center/service.log")
-            nodes += (1...2).map { leaf($0, leafnodePort) }
-            for node in nodes.dropFirst() { processes.append(try launch(node, root: root, secret: secret)) }
-            for (node, process) in zip(nodes.dropFirst(), processes.dropFirst()) {
+            // Clustered centers turn ready only together (the bucket needs most of them).
+            for node in centerNodes { processes.append(try launch(node, root: root, secret: secret)) }
+            for (node, process) in zip(centerNodes, processes) { try await waitUntilReady(node, process: process, root: root) }
+            leafnodePorts = try centerNodes.map { try Self.leafnodePort(loggedIn: root + "/\($0.name)/service.log") }
+            let leaves = (1...2).map { leaf($0, leafnodePorts) }
+            nodes += leaves
+            for node in leaves { processes.append(try launch(node, root: root, secret: secret)) }
+            for (node, process) in zip(leaves, processes.dropFirst(centers)) {
                 try await waitUntilReady(node, process: process, root: root)
             }
         } catch {
@@ -77,12 +101,16 @@ struct DemoCommand: AsyncParsableCommand {
         }
 
         let token = try await TokenIssuer(secret: secret).token(subject: "alice", lifetime: 86_400)
+        let centerLines = zip(centerNodes, leafnodePorts).map { node, port in
+            "  \(node.name.padding(toLength: 10, withPad: " ", startingAt: 0))http://localhost:\(node.httpPort)   (NATS leafnode port \(port))"
+        }.joined(separator: "\n")
+        let what = centers == 1 ? "a center" : "a clustered center of \(centers) (bucket replicas: 3)"
         print(
             """
-            swift-presence demo: a center and two leaves are running.
-              center  http://localhost:\(basePort)   (NATS leafnode port \(leafnodePort))
-              leaf-1  http://localhost:\(basePort + 1)
-              leaf-2  http://localhost:\(basePort + 2)
+            swift-presence demo: \(what) and two leaves are running.
+            \(centerLines)
+              leaf-1    http://localhost:\(basePort + 1)
+              leaf-2    http://localhost:\(basePort + 2)
             Logs: \(root)/<node>/service.log
 
             A token for user alice (24 h):
@@ -93,12 +121,12 @@ struct DemoCommand: AsyncParsableCommand {
               curl -s localhost:\(basePort + 2)/api/v2/presence/alice
               curl -N 'localhost:\(basePort)/api/v2/presence/stream?users=alice'
             More tokens: presence token --sub bob --data-dir \(root)
-            Press Ctrl-C to stop all three nodes.
+            Press Ctrl-C to stop all \(nodes.count) nodes.
             """)
         fflush(nil)
 
         while !DemoSignals.stopRequested.load(ordering: .relaxed) {
-            if let dead = zip(nodes, processes).first(where: { !$0.1.isRunning }) {
+            if let dead = zip(nodes, processes).first(where: { !$0.1.isRunning }) {  // by launch order
                 print("\(dead.0.name) stopped unexpectedly (exit \(dead.1.terminationStatus)); see its service.log")
                 break
             }
@@ -166,5 +194,33 @@ enum DemoSignals {
         let handler: @convention(c) (Int32) -> Void = { _ in DemoSignals.stopRequested.store(true, ordering: .relaxed) }
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
+    }
+}
+
+/// Free TCP ports on loopback for the demo's routes (found by binding port 0; the small
+/// chance that another process takes one before its center binds it is acceptable here).
+enum FreePorts {
+    static func take(_ count: Int) throws -> [Int] {
+        var sockets: [Int32] = []
+        defer { sockets.forEach { close($0) } }
+        var ports: [Int] = []
+        for _ in 0..<count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw ValidationError("cannot open a socket to find a free port") }
+            sockets.append(fd)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                    bind(fd, socketAddress, length) == 0 && getsockname(fd, socketAddress, &length) == 0
+                }
+            }
+            guard bound else { throw ValidationError("cannot find a free port on 127.0.0.1") }
+            ports.append(Int(UInt16(bigEndian: address.sin_port)))
+        }
+        return ports
     }
 }

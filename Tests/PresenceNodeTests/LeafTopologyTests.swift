@@ -200,12 +200,13 @@ struct DemoCommandTests {
     /// `presence demo --base-port` on ports nothing else uses (a `make run` on 8080 and the
     /// default NATS ports does not disturb it); another run of ports when one was taken
     /// between the check and the bind.
-    private func startDemo(directory: String) async throws -> (ServiceProcess, base: Int) {
+    private func startDemo(directory: String, centers: Int = 1) async throws -> (ServiceProcess, base: Int) {
         for _ in 0..<3 {
-            let base = FreePort.consecutive(3)
+            let base = FreePort.consecutive(2 + centers)
             let demo = try ServiceProcess(
-                arguments: ["demo", "--data-dir", directory + "/demo", "--base-port", String(base)], environment: [:],
-                dataDirectory: directory, httpPort: base)
+                arguments: [
+                    "demo", "--data-dir", directory + "/demo", "--base-port", String(base), "--centers", String(centers),
+                ], environment: [:], dataDirectory: directory, httpPort: base)
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline, !demo.output.contains("Press Ctrl-C"), demo.process.isRunning {
                 try await Task.sleep(for: .milliseconds(100))
@@ -245,6 +246,38 @@ struct DemoCommandTests {
         #expect(pids.count == 3)
         demo.signal(SIGINT)
         // The demo gives its nodes 20 s to stop gracefully, then kills them.
+        #expect(await demo.waitForExit(timeout: .seconds(30)) == 0)
+        for pid in pids { #expect(await waitUntilGone(pid)) }
+    }
+
+    @Test(.enabled(if: ClusterTopology.serverCanCluster, "clustered centers need nats-server 2.10+"))
+    func theDemoRunsAClusteredCenterOfThree() async throws {
+        let directory = TemporaryDirectory.make()
+        let (demo, base) = try await startDemo(directory: directory, centers: 3)
+        let token = try #require(
+            demo.output.split(separator: "\n").first { $0.contains("export TOKEN=") }?.split(separator: "=").last)
+        let (status, _) = try await HTTP.request(
+            "PUT", port: base + 1, path: "/api/v2/presence/alice", headers: ["Authorization": "Bearer \(token)"],
+            body: #"{"status":"away"}"#)
+        #expect(status == 200)
+        for port in [base, base + 2, base + 3, base + 4] {
+            var seen = 0
+            let readDeadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < readDeadline, seen != 200 {
+                seen = (try? await HTTP.request("GET", port: port, path: "/api/v2/presence/alice").0) ?? 0
+            }
+            #expect(seen == 200, "alice reads on port \(port)")
+        }
+        let (_, info) = try await HTTP.request("GET", port: base + 4, path: "/health/info")
+        let cluster = info["cluster"] as? [String: Any]
+        #expect(cluster?["bucket_replicas"] as? Int == 3)
+        #expect((cluster?["peers"] as? [[String: Any]])?.count == 2)
+        let pids = ["center-1", "center-2", "center-3", "leaf-1", "leaf-2"].compactMap { node in
+            (try? String(contentsOfFile: "\(directory)/demo/\(node)/nats-server.pid", encoding: .utf8))
+                .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        #expect(pids.count == 5)
+        demo.signal(SIGINT)
         #expect(await demo.waitForExit(timeout: .seconds(30)) == 0)
         for pid in pids { #expect(await waitUntilGone(pid)) }
     }
