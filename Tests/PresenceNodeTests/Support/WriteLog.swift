@@ -15,9 +15,28 @@ final class WriteLog: Sendable {
     var acknowledgedUsers: [String] { entries.withLockedValue { $0.acknowledged.map(\.user) } }
     var failureCount: Int { entries.withLockedValue { $0.failures.count } }
 
-    /// The first acknowledgement after `moment`, as a delay from it.
-    func firstAcknowledgement(after moment: ContinuousClock.Instant) -> Duration? {
-        entries.withLockedValue { $0.acknowledged.first { $0.at > moment } }.map { $0.at - moment }
+    /// When writes were steadily acknowledged again after `moment`: the first of `streak`
+    /// acknowledgements in a row with no failure between them, as a delay from `moment` (a
+    /// write that was in flight at `moment` and acknowledged just after does not count as
+    /// the end of an outage that follows it).
+    func recovery(after moment: ContinuousClock.Instant, streak: Int = 20) -> Duration? {
+        entries.withLockedValue { entries in
+            let answers = (entries.acknowledged.map { ($0.at, true) } + entries.failures.map { ($0.at, false) })
+                .filter { $0.0 > moment }.sorted { $0.0 < $1.0 }
+            var start: ContinuousClock.Instant?
+            var count = 0
+            for (at, acknowledged) in answers {
+                guard acknowledged else {
+                    start = nil
+                    count = 0
+                    continue
+                }
+                if start == nil { start = at }
+                count += 1
+                if count >= streak, let start { return start - moment }
+            }
+            return nil
+        }
     }
 
     /// Failures after `moment`, for the report.
