@@ -36,6 +36,11 @@ extension NodeConfiguration {
         if (routeUser == nil) != (routePassword == nil) {
             throw ConfigurationError("'nats.route_user' and 'nats.route_password' must be set together")
         }
+        if role == .center && natsEmbedded && !isClusteredCenter && replicas > 1 {
+            throw ConfigurationError(
+                "'nats.replicas' is \(replicas), but this center is not clustered ('nats.cluster.port' is 0): a standalone center keeps one copy. Set 'nats.cluster.port' and 'nats.cluster.routes' on every center, or 'nats.replicas: 1'"
+            )
+        }
         guard isClusteredCenter else { return }
         if !Self.isLoopback(clusterHost) && routeUser == nil && routeTLSCAFile == nil {
             throw ConfigurationError(

@@ -158,6 +158,8 @@ struct NodeConfigurationTests {
             ("nats:\n  route_user: r\n", "nats.route_password"),
             ("nats:\n  route_tls:\n    ca_file: ca.pem\n", "nats.route_tls.cert_file"),
             ("nats:\n  cluster:\n    port: 6222\n    name: \"two words\"\n", "nats.cluster.name"),
+            // Three copies asked of a center that has no cluster to keep them in.
+            ("nats:\n  replicas: 3\n", "nats.cluster.port"),
         ]
         for (text, key) in cases {
             let path = try file(text)
