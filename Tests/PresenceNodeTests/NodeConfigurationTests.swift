@@ -93,6 +93,11 @@ struct NodeConfigurationTests {
         #expect(leaf.role == .leaf)
         #expect(leaf.hubURLs == ["nats-leaf://center.example.com:7422"])
         #expect(leaf.leafUser == center.leafUser)
+        let clustered = try NodeConfiguration.load(
+            file: root.appendingPathComponent("config/cluster-center.yaml").path,
+            environment: environment.merging(["NODE_ID": "center-2", "ROUTE_PASSWORD": "r"]) { $1 }, flags: [:])
+        #expect(clustered.isClusteredCenter && clustered.replicas == 3 && clustered.nodeID == "center-2")
+        #expect(clustered.clusterRoutes.count == 3 && clustered.routePassword == "r")
     }
 
     @Test func jwtSecretComesFromTheEnvironmentOrTheFile() throws {
