@@ -109,16 +109,9 @@ public final class JetStream: @unchecked Sendable {
     }
 
     private func growReplicasBlocking(_ stream: String, to replicas: Int) throws(NATSError) -> Bool {
-        try withStreamInfo(stream, timeout: timeout) { info, options throws(NATSError) in
-            guard let config = info.pointee.Config, config.pointee.Replicas < Int64(replicas) else { return false }
+        try updateStreamBlocking(stream, context: "grow stream \(stream) to \(replicas) replicas") { config in
+            guard config.pointee.Replicas < Int64(replicas) else { return false }
             config.pointee.Replicas = Int64(replicas)
-            var updated: UnsafeMutablePointer<jsStreamInfo>?
-            var errorCode = jsErrCode(rawValue: 0)
-            let status = js_UpdateStream(&updated, handle, config, &options, &errorCode)
-            if let updated { jsStreamInfo_Destroy(updated) }
-            guard status == NATS_OK else {
-                throw NATSError(status: status, jetStreamCode: errorCode, context: "grow stream \(stream) to \(replicas) replicas")
-            }
             return true
         }
     }
@@ -132,16 +125,26 @@ public final class JetStream: @unchecked Sendable {
     }
 
     private func refuseRollupsBlocking(_ stream: String) throws(NATSError) -> Bool {
-        try withStreamInfo(stream, timeout: timeout) { info, options throws(NATSError) in
-            guard let config = info.pointee.Config, config.pointee.AllowRollup else { return false }
+        try updateStreamBlocking(stream, context: "update stream \(stream)") { config in
+            guard config.pointee.AllowRollup else { return false }
             config.pointee.AllowRollup = false
+            return true
+        }
+    }
+
+    /// Reads `stream`'s configuration, lets `change` edit it, and sends the update when
+    /// `change` returns true.
+    /// - Returns: whether the stream was updated.
+    private func updateStreamBlocking(
+        _ stream: String, context: String, _ change: (UnsafeMutablePointer<jsStreamConfig>) -> Bool
+    ) throws(NATSError) -> Bool {
+        try withStreamInfo(stream, timeout: timeout) { info, options throws(NATSError) in
+            guard let config = info.pointee.Config, change(config) else { return false }
             var updated: UnsafeMutablePointer<jsStreamInfo>?
             var errorCode = jsErrCode(rawValue: 0)
             let status = js_UpdateStream(&updated, handle, config, &options, &errorCode)
             if let updated { jsStreamInfo_Destroy(updated) }
-            guard status == NATS_OK else {
-                throw NATSError(status: status, jetStreamCode: errorCode, context: "update stream \(stream)")
-            }
+            guard status == NATS_OK else { throw NATSError(status: status, jetStreamCode: errorCode, context: context) }
             return true
         }
     }

@@ -239,11 +239,16 @@ struct DemoCommandTests {
             seen = (try? await HTTP.request("GET", port: base + 2, path: "/api/v2/presence/alice").0) ?? 0
         }
         #expect(seen == 200)
-        let pids = ["center", "leaf-1", "leaf-2"].compactMap { node in
+        await expectCtrlCStopsEveryNode(demo, directory: directory, nodes: ["center", "leaf-1", "leaf-2"])
+    }
+
+    /// Ctrl-C ends the demo with 0 and every node's nats-server with it.
+    private func expectCtrlCStopsEveryNode(_ demo: ServiceProcess, directory: String, nodes: [String]) async {
+        let pids = nodes.compactMap { node in
             (try? String(contentsOfFile: "\(directory)/demo/\(node)/nats-server.pid", encoding: .utf8))
                 .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         }
-        #expect(pids.count == 3)
+        #expect(pids.count == nodes.count)
         demo.signal(SIGINT)
         // The demo gives its nodes 20 s to stop gracefully, then kills them.
         #expect(await demo.waitForExit(timeout: .seconds(30)) == 0)
@@ -272,13 +277,7 @@ struct DemoCommandTests {
         let cluster = info["cluster"] as? [String: Any]
         #expect(cluster?["bucket_replicas"] as? Int == 3)
         #expect((cluster?["peers"] as? [[String: Any]])?.count == 2)
-        let pids = ["center-1", "center-2", "center-3", "leaf-1", "leaf-2"].compactMap { node in
-            (try? String(contentsOfFile: "\(directory)/demo/\(node)/nats-server.pid", encoding: .utf8))
-                .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        }
-        #expect(pids.count == 5)
-        demo.signal(SIGINT)
-        #expect(await demo.waitForExit(timeout: .seconds(30)) == 0)
-        for pid in pids { #expect(await waitUntilGone(pid)) }
+        await expectCtrlCStopsEveryNode(
+            demo, directory: directory, nodes: ["center-1", "center-2", "center-3", "leaf-1", "leaf-2"])
     }
 }
