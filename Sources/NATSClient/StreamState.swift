@@ -10,7 +10,8 @@ public struct StreamState: Sendable, Equatable {
     public var lastSequence: UInt64
     /// How many copies the stream is configured to keep.
     public var replicas: Int = 1
-    /// The stream's Raft group in a cluster; nil on a server that is not clustered.
+    /// The stream's group as JetStream reports it (a standalone server may report itself as
+    /// the leader); nil when it reports none.
     public var cluster: StreamClusterState?
 
     public init(created: Int64, firstSequence: UInt64, lastSequence: UInt64) {

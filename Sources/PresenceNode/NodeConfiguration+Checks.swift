@@ -50,6 +50,11 @@ extension NodeConfiguration {
         if clusterName.isEmpty || clusterName.contains(where: { $0 == " " || $0 == "\"" }) {
             throw ConfigurationError("invalid value for 'nats.cluster.name': '\(clusterName)' must be a non-empty word")
         }
+        if replicas < 3 {
+            throw ConfigurationError(
+                "'nats.replicas' is \(replicas) on a clustered center: the bucket would live on fewer centers than it takes to lose one safely. Set 'nats.replicas: 3' (or 5) on every center"
+            )
+        }
     }
 
     /// Whether a listen address is on loopback only.

@@ -93,10 +93,14 @@ final class NodeMetrics: Sendable {
 
     /// Reads the node's parts and renders the Prometheus text exposition.
     func render(
-        store: NATSPresenceStore, changes: PresenceChangeHub, sweeper: ExpirySweeper?, lease: SweeperLease? = nil
+        store: NATSPresenceStore, changes: PresenceChangeHub, sweeper: ExpirySweeper?, lease: SweeperLease? = nil,
+        clustered: Bool = false
     ) -> [UInt8] {
         if let lease { gauges.sweeperLeaseHeld.set(to: lease.isHeld ? 1 : 0) }
-        if let bucket = store.bucketState, let group = bucket.cluster { recordCluster(group, replicas: bucket.replicas) }
+        if clustered, let bucket = store.bucketState, let group = bucket.cluster {
+            // The last answer's leader counts only while the bucket still answers.
+            recordCluster(group, replicas: bucket.replicas, answering: store.isHubReachable)
+        }
         let statistics = store.replica.statistics
         gauges.cacheEntries.set(to: Double(statistics.entries))
         gauges.cacheCost.set(to: Double(statistics.costBytes))
@@ -124,8 +128,8 @@ final class NodeMetrics: Sendable {
 
     /// The bucket's group in a JetStream cluster: its leader, and each other copy's lag and
     /// whether its server is reachable (`presence_cluster_peer_up`, by peer).
-    private func recordCluster(_ group: StreamClusterState, replicas: Int) {
-        gauges.bucketLeader.set(to: group.leader == nil ? 0 : 1)
+    private func recordCluster(_ group: StreamClusterState, replicas: Int, answering: Bool) {
+        gauges.bucketLeader.set(to: group.leader != nil && answering ? 1 : 0)
         gauges.bucketReplicas.set(to: Double(replicas))
         let lag = MetricNameDescriptor(
             namespace: "presence", metricName: "bucket_replica_lag", unitName: "",

@@ -85,6 +85,12 @@ public struct PresenceNode: Sendable {
         if let storage {
             storeConfiguration.storageProblem = { storage.problem }
         }
+        var standaloneImport: StandaloneImport?
+        if configuration.role == .center && configuration.natsEmbedded {
+            let importer = StandaloneImport(dataDirectory: configuration.dataDirectory, logger: logger)
+            storeConfiguration.pendingWork = { importer.problem }
+            standaloneImport = importer
+        }
         let store = NATSPresenceStore(
             configuration: storeConfiguration, logger: logger, changes: changes,
             metrics: StoreMetrics(registry: metrics.registry), clock: clock)
@@ -100,17 +106,21 @@ public struct PresenceNode: Sendable {
         if let supervisor { services.append(supervisor) }
         if let storage { services.append(storage) }
         services.append(store)
-        if configuration.isClusteredCenter {
-            services.append(StandaloneImport(store: store, dataDirectory: configuration.dataDirectory, logger: logger))
+        if let standaloneImport {
+            standaloneImport.use(store)
+            services.append(standaloneImport)
         }
         var sweeper: ExpirySweeper?
         var sweeperLease: SweeperLease?
         if configuration.role == .center {
-            let lease = SweeperLease(store: store, holder: configuration.nodeID, logger: logger)
+            // Several centers share the bucket only in a cluster; alone, a center needs no lease
+            // (nor the right to create its bucket, which an external NATS may not give).
+            let lease =
+                configuration.isClusteredCenter ? SweeperLease(store: store, holder: configuration.nodeID, logger: logger) : nil
             let centerSweeper = ExpirySweeper(
                 store: store, interval: .milliseconds(Int(configuration.sweepInterval * 1000)),
                 batchSize: configuration.sweepBatch, logger: logger, lease: lease)
-            services.append(lease)
+            if let lease { services.append(lease) }
             services.append(centerSweeper)
             sweeperLease = lease
             sweeper = centerSweeper
@@ -123,8 +133,9 @@ public struct PresenceNode: Sendable {
                 repository: store, changes: changes, verifier: verifier, settings: settings,
                 metrics: HTTPMetrics(registry: metrics.registry), clock: clock),
             health: HealthController(repository: store, drain: drain) { await info.current() },
-            metricsText: { [sweeper, sweeperLease] in
-                metrics.render(store: store, changes: changes, sweeper: sweeper, lease: sweeperLease)
+            metricsText: { [sweeper, sweeperLease, clustered = configuration.isClusteredCenter] in
+                metrics.render(
+                    store: store, changes: changes, sweeper: sweeper, lease: sweeperLease, clustered: clustered)
             },
             logRequests: configuration.logLevel <= .debug)
         let application = Application(

@@ -22,18 +22,29 @@ enum StandaloneStoreMigration {
     /// The export file in the data directory: a JSON array of `{key, value}` (value base64).
     static func exportPath(dataDirectory: String) -> String { dataDirectory + "/standalone-export.json" }
 
+    struct ExportError: Error, CustomStringConvertible {
+        let description: String
+    }
+
     struct Record: Codable, Equatable {
         var key: String
         var value: Data
     }
 
     /// Whether `storeDirectory` holds a standalone JetStream store with the presence bucket:
-    /// its streams without the cluster's meta group (`$SYS/_js_`, which a clustered server keeps).
+    /// its stream (in the presence account, or in the global account where v0.1 kept it)
+    /// without the cluster's meta group (`$SYS/_js_`, which a clustered server keeps).
     static func holdsStandaloneStore(_ storeDirectory: String, account: String, bucket: String) -> Bool {
         let root = storeDirectory + "/jetstream"
         let files = FileManager.default
-        return files.fileExists(atPath: "\(root)/\(account)/streams/KV_\(bucket)")
-            && !files.fileExists(atPath: "\(root)/$SYS/_js_")
+        let stream = [account, "$G"].contains { files.fileExists(atPath: "\(root)/\($0)/streams/KV_\(bucket)") }
+        return stream && !files.fileExists(atPath: "\(root)/$SYS/_js_")
+    }
+
+    /// The records of an export file, or none when there is no file.
+    static func readExport(_ path: String) throws -> [Record] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        return try JSONDecoder().decode([Record].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
     /// Exports a standalone store before the center's first clustered start (see the type).
@@ -43,16 +54,19 @@ enum StandaloneStoreMigration {
             holdsStandaloneStore(embedded.storeDirectory, account: EmbeddedNATSConfiguration.presenceAccount, bucket: embedded.bucket)
         else { return }
         let path = exportPath(dataDirectory: embedded.dataDirectory)
-        if !FileManager.default.fileExists(atPath: path) {
-            logger.notice(
-                "this center joins a cluster with a standalone store: exporting its records first",
-                metadata: ["store": "\(embedded.storeDirectory)"])
-            let records = try await readStandalone(embedded, logger: logger)
-            try await NIOThreadPool.singleton.runIfActive {
-                try JSONEncoder().encode(records).write(to: URL(fileURLWithPath: path), options: .atomic)
-            }
-            logger.notice("exported the standalone store", metadata: ["records": "\(records.count)", "file": "\(path)"])
+        logger.notice(
+            "this center joins a cluster with a standalone store: exporting its records first",
+            metadata: ["store": "\(embedded.storeDirectory)"])
+        let stored = try await readStandalone(embedded, logger: logger)
+        try await NIOThreadPool.singleton.runIfActive {
+            // An export left by an earlier attempt whose import has not finished: its records
+            // stay, and the store's (newer, or written since) win key by key.
+            var merged = Dictionary(try readExport(path).map { ($0.key, $0) }) { $1 }
+            for record in stored { merged[record.key] = record }
+            let records = merged.values.sorted { $0.key < $1.key }
+            try JSONEncoder().encode(records).write(to: URL(fileURLWithPath: path), options: .atomic)
         }
+        logger.notice("exported the standalone store", metadata: ["records": "\(stored.count)", "file": "\(path)"])
         let backup = embedded.dataDirectory + "/jetstream-standalone-\(Int(Date().timeIntervalSince1970))"
         try await NIOThreadPool.singleton.runIfActive {
             try FileManager.default.moveItem(atPath: embedded.storeDirectory, toPath: backup)
@@ -88,20 +102,26 @@ enum StandaloneStoreMigration {
             configuration.createIfMissing = false
             let bucket = try await js.keyValue(configuration)
             let watcher = try await bucket.watchAll(timeout: .seconds(60))
-            let collected = NIOLockedValueBox<[Record]>([])
-            try await watcher.deliver(idleTimeout: .seconds(5)) { event in
+            let collected = NIOLockedValueBox<(records: [Record], complete: Bool)>(([], false))
+            try await watcher.deliver(idleTimeout: .seconds(30)) { event in
                 switch event {
                 case .entry(let entry):
                     if entry.operation == .put {
-                        collected.withLockedValue { $0.append(Record(key: entry.key, value: Data(entry.value))) }
+                        collected.withLockedValue { $0.records.append(Record(key: entry.key, value: Data(entry.value))) }
                     }
                     return true
-                case .initialValuesDone, .timeout:
+                case .initialValuesDone:
+                    collected.withLockedValue { $0.complete = true }
+                    return false
+                case .timeout:
                     return false
                 }
             }
             await connection.close()
-            return collected.withLockedValue { $0 }
+            let (records, complete) = collected.withLockedValue { $0 }
+            // A read that went silent before the end is not an export: the store stays where it is.
+            guard complete else { throw ExportError(description: "the standalone store went silent after \(records.count) records") }
+            return records
         } catch {
             await connection.close()
             throw error
@@ -109,17 +129,40 @@ enum StandaloneStoreMigration {
     }
 }
 
-/// Writes an exported standalone store into the clustered bucket once it is ready (see
-/// ``StandaloneStoreMigration``), then waits for shutdown.
+/// Writes an exported standalone store into the bucket once the store can take writes (see
+/// ``StandaloneStoreMigration``), then waits for shutdown. Until it is done the node is not
+/// ready (``isPending``): it would answer "no record" for records still to come. Runs on every
+/// embedded center, so a center that went back to standalone after a failed first clustered
+/// start gets its records back too.
 final class StandaloneImport: Service, Sendable {
-    private let store: NATSPresenceStore
     private let path: String
     private let logger: Logger
+    private let pending: NIOLockedValueBox<Bool>
+    private let storeBox = NIOLockedValueBox<NATSPresenceStore?>(nil)
 
-    init(store: NATSPresenceStore, dataDirectory: String, logger: Logger) {
-        self.store = store
+    /// An import of the export file in `dataDirectory`, if there is one; give it its store
+    /// with ``use(_:)`` before it runs (the store's readiness asks ``problem``, so it exists first).
+    init(dataDirectory: String, logger: Logger) {
         self.path = StandaloneStoreMigration.exportPath(dataDirectory: dataDirectory)
         self.logger = logger
+        self.pending = NIOLockedValueBox(FileManager.default.fileExists(atPath: path))
+    }
+
+    /// The store the records go into.
+    func use(_ store: NATSPresenceStore) {
+        storeBox.withLockedValue { $0 = store }
+    }
+
+    private var store: NATSPresenceStore {
+        get throws {
+            guard let store = storeBox.withLockedValue({ $0 }) else { throw CancellationError() }
+            return store
+        }
+    }
+
+    /// Why the node is not ready yet, while records of a standalone store are still to be written.
+    var problem: String? {
+        pending.withLockedValue { $0 } ? "writing the records of the standalone store into the bucket" : nil
     }
 
     func run() async throws {
@@ -129,20 +172,16 @@ final class StandaloneImport: Service, Sendable {
 
     private func importWhenReady() async throws {
         let path = path
-        guard FileManager.default.fileExists(atPath: path) else { return }
-        let records = try await NIOThreadPool.singleton.runIfActive {
-            try JSONDecoder().decode([StandaloneStoreMigration.Record].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        }
+        guard pending.withLockedValue({ $0 }) else { return }
+        let records = try await NIOThreadPool.singleton.runIfActive { try StandaloneStoreMigration.readExport(path) }
         while true {
-            while !store.readiness().isReady { try await Task.sleep(for: .milliseconds(500)) }
+            while try !store.storeReadiness().isReady { try await Task.sleep(for: .milliseconds(500)) }
             do {
-                var written = 0
-                for record in records where try await store.createIfAbsent(key: record.key, value: Array(record.value)) {
-                    written += 1
-                }
+                let written = try await write(records)
                 try await NIOThreadPool.singleton.runIfActive { try FileManager.default.removeItem(atPath: path) }
+                pending.withLockedValue { $0 = false }
                 logger.notice(
-                    "the standalone store's records are in the clustered bucket",
+                    "the standalone store's records are in the bucket",
                     metadata: ["written": "\(written)", "already_there": "\(records.count - written)"])
                 return
             } catch is CancellationError {
@@ -151,6 +190,27 @@ final class StandaloneImport: Service, Sendable {
                 logger.warning("cannot write the standalone store's records yet; retrying", metadata: ["error": "\(error)"])
                 try await Task.sleep(for: .seconds(1))
             }
+        }
+    }
+
+    /// Writes every record the bucket does not have yet, 32 at a time.
+    /// - Returns: how many were written.
+    private func write(_ records: [StandaloneStoreMigration.Record]) async throws -> Int {
+        let store = try store
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            var written = 0
+            var next = records.makeIterator()
+            for _ in 0..<32 {
+                guard let record = next.next() else { break }
+                group.addTask { try await store.createIfAbsent(key: record.key, value: Array(record.value)) }
+            }
+            while let wrote = try await group.next() {
+                if wrote { written += 1 }
+                if let record = next.next() {
+                    group.addTask { try await store.createIfAbsent(key: record.key, value: Array(record.value)) }
+                }
+            }
+            return written
         }
     }
 }

@@ -103,7 +103,13 @@ struct HubLinkStateMachine: Sendable {
         }
         let probes = stall?.delivered == delivered ? (stall?.probes ?? 0) + 1 : 1
         stall = (delivered, probes)
-        guard probes >= Self.stalledProbesBeforeRecreate, recreatedForStallAt != lastRevision else { return nil }
+        guard probes >= Self.stalledProbesBeforeRecreate else { return nil }
+        guard recreatedForStallAt != lastRevision else {
+            // Already recreated for this revision (one no watcher delivers): start counting
+            // again, so a later write needs a stall of its own, not one probe.
+            stall = (delivered, 0)
+            return nil
+        }
         recreatedForStallAt = lastRevision
         recreatePending = true
         watcherLive = false

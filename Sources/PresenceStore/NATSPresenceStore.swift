@@ -277,6 +277,14 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     }
 
     public func readiness() -> Readiness {
+        let own = storeReadiness()
+        guard own.isReady, let work = configuration.pendingWork?() else { return own }
+        return .notReady(work)
+    }
+
+    /// Whether the store itself can serve: bound, connected, the replica loaded, the bucket
+    /// led; ``readiness()`` also waits for ``PresenceStoreConfiguration/pendingWork``.
+    public func storeReadiness() -> Readiness {
         if let problem = configuration.storageProblem?() { return .notReady(problem) }
         guard let link = state.withLockedValue({ $0.link }) else { return .notReady(notBoundReason()) }
         guard link.connection.isConnected else { return .notReady("the NATS connection is down; reconnecting") }

@@ -31,6 +31,9 @@ public struct PresenceStoreConfiguration: Sendable {
     /// Why the store cannot take writes for lack of space (the center's data directory is
     /// full); nil when it can. Writes then fail at once with 507 and the node is not ready.
     public var storageProblem: (@Sendable () -> String?)?
+    /// Work the node must finish before it is ready, beyond the store's own (records of a
+    /// standalone store still to be written); nil when there is none.
+    public var pendingWork: (@Sendable () -> String?)?
     /// Replica memory bound in bytes (`cache.max_cost`).
     public var cacheMaxCost: Int
     /// Seconds to remember a store miss once the replica is incomplete (`cache.negative_ttl`).

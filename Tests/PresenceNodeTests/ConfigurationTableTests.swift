@@ -36,7 +36,8 @@ struct ConfigurationTableTests {
         "service.role": ["nats.hub_urls"], "nats.leaf_tls.cert_file": ["nats.leaf_tls.key_file"],
         "nats.leaf_tls.key_file": ["nats.leaf_tls.cert_file"],
         "nats.leaf_tls.ca_file": ["nats.leaf_tls.cert_file", "nats.leaf_tls.key_file"],
-        "nats.replicas": ["nats.cluster.port"], "nats.route_user": ["nats.route_password"], "nats.route_password": ["nats.route_user"],
+        "nats.replicas": ["nats.cluster.port"], "nats.cluster.port": ["nats.replicas"],
+        "nats.route_user": ["nats.route_password"], "nats.route_password": ["nats.route_user"],
         "nats.route_tls.cert_file": ["nats.route_tls.key_file"], "nats.route_tls.key_file": ["nats.route_tls.cert_file"],
         "nats.route_tls.ca_file": ["nats.route_tls.cert_file", "nats.route_tls.key_file"],
     ]

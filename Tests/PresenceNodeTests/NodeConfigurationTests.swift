@@ -165,6 +165,8 @@ struct NodeConfigurationTests {
             ("nats:\n  cluster:\n    port: 6222\n    name: \"two words\"\n", "nats.cluster.name"),
             // Three copies asked of a center that has no cluster to keep them in.
             ("nats:\n  replicas: 3\n", "nats.cluster.port"),
+            // A clustered center that would keep the bucket on one of them.
+            ("nats:\n  cluster:\n    port: 6222\n", "nats.replicas"),
         ]
         for (text, key) in cases {
             let path = try file(text)
@@ -192,7 +194,7 @@ struct NodeConfigurationTests {
         #expect(!standalone.isClusteredCenter)
         #expect(PresenceNode.embeddedConfiguration(standalone).cluster == nil, "port 0: not clustered")
         let flags = try NodeConfiguration.flagValues(byOption: ["cluster-port": "7000", "route": "nats-route://a:7000,nats-route://b:7000"])
-        let fromFlags = try NodeConfiguration.load(file: nil, environment: [:], flags: flags)
+        let fromFlags = try NodeConfiguration.load(file: nil, environment: ["PRESENCE_NATS_REPLICAS": "3"], flags: flags)
         #expect(fromFlags.clusterPort == 7000 && fromFlags.clusterRoutes == ["nats-route://a:7000", "nats-route://b:7000"])
         #expect(fromFlags.clusterHost == "127.0.0.1", "loopback unless routes authenticate")
     }
