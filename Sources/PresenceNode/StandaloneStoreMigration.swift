@@ -4,8 +4,6 @@ import Logging
 import NATSClient
 import NIOConcurrencyHelpers
 import NIOPosix
-import PresenceStore
-import ServiceLifecycle
 
 /// Brings the records of a standalone center into the cluster it joins.
 ///
