@@ -139,17 +139,24 @@ extension HeavyProcessSuites {
             throw CancellationError()
         }
 
+        /// Starts `center` standalone, writes each of `users` (its own name as the message), stops it.
+        private func writeAsStandalone(_ users: [String], status: String, center: String, of cluster: ClusterTopology)
+            async throws
+        {
+            let standalone = try cluster.start(center, clustered: false)
+            try await standalone.waitUntilReady()
+            for user in users {
+                let (code, _) = try await standalone.put(user, #"{"status":"\#(status)","message":"\#(user)"}"#)
+                #expect(code == 200 || code == 201)
+            }
+            await standalone.stop()
+        }
+
         @Test func aStandaloneCenterRestartedAsTheFirstOfThreeKeepsItsData() async throws {
             let cluster = ClusterTopology()
             let first = cluster.members[0].name
-            let standalone = try cluster.start(first, clustered: false)
-            try await standalone.waitUntilReady()
             let users = (0..<20).map { "kept-\($0)" }
-            for user in users {
-                let (status, _) = try await standalone.put(user, #"{"status":"busy","message":"\#(user)"}"#)
-                #expect(status == 200 || status == 201)
-            }
-            await standalone.stop()
+            try await writeAsStandalone(users, status: "busy", center: first, of: cluster)
 
             try await cluster.startAll()
             for member in cluster.members {
@@ -167,14 +174,8 @@ extension HeavyProcessSuites {
         @Test func aCenterThatGoesBackToStandaloneBeforeItsClusterFormedKeepsItsData() async throws {
             let cluster = ClusterTopology()
             let first = cluster.members[0].name
-            let standalone = try cluster.start(first, clustered: false)
-            try await standalone.waitUntilReady()
             let users = (0..<10).map { "back-\($0)" }
-            for user in users {
-                let (status, _) = try await standalone.put(user, #"{"status":"online","message":"\#(user)"}"#)
-                #expect(status == 200 || status == 201)
-            }
-            await standalone.stop()
+            try await writeAsStandalone(users, status: "online", center: first, of: cluster)
 
             // Started clustered alone: it exports its store and moves it aside, but no bucket
             // forms without the other centers; it dies there.

@@ -233,13 +233,18 @@ struct DemoCommandTests {
             "PUT", port: base + 1, path: "/api/v2/presence/alice", headers: ["Authorization": "Bearer \(token)"],
             body: #"{"status":"busy"}"#)
         #expect(status == 200)
-        var seen = 0
-        let readDeadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < readDeadline, seen != 200 {
-            seen = (try? await HTTP.request("GET", port: base + 2, path: "/api/v2/presence/alice").0) ?? 0
-        }
-        #expect(seen == 200)
+        #expect(await statusOnceAliceReads(port: base + 2, within: .seconds(5)) == 200)
         await expectCtrlCStopsEveryNode(demo, directory: directory, nodes: ["center", "leaf-1", "leaf-2"])
+    }
+
+    /// The status of `GET /api/v2/presence/alice` on `port`, retried until 200 or `within` passed.
+    private func statusOnceAliceReads(port: Int, within: Duration) async -> Int {
+        var seen = 0
+        let deadline = ContinuousClock.now + within
+        while ContinuousClock.now < deadline, seen != 200 {
+            seen = (try? await HTTP.request("GET", port: port, path: "/api/v2/presence/alice").0) ?? 0
+        }
+        return seen
     }
 
     /// Ctrl-C ends the demo with 0 and every node's nats-server with it.
@@ -266,12 +271,7 @@ struct DemoCommandTests {
             body: #"{"status":"away"}"#)
         #expect(status == 200)
         for port in [base, base + 2, base + 3, base + 4] {
-            var seen = 0
-            let readDeadline = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < readDeadline, seen != 200 {
-                seen = (try? await HTTP.request("GET", port: port, path: "/api/v2/presence/alice").0) ?? 0
-            }
-            #expect(seen == 200, "alice reads on port \(port)")
+            #expect(await statusOnceAliceReads(port: port, within: .seconds(10)) == 200, "alice reads on port \(port)")
         }
         let (_, info) = try await HTTP.request("GET", port: base + 4, path: "/health/info")
         let cluster = info["cluster"] as? [String: Any]
