@@ -23,3 +23,19 @@ public enum ExpiryRule {
         nowMillis > expiresAtMillis
     }
 }
+
+extension ExpiryRule {
+    /// The first millisecond at which a status expiring at `expiresAt` reads expired.
+    @inlinable
+    public static func firstExpiredMoment(of expiresAt: Timestamp) -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: expiresAt.millisecondsSinceEpoch + 1)
+    }
+
+    /// Whether a message that stops counting at `expiresAt` reads `""` at `now`: from that
+    /// moment on (SPEC §2, `message_expires_at`).
+    @inlinable
+    public static func messageHasExpired(_ expiresAt: Timestamp?, at now: Timestamp) -> Bool {
+        guard let expiresAt else { return false }
+        return now >= expiresAt
+    }
+}

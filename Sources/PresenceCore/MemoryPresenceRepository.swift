@@ -22,6 +22,7 @@ public final class MemoryPresenceRepository: PresenceRepository {
     private let nodeID: String
     private let changes: PresenceChangeHub?
     private let retryDeadline: Duration
+    private let maxSessions: Int
     private let clock: @Sendable () -> Timestamp
 
     /// An empty repository.
@@ -30,11 +31,13 @@ public final class MemoryPresenceRepository: PresenceRepository {
     ///   - changes: receives every stored record (for live streams), as the NATS store's
     ///     replica publishes it.
     ///   - retryDeadline: how long a write without `If-Match` retries lost races (then 503).
+    ///   - maxSessions: `presence.max_sessions`.
     ///   - clock: the time of writes and expiry.
     public init(
         nodeID: String = "memory", changes: PresenceChangeHub? = nil, retryDeadline: Duration = .seconds(5),
-        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+        maxSessions: Int = 16, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
     ) {
+        self.maxSessions = maxSessions
         self.nodeID = nodeID
         self.changes = changes
         self.retryDeadline = retryDeadline
@@ -53,7 +56,7 @@ public final class MemoryPresenceRepository: PresenceRepository {
     {
         var plan = WritePlanner(
             change: change, user: user, ifMatch: ifMatch, nodeID: nodeID, replicaRecord: record(of: user),
-            retryDeadline: retryDeadline)
+            retryDeadline: retryDeadline, maxSessions: maxSessions)
         return try await plan.run(now: clock) { record(of: user) } write: { record, expecting in
             guard let stored = compareAndSet(record, expecting: expecting) else { return nil }
             changes?.publish(stored)
@@ -74,7 +77,7 @@ public final class MemoryPresenceRepository: PresenceRepository {
     /// Stores `record` under the next revision if the user's record is still as `expecting`
     /// says: the compare-and-set of a KV bucket.
     /// - Returns: the stored record, nil when another write came first.
-    func compareAndSet(_ record: PresenceRecord, expecting: WritePlanner.Expectation) -> StoredPresence? {
+    func compareAndSet(_ record: UserPresence, expecting: WritePlanner.Expectation) -> StoredPresence? {
         state.withLockedValue { state in
             let current = state.records[record.userID]?.revision
             switch expecting {
@@ -82,15 +85,13 @@ public final class MemoryPresenceRepository: PresenceRepository {
             case .revision(let revision): guard current == revision else { return nil }
             }
             state.lastRevision += 1
-            var next = record
-            next.revision = state.lastRevision
-            let stored = StoredPresence(next)
+            let stored = StoredPresence(record.stored(at: state.lastRevision))
             state.records[record.userID] = stored
             return stored
         }
     }
 
-    private func record(of user: UserID) -> PresenceRecord? {
-        state.withLockedValue { $0.records[user] }?.record
+    private func record(of user: UserID) -> UserPresence? {
+        state.withLockedValue { $0.records[user] }?.userPresence
     }
 }

@@ -12,6 +12,7 @@ public struct PresenceError: Error, Sendable, Equatable, CustomStringConvertible
 
         public static let badRequest = Code("bad_request")
         public static let invalidUserID = Code("invalid_user_id")
+        public static let invalidSessionID = Code("invalid_session_id")
         public static let invalidStatus = Code("invalid_status")
         public static let invalidMessage = Code("invalid_message")
         public static let invalidTTL = Code("invalid_ttl")

@@ -10,11 +10,14 @@ public enum PresenceJSON {
         var out = encodeFields(record)
         out.append(contentsOf: #","revision":"#.utf8)
         out.append(contentsOf: String(record.revision).utf8)
+        out.append(contentsOf: #","sessions":"#.utf8)
+        out.append(contentsOf: String(record.sessions).utf8)
         out.append(UInt8(ascii: "}"))
         return out
     }
 
-    /// The KV value of a record: the API body without `revision`.
+    /// The KV value of a record in the single-record form: the API body without `revision`
+    /// and `sessions`.
     public static func encodeValue(_ record: PresenceRecord) -> [UInt8] {
         var out = encodeFields(record)
         out.append(UInt8(ascii: "}"))
@@ -30,7 +33,7 @@ public enum PresenceJSON {
 
     /// The record in `fields`: `user_id`, `status`, `last_seen`, `updated_at` and `ttl`
     /// (0 to 2³¹−1 seconds, so expiry arithmetic cannot overflow) required; `message` and `node_id` may be absent or null; other fields are ignored.
-    private static func record(from fields: [String: JSONValue], revision: UInt64) -> PresenceRecord? {
+    static func record(from fields: [String: JSONValue], revision: UInt64) -> PresenceRecord? {
         guard case .string(let userID)? = fields["user_id"], let user = try? UserID(validating: userID),
             case .string(let rawStatus)? = fields["status"], let status = PresenceStatus(rawValue: rawStatus),
             case .string(let rawLastSeen)? = fields["last_seen"], let lastSeen = Timestamp(rfc3339: rawLastSeen),

@@ -6,6 +6,10 @@ public enum PresenceLimits {
     public static let minTTL = 10
     /// The longest allowed TTL, in seconds.
     public static let maxTTL = 86_400
+    /// How far ahead `message_expires_at` may be, in seconds (30 days).
+    public static let maxMessageLifetime = 30 * 86_400
+    /// The longest device label, in Unicode scalars.
+    public static let maxDeviceScalars = 32
     /// Ids in `GET /presence?users=`.
     public static let maxUsersPerQuery = 100
     /// Ids in `POST /presence/batch`.

@@ -1,4 +1,6 @@
-/// One user's presence as stored in the KV bucket and returned by the API.
+/// One user's combined presence as the API returns it (SPEC §2), and the single-record form
+/// records had before sessions (v0.1), which ``UserPresence`` still reads and writes for a
+/// user whose only session is `default`.
 public struct PresenceRecord: Sendable, Equatable {
     /// Whose presence this is.
     public var userID: UserID
@@ -16,11 +18,13 @@ public struct PresenceRecord: Sendable, Equatable {
     public var ttl: Int
     /// The KV revision of the record (0 before it is stored).
     public var revision: UInt64
+    /// How many live sessions the user has.
+    public var sessions: Int
 
     /// Creates a record.
     public init(
         userID: UserID, status: PresenceStatus, message: String, lastSeen: Timestamp,
-        updatedAt: Timestamp, nodeID: String, ttl: Int, revision: UInt64
+        updatedAt: Timestamp, nodeID: String, ttl: Int, revision: UInt64, sessions: Int? = nil
     ) {
         self.userID = userID
         self.status = status
@@ -30,6 +34,7 @@ public struct PresenceRecord: Sendable, Equatable {
         self.nodeID = nodeID
         self.ttl = ttl
         self.revision = revision
+        self.sessions = sessions ?? (status == .offline ? 0 : 1)
     }
 
     /// Whether the record has expired at `now` (``ExpiryRule``).
@@ -44,6 +49,7 @@ public struct PresenceRecord: Sendable, Equatable {
         var copy = self
         copy.status = .offline
         copy.message = ""
+        copy.sessions = 0
         return copy
     }
 }

@@ -35,7 +35,7 @@ public final class PresenceReplica: Sendable {
         static let unscheduled = Int64.max
     }
 
-    /// A record that expired and still has to be persisted as offline.
+    /// A record with a session or message expiry that still has to be persisted.
     public struct DueExpiry: Sendable, Equatable {
         /// Whose record.
         public let user: UserID
@@ -274,11 +274,11 @@ public final class PresenceReplica: Sendable {
     }
 
     /// Every held record (a copy; for tools and tests).
-    public func allRecords() -> [PresenceRecord] {
-        state.withLockedValue { state in state.slots.map(\.stored.record) }
+    public func allRecords() -> [UserPresence] {
+        state.withLockedValue { state in state.slots.map(\.stored.userPresence) }
     }
 
-    /// Records expired at `now` and not yet persisted as offline, soonest first, at most
+    /// Records with a session or message expiry due at `now` and not yet persisted, soonest first, at most
     /// `limit` of them. Each is returned once; ``retryExpiry(_:at:)`` puts one back (e.g.
     /// after a failed write). A record evicted from memory is still returned (its write
     /// reads the bucket).
@@ -288,7 +288,7 @@ public final class PresenceReplica: Sendable {
             var popped = 0
             let nowMillis = now.millisecondsSinceEpoch
             while due.count < limit, popped < limit * 4, let next = state.expiries.min,
-                ExpiryRule.isDue(expiresAtMillis: next.expiresAtMillis, nowMillis: nowMillis)
+                nowMillis >= next.expiresAtMillis
             {
                 _ = state.expiries.popMin()
                 popped += 1
@@ -299,8 +299,7 @@ public final class PresenceReplica: Sendable {
                 guard state.slots[position].scheduledExpiry == next.expiresAtMillis else { continue }
                 state.slots[position].scheduledExpiry = Slot.unscheduled
                 let stored = state.slots[position].stored
-                guard stored.status != .offline else { continue }
-                if stored.isExpired(at: now) {
+                if stored.isStale(at: now) {
                     due.append(DueExpiry(user: stored.user, revision: stored.revision))
                 } else {
                     Self.schedule(stored.user, in: &state)  // refreshed by a heartbeat since
@@ -331,8 +330,7 @@ public final class PresenceReplica: Sendable {
     private static func schedule(_ user: UserID, in state: inout State) {
         guard let position = state.index[user].map(Int.init) else { return }
         let stored = state.slots[position].stored
-        guard stored.status != .offline else { return }
-        let expiresAt = stored.expiresAt.millisecondsSinceEpoch
+        guard let expiresAt = stored.changesAt?.millisecondsSinceEpoch else { return }
         if state.slots[position].scheduledExpiry <= expiresAt { return }
         state.slots[position].scheduledExpiry = expiresAt
         state.expiries.insert(ExpiryEntry(expiresAtMillis: expiresAt, user: user, revision: stored.revision))

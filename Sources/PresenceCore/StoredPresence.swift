@@ -1,62 +1,106 @@
-/// A record as a replica keeps it: its encoded API body, plus the few fields that reads and
-/// the replica's bookkeeping need without decoding.
+/// A user's record as a replica keeps it: the encoded public body, plus the few fields that
+/// reads, streams and the replica's bookkeeping need without decoding.
 ///
-/// The body is the record: every other field is read back from it on demand (``record``),
-/// which writes and expired reads do, while a plain read only copies the bytes. Keeping the
-/// record's strings beside the body would cost a fifth more memory per user.
+/// The body is the public view as of the record's last write, valid until ``changesAt`` (a
+/// session or message expiring); a read after that recomputes it. A record in the
+/// single-record form (``UserPresence/singleRecord``: most users, one plain session) is read
+/// back from the body itself, so it costs no more memory than before sessions; any other
+/// record also keeps its KV value.
 public struct StoredPresence: Sendable, Equatable {
-    /// `PresenceJSON.encodeResponse(record)`.
+    /// `PresenceJSON.encodeResponse` of the public view as of the last write.
     public let responseBody: [UInt8]
+    /// The KV value, for records the body does not describe completely.
+    private let value: [UInt8]?
     /// Whose record.
     public let user: UserID
-    /// The KV revision.
+    /// The KV revision of the entry.
     public let revision: UInt64
-    /// Server time of the last write or heartbeat.
-    public let updatedAt: Timestamp
-    /// The status as written.
+    /// The revision public readers see (ETag, stream id): the entry's, or while the user is
+    /// invisible the frozen view's.
+    public let publicRevision: UInt64
+    /// Milliseconds since the epoch from which the body may no longer be right; `Int64.max`
+    /// when it stays right.
+    private let changesAtMillis: Int64
+    /// A digest of the public status and message in the body, so streams can tell a change a
+    /// reader sees from a heartbeat without decoding.
+    private let viewDigest: UInt32
+    /// The public status in the body.
     public let status: PresenceStatus
-    private let ttlSeconds: Int32
 
-    /// Wraps a record, encoding its body once.
-    public init(_ record: PresenceRecord) {
-        self.responseBody = PresenceJSON.encodeResponse(record)
+    /// Wraps a record, encoding its public body once.
+    /// - Parameter encodedValue: the record's KV value when the caller has it (saves encoding).
+    public init(_ record: UserPresence, encodedValue: [UInt8]? = nil) {
+        let view = record.publicView(at: record.lastWritten)
+        self.responseBody = PresenceJSON.encodeResponse(view)
+        self.value = record.singleRecord == nil ? (encodedValue ?? UserPresenceJSON.encodeValue(record)) : nil
         self.user = record.userID
         self.revision = record.revision
-        self.updatedAt = record.updatedAt
-        self.status = record.status
-        self.ttlSeconds = Int32(clamping: record.ttl)
+        self.publicRevision = view.revision
+        self.changesAtMillis = record.nextChange(after: record.lastWritten)?.millisecondsSinceEpoch ?? .max
+        self.viewDigest = Self.digest(view)
+        self.status = view.status
     }
 
-    /// The record, decoded from the body (with the revision held here).
-    public var record: PresenceRecord {
-        guard let record = PresenceJSON.decodeValue(responseBody, revision: revision) else {
-            // The body was encoded from a record by `init`, and the encoder's output always decodes.
-            preconditionFailure("a stored presence body does not decode")
+    /// Wraps a record in the single-record form.
+    public init(_ record: PresenceRecord) {
+        self.init(UserPresence(single: record))
+    }
+
+    /// The record, decoded.
+    public var userPresence: UserPresence {
+        let decoded =
+            if let value {
+                UserPresenceJSON.decodeValue(value, revision: revision)
+            } else {
+                PresenceJSON.decodeValue(responseBody, revision: revision).map(UserPresence.init(single:))
+            }
+        guard let decoded else {
+            // Both were encoded from a record by `init`, and the encoders' output always decodes.
+            preconditionFailure("a stored presence does not decode")
         }
-        return record
+        return decoded
     }
 
-    /// Seconds after ``updatedAt`` at which a non-offline status expires.
-    public var ttl: Int { Int(ttlSeconds) }
-
-    /// When a non-offline status stops counting.
-    public var expiresAt: Timestamp { ExpiryRule.expiresAt(updatedAt: updatedAt, ttl: ttl) }
-
-    /// Whether the record reads as expired at `now` (``ExpiryRule``).
-    public func isExpired(at now: Timestamp) -> Bool {
-        ExpiryRule.isExpired(status: status, expiresAt: expiresAt, at: now)
+    /// When the body may stop being right by itself, nil when never.
+    public var changesAt: Timestamp? {
+        changesAtMillis == .max ? nil : Timestamp(millisecondsSinceEpoch: changesAtMillis)
     }
 
-    /// The body a read at `now` returns: the cached bytes, or for an expired record the
-    /// freshly encoded offline form.
+    /// Whether the body is out of date at `now` (a session or message expired since).
+    public func isStale(at now: Timestamp) -> Bool {
+        now.millisecondsSinceEpoch >= changesAtMillis
+    }
+
+    /// The public view at `now`.
+    public func publicView(at now: Timestamp) -> PresenceRecord {
+        userPresence.publicView(at: now)
+    }
+
+    /// The body a public read at `now` returns: the cached bytes, or when stale the freshly
+    /// encoded view.
     public func body(at now: Timestamp) -> [UInt8] {
-        isExpired(at: now) ? PresenceJSON.encodeResponse(record.effective(at: now)) : responseBody
+        isStale(at: now) ? PresenceJSON.encodeResponse(publicView(at: now)) : responseBody
+    }
+
+    /// A digest of the public status and message at `now`: streams send an event only when it
+    /// changes (a 32-bit digest: two different messages collide about once in 4 billion).
+    public func viewDigest(at now: Timestamp) -> UInt32 {
+        isStale(at: now) ? Self.digest(publicView(at: now)) : viewDigest
     }
 
     /// Approximate bytes this entry keeps in memory, for the replica's cost bound: the
-    /// replica's slot and index entry, the body's allocation, and a long id's own storage.
+    /// replica's slot and index entry, the body's allocation, the value's, and a long id's own storage.
     var cost: Int {
         let idBytes = user.rawValue.utf8.count
-        return 112 + responseBody.count + (idBytes > 15 ? idBytes + 32 : 0)
+        return 128 + responseBody.count + (value.map { $0.count + 32 } ?? 0) + (idBytes > 15 ? idBytes + 32 : 0)
+    }
+
+    /// FNV-1a over the status and message (stable across runs, unlike `Hasher`).
+    private static func digest(_ view: PresenceRecord) -> UInt32 {
+        var hash: UInt32 = 2_166_136_261
+        for byte in view.status.rawValue.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        hash = (hash ^ 0xFF) &* 16_777_619
+        for byte in view.message.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return hash
     }
 }

@@ -9,8 +9,8 @@ extension WritePlanner {
     /// - Returns: the record after the change, as it reads.
     public mutating func run(
         now: () -> Timestamp,
-        read: () async throws(PresenceError) -> PresenceRecord?,
-        write: (PresenceRecord, Expectation) async throws(PresenceError) -> StoredPresence?
+        read: () async throws(PresenceError) -> UserPresence?,
+        write: (UserPresence, Expectation) async throws(PresenceError) -> StoredPresence?
     ) async throws(PresenceError) -> StoredPresence {
         let began = ContinuousClock.now
         var step = next(now: now())

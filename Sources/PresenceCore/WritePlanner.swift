@@ -20,9 +20,9 @@ public struct WritePlanner: Sendable {
         case pauseThenReadFromBucket(Duration)
         /// Store `record` if the bucket still holds `expecting`; then call ``lostRace(after:)``
         /// if it did not.
-        case write(PresenceRecord, expecting: Expectation)
+        case write(UserPresence, expecting: Expectation)
         /// Answer with this record: nothing needs storing.
-        case answer(PresenceRecord)
+        case answer(UserPresence)
         /// Answer with this error.
         case fail(PresenceError)
     }
@@ -40,7 +40,8 @@ public struct WritePlanner: Sendable {
     private let ifMatch: RevisionMatch?
     private let nodeID: String
     private let retryDeadline: Duration
-    private var current: PresenceRecord?
+    private let maxSessions: Int
+    private var current: UserPresence?
     /// Whether `current` was read from the bucket itself.
     private var isConfirmed = false
     /// Races lost so far.
@@ -48,9 +49,10 @@ public struct WritePlanner: Sendable {
 
     /// A plan for `change` to `user`, starting from the record the replica holds.
     public init(
-        change: PresenceChange, user: UserID, ifMatch: RevisionMatch?, nodeID: String, replicaRecord: PresenceRecord?,
-        retryDeadline: Duration = .seconds(5)
+        change: PresenceChange, user: UserID, ifMatch: RevisionMatch?, nodeID: String, replicaRecord: UserPresence?,
+        retryDeadline: Duration = .seconds(5), maxSessions: Int = 16
     ) {
+        self.maxSessions = maxSessions
         self.change = change
         self.user = user
         self.ifMatch = ifMatch
@@ -65,10 +67,11 @@ public struct WritePlanner: Sendable {
             guard isConfirmed else { return .readFromBucket }
             return .fail(PresenceError(.preconditionFailed, "the record's revision does not match If-Match"))
         }
-        switch change.apply(to: current, user: user, now: now, nodeID: nodeID) {
+        switch change.apply(to: current, user: user, now: now, nodeID: nodeID, maxSessions: maxSessions) {
         case .notFound:
             guard isConfirmed else { return .readFromBucket }
-            return .fail(PresenceError(.notFound, "no presence record for this user"))
+            let what = current == nil ? "no presence record for this user" : "no such session for this user"
+            return .fail(PresenceError(.notFound, what))
         case .unchanged(let record):
             guard isConfirmed else { return .readFromBucket }
             return .answer(record)
@@ -78,7 +81,7 @@ public struct WritePlanner: Sendable {
     }
 
     /// The bucket's answer to ``Step/readFromBucket``: the record, nil when there is none.
-    public mutating func confirmed(_ record: PresenceRecord?) {
+    public mutating func confirmed(_ record: UserPresence?) {
         current = record
         isConfirmed = true
     }
@@ -99,7 +102,7 @@ public struct WritePlanner: Sendable {
         return .pauseThenReadFromBucket(.milliseconds(Int.random(in: 1...ceiling)))
     }
 
-    private static func matches(_ match: RevisionMatch, _ current: PresenceRecord?) -> Bool {
+    private static func matches(_ match: RevisionMatch, _ current: UserPresence?) -> Bool {
         switch match {
         case .any: return current != nil
         case .revision(let revision): return current?.revision == revision

@@ -6,8 +6,8 @@ enum EntityTag {
     /// The ETag of a revision: `"42"`.
     static func of(_ revision: UInt64) -> String { "\"\(revision)\"" }
 
-    /// The ETag of a stored record.
-    static func of(_ stored: StoredPresence) -> String { of(stored.revision) }
+    /// The ETag public readers see of a stored record (frozen while the user is invisible).
+    static func of(_ stored: StoredPresence) -> String { of(stored.publicRevision) }
 
     /// Parses `If-Match`: `*`, or a list of strong tags such as `"42"`. Only tags exactly as
     /// this service writes them can match (strong comparison): weak tags, `"042"` or `"+42"`

@@ -14,9 +14,11 @@ extension PresenceController {
     /// Bytes of snapshot events gathered into one write.
     static var snapshotChunkSize: Int { 16_384 }
 
-    /// `GET /api/v2/presence/stream?users=a,b`: Server-Sent Events. First one `presence`
-    /// event per listed user that has a record, then one per change, `: keepalive` comments
-    /// from the hub's ticker; graceful shutdown ends every stream.
+    /// `GET /api/v2/presence/stream?users=a,b`: Server-Sent Events. First `retry: 2000`, then
+    /// one `presence` event per listed user that has a record (with `Last-Event-ID: N` only
+    /// those whose revision is above N), in revision order, then one per change of what a
+    /// public reader sees (status or message; heartbeats and an invisible user's writes send
+    /// nothing), `: keepalive` comments from the hub's ticker; graceful shutdown ends every stream.
     ///
     /// What a stream holds for its client is bounded in bytes: the events queued for it and
     /// the bytes its connection has not sent yet (``StreamOutboundCounter``; the socket's own
@@ -29,6 +31,9 @@ extension PresenceController {
     @Sendable func stream(_ request: Request, context: PresenceRequestContext) async throws -> Response {
         try await authorizeRead(request, context: context)
         let users = try UserIDList.fromQuery(request.uri.query, limit: PresenceLimits.maxUsersPerStream)
+        // A reconnecting client: only users whose revision is above the last event it got.
+        let resumeAfter = request.headers.first { $0.name.canonicalName == "last-event-id" }
+            .flatMap { UInt64(HeaderValue.trimmed($0.value)) } ?? 0
         let tooMany = PresenceError(.unavailable, "too many open streams on this node; try again later", retryAfter: 5)
         guard openStreams.acquire(limit: changes.maxSubscribers) else { throw tooMany }
         let channel = context.channel
@@ -63,22 +68,32 @@ extension PresenceController {
                 // On shutdown the subscription ends, and so the loop. (A write blocked on a client
                 // that stopped reading ends when the service's shutdown deadline cancels it.)
                 try await withGracefulShutdownHandler {
-                    var sent: [UserID: UInt64] = [:]
-                    // The snapshot goes out in chunks of a few events: fewer, larger writes, each
-                    // in one allocation with room for the event that fills it.
-                    let allocator = ByteBufferAllocator()
-                    var chunk = allocator.buffer(capacity: Self.snapshotChunkSize + 4_096)
+                    try await writer.write(ServerSentEvent.retry)
+                    // What each listed user last looked like to this client: an event goes out
+                    // only when the public status or message changes.
+                    var sent: [UserID: SentState] = [:]
+                    var snapshot: [StoredPresence] = []
                     for user in users where !subscription.wasOverrun {
                         let stored: StoredPresence?
                         do throws(PresenceError) {
                             stored = try await repository.presence(of: user)
                         } catch {
-                            chunk.writeImmutableBuffer(ServerSentEvent.error(error))
-                            try await writer.write(chunk)
+                            try await writer.write(ServerSentEvent.error(error))
                             return
                         }
                         guard let stored else { continue }
-                        sent[user] = stored.revision
+                        let now = clock()
+                        sent[user] = SentState(revision: stored.publicRevision, digest: stored.viewDigest(at: now))
+                        if stored.publicRevision > resumeAfter { snapshot.append(stored) }
+                    }
+                    // In revision order, so the last id a client got is a correct resume point
+                    // for every user sent before it.
+                    snapshot.sort { $0.publicRevision < $1.publicRevision }
+                    // The snapshot goes out in chunks of a few events: fewer, larger writes, each
+                    // in one allocation with room for the event that fills it.
+                    let allocator = ByteBufferAllocator()
+                    var chunk = allocator.buffer(capacity: Self.snapshotChunkSize + 4_096)
+                    for stored in snapshot where !subscription.wasOverrun {
                         ServerSentEvent.writePresence(stored, at: clock(), into: &chunk)
                         if chunk.readableBytes >= Self.snapshotChunkSize {
                             try await writer.write(chunk)
@@ -92,9 +107,13 @@ extension PresenceController {
                         case .keepalive:
                             try await writer.write(ServerSentEvent.keepalive)
                         case .presence(let stored):
-                            guard stored.revision > sent[stored.user] ?? 0 else { continue }
-                            sent[stored.user] = stored.revision
-                            try await writer.write(ServerSentEvent.presence(stored, at: clock()))
+                            let now = clock()
+                            let previous = sent[stored.user]
+                            guard stored.publicRevision > previous?.revision ?? 0 else { continue }
+                            let digest = stored.viewDigest(at: now)
+                            sent[stored.user] = SentState(revision: stored.publicRevision, digest: digest)
+                            guard digest != previous?.digest else { continue }
+                            try await writer.write(ServerSentEvent.presence(stored, at: now))
                         }
                     }
                     if subscription.wasOverrun {
@@ -106,4 +125,12 @@ extension PresenceController {
                 try await writer.finish(nil)
             })
     }
+}
+
+/// What a stream last told its client about one user.
+struct SentState {
+    /// The public revision of the last event (or of the snapshot read, if nothing was sent).
+    var revision: UInt64
+    /// ``StoredPresence/viewDigest(at:)`` then.
+    var digest: UInt32
 }

@@ -47,6 +47,9 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         group.put(":user_id", use: put)
         group.post(":user_id/heartbeat", use: heartbeat)
         group.delete(":user_id", use: delete)
+        group.put(":user_id/sessions/:session_id", use: putSession)
+        group.post(":user_id/sessions/:session_id/heartbeat", use: heartbeatSession)
+        group.delete(":user_id/sessions/:session_id", use: deleteSession)
         // The constant segments `batch` and `stream` would shadow users with those ids: route
         // their other methods to the single-user handlers (only GET …/stream and POST
         // …/batch are taken).
@@ -59,6 +62,9 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
             group.put(RouterPath(stringLiteral: reserved), use: alias(put))
             group.delete(RouterPath(stringLiteral: reserved), use: alias(delete))
             group.post(RouterPath(stringLiteral: reserved + "/heartbeat"), use: alias(heartbeat))
+            group.put(RouterPath(stringLiteral: reserved + "/sessions/:session_id"), use: alias(putSession))
+            group.post(RouterPath(stringLiteral: reserved + "/sessions/:session_id/heartbeat"), use: alias(heartbeatSession))
+            group.delete(RouterPath(stringLiteral: reserved + "/sessions/:session_id"), use: alias(deleteSession))
         }
     }
 
@@ -80,20 +86,62 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     @Sendable func readOne(_ request: Request, context: PresenceRequestContext) async throws -> Response {
         try await authorizeRead(request, context: context)
         let user = try Self.pathUser(context)
+        let includeSessions = try Self.includesSessions(request.uri.query)
+        let isOwner = try await readsAsOwner(request, user: user, required: includeSessions)
         guard let stored = try await repository.presence(of: user) else {
             throw PresenceError(.notFound, "no presence record for this user")
         }
         let now = clock()
-        let expired = stored.isExpired(at: now)
-        if !expired, let ifNoneMatch = request.headers[.ifNoneMatch],
-            EntityTag.ifNoneMatch(ifNoneMatch, matches: stored.revision)
-        {
-            return Response(status: .notModified, headers: [.eTag: EntityTag.of(stored)])
+        let revision = isOwner ? stored.revision : stored.publicRevision
+        let current = !stored.isStale(at: now)
+        if current, let ifNoneMatch = request.headers[.ifNoneMatch], EntityTag.ifNoneMatch(ifNoneMatch, matches: revision) {
+            return Response(status: .notModified, headers: [.eTag: EntityTag.of(revision)])
         }
+        let body = isOwner ? Self.ownerBody(stored, at: now, includeSessions: includeSessions) : stored.body(at: now)
         let headers: HTTPFields = [
-            .contentType: "application/json; charset=utf-8", .eTag: EntityTag.of(stored), .cacheControl: "no-cache",
+            .contentType: "application/json; charset=utf-8", .eTag: EntityTag.of(revision), .cacheControl: "no-cache",
         ]
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(jsonLine: stored.body(at: now))))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(jsonLine: body)))
+    }
+
+    /// The user's own view: the real fields, `invisible` while hidden, and with
+    /// `includeSessions` a `session_list` of every session as it reads at `now`.
+    static func ownerBody(_ stored: StoredPresence, at now: Timestamp, includeSessions: Bool) -> [UInt8] {
+        let record = stored.userPresence
+        var body = PresenceJSON.encodeResponse(record.ownerView(at: now))
+        guard includeSessions else { return body }
+        body.removeLast()
+        body.append(contentsOf: #","session_list":"#.utf8)
+        UserPresenceJSON.appendSessions(record.sessions.map { $0.effective(at: now) }, to: &body)
+        body.append(UInt8(ascii: "}"))
+        return body
+    }
+
+    /// Whether the read is the user's own (or an admin's): a valid token of the user or with
+    /// the admin scope. A read without a token is public, unless `required` (401); a token
+    /// that does not verify is 401, another user's token 403 when `required`.
+    private func readsAsOwner(_ request: Request, user: UserID, required: Bool) async throws -> Bool {
+        guard let authorization = request.headers[.authorization] else {
+            guard !required else {
+                throw PresenceError(.unauthorized, "include=sessions needs the user's own token or an admin token")
+            }
+            return false
+        }
+        let identity = try await verifier.verify(authorization: authorization)
+        let isOwner = identity.isAdmin || user.isIdentical(to: identity.subject)
+        if required && !isOwner {
+            throw PresenceError(.forbidden, "only the user's own token or an admin token may list the sessions")
+        }
+        return isOwner
+    }
+
+    /// `include=sessions` asks for the session list; any other `include` is 400.
+    private static func includesSessions(_ query: String?) throws(PresenceError) -> Bool {
+        guard let include = QueryString.value(of: "include", in: query) else { return false }
+        guard include == "sessions" else {
+            throw PresenceError(.badRequest, "include accepts only sessions")
+        }
+        return true
     }
 
     @Sendable func readMany(_ request: Request, context: PresenceRequestContext) async throws -> Response {
@@ -137,11 +185,8 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
 
     @Sendable func put(_ request: Request, context: PresenceRequestContext) async throws -> Response {
         let (identity, user) = try await authorizeWrite(request, context: context)
-        let body = try PresenceUpdateBody(
-            json: try await RequestBody.json(request, limit: PresenceLimits.maxWriteBodyBytes),
-            defaultTTL: settings.defaultTTL)
-        let change = PresenceChange.set(status: body.status, message: body.message, ttl: body.ttl)
-        return try await write(change, to: user, by: identity, request: request)
+        let body = try await updateBody(request)
+        return try await write(.set(.defaultSession, body.update), to: user, by: identity, request: request)
     }
 
     @Sendable func heartbeat(_ request: Request, context: PresenceRequestContext) async throws -> Response {
@@ -149,13 +194,40 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         return try await write(.heartbeat, to: user, by: identity, request: request)
     }
 
+    /// Ends every session of the user ("sign out everywhere").
     @Sendable func delete(_ request: Request, context: PresenceRequestContext) async throws -> Response {
         let (identity, user) = try await authorizeWrite(request, context: context)
-        return try await write(.goOffline, to: user, by: identity, request: request)
+        return try await write(.endAll, to: user, by: identity, request: request)
+    }
+
+    @Sendable func putSession(_ request: Request, context: PresenceRequestContext) async throws -> Response {
+        let (identity, user) = try await authorizeWrite(request, context: context)
+        let session = try Self.pathSession(context)
+        let body = try await updateBody(request)
+        return try await write(.set(session, body.update), to: user, by: identity, request: request)
+    }
+
+    @Sendable func heartbeatSession(_ request: Request, context: PresenceRequestContext) async throws -> Response {
+        let (identity, user) = try await authorizeWrite(request, context: context)
+        let session = try Self.pathSession(context)
+        return try await write(.heartbeat(session, sessionRequired: true), to: user, by: identity, request: request)
+    }
+
+    @Sendable func deleteSession(_ request: Request, context: PresenceRequestContext) async throws -> Response {
+        let (identity, user) = try await authorizeWrite(request, context: context)
+        let session = try Self.pathSession(context)
+        return try await write(.endSession(session), to: user, by: identity, request: request)
+    }
+
+    private func updateBody(_ request: Request) async throws -> PresenceUpdateBody {
+        try PresenceUpdateBody(
+            json: try await RequestBody.json(request, limit: PresenceLimits.maxWriteBodyBytes),
+            defaultTTL: settings.defaultTTL, now: clock())
     }
 
     /// Takes a rate-limit token (only for requests that passed every check, so a flood of bad
-    /// requests never blocks good ones) and applies the change.
+    /// requests never blocks good ones) and applies the change. The answer is the writer's
+    /// own view (the writer is the user or an admin).
     private func write(
         _ change: PresenceChange, to user: UserID, by identity: TokenVerifier.Identity, request: Request
     ) async throws -> Response {
@@ -165,7 +237,8 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         }
         let ifMatch = EntityTag.parseIfMatch(request.headers[.ifMatch])
         let stored = try await repository.apply(change, to: user, ifMatch: ifMatch)
-        return .json(stored.body(at: clock()), headers: [.eTag: EntityTag.of(stored)])
+        let body = Self.ownerBody(stored, at: clock(), includeSessions: false)
+        return .json(body, headers: [.eTag: EntityTag.of(stored.revision)])
     }
 
     // MARK: Checks
@@ -194,6 +267,13 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
                 throw PresenceError(.rateLimited, "too many reads from this address; slow down", retryAfter: retryAfter)
             }
         }
+    }
+
+    private static func pathSession(_ context: PresenceRequestContext) throws(PresenceError) -> SessionID {
+        guard let raw = context.parameters.get("session_id"), let decoded = PercentDecoding.decode(raw) else {
+            throw PresenceError(.invalidSessionID, "the session id in the path is not valid")
+        }
+        return try SessionID(validating: decoded)
     }
 
     private static func pathUser(_ context: PresenceRequestContext) throws(PresenceError) -> UserID {

@@ -5,7 +5,8 @@ extension PresenceError.Code {
     /// The HTTP status every error code is sent with (SPEC §3).
     var httpStatus: HTTPResponse.Status {
         switch self {
-        case .badRequest, .invalidUserID, .invalidStatus, .invalidMessage, .invalidTTL, .tooManyUsers: .badRequest
+        case .badRequest, .invalidUserID, .invalidSessionID, .invalidStatus, .invalidMessage, .invalidTTL, .tooManyUsers:
+            .badRequest
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .notFound: .notFound

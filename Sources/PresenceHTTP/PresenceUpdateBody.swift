@@ -1,21 +1,30 @@
 import PresenceCore
 
-/// The validated body of `PUT /api/v2/presence/{user_id}`.
+/// The validated body of `PUT /api/v2/presence/{user_id}` and of a session's PUT.
 struct PresenceUpdateBody: Equatable {
     var status: PresenceStatus
     var message: String
     var ttl: Int
+    var messageExpiresAt: Timestamp?
+    var device: String?
+
+    /// The session update this body asks for.
+    var update: PresenceChange.SessionUpdate {
+        PresenceChange.SessionUpdate(
+            status: status, message: message, ttl: ttl, messageExpiresAt: messageExpiresAt, device: device)
+    }
 
     /// Validates a PUT body: `status` required; `message` optional (default `""`); `ttl`
-    /// optional (default `defaultTTL`). Unknown fields are ignored. `null` counts as absent
-    /// for the optional fields.
-    init(json bytes: [UInt8], defaultTTL: Int) throws(PresenceError) {
+    /// optional (default `defaultTTL`); `message_expires_at` optional (RFC 3339, after `now`,
+    /// at most 30 days ahead); `device` optional (at most 32 characters, no control
+    /// characters). Unknown fields are ignored. `null` counts as absent for the optional fields.
+    init(json bytes: [UInt8], defaultTTL: Int, now: Timestamp) throws(PresenceError) {
         guard let fields = JSONValue.object(from: bytes) else {
             throw PresenceError(.badRequest, "the body must be a JSON object")
         }
         switch fields["status"] {
         case .string(let raw)?: status = try PresenceStatus(validating: raw)
-        case nil, .null?: throw PresenceError(.invalidStatus, "status is required: online, away, busy or offline")
+        case nil, .null?: throw PresenceError(.invalidStatus, "status is required: online, away, busy, offline or invisible")
         default: throw PresenceError(.invalidStatus, "status must be one of online, away, busy, offline")
         }
         switch fields["message"] {
@@ -32,6 +41,29 @@ struct PresenceUpdateBody: Equatable {
             ttl = value
         default:
             throw PresenceError(.invalidTTL, "ttl must be an integer number of seconds from 10 to 86400")
+        }
+        switch fields["message_expires_at"] {
+        case nil, .null?: messageExpiresAt = nil
+        case .string(let raw)?:
+            guard let time = RFC3339.parse(raw) else {
+                throw PresenceError(.invalidMessage, "message_expires_at must be an RFC 3339 date-time")
+            }
+            guard time > now, time <= now.adding(seconds: PresenceLimits.maxMessageLifetime) else {
+                throw PresenceError(.invalidMessage, "message_expires_at must be in the future and at most 30 days ahead")
+            }
+            messageExpiresAt = time
+        default: throw PresenceError(.invalidMessage, "message_expires_at must be an RFC 3339 date-time string")
+        }
+        switch fields["device"] {
+        case nil, .null?: device = nil
+        case .string(let text)?:
+            guard text.unicodeScalars.count <= PresenceLimits.maxDeviceScalars,
+                !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+            else {
+                throw PresenceError(.badRequest, "device must be at most 32 characters without control characters")
+            }
+            device = text
+        default: throw PresenceError(.badRequest, "device must be a string")
         }
     }
 }

@@ -3,17 +3,18 @@ import PresenceCore
 
 /// The wire form of the stream's events.
 enum ServerSentEvent {
-    /// `id: <revision>`, `event: presence`, `data: <record JSON on one line>`.
+    /// `id: <revision>`, `event: presence`, `data: <record JSON on one line>`: the public view
+    /// and the revision public readers see.
     static func presence(_ stored: StoredPresence, at now: Timestamp) -> ByteBuffer {
         let body = stored.body(at: now)
         var buffer = ByteBufferAllocator().buffer(capacity: body.count + 64)
-        writePresence(revision: stored.revision, body: body, into: &buffer)
+        writePresence(revision: stored.publicRevision, body: body, into: &buffer)
         return buffer
     }
 
     /// Appends a `presence` event to `buffer`.
     static func writePresence(_ stored: StoredPresence, at now: Timestamp, into buffer: inout ByteBuffer) {
-        writePresence(revision: stored.revision, body: stored.body(at: now), into: &buffer)
+        writePresence(revision: stored.publicRevision, body: stored.body(at: now), into: &buffer)
     }
 
     private static func writePresence(revision: UInt64, body: [UInt8], into buffer: inout ByteBuffer) {
@@ -21,6 +22,9 @@ enum ServerSentEvent {
         buffer.writeBytes(body)
         buffer.writeString("\n\n")
     }
+
+    /// The first line of every stream: how long a client waits before reconnecting (ms).
+    static let retry = ByteBuffer(string: "retry: 2000\n\n")
 
     /// A comment line that keeps proxies from closing an idle stream.
     static let keepalive = ByteBuffer(string: ": keepalive\n\n")

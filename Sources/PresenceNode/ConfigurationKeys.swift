@@ -124,6 +124,9 @@ enum ConfigurationKeys {
     static let defaultTTL = Key(
         "presence.default_ttl", \C.defaultTTL, default: 300, .int(in: PresenceLimits.minTTL...PresenceLimits.maxTTL),
         doc: "TTL in seconds of a PUT without ttl.")
+    static let maxSessions = Key(
+        "presence.max_sessions", \C.maxSessions, default: 16, .int(in: 1...256),
+        doc: "Sessions a user may have; a new one past it ends the least recently updated.")
     static let retention = Key(
         "presence.retention", \C.retention, default: 2_592_000, .int(in: 60...Int(Int32.max)),
         doc: "Seconds untouched records may be kept (accepted; nothing is dropped yet).")
@@ -195,7 +198,7 @@ enum ConfigurationKeys {
         natsUser, natsPassword, natsToken, leafUser, leafPassword, leafTLSCertFile, leafTLSKeyFile, leafTLSCAFile,
         routeUser, routePassword, routeTLSCertFile, routeTLSKeyFile, routeTLSCAFile,
         cacheMaxCost, cacheNumCounters, cacheNegativeTTL,
-        defaultTTL, retention, sweepInterval, sweepBatch,
+        defaultTTL, maxSessions, retention, sweepInterval, sweepBatch,
         maxStreams, streamQueueSize, streamKeepalive, streamMaxBufferedBytes, streamMaxTotalBufferedBytes,
         jwtSecret, publicKeyFile, issuer, audience, publicReads, leeway,
         writesPerSecond, writeBurst, readsPerSecond, readBurst,

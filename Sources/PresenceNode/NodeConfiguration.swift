@@ -71,6 +71,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var cacheNegativeTTL: Int = K.cacheNegativeTTL.defaultValue
 
     public var defaultTTL: Int = K.defaultTTL.defaultValue
+    /// Sessions a user may have (`presence.max_sessions`).
+    public var maxSessions: Int = K.maxSessions.defaultValue
     public var retention: Int = K.retention.defaultValue
     /// Seconds between expiry sweeps on the center (`presence.sweep_interval`).
     public var sweepInterval: Double = K.sweepInterval.defaultValue

@@ -76,6 +76,7 @@ public struct PresenceNode: Sendable {
             cacheMaxCost: configuration.cacheMaxCost, negativeTTLSeconds: configuration.cacheNegativeTTL)
         storeConfiguration.domain = configuration.role == .leaf ? "hub" : nil
         storeConfiguration.tracksExpiry = configuration.role == .center
+        storeConfiguration.maxSessions = configuration.maxSessions
         storeConfiguration.user = configuration.natsEmbedded ? nil : configuration.natsUser
         storeConfiguration.password = configuration.natsEmbedded ? nil : configuration.natsPassword
         storeConfiguration.token = configuration.natsEmbedded ? nil : configuration.natsToken

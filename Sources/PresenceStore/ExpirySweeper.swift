@@ -83,7 +83,7 @@ public final class ExpirySweeper: Service, Sendable {
     private func expire(_ due: PresenceReplica.DueExpiry) async -> Bool {
         do {
             let stored = try await store.apply(.expire, to: due.user, ifMatch: .revision(due.revision))
-            let wrote = stored.revision != due.revision && stored.status == .offline
+            let wrote = stored.revision != due.revision
             counters.withLockedValue { wrote ? ($0.transitions += 1) : ($0.conflicts += 1) }
             return wrote
         } catch let error where error.code == .preconditionFailed || error.code == .notFound {

@@ -245,9 +245,10 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         let key = UserKeyCodec.key(for: user)
         var plan = WritePlanner(
             change: change, user: user, ifMatch: ifMatch, nodeID: configuration.nodeID,
-            replicaRecord: try await presence(of: user)?.record, retryDeadline: configuration.writeRetryDeadline)
+            replicaRecord: try await presence(of: user)?.userPresence, retryDeadline: configuration.writeRetryDeadline,
+            maxSessions: configuration.maxSessions)
         return try await plan.run(now: clock) { () throws(PresenceError) in
-            try await fetch(user)?.record
+            try await fetch(user)?.userPresence
         } write: { record, expecting throws(PresenceError) in
             let started = ContinuousClock.now
             let generation = replica.generation
@@ -257,11 +258,10 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                 case .noRecord: expectation = .noValue
                 case .revision(let revision): expectation = .revision(revision)
                 }
-                let revision = try await bucket.put(key, value: PresenceJSON.encodeValue(record), expecting: expectation)
+                let value = UserPresenceJSON.encodeValue(record)
+                let revision = try await bucket.put(key, value: value, expecting: expectation)
                 metrics.putOK.record(ContinuousClock.now - started)
-                var stored = record
-                stored.revision = revision
-                let result = StoredPresence(stored)
+                let result = StoredPresence(record.stored(at: revision), encodedValue: value)
                 replica.apply(result, ifGeneration: generation)
                 return result
             } catch let error where error.isWrongLastSequence {
@@ -335,12 +335,12 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             throw PresenceError(.unavailable, "the presence store cannot be reached; try again shortly", retryAfter: 1)
         }
         guard let entry, entry.operation == .put,
-            let record = PresenceJSON.decodeValue(entry.value, revision: entry.revision)
+            let record = UserPresenceJSON.decodeValue(entry.value, revision: entry.revision)
         else {
             replica.rememberAbsent(user, now: clock())
             return nil
         }
-        let stored = StoredPresence(record)
+        let stored = StoredPresence(record, encodedValue: entry.value)
         replica.apply(stored)
         return stored
     }

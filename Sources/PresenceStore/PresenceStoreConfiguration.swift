@@ -25,6 +25,8 @@ public struct PresenceStoreConfiguration: Sendable {
     public var connectDeadline: Duration = .seconds(30)
     /// How long a write without `If-Match` keeps retrying after losing races to other writers.
     public var writeRetryDeadline: Duration = .seconds(5)
+    /// `presence.max_sessions`: sessions a user may have; a new one past it ends the least recently updated.
+    public var maxSessions = 16
     /// Why the hub cannot be reached, as the leaf's own nats-server reports it (connection
     /// refused, credential refused, TLS failure); nil when it reports nothing.
     public var hubProblem: (@Sendable () -> String?)?

@@ -300,17 +300,17 @@ final class ReplicaFeed: Sendable {
                 // (restored from an older copy and written past the replica's highest revision).
                 return live || held == entry.revision || held > cutoff
             }
-            guard let record = PresenceJSON.decodeValue(entry.value, revision: entry.revision),
+            guard let record = UserPresenceJSON.decodeValue(entry.value, revision: entry.revision),
                 record.userID == user
             else {
                 logger.warning("ignoring an unreadable presence record", metadata: ["key": "\(entry.key)"])
                 return true
             }
-            if live && record.status != .offline {
-                let lag = Timestamp.now().millisecondsSinceEpoch - record.updatedAt.millisecondsSinceEpoch
+            if live && record.sessions.contains(where: { $0.status != .offline }) {
+                let lag = Timestamp.now().millisecondsSinceEpoch - record.lastWritten.millisecondsSinceEpoch
                 metrics.watcherLag.record(.milliseconds(max(0, lag)))
             }
-            replica.apply(StoredPresence(record))
+            replica.apply(StoredPresence(record, encodedValue: entry.value))
         case .delete, .purge:
             replica.remove(user, revision: entry.revision)
         }

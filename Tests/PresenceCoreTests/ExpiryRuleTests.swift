@@ -74,7 +74,7 @@ struct ExpiryRuleOwnerTests {
                 let rule = ExpiryRule.isExpired(status: status, expiresAt: expiresAt, at: now)
                 #expect(rule == (status != .offline && offset > 10_000))
                 #expect(written.isExpired(at: now) == rule)
-                #expect(stored.isExpired(at: now) == rule)
+                #expect(stored.isStale(at: now) == rule)
                 if status != .offline {
                     #expect(
                         ExpiryRule.isDue(expiresAtMillis: expiresAt.millisecondsSinceEpoch, nowMillis: now.millisecondsSinceEpoch)

@@ -84,17 +84,18 @@ struct ExpiryScheduleTests {
         let user = try UserID(validating: "u")
         let current = try record("u", at: 1_000, ttl: 10, revision: 7).record
         let now = Timestamp(millisecondsSinceEpoch: 20_000)
-        guard case .write(let next) = PresenceChange.expire.apply(to: current, user: user, now: now, nodeID: "center")
+        guard case .write(let written) = PresenceChange.expire.apply(to: current, user: user, now: now, nodeID: "center")
         else {
             Issue.record("an expired record must be written")
             return
         }
+        let next = written.single
         #expect(next.status == .offline)
         #expect(next.message == "")
         #expect(next.lastSeen == current.lastSeen)
         #expect(next.updatedAt == Timestamp(millisecondsSinceEpoch: 11_000))
         #expect(next.revision == 7)
         let live = PresenceChange.expire.apply(to: current, user: user, now: Timestamp(millisecondsSinceEpoch: 5_000), nodeID: "c")
-        #expect(live == .unchanged(current))
+        #expect(live == .unchanged(UserPresence(single: current)))
     }
 }

@@ -55,3 +55,47 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension UserPresence {
+    /// The single-record reading of a record with at most one session, for tests written
+    /// before sessions: the session's raw fields, or `offline` when no session is left.
+    var single: PresenceRecord {
+        guard let session = sessions.first else {
+            return PresenceRecord(
+                userID: userID, status: .offline, message: "", lastSeen: lastSeen, updatedAt: updatedAt, nodeID: nodeID,
+                ttl: ttl, revision: revision)
+        }
+        return PresenceRecord(
+            userID: userID, status: session.status, message: session.message, lastSeen: max(lastSeen, session.lastSeen),
+            updatedAt: session.updatedAt, nodeID: session.nodeID, ttl: session.ttl, revision: revision)
+    }
+}
+
+extension StoredPresence {
+    /// ``UserPresence/single`` of the stored record.
+    var record: PresenceRecord { userPresence.single }
+}
+
+extension PresenceChange {
+    /// The single-record DELETE of v0.1 is now "end every session".
+    static var goOffline: PresenceChange { .endAll }
+
+    /// ``apply(to:user:now:nodeID:maxSessions:)`` on a single record.
+    func apply(to current: PresenceRecord?, user: UserID, now: Timestamp, nodeID: String) -> Outcome {
+        apply(to: current.map(UserPresence.init(single:)), user: user, now: now, nodeID: nodeID)
+    }
+}
+
+extension MemoryPresenceRepository {
+    /// ``compareAndSet(_:expecting:)`` of a single record.
+    func compareAndSet(_ record: PresenceRecord, expecting: WritePlanner.Expectation) -> StoredPresence? {
+        compareAndSet(UserPresence(single: record), expecting: expecting)
+    }
+}
+
+extension WritePlanner {
+    /// ``confirmed(_:)`` with a single record.
+    mutating func confirmed(_ record: PresenceRecord?) {
+        confirmed(record.map(UserPresence.init(single:)))
+    }
+}

@@ -12,7 +12,7 @@ struct PresenceChangeTests {
             Issue.record("expected a write, got \(outcome)", sourceLocation: sourceLocation)
             return nil
         }
-        return record
+        return record.single
     }
 
     // MARK: PUT
@@ -99,15 +99,16 @@ struct PresenceChangeTests {
     @Test func heartbeatOnAnOfflineRecordChangesNothing() {
         let current = record(status: .offline, message: "", lastSeen: earlier, updatedAt: t0, ttl: 300, revision: 8)
         let outcome = PresenceChange.heartbeat.apply(to: current, user: user, now: now, nodeID: "n")
-        #expect(outcome == .unchanged(current))
+        #expect(outcome == .unchanged(UserPresence(single: current)))
     }
 
     @Test func heartbeatOnAnExpiredRecordReturnsItAsItReads() {
         let current = record(status: .busy, message: "meeting", lastSeen: earlier, updatedAt: t0, ttl: 10, revision: 8)
         let later = at(t0, plusMillis: 10_001)
         let outcome = PresenceChange.heartbeat.apply(to: current, user: user, now: later, nodeID: "n")
-        #expect(outcome == .unchanged(current.effective(at: later)))
-        guard case .unchanged(let reads) = outcome else { return }
+        #expect(outcome == .unchanged(UserPresence(single: current)))
+        guard case .unchanged(let record) = outcome else { return }
+        let reads = record.publicView(at: later)
         #expect(reads.status == .offline)
         #expect(reads.message == "")
         #expect(reads.lastSeen == earlier)

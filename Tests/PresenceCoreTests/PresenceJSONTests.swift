@@ -4,7 +4,7 @@ import Testing
 
 @Suite("PresenceJSON encoding and decoding")
 struct PresenceJSONTests {
-    static let fields: Set<String> = ["user_id", "status", "message", "last_seen", "updated_at", "node_id", "ttl", "revision"]
+    static let fields: Set<String> = ["user_id", "status", "message", "last_seen", "updated_at", "node_id", "ttl", "revision", "sessions"]
 
     func parse(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
         let object = try JSONSerialization.jsonObject(with: Data(bytes))
@@ -34,18 +34,18 @@ struct PresenceJSONTests {
         let text = String(decoding: PresenceJSON.encodeResponse(rec), as: UTF8.self)
         #expect(
             text
-                == #"{"user_id":"alice","status":"busy","message":"In a meeting","last_seen":"2026-11-21T10:00:00.000Z","updated_at":"2026-11-21T10:00:00.000Z","node_id":"leaf-eu-1","ttl":300,"revision":42}"#
+                == #"{"user_id":"alice","status":"busy","message":"In a meeting","last_seen":"2026-11-21T10:00:00.000Z","updated_at":"2026-11-21T10:00:00.000Z","node_id":"leaf-eu-1","ttl":300,"revision":42,"sessions":1}"#
         )
     }
 
     @Test func valueHasNoRevision() throws {
         let json = try parse(PresenceJSON.encodeValue(record(revision: 9)))
-        #expect(Set(json.keys) == Self.fields.subtracting(["revision"]))
+        #expect(Set(json.keys) == Self.fields.subtracting(["revision", "sessions"]))
     }
 
     @Test func largestRevisionIsWrittenExactly() {
         let text = String(decoding: PresenceJSON.encodeResponse(record(revision: .max)), as: UTF8.self)
-        #expect(text.hasSuffix(#","revision":18446744073709551615}"#))
+        #expect(text.hasSuffix(#","revision":18446744073709551615,"sessions":1}"#))
     }
 
     @Test("strings are escaped and round-trip", arguments: [

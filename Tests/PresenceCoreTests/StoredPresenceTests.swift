@@ -50,7 +50,6 @@ struct StoredPresenceTests {
         #expect(stored.user == original.userID)
         #expect(stored.revision == 99)
         #expect(stored.status == .away)
-        #expect(stored.ttl == 86_400)
-        #expect(stored.expiresAt == original.updatedAt.adding(seconds: 86_400))
+        #expect(stored.changesAt == ExpiryRule.firstExpiredMoment(of: original.updatedAt.adding(seconds: 86_400)))
     }
 }

@@ -8,12 +8,12 @@ struct WritePlannerTests {
         _ change: PresenceChange, ifMatch: RevisionMatch? = nil, replica: PresenceRecord?, deadline: Duration = .seconds(5)
     ) -> WritePlanner {
         WritePlanner(
-            change: change, user: uid("alice"), ifMatch: ifMatch, nodeID: "node-2", replicaRecord: replica,
+            change: change, user: uid("alice"), ifMatch: ifMatch, nodeID: "node-2", replicaRecord: replica.map(UserPresence.init(single:)),
             retryDeadline: deadline)
     }
 
     func written(_ step: WritePlanner.Step) -> (PresenceRecord, WritePlanner.Expectation)? {
-        if case .write(let record, let expecting) = step { return (record, expecting) }
+        if case .write(let record, let expecting) = step { return (record.single, expecting) }
         return nil
     }
 
@@ -35,7 +35,7 @@ struct WritePlannerTests {
         // The replica has no record (another node may have just written one): confirm the 404.
         var heartbeat = planner(.heartbeat, replica: nil)
         #expect(heartbeat.next(now: t0) == .readFromBucket)
-        heartbeat.confirmed(nil)
+        heartbeat.confirmed(UserPresence?.none)
         #expect(failure(heartbeat.next(now: t0)) == .notFound)
 
         // The replica lags: the bucket has a live record, so the heartbeat writes after all.
@@ -52,7 +52,7 @@ struct WritePlannerTests {
             Issue.record("expected an answer without a write")
             return
         }
-        #expect(reads.status == .offline && reads.revision == 4)
+        #expect(reads.single.status == .offline && reads.revision == 4)
     }
 
     @Test func ifMatchIsConfirmedWithTheBucketBeforeA412() {
@@ -81,7 +81,7 @@ struct WritePlannerTests {
         }
         var none = planner(.set(status: .online, message: "", ttl: 60), ifMatch: .any, replica: nil)
         #expect(none.next(now: t0) == .readFromBucket)
-        none.confirmed(nil)
+        none.confirmed(UserPresence?.none)
         #expect(failure(none.next(now: t0)) == .preconditionFailed, "If-Match: * needs a record")
     }
 

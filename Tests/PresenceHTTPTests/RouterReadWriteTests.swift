@@ -33,7 +33,7 @@ struct RouterReadWriteTests {
             #expect(get.headers[.cacheControl] == "no-cache")
             #expect(get.json()["last_seen"] as? String == stored["last_seen"] as? String)
             #expect(
-                Set(get.json().keys) == ["user_id", "status", "message", "last_seen", "updated_at", "node_id", "ttl", "revision"])
+                Set(get.json().keys) == ["user_id", "status", "message", "last_seen", "updated_at", "node_id", "ttl", "revision", "sessions"])
         }
     }
 

@@ -44,11 +44,12 @@ struct RouterStreamTests {
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "text/event-stream; charset=utf-8")
             let events = response.text.components(separatedBy: "\n\n").filter { !$0.isEmpty }
-            try #require(events.count == 2, "\(response.text)")
-            #expect(events[0].hasPrefix("id: 1\nevent: presence\ndata: {\"user_id\":\"ann\""))
-            #expect(events[0].contains(#""message":"a \"quoted\" word""#))
-            #expect(events[1].hasPrefix("event: error\ndata: "))
-            #expect(events[1].contains(#""code":"slow_consumer""#))
+            try #require(events.count == 3, "\(response.text)")
+            #expect(events[0] == "retry: 2000")
+            #expect(events[1].hasPrefix("id: 1\nevent: presence\ndata: {\"user_id\":\"ann\""))
+            #expect(events[1].contains(#""message":"a \"quoted\" word""#))
+            #expect(events[2].hasPrefix("event: error\ndata: "))
+            #expect(events[2].contains(#""code":"slow_consumer""#))
             #expect(fixture.changes.subscriberCount == 0)
         }
     }
@@ -58,7 +59,7 @@ struct RouterStreamTests {
         try await RouterFixture().test(over: FailingRepository(error: failure)) { client in
             let response = try await client.get("/api/v2/presence/stream?users=ann")
             #expect(response.status == .ok)
-            #expect(response.text == "event: error\ndata: {\"error\":{\"code\":\"unavailable\",\"message\":\"the store \\\"hub\\\" cannot be reached\"}}\n\n")
+            #expect(response.text == "retry: 2000\n\nevent: error\ndata: {\"error\":{\"code\":\"unavailable\",\"message\":\"the store \\\"hub\\\" cannot be reached\"}}\n\n")
         }
     }
 

@@ -33,9 +33,9 @@ struct ExpirySweeperTests {
                 var seen: PresenceRecord?
                 while ContinuousClock.now < deadline {
                     if case .found(let stored) = second.store.replica.lookup(try UserID(validating: "tess"), now: clock.now),
-                        stored.record.revision > UInt64(revision)
+                        stored.revision > UInt64(revision)
                     {
-                        seen = stored.record
+                        seen = stored.publicView(at: clock.now)
                         break
                     }
                     try await Task.sleep(for: .milliseconds(20))

@@ -1,0 +1,73 @@
+/// One device's presence inside a user's record (SPEC §2, Sessions).
+public struct PresenceSession: Sendable, Equatable {
+    /// The session's name, unique within the user.
+    public var id: SessionID
+    /// The status as written (see ``isLive(at:)`` for whether it counts).
+    public var status: PresenceStatus
+    /// The custom message, possibly empty.
+    public var message: String
+    /// When the message stops counting; nil when it never does.
+    public var messageExpiresAt: Timestamp?
+    /// Seconds after ``updatedAt`` at which a non-offline status expires.
+    public var ttl: Int
+    /// Server time of the session's last write or heartbeat.
+    public var updatedAt: Timestamp
+    /// The last time the session was seen active.
+    public var lastSeen: Timestamp
+    /// The node that accepted the session's last write.
+    public var nodeID: String
+    /// An optional device label (at most 32 characters).
+    public var device: String
+
+    /// Creates a session.
+    public init(
+        id: SessionID, status: PresenceStatus, message: String, messageExpiresAt: Timestamp? = nil, ttl: Int,
+        updatedAt: Timestamp, lastSeen: Timestamp, nodeID: String, device: String = ""
+    ) {
+        self.id = id
+        self.status = status
+        self.message = message
+        self.messageExpiresAt = messageExpiresAt
+        self.ttl = ttl
+        self.updatedAt = updatedAt
+        self.lastSeen = lastSeen
+        self.nodeID = nodeID
+        self.device = device
+    }
+
+    /// When a non-offline status stops counting (``ExpiryRule``).
+    public var expiresAt: Timestamp { ExpiryRule.expiresAt(updatedAt: updatedAt, ttl: ttl) }
+
+    /// Whether the session counts at `now`: its status is not `offline` and it has not expired.
+    public func isLive(at now: Timestamp) -> Bool {
+        status != .offline && !ExpiryRule.isExpired(status: status, expiresAt: expiresAt, at: now)
+    }
+
+    /// The message as it reads at `now`: `""` once ``messageExpiresAt`` has come.
+    public func message(at now: Timestamp) -> String {
+        ExpiryRule.messageHasExpired(messageExpiresAt, at: now) ? "" : message
+    }
+
+    /// The session as it reads at `now`: expired reads `offline`, an expired message `""`.
+    public func effective(at now: Timestamp) -> PresenceSession {
+        var copy = self
+        if status != .offline && !isLive(at: now) { copy.status = .offline }
+        if ExpiryRule.messageHasExpired(messageExpiresAt, at: now) {
+            copy.message = ""
+            copy.messageExpiresAt = nil
+        }
+        if copy.status == .offline && status != .offline { copy.message = "" }
+        return copy
+    }
+
+    /// The first moment after `now` at which the session reads differently by itself (its
+    /// expiry, or its message's), nil when none is ahead.
+    public func nextChange(after now: Timestamp) -> Timestamp? {
+        guard isLive(at: now) else { return nil }
+        var next = ExpiryRule.firstExpiredMoment(of: expiresAt)
+        if let messageExpiresAt, !message.isEmpty, messageExpiresAt > now, messageExpiresAt < next {
+            next = messageExpiresAt
+        }
+        return next
+    }
+}

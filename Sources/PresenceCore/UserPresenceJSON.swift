@@ -1,0 +1,135 @@
+/// The KV value of a ``UserPresence``: the single-record form (``PresenceJSON``) when it says
+/// everything (``UserPresence/singleRecord``), else the session form:
+///
+/// `{"user_id":…,"last_seen":…,"updated_at":…,"node_id":…,"ttl":…,"sessions":[{"session_id":…,
+/// "status":…,"message":…,"message_expires_at":…,"ttl":…,"updated_at":…,"last_seen":…,
+/// "node_id":…,"device":…}],"hidden":{…the frozen public view…,"revision":…}}`
+///
+/// A frozen view's `revision` 0 stands for the revision of the entry that carries it (the
+/// write that made the user invisible cannot know its own revision).
+public enum UserPresenceJSON {
+    /// The KV value of `record`.
+    public static func encodeValue(_ record: UserPresence) -> [UInt8] {
+        if let single = record.singleRecord { return PresenceJSON.encodeValue(single) }
+        var out = [UInt8]()
+        out.reserveCapacity(256 + record.sessions.count * 256)
+        out.append(contentsOf: #"{"user_id":"#.utf8)
+        JSONString.append(record.userID.rawValue, to: &out)
+        appendTime("last_seen", record.lastSeen, to: &out)
+        appendTime("updated_at", record.updatedAt, to: &out)
+        out.append(contentsOf: #","node_id":"#.utf8)
+        JSONString.append(record.nodeID, to: &out)
+        out.append(contentsOf: #","ttl":"#.utf8)
+        out.append(contentsOf: String(record.ttl).utf8)
+        out.append(contentsOf: #","sessions":"#.utf8)
+        appendSessions(record.sessions, to: &out)
+        if let hidden = record.hidden {
+            out.append(contentsOf: #","hidden":"#.utf8)
+            out.append(contentsOf: PresenceJSON.encodeResponse(hidden.view))
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// Decodes a KV value stored under `revision`, in either form.
+    /// - Returns: nil when the bytes are not a presence record.
+    public static func decodeValue(_ bytes: [UInt8], revision: UInt64) -> UserPresence? {
+        guard let fields = JSONValue.object(from: bytes) else { return nil }
+        guard case .array(let rawSessions)? = fields["sessions"] else {
+            return PresenceJSON.record(from: fields, revision: revision).map(UserPresence.init(single:))
+        }
+        guard case .string(let rawUser)? = fields["user_id"], let user = try? UserID(validating: rawUser),
+            let lastSeen = time(fields["last_seen"]), let updatedAt = time(fields["updated_at"]),
+            let ttl = seconds(fields["ttl"]), let nodeID = optionalString(fields["node_id"])
+        else { return nil }
+        var sessions: [PresenceSession] = []
+        for raw in rawSessions {
+            guard case .object(let sessionFields) = raw, let session = session(from: sessionFields) else { return nil }
+            sessions.append(session)
+        }
+        var hidden: UserPresence.HiddenView?
+        if case .object(let hiddenFields)? = fields["hidden"] {
+            guard case .integer(let frozen)? = hiddenFields["revision"], frozen >= 0,
+                var view = PresenceJSON.record(from: hiddenFields, revision: UInt64(frozen))
+            else { return nil }
+            if view.revision == 0 { view.revision = revision }
+            view.sessions = 0
+            hidden = UserPresence.HiddenView(view: view)
+        }
+        return UserPresence(
+            userID: user, sessions: sessions, lastSeen: lastSeen, updatedAt: updatedAt, nodeID: nodeID, ttl: ttl,
+            hidden: hidden, revision: revision)
+    }
+
+    /// `[{…},…]`: each session's fields as stored, and as `?include=sessions` lists them.
+    public static func appendSessions(_ sessions: [PresenceSession], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (index, session) in sessions.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: #"{"session_id":"#.utf8)
+            JSONString.append(session.id.rawValue, to: &out)
+            out.append(contentsOf: #","status":""#.utf8)
+            out.append(contentsOf: session.status.rawValue.utf8)
+            out.append(contentsOf: #"","message":"#.utf8)
+            JSONString.append(session.message, to: &out)
+            if let expiresAt = session.messageExpiresAt { appendTime("message_expires_at", expiresAt, to: &out) }
+            out.append(contentsOf: #","ttl":"#.utf8)
+            out.append(contentsOf: String(session.ttl).utf8)
+            appendTime("updated_at", session.updatedAt, to: &out)
+            appendTime("last_seen", session.lastSeen, to: &out)
+            out.append(contentsOf: #","node_id":"#.utf8)
+            JSONString.append(session.nodeID, to: &out)
+            out.append(contentsOf: #","device":"#.utf8)
+            JSONString.append(session.device, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    private static func session(from fields: [String: JSONValue]) -> PresenceSession? {
+        guard case .string(let rawID)? = fields["session_id"], let id = try? SessionID(validating: rawID),
+            case .string(let rawStatus)? = fields["status"], let status = PresenceStatus(rawValue: rawStatus),
+            let ttl = seconds(fields["ttl"]), let updatedAt = time(fields["updated_at"]),
+            let lastSeen = time(fields["last_seen"]), let message = optionalString(fields["message"]),
+            let nodeID = optionalString(fields["node_id"]), let device = optionalString(fields["device"])
+        else { return nil }
+        var messageExpiresAt: Timestamp?
+        switch fields["message_expires_at"] {
+        case nil, .null?: break
+        case .string(let raw)?:
+            guard let time = Timestamp(rfc3339: raw) else { return nil }
+            messageExpiresAt = time
+        default: return nil
+        }
+        return PresenceSession(
+            id: id, status: status, message: message, messageExpiresAt: messageExpiresAt, ttl: ttl,
+            updatedAt: updatedAt, lastSeen: lastSeen, nodeID: nodeID, device: device)
+    }
+
+    private static func appendTime(_ name: String, _ time: Timestamp, to out: inout [UInt8]) {
+        out.append(contentsOf: #",""#.utf8)
+        out.append(contentsOf: name.utf8)
+        out.append(contentsOf: #"":""#.utf8)
+        out.append(contentsOf: time.rfc3339.utf8)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func time(_ value: JSONValue?) -> Timestamp? {
+        guard case .string(let raw)? = value else { return nil }
+        return Timestamp(rfc3339: raw)
+    }
+
+    /// 0 to 2³¹−1 seconds, so expiry arithmetic cannot overflow.
+    private static func seconds(_ value: JSONValue?) -> Int? {
+        guard case .integer(let ttl)? = value, (0...Int(Int32.max)).contains(ttl) else { return nil }
+        return ttl
+    }
+
+    private static func optionalString(_ value: JSONValue?) -> String? {
+        switch value {
+        case nil, .null?: return ""
+        case .string(let text)?: return text
+        default: return nil
+        }
+    }
+}
