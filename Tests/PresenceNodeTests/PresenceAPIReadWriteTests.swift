@@ -30,7 +30,7 @@ struct PresenceAPIReadWriteTests {
             #expect(get.headers[.eTag] == "\"\(revision)\"")
             #expect(get.json["status"] as? String == "busy")
             #expect(get.json["last_seen"] as? String == stored["last_seen"] as? String)
-            #expect(Set(get.json.keys) == ["user_id", "status", "message", "last_seen", "updated_at", "node_id", "ttl", "revision"])
+            #expect(Set(get.json.keys) == ["user_id", "status", "message", "last_seen", "updated_at", "node_id", "ttl", "revision", "sessions"])
         }
     }
 

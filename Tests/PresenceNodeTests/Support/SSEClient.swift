@@ -18,11 +18,12 @@ final class SSEClient: Sendable {
     private let descriptor: Int32
     private let state = NIOLockedValueBox(State())
 
-    /// Opens `GET path` on 127.0.0.1:`port` and starts reading.
-    init(port: Int, path: String) throws {
+    /// Opens `GET path` on 127.0.0.1:`port` (with `headers`) and starts reading.
+    init(port: Int, path: String, headers: [String: String] = [:]) throws {
         guard let fd = TestLoopback.connect(port: port) else { throw CancellationError() }
         descriptor = fd
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n".utf8)
+        let extra = headers.map { "\($0.key): \($0.value)\r\n" }.joined()
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\(extra)\r\n".utf8)
         _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         let thread = Thread { [self] in readLoop() }
         thread.start()
