@@ -17,6 +17,19 @@ extension KeyValueBucket {
     /// its `stallWait`); the task resumes from the acknowledgement handler.
     /// - Throws: ``NATSError`` whose `isWrongLastSequence` is true when the expectation failed.
     public func put(_ key: String, value: [UInt8], expecting expectation: Expectation) async throws(NATSError) -> UInt64 {
+        try await publish(key, value: value, deleting: false, expecting: expectation, context: "KV put")
+    }
+
+    /// Deletes `key` (a delete marker, as `kvStore_Delete` writes) if its last revision is
+    /// still `revision`; returns the marker's revision once JetStream acknowledged it.
+    /// - Throws: ``NATSError`` whose `isWrongLastSequence` is true when the key changed since.
+    public func delete(_ key: String, expectingRevision revision: UInt64) async throws(NATSError) -> UInt64 {
+        try await publish(key, value: [], deleting: true, expecting: .revision(revision), context: "KV delete")
+    }
+
+    private func publish(
+        _ key: String, value: [UInt8], deleting: Bool, expecting expectation: Expectation, context: String
+    ) async throws(NATSError) -> UInt64 {
         var options = jsPubOptions()
         try check(jsPubOptions_Init(&options), "jsPubOptions_Init")
         // At least 1 ms: 0 would switch off nats.c's timer, and a lost acknowledgement would
@@ -32,9 +45,18 @@ extension KeyValueBucket {
             natsMsg_Create(&created, subject, nil, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
         }
         guard status == NATS_OK, let message = created else {
-            var error = NATSError(status: status, context: "KV put")
+            var error = NATSError(status: status, context: context)
             error.wasNotSent = true
             throw error
+        }
+        if deleting {
+            let headerStatus = natsMsgHeader_Set(message, "KV-Operation", "DEL")
+            guard headerStatus == NATS_OK else {
+                natsMsg_Destroy(message)
+                var error = NATSError(status: headerStatus, context: context)
+                error.wasNotSent = true
+                throw error
+            }
         }
         let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<UInt64, NATSError>, Never>) in
             let acknowledgements = jetStream.acknowledgements
@@ -45,7 +67,7 @@ extension KeyValueBucket {
                 // Not sent: the message is still ours and no acknowledgement will come.
                 // The waiter is taken out before the message is freed: a message created
                 // afterwards may get the same address and register under it.
-                var error = NATSError(status: status, context: "KV put")
+                var error = NATSError(status: status, context: context)
                 error.wasNotSent = true
                 let waiter = acknowledgements.take(message)
                 natsMsg_Destroy(owned)

@@ -37,6 +37,25 @@ public final class KeyValueBucket: @unchecked Sendable {
         return KeyValueEntry(cEntry: entry)
     }
 
+    /// The revision of the delete (or purge) marker that is the last entry of `key`, which
+    /// ``get(_:)`` reports as no entry; nil when the key never had an entry or its last
+    /// entry is a value. Read in one request, so the answer is about one and the same entry.
+    public func deleteMarkerRevision(of key: String) async throws(NATSError) -> UInt64? {
+        try await BlockingCalls.run { () throws(NATSError) in
+            var message: OpaquePointer?
+            var code = jsErrCode(0)
+            let status = js_GetLastMsg(&message, self.jetStream.handle, "KV_" + self.bucket, "$KV.\(self.bucket).\(key)", nil, &code)
+            if status == NATS_NOT_FOUND { return nil }
+            guard status == NATS_OK, let message else { throw NATSError(status: status, context: "KV last revision") }
+            defer { natsMsg_Destroy(message) }
+            var operation: UnsafePointer<CChar>?
+            guard natsMsgHeader_Get(message, "KV-Operation", &operation) == NATS_OK, let operation,
+                ["DEL", "PURGE"].contains(String(cString: operation))
+            else { return nil }
+            return natsMsg_GetSequence(message)
+        }
+    }
+
     /// Checks within `timeout` that the bucket's JetStream server answers.
     public func ping(timeout: Duration) async throws(NATSError) {
         try await jetStream.ping(timeout: timeout)

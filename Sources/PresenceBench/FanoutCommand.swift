@@ -95,8 +95,8 @@ struct FanoutCommand: AsyncParsableCommand {
                 let now = Timestamp.now()  // per record: the delay is measured from each write
                 let id = try UserID(validating: user)
                 let record = PresenceRecord(
-                    userID: id, status: .online, message: "", lastSeen: now, updatedAt: now, nodeID: "bench", ttl: 300,
-                    revision: 0)
+                    userID: id, status: .online, message: "at \(now.millisecondsSinceEpoch)", lastSeen: now,
+                    updatedAt: now, nodeID: "bench", ttl: 300, revision: 0)
                 try put(UserKeyCodec.key(for: id), PresenceJSON.encodeValue(record))
             }
         }

@@ -12,6 +12,8 @@ struct PropagationCommand: ParsableCommand {
     @Option(help: "HTTP port of the node observed.") var reader: Int
     @Option(help: "An admin token.") var token: String
     @Option(help: "How many writes.") var samples: Int = 1000
+    @Option(help: "Write this session of each user (PUT …/sessions/<name>) instead of the user's `default`.")
+    var session: String?
 
     func run() throws {
         let users = (0..<100).map { "prop\($0)" }
@@ -48,7 +50,7 @@ struct PropagationCommand: ParsableCommand {
             let body = #"{"status":"online","message":"sample \#(index)"}"#
             let started = monotonicMicros()
             try client.send(
-                "PUT /api/v2/presence/\(user) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                "PUT /api/v2/presence/\(user)\(session.map { "/sessions/\($0)" } ?? "") HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
             )
             let (status, response) = try client.readResponse()
             let acknowledged = monotonicMicros()

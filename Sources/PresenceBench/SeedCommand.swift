@@ -13,12 +13,13 @@ struct SeedCommand: AsyncParsableCommand {
     @Option(help: "How many users.") var users: Int = 100_000
     @Option(help: "User id prefix.") var prefix: String = "user"
     @Option(help: "TTL of the seeded records (seconds).") var ttl: Int = 86_400
+    @Option(help: "Sessions per user (1: the single-record form; more: named sessions).") var sessions: Int = 1
 
     func run() async throws {
         let connection = try await NATSConnection.connect(options: .init(urls: [nats], name: "presence-bench-seed"))
         let js = try connection.jetStream(domain: domain, timeout: .seconds(10), publishing: .bulk)
         let bucket = try await js.keyValue(.init(bucket: "presence"))
-        let (users, prefix, ttl) = (self.users, self.prefix, self.ttl)
+        let (users, prefix, ttl, sessions) = (self.users, self.prefix, self.ttl, max(1, self.sessions))
         let started = monotonicMicros()
         let now = Timestamp.now()
         let statuses: [PresenceStatus] = [.online, .away, .busy, .offline]
@@ -28,7 +29,18 @@ struct SeedCommand: AsyncParsableCommand {
                 let record = PresenceRecord(
                     userID: user, status: statuses[index % 4], message: index % 3 == 0 ? "In a meeting until 15:00" : "",
                     lastSeen: now, updatedAt: now, nodeID: "bench-seed", ttl: ttl, revision: 0)
-                try put(UserKeyCodec.key(for: user), PresenceJSON.encodeValue(record))
+                guard sessions > 1 else {
+                    try put(UserKeyCodec.key(for: user), PresenceJSON.encodeValue(record))
+                    continue
+                }
+                var presence = UserPresence(single: record)
+                presence.sessions = try (0..<sessions).map { number in
+                    var session = presence.sessions[0]
+                    session.id = try SessionID(validating: "device\(number)")
+                    session.status = statuses[(index + number) % 4]
+                    return session
+                }
+                try put(UserKeyCodec.key(for: user), UserPresenceJSON.encodeValue(presence))
             }
         }
         try await js.waitForAsyncPublishes(timeout: .seconds(120))

@@ -35,12 +35,15 @@ public final class PresenceReplica: Sendable {
         static let unscheduled = Int64.max
     }
 
-    /// A record with a session or message expiry that still has to be persisted.
+    /// A record with a session or message expiry that still has to be persisted, or one
+    /// untouched for the retention period that has to be dropped.
     public struct DueExpiry: Sendable, Equatable {
         /// Whose record.
         public let user: UserID
         /// The revision the sweeper saw: its write is a compare-and-set on it.
         public let revision: UInt64
+        /// Whether the record is to be dropped (retention) rather than have its expiries persisted.
+        public var drop = false
     }
 
     /// When a held record expires, for the sweeper. One live entry per user: an entry that no
@@ -82,6 +85,8 @@ public final class PresenceReplica: Sendable {
     private let evictionSample = 5
     private let onChange: (@Sendable (StoredPresence) -> Void)?
     private let tracksExpiry: Bool
+    /// Milliseconds a record may stay untouched before it is due to be dropped; nil keeps records.
+    private let retentionMillis: Int64?
 
     /// Creates an empty replica.
     /// - Parameters:
@@ -90,10 +95,13 @@ public final class PresenceReplica: Sendable {
     ///   - onChange: called (outside the replica's lock) with every record that replaced an
     ///     older revision or arrived new: the feed of live streams.
     ///   - tracksExpiry: keep the expiry schedule (only the center's sweeper uses it).
+    ///   - retentionSeconds: with `tracksExpiry`, also schedule each record to be dropped
+    ///     this long after its last write (`presence.retention`).
     public init(
         maxCost: Int, negativeTTLSeconds: Int, onChange: (@Sendable (StoredPresence) -> Void)? = nil,
-        tracksExpiry: Bool = false
+        tracksExpiry: Bool = false, retentionSeconds: Int? = nil
     ) {
+        self.retentionMillis = retentionSeconds.map { Int64($0) * 1000 }
         self.maxCost = maxCost
         self.negativeTTL = negativeTTLSeconds
         self.onChange = onChange
@@ -179,7 +187,7 @@ public final class PresenceReplica: Sendable {
                 state.statistics.entries += 1
                 state.statistics.byStatus[stored.status, default: 0] += 1
             }
-            if tracksExpiry { Self.schedule(user, in: &state) }
+            if tracksExpiry { schedule(user, in: &state) }
             evictIfNeeded(&state, keeping: user)
             return true
         }
@@ -301,8 +309,10 @@ public final class PresenceReplica: Sendable {
                 let stored = state.slots[position].stored
                 if stored.isStale(at: now) {
                     due.append(DueExpiry(user: stored.user, revision: stored.revision))
+                } else if let retentionMillis, nowMillis >= stored.lastWrittenMillis + retentionMillis {
+                    due.append(DueExpiry(user: stored.user, revision: stored.revision, drop: true))
                 } else {
-                    Self.schedule(stored.user, in: &state)  // refreshed by a heartbeat since
+                    schedule(stored.user, in: &state)  // refreshed by a heartbeat since
                 }
             }
             return due
@@ -327,10 +337,11 @@ public final class PresenceReplica: Sendable {
 
     /// Gives `user`'s held record its entry on the schedule, unless an entry that falls due
     /// no later already exists (it is re-checked and moved when popped).
-    private static func schedule(_ user: UserID, in state: inout State) {
+    private func schedule(_ user: UserID, in state: inout State) {
         guard let position = state.index[user].map(Int.init) else { return }
         let stored = state.slots[position].stored
-        guard let expiresAt = stored.changesAt?.millisecondsSinceEpoch else { return }
+        let dropAt = retentionMillis.map { stored.lastWrittenMillis + $0 }
+        guard let expiresAt = [stored.changesAt?.millisecondsSinceEpoch, dropAt].compactMap({ $0 }).min() else { return }
         if state.slots[position].scheduledExpiry <= expiresAt { return }
         state.slots[position].scheduledExpiry = expiresAt
         state.expiries.insert(ExpiryEntry(expiresAtMillis: expiresAt, user: user, revision: stored.revision))

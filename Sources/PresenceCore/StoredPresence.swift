@@ -21,6 +21,9 @@ public struct StoredPresence: Sendable, Equatable {
     /// Milliseconds since the epoch from which the body may no longer be right; `Int64.max`
     /// when it stays right.
     private let changesAtMillis: Int64
+    /// When the record was last written (its newest `updated_at`), in milliseconds since
+    /// the epoch: retention counts from here.
+    public let lastWrittenMillis: Int64
     /// A digest of the public status and message in the body, so streams can tell a change a
     /// reader sees from a heartbeat without decoding.
     private let viewDigest: UInt32
@@ -37,6 +40,7 @@ public struct StoredPresence: Sendable, Equatable {
         self.revision = record.revision
         self.publicRevision = view.revision
         self.changesAtMillis = record.nextChange(after: record.lastWritten)?.millisecondsSinceEpoch ?? .max
+        self.lastWrittenMillis = record.lastWritten.millisecondsSinceEpoch
         self.viewDigest = Self.digest(view)
         self.status = view.status
     }

@@ -129,7 +129,7 @@ enum ConfigurationKeys {
         doc: "Sessions a user may have; a new one past it ends the least recently updated.")
     static let retention = Key(
         "presence.retention", \C.retention, default: 2_592_000, .int(in: 60...Int(Int32.max)),
-        doc: "Seconds untouched records may be kept (accepted; nothing is dropped yet).")
+        doc: "Seconds after its last write a record is dropped by the center (then 404 everywhere).")
     static let sweepInterval = Key(
         "presence.sweep_interval", \C.sweepInterval, default: 1, .double(in: 0.01...3600),
         doc: "Seconds between expiry sweeps on the center.")

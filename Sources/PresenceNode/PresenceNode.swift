@@ -77,6 +77,7 @@ public struct PresenceNode: Sendable {
         storeConfiguration.domain = configuration.role == .leaf ? "hub" : nil
         storeConfiguration.tracksExpiry = configuration.role == .center
         storeConfiguration.maxSessions = configuration.maxSessions
+        storeConfiguration.retentionSeconds = configuration.retention
         storeConfiguration.user = configuration.natsEmbedded ? nil : configuration.natsUser
         storeConfiguration.password = configuration.natsEmbedded ? nil : configuration.natsPassword
         storeConfiguration.token = configuration.natsEmbedded ? nil : configuration.natsToken

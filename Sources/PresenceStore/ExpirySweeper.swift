@@ -3,7 +3,8 @@ import PresenceCore
 import ServiceLifecycle
 import NIOConcurrencyHelpers
 
-/// The center's expiry sweeper: persists `offline` for records whose TTL has passed, so
+/// The center's expiry sweeper: persists `offline` for sessions whose TTL has passed (and `""`
+/// for messages past `message_expires_at`), and drops records untouched for `presence.retention`, so
 /// watchers and streams on every node see the transition. Reads never wait for it: they
 /// apply the expiry rule themselves.
 ///
@@ -19,6 +20,8 @@ public final class ExpirySweeper: Service, Sendable {
         public var conflicts = 0
         /// Writes that failed (store unreachable); retried on a later pass.
         public var failures = 0
+        /// Records dropped after the retention period.
+        public var dropped = 0
     }
 
     private let store: NATSPresenceStore
@@ -81,6 +84,7 @@ public final class ExpirySweeper: Service, Sendable {
     }
 
     private func expire(_ due: PresenceReplica.DueExpiry) async -> Bool {
+        if due.drop { return await drop(due) }
         do {
             let stored = try await store.apply(.expire, to: due.user, ifMatch: .revision(due.revision))
             let wrote = stored.revision != due.revision
@@ -89,6 +93,18 @@ public final class ExpirySweeper: Service, Sendable {
         } catch let error where error.code == .preconditionFailed || error.code == .notFound {
             counters.withLockedValue { $0.conflicts += 1 }
             return false
+        } catch {
+            counters.withLockedValue { $0.failures += 1 }
+            store.replica.retryExpiry(due, at: store.clock())
+            return false
+        }
+    }
+
+    private func drop(_ due: PresenceReplica.DueExpiry) async -> Bool {
+        do {
+            let dropped = try await store.drop(due.user, revision: due.revision)
+            counters.withLockedValue { dropped ? ($0.dropped += 1) : ($0.conflicts += 1) }
+            return dropped
         } catch {
             counters.withLockedValue { $0.failures += 1 }
             store.replica.retryExpiry(due, at: store.clock())

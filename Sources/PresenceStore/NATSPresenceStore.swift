@@ -50,7 +50,8 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         if let changes { onChange = { changes.publish($0) } }
         let replica = PresenceReplica(
             maxCost: configuration.cacheMaxCost, negativeTTLSeconds: configuration.negativeTTLSeconds,
-            onChange: onChange, tracksExpiry: configuration.tracksExpiry)
+            onChange: onChange, tracksExpiry: configuration.tracksExpiry,
+            retentionSeconds: configuration.tracksExpiry ? configuration.retentionSeconds : nil)
         self.replica = replica
         self.configuration = configuration
         self.logger = logger
@@ -253,13 +254,12 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             let started = ContinuousClock.now
             let generation = replica.generation
             do throws(NATSError) {
-                let expectation: KeyValueBucket.Expectation
-                switch expecting {
-                case .noRecord: expectation = .noValue
-                case .revision(let revision): expectation = .revision(revision)
-                }
                 let value = UserPresenceJSON.encodeValue(record)
-                let revision = try await bucket.put(key, value: value, expecting: expectation)
+                let revision: UInt64
+                switch expecting {
+                case .noRecord: revision = try await putFirst(bucket, key, value)
+                case .revision(let expected): revision = try await bucket.put(key, value: value, expecting: .revision(expected))
+                }
                 metrics.putOK.record(ContinuousClock.now - started)
                 let result = StoredPresence(record.stored(at: revision), encodedValue: value)
                 replica.apply(result, ifGeneration: generation)
@@ -273,6 +273,34 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                 metrics.putError.record(ContinuousClock.now - started)
                 throw writeFailed(error)
             }
+        }
+    }
+
+    /// Drops a record untouched for the retention period, if it is still at `revision` (a
+    /// write since wins): a delete marker, which every node's watcher applies.
+    /// - Returns: whether it was dropped.
+    public func drop(_ user: UserID, revision: UInt64) async throws(PresenceError) -> Bool {
+        let bucket = try writableBucket()
+        do {
+            let marker = try await bucket.delete(UserKeyCodec.key(for: user), expectingRevision: revision)
+            replica.remove(user, revision: marker)
+            return true
+        } catch let error where error.isWrongLastSequence {
+            return false
+        } catch {
+            throw writeFailed(error)
+        }
+    }
+
+    /// Stores a user's first record: where no value is, or on the delete marker a dropped
+    /// record left (compare-and-set on the marker's revision), as `kvStore_Create` does.
+    private func putFirst(_ bucket: KeyValueBucket, _ key: String, _ value: [UInt8]) async throws(NATSError) -> UInt64 {
+        do {
+            return try await bucket.put(key, value: value, expecting: .noValue)
+        } catch let error where error.isWrongLastSequence {
+            // A value there means the race was lost; only a marker is written over.
+            guard let marker = try await bucket.deleteMarkerRevision(of: key) else { throw error }
+            return try await bucket.put(key, value: value, expecting: .revision(marker))
         }
     }
 

@@ -27,6 +27,8 @@ public struct PresenceStoreConfiguration: Sendable {
     public var writeRetryDeadline: Duration = .seconds(5)
     /// `presence.max_sessions`: sessions a user may have; a new one past it ends the least recently updated.
     public var maxSessions = 16
+    /// `presence.retention`: seconds after its last write a record is dropped (by the center's sweeper).
+    public var retentionSeconds = 2_592_000
     /// Why the hub cannot be reached, as the leaf's own nats-server reports it (connection
     /// refused, credential refused, TLS failure); nil when it reports nothing.
     public var hubProblem: (@Sendable () -> String?)?

@@ -24,6 +24,24 @@ struct ExpiryScheduleTests {
         #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 40_000), limit: 10).isEmpty)
     }
 
+    @Test func aRecordIsDueToBeDroppedExactlyWhenItsRetentionHasPassed() throws {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true, retentionSeconds: 100)
+        replica.apply(try record("off", status: .offline, at: 0, ttl: 10, revision: 1))
+        replica.apply(try record("live", at: 0, ttl: 10, revision: 2))
+        // The live one expires first (a persist, not a drop).
+        let expiry = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 10_001), limit: 10)
+        #expect(expiry.map(\.user.rawValue) == ["live"])
+        #expect(expiry.map(\.drop) == [false])
+        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 99_999), limit: 10).isEmpty)
+        let dropped = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 100_000), limit: 10)
+        #expect(dropped == [PresenceReplica.DueExpiry(user: uid("off"), revision: 1, drop: true)])
+        // A write since moves the moment.
+        replica.apply(try record("kept", status: .offline, at: 0, ttl: 10, revision: 3))
+        replica.apply(try record("kept", status: .offline, at: 50_000, ttl: 10, revision: 4))
+        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 149_999), limit: 10).isEmpty)
+        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 150_000), limit: 10).map(\.revision) == [4])
+    }
+
     @Test func aNewerRevisionReplacesTheScheduledOne() throws {
         let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true)
         replica.apply(try record("u", at: 0, ttl: 10, revision: 1))

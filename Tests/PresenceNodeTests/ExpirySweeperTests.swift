@@ -85,4 +85,43 @@ struct ExpirySweeperTests {
             #expect((expired.json["revision"] as? Int ?? 0) > (back.json["revision"] as? Int ?? Int.max))
         }
     }
+
+    @Test func aRecordUntouchedForTheRetentionPeriodIsDroppedAndReads404Everywhere() async throws {
+        let clock = TestClock()
+        try await TestNode.withNode({
+            $0.sweepInterval = 0.05
+            $0.retention = 3600
+        }, clock: clock) { center, client in
+            _ = try await put(client, "old", #"{"status":"online","ttl":10}"#)
+            _ = try await put(client, "kept", #"{"status":"online","ttl":10}"#)
+            let centerURL = try #require(center.supervisor?.clientURL)
+            try await TestNode.withNode({
+                $0.role = .leaf
+                $0.natsEmbedded = false
+                $0.natsURL = centerURL
+                $0.nodeID = "second"
+            }, clock: clock) { second, secondClient in
+                clock.advance(seconds: 1800)
+                _ = try await put(client, "kept", #"{"status":"online","ttl":10}"#)
+                clock.advance(seconds: 1820)  // past 3600 s after old's last write (its expiry, at 10 s)
+                let deadline = ContinuousClock.now + .seconds(10)
+                var statuses: [HTTPResponse.Status] = []
+                while ContinuousClock.now < deadline {
+                    statuses = [
+                        try await client.execute(uri: "/api/v2/presence/old", method: .get).status,
+                        try await secondClient.execute(uri: "/api/v2/presence/old", method: .get).status,
+                    ]
+                    if statuses == [.notFound, .notFound] { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect(statuses == [.notFound, .notFound], "the dropped user reads 404 on both nodes")
+                #expect(try await client.execute(uri: "/api/v2/presence/kept", method: .get).status == .ok)
+                #expect(center.sweeper?.statistics.dropped == 1)
+                // The user comes back: a first write on the delete marker.
+                let back = try await put(client, "old", #"{"status":"busy"}"#)
+                #expect(back.status == .ok)
+                #expect(back.json["status"] as? String == "busy")
+            }
+        }
+    }
 }

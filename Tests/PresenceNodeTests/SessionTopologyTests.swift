@@ -187,4 +187,34 @@ struct SessionTopologyTests {
         #expect(both["sessions"] as? Int == 2 && both["status"] as? String == "busy")
         await center.stop()
     }
+
+    @Test func aDroppedUserReads404OnALeafAndALeafCanCreateItAgain() async throws {
+        let topology = try await Topology.startCenter()
+        let leaf = try topology.startLeaf(name: "leaf-drop")
+        try await leaf.waitUntilReady()
+        let (_, written) = try await send("PUT", leaf, "/api/v2/presence/gone", as: "gone", body: #"{"status":"online"}"#)
+        let revision = UInt64(try #require(written["revision"] as? Int))
+        // What the center's sweeper does after the retention period: a compare-and-set delete.
+        let port = try #require(topology.center.natsClientPort)
+        let connection = try await NATSConnection.connect(options: .init(urls: ["nats://127.0.0.1:\(port)"], name: "retention"))
+        let bucket = try await connection.jetStream(domain: nil, timeout: .seconds(2)).keyValue(.init(bucket: "presence"))
+        let key = UserKeyCodec.key(for: try UserID(validating: "gone"))
+        await #expect(throws: NATSError.self) { _ = try await bucket.delete(key, expectingRevision: revision + 5) }
+        _ = try await bucket.delete(key, expectingRevision: revision)
+        let deadline = ContinuousClock.now + .seconds(10)
+        var status = 0
+        while ContinuousClock.now < deadline {
+            status = try await leaf.get("/api/v2/presence/gone").0
+            if status == 404 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(status == 404, "the leaf's watcher applied the delete marker")
+        // Through the leaf's restricted credential: a first write over the marker.
+        let (again, back) = try await send("PUT", leaf, "/api/v2/presence/gone", as: "gone", body: #"{"status":"away"}"#)
+        #expect(again == 200)
+        #expect(back["status"] as? String == "away")
+        #expect(try await everywhere([leaf, topology.center], "/api/v2/presence/gone") { $0["status"] as? String == "away" })
+        await leaf.stop()
+        await topology.center.stop()
+    }
 }
