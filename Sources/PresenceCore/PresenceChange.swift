@@ -78,7 +78,10 @@ public enum PresenceChange: Sendable, Equatable {
                     userID: user, sessions: [], lastSeen: now, updatedAt: now, nodeID: nodeID, ttl: update.ttl,
                     revision: 0)
             let existing = next.session(id)
-            let lastSeen = update.status != .offline ? now : (existing?.lastSeen ?? next.lastSeen)
+            // An invisible session's own activity never becomes public: going offline from
+            // invisible keeps the user's public last_seen, not the session's.
+            let kept = existing.flatMap { $0.status == .invisible ? nil : $0.lastSeen } ?? next.lastSeen
+            let lastSeen = update.status != .offline ? now : kept
             let session = PresenceSession(
                 id: id, status: update.status, message: update.message, messageExpiresAt: update.messageExpiresAt,
                 ttl: update.ttl, updatedAt: now, lastSeen: lastSeen, nodeID: nodeID,

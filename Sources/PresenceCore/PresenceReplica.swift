@@ -307,9 +307,12 @@ public final class PresenceReplica: Sendable {
                 guard state.slots[position].scheduledExpiry == next.expiresAtMillis else { continue }
                 state.slots[position].scheduledExpiry = Slot.unscheduled
                 let stored = state.slots[position].stored
-                if stored.isStale(at: now) {
+                if stored.hasChangeDue(at: now) {
                     due.append(DueExpiry(user: stored.user, revision: stored.revision))
-                } else if let retentionMillis, nowMillis >= stored.lastWrittenMillis + retentionMillis {
+                } else if let retentionMillis, stored.changesAt == nil,
+                    nowMillis >= stored.lastWrittenMillis + retentionMillis
+                {
+                    // Only a record without a live session: a long TTL outlives a short retention.
                     due.append(DueExpiry(user: stored.user, revision: stored.revision, drop: true))
                 } else {
                     schedule(stored.user, in: &state)  // refreshed by a heartbeat since

@@ -39,7 +39,7 @@ public struct StoredPresence: Sendable, Equatable {
         self.user = record.userID
         self.revision = record.revision
         self.publicRevision = view.revision
-        self.changesAtMillis = record.nextChange(after: record.lastWritten)?.millisecondsSinceEpoch ?? .max
+        self.changesAtMillis = record.nextPublicChange(after: record.lastWritten)?.millisecondsSinceEpoch ?? .max
         self.lastWrittenMillis = record.lastWritten.millisecondsSinceEpoch
         self.viewDigest = Self.digest(view)
         self.status = view.status
@@ -70,14 +70,25 @@ public struct StoredPresence: Sendable, Equatable {
         changesAtMillis == .max ? nil : Timestamp(millisecondsSinceEpoch: changesAtMillis)
     }
 
-    /// Whether the body is out of date at `now` (a session or message expired since).
+    /// Whether the body is out of date at `now`: a session or message expired since, or
+    /// `now` is before the last write (a writer's clock ahead of this node's).
     public func isStale(at now: Timestamp) -> Bool {
-        now.millisecondsSinceEpoch >= changesAtMillis
+        now.millisecondsSinceEpoch >= changesAtMillis || now.millisecondsSinceEpoch < lastWrittenMillis
     }
 
     /// The public view at `now`.
     public func publicView(at now: Timestamp) -> PresenceRecord {
         userPresence.publicView(at: now)
+    }
+
+    /// Whether a session or message expiry has come by `now` (the sweeper's schedule).
+    public func hasChangeDue(at now: Timestamp) -> Bool {
+        now.millisecondsSinceEpoch >= changesAtMillis
+    }
+
+    /// The revision public readers see at `now` (ETag, stream id).
+    public func publicRevision(at now: Timestamp) -> UInt64 {
+        isStale(at: now) ? publicView(at: now).revision : publicRevision
     }
 
     /// The body a public read at `now` returns: the cached bytes, or when stale the freshly

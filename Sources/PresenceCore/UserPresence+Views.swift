@@ -4,7 +4,8 @@
 /// - `status`: the first of `busy`, `online`, `away` that some live session has, else `offline`;
 /// - `message`: that of the most recently updated live session with an unexpired message, else `""`;
 /// - `last_seen`: the latest of every session's (ended ones' too, kept in ``UserPresence/lastSeen``);
-/// - `updated_at`, `node_id`, `ttl`: those of the most recently updated session;
+/// - `updated_at`, `node_id`, `ttl`: those of the most recently updated session, or of a
+///   later write that ended sessions (a write is a write: `updated_at` never goes back);
 /// - `sessions`: how many sessions are live.
 ///
 /// "Most recently updated" breaks ties by session id, so the order of writes never matters.
@@ -30,6 +31,16 @@ extension UserPresence {
     /// session or a message expires), nil when nothing is ahead.
     public func nextChange(after now: Timestamp) -> Timestamp? {
         sessions.compactMap { $0.nextChange(after: now) }.min()
+    }
+
+    /// The first moment after `now` at which the public view changes by itself: while the
+    /// user is invisible, only the end of the invisibility (the last invisible session
+    /// expiring); otherwise ``nextChange(after:)``. Nothing else may show: not even as a
+    /// cached body going stale.
+    public func nextPublicChange(after now: Timestamp) -> Timestamp? {
+        guard hidden != nil, isInvisible(at: now) else { return nextChange(after: now) }
+        return sessions.filter { $0.status == .invisible && $0.isLive(at: now) }
+            .map { ExpiryRule.firstExpiredMoment(of: $0.expiresAt) }.max()
     }
 
     /// The latest moment the record was written at (its newest `updated_at`).
@@ -58,7 +69,7 @@ extension UserPresence {
         var view = PresenceRecord(
             userID: userID, status: status, message: message, lastSeen: lastSeen, updatedAt: updatedAt,
             nodeID: nodeID, ttl: ttl, revision: revision, sessions: live.count)
-        if let latest = included.min(by: Self.moreRecentlyUpdated) {
+        if let latest = included.min(by: Self.moreRecentlyUpdated), latest.updatedAt >= updatedAt {
             view.updatedAt = latest.updatedAt
             view.nodeID = latest.nodeID
             view.ttl = latest.ttl

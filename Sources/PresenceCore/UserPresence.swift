@@ -19,8 +19,8 @@ public struct UserPresence: Sendable, Equatable {
     /// The latest `last_seen` of every visible session the user ever had (ended ones too),
     /// or the first write's time for a user who was never active.
     public var lastSeen: Timestamp
-    /// `updated_at`, `node_id` and `ttl` of the most recently updated visible session, or
-    /// of the last write when no visible session is left.
+    /// `updated_at`, `node_id` and `ttl` of the last visible write: of the most recently
+    /// updated visible session, or of a later write that ended sessions.
     public var updatedAt: Timestamp
     /// See ``updatedAt``.
     public var nodeID: String
@@ -93,11 +93,11 @@ public struct UserPresence: Sendable, Equatable {
 
     /// Restores the record-level fields after the sessions changed: ``lastSeen`` takes the
     /// visible sessions' latest, and ``updatedAt``, ``nodeID``, ``ttl`` follow the most
-    /// recently updated visible session (they keep the last write's when none is left).
+    /// recently updated visible session unless a later write (ending sessions) set them.
     mutating func normalize() {
         let visible = sessions.filter { $0.status != .invisible }
         for session in visible where session.lastSeen > lastSeen { lastSeen = session.lastSeen }
-        if let latest = visible.max(by: { $0.updatedAt < $1.updatedAt }) {
+        if let latest = visible.min(by: Self.moreRecentlyUpdated), latest.updatedAt >= updatedAt {
             updatedAt = latest.updatedAt
             nodeID = latest.nodeID
             ttl = latest.ttl

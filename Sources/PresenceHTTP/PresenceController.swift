@@ -92,7 +92,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
             throw PresenceError(.notFound, "no presence record for this user")
         }
         let now = clock()
-        let revision = isOwner ? stored.revision : stored.publicRevision
+        let revision = isOwner ? stored.revision : stored.publicRevision(at: now)
         let current = !stored.isStale(at: now)
         if current, let ifNoneMatch = request.headers[.ifNoneMatch], EntityTag.ifNoneMatch(ifNoneMatch, matches: revision) {
             return Response(status: .notModified, headers: [.eTag: EntityTag.of(revision)])
@@ -118,8 +118,9 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     }
 
     /// Whether the read is the user's own (or an admin's): a valid token of the user or with
-    /// the admin scope. A read without a token is public, unless `required` (401); a token
-    /// that does not verify is 401, another user's token 403 when `required`.
+    /// the admin scope. A read without a token, or with one that does not verify, is public
+    /// as before sessions; with `required` (`include=sessions`) they are 401, and another
+    /// user's token is 403.
     private func readsAsOwner(_ request: Request, user: UserID, required: Bool) async throws -> Bool {
         guard let authorization = request.headers[.authorization] else {
             guard !required else {
@@ -127,7 +128,12 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
             }
             return false
         }
-        let identity = try await verifier.verify(authorization: authorization)
+        let identity: TokenVerifier.Identity
+        do {
+            identity = try await verifier.verify(authorization: authorization)
+        } catch where !required {
+            return false
+        }
         let isOwner = identity.isAdmin || user.isIdentical(to: identity.subject)
         if required && !isOwner {
             throw PresenceError(.forbidden, "only the user's own token or an admin token may list the sessions")

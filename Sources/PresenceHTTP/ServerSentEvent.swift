@@ -8,13 +8,13 @@ enum ServerSentEvent {
     static func presence(_ stored: StoredPresence, at now: Timestamp) -> ByteBuffer {
         let body = stored.body(at: now)
         var buffer = ByteBufferAllocator().buffer(capacity: body.count + 64)
-        writePresence(revision: stored.publicRevision, body: body, into: &buffer)
+        writePresence(revision: stored.publicRevision(at: now), body: body, into: &buffer)
         return buffer
     }
 
     /// Appends a `presence` event to `buffer`.
     static func writePresence(_ stored: StoredPresence, at now: Timestamp, into buffer: inout ByteBuffer) {
-        writePresence(revision: stored.publicRevision, body: stored.body(at: now), into: &buffer)
+        writePresence(revision: stored.publicRevision(at: now), body: stored.body(at: now), into: &buffer)
     }
 
     private static func writePresence(revision: UInt64, body: [UInt8], into buffer: inout ByteBuffer) {

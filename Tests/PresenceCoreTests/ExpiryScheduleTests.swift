@@ -42,6 +42,13 @@ struct ExpiryScheduleTests {
         #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 150_000), limit: 10).map(\.revision) == [4])
     }
 
+    @Test func aRecordWithALiveSessionIsNeverDropped() throws {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true, retentionSeconds: 100)
+        replica.apply(try record("long", at: 0, ttl: 600, revision: 1))
+        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 500_000), limit: 10).isEmpty)
+        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 600_001), limit: 10).map(\.drop) == [false])
+    }
+
     @Test func aNewerRevisionReplacesTheScheduledOne() throws {
         let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true)
         replica.apply(try record("u", at: 0, ttl: 10, revision: 1))

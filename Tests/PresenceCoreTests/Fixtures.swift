@@ -18,6 +18,15 @@ func uid(_ raw: String) -> UserID {
     }
 }
 
+/// A session id for fixtures, validated as every id is.
+func sid(_ raw: String) -> SessionID {
+    do {
+        return try SessionID(validating: raw)
+    } catch {
+        fatalError("fixture session id '\(raw)' is invalid: \(error)")
+    }
+}
+
 func record(
     _ user: String = "alice", status: PresenceStatus = .online, message: String = "hello",
     lastSeen: Timestamp = t0, updatedAt: Timestamp = t0, nodeID: String = "node-1", ttl: Int = 10,

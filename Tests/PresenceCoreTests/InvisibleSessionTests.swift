@@ -8,10 +8,6 @@ import Testing
 struct InvisibleSessionTests {
     let user = uid("ivy")
 
-    func sid(_ raw: String) -> SessionID {
-        do { return try SessionID(validating: raw) } catch { fatalError("fixture session id \(raw): \(error)") }
-    }
-
     func write(_ change: PresenceChange, to current: UserPresence?, at now: Timestamp) -> UserPresence? {
         guard case .write(let next) = change.apply(to: current, user: user, now: now, nodeID: "n") else { return nil }
         return next.stored(at: (current?.revision ?? 0) + 1)
@@ -65,6 +61,24 @@ struct InvisibleSessionTests {
         #expect(record.ownerView(at: at(t0, plusMillis: 60_000)).status == .invisible)
     }
 
+    @Test func theCachedPublicBodyDoesNotGoStaleWhileInvisible() throws {
+        var record = try #require(write(put("desktop", .online, ttl: 10), to: nil, at: t0))
+        record = try #require(write(put("phone", .invisible, ttl: 600), to: record, at: t0))
+        let stored = StoredPresence(record)
+        // The desktop expires at 10 s: nothing a public reader sees changes, so not even a 304 turns into a 200.
+        #expect(!stored.isStale(at: at(t0, plusMillis: 10_001)))
+        #expect(stored.changesAt == at(t0, plusMillis: 600_001), "only the end of the invisibility")
+        #expect(stored.publicRevision(at: at(t0, plusMillis: 600_001)) == record.revision)
+    }
+
+    @Test func goingOfflineFromInvisibleKeepsThePublicLastSeen() throws {
+        var record = try #require(write(put("desktop", .online), to: nil, at: t0))
+        record = try #require(write(.endSession(sid("desktop")), to: record, at: at(t0, plusMillis: 1_000)))
+        record = try #require(write(put("phone", .invisible), to: record, at: at(t0, plusMillis: 2_000)))
+        record = try #require(write(put("phone", .offline), to: record, at: at(t0, plusMillis: 9_000)))
+        #expect(record.publicView(at: at(t0, plusMillis: 9_000)).lastSeen == t0)
+    }
+
     @Test func theInvisibleSessionsActivityNeverReachesThePublicLastSeen() throws {
         var record = try #require(write(put("desktop", .online, ttl: 10), to: nil, at: t0))
         record = try #require(write(put("phone", .invisible, ttl: 10), to: record, at: at(t0, plusMillis: 5_000)))
@@ -90,15 +104,11 @@ struct SessionCombinationPropertyTests {
             let expires: Timestamp? =
                 Bool.random(using: &generator) ? at(updated, plusMillis: Int64.random(in: 1...30_000, using: &generator)) : nil
             return PresenceSession(
-                id: sessionID("s\(index)"),
+                id: sid("s\(index)"),
                 status: statuses.randomElement(using: &generator) ?? .online, message: message, messageExpiresAt: expires,
                 ttl: Int.random(in: 10...30, using: &generator), updatedAt: updated,
                 lastSeen: at(updated, plusMillis: -Int64.random(in: 0...5_000, using: &generator)), nodeID: "n\(index)")
         }
-    }
-
-    static func sessionID(_ raw: String) -> SessionID {
-        do { return try SessionID(validating: raw) } catch { fatalError("\(error)") }
     }
 
     static func record(_ sessions: [PresenceSession]) -> UserPresence {

@@ -8,10 +8,6 @@ import Testing
 struct SessionCombinationTests {
     let user = uid("alice")
 
-    func sid(_ raw: String) -> SessionID {
-        do { return try SessionID(validating: raw) } catch { fatalError("fixture session id \(raw): \(error)") }
-    }
-
     /// Applies `change` at `now` and returns the record to store.
     func write(_ change: PresenceChange, to current: UserPresence?, at now: Timestamp, maxSessions: Int = 16)
         -> UserPresence?
@@ -42,6 +38,7 @@ struct SessionCombinationTests {
         #expect(after.sessions == 1)
         #expect(after.message == "")
         #expect(after.lastSeen == at(t0, plusMillis: 1_000), "an ended session's last_seen still counts")
+        #expect(after.updatedAt == at(t0, plusMillis: 3_000), "ending a session is a write: updated_at never goes back")
     }
 
     @Test("precedence busy > online > away > offline", arguments: [

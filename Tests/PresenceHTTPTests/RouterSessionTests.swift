@@ -39,6 +39,9 @@ struct RouterSessionTests {
             #expect(sessions.count == 1 && sessions[0]["device"] as? String == "Pixel")
             #expect(try await client.get("/api/v2/presence/sam?include=everything").errorCode() == "bad_request")
             #expect(try await client.get("/api/v2/presence/sam?include=sessions").status == .unauthorized)
+            let badToken: HTTPFields = [.authorization: "Bearer not-a-token"]
+            #expect(try await client.get("/api/v2/presence/sam", headers: badToken).status == .ok, "public reads stay public")
+            #expect(try await client.get("/api/v2/presence/sam?include=sessions", headers: badToken).status == .unauthorized)
         }
     }
 

@@ -15,19 +15,27 @@ struct ExpirySweeperTests {
             body: ByteBuffer(json: body))
     }
 
+    /// Runs `body` with a second node on `center`'s bucket (its own replica, fed by its own
+    /// watcher), on the same clock.
+    private func withSecondNode(
+        of center: PresenceNode, clock: TestClock,
+        _ body: @escaping @Sendable (PresenceNode, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let centerURL = try #require(center.supervisor?.clientURL)
+        try await TestNode.withNode({
+            $0.role = .leaf
+            $0.natsEmbedded = false
+            $0.natsURL = centerURL
+            $0.nodeID = "second"
+        }, clock: clock, body)
+    }
+
     @Test func anExpiredUserTurnsOfflineInTheBucketAndOnAnotherNode() async throws {
         let clock = TestClock()
         try await TestNode.withNode({ $0.sweepInterval = 0.05 }, clock: clock) { center, client in
             let put = try await put(client, "tess", #"{"status":"online","message":"hi","ttl":10}"#)
             let revision = try #require(put.json["revision"] as? Int)
-            let centerURL = try #require(center.supervisor?.clientURL)
-            // A second node on the same bucket (its own replica, fed by its own watcher).
-            try await TestNode.withNode({
-                $0.role = .leaf
-                $0.natsEmbedded = false
-                $0.natsURL = centerURL
-                $0.nodeID = "second"
-            }, clock: clock) { second, _ in
+            try await withSecondNode(of: center, clock: clock) { second, _ in
                 clock.advance(seconds: 10.5)
                 let deadline = ContinuousClock.now + .seconds(10)
                 var seen: PresenceRecord?
@@ -94,13 +102,7 @@ struct ExpirySweeperTests {
         }, clock: clock) { center, client in
             _ = try await put(client, "old", #"{"status":"online","ttl":10}"#)
             _ = try await put(client, "kept", #"{"status":"online","ttl":10}"#)
-            let centerURL = try #require(center.supervisor?.clientURL)
-            try await TestNode.withNode({
-                $0.role = .leaf
-                $0.natsEmbedded = false
-                $0.natsURL = centerURL
-                $0.nodeID = "second"
-            }, clock: clock) { second, secondClient in
+            try await withSecondNode(of: center, clock: clock) { _, secondClient in
                 clock.advance(seconds: 1800)
                 _ = try await put(client, "kept", #"{"status":"online","ttl":10}"#)
                 clock.advance(seconds: 1820)  // past 3600 s after old's last write (its expiry, at 10 s)

@@ -47,6 +47,23 @@ struct PresenceStreamTests {
         }
     }
 
+    @Test func anExpiredMessageIsPersistedAndStreamed() async throws {
+        let clock = TestClock()
+        try await TestNode.withNode({ $0.sweepInterval = 0.05 }, clock: clock, live: true) { node, client in
+            let port = try #require(client.port)
+            let expiry = clock.now.adding(seconds: 60).rfc3339
+            _ = try await put(client, "m-a", #"{"status":"busy","message":"lunch","ttl":600,"message_expires_at":"\#(expiry)"}"#)
+            let stream = try SSEClient(port: port, path: "/api/v2/presence/stream?users=m-a")
+            #expect(await stream.wait { $0.presences.count == 1 })
+            #expect(stream.presences.first?["message"] as? String == "lunch")
+            clock.advance(seconds: 61)
+            #expect(await stream.wait { $0.presences.count == 2 })
+            #expect(stream.presences.last?["message"] as? String == "")
+            #expect(stream.presences.last?["status"] as? String == "busy")
+            #expect(node.sweeper?.statistics.transitions ?? 0 >= 1, "the center persisted it")
+        }
+    }
+
     @Test func keepalivesAreSent() async throws {
         try await TestNode.withNode({ $0.streamKeepalive = 0.05 }, live: true) { _, client in
             let stream = try SSEClient(port: try #require(client.port), path: "/api/v2/presence/stream?users=k1")
