@@ -55,6 +55,7 @@ struct ExpirySweeperTests {
                 #expect(record.nodeID == "test-node")
             }
             // And in the bucket itself, read with a plain NATS client.
+            let centerURL = try #require(center.supervisor?.clientURL)
             let connection = try await NATSConnection.connect(options: .init(urls: [centerURL], name: "inspector"))
             let bucket = try await connection.jetStream(domain: nil, timeout: .seconds(2)).keyValue(.init(bucket: "presence"))
             let entry = try #require(try await bucket.get("tess"))
