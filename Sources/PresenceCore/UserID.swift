@@ -1,4 +1,5 @@
-/// A validated user id: 1–128 bytes of UTF-8 made of letters, digits and `. _ - @ + : =`.
+/// A validated user id: 1–128 bytes of UTF-8 made of letters, digits and `. _ - @ + : = |`
+/// (`|` as in Auth0 subjects such as `auth0|123`).
 ///
 /// Letters and digits are Unicode letters (general category L*) and decimal digits (Nd),
 /// so `josé` and `用户1` are valid ids; spaces, slashes, quotes and control characters are not.
@@ -27,7 +28,7 @@ public struct UserID: Sendable, Hashable, CustomStringConvertible, Comparable {
         let asciiOnly = raw.utf8.allSatisfy { $0 < 0x80 }
         let allowed = asciiOnly ? raw.utf8.allSatisfy { Self.asciiAllowed[Int($0)] } : raw.unicodeScalars.allSatisfy(Self.isAllowed)
         guard allowed else {
-            throw PresenceError(.invalidUserID, "user id may contain only letters, digits and . _ - @ + : =")
+            throw PresenceError(.invalidUserID, "user id may contain only letters, digits and . _ - @ + : = |")
         }
         self.rawValue = raw
     }
@@ -36,7 +37,7 @@ public struct UserID: Sendable, Hashable, CustomStringConvertible, Comparable {
 
     static func isAllowed(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar {
-        case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-", "@", "+", ":", "=":
+        case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-", "@", "+", ":", "=", "|":
             return true
         default:
             guard scalar.value > 0x7F else { return false }

@@ -12,12 +12,16 @@ public struct PresenceAPISettings: Sendable {
     public var readsPerSecond: Double
     /// Per-client-address read burst (`rate_limit.read_burst`).
     public var readBurst: Int
+    /// Origins whose browser apps may call the API (`service.http.cors.allowed_origins`):
+    /// exact origins, or `*` for any; empty sends no CORS headers.
+    public var corsAllowedOrigins: [String]
 
     /// Settings with the values of these configuration keys (their defaults are the node's).
     public init(
         defaultTTL: Int, publicReads: Bool, writesPerSecond: Double, writeBurst: Int, readsPerSecond: Double,
-        readBurst: Int
+        readBurst: Int, corsAllowedOrigins: [String] = []
     ) {
+        self.corsAllowedOrigins = corsAllowedOrigins
         self.defaultTTL = defaultTTL
         self.publicReads = publicReads
         self.writesPerSecond = writesPerSecond

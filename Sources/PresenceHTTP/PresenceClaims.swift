@@ -3,8 +3,8 @@ import JWTKit
 /// The claims of a presence token.
 ///
 /// `sub` and `exp` are required (decoding fails without them); `nbf`, `iss` and `aud` are
-/// checked by ``TokenVerifier`` against its settings; `scope` is a space-separated string or
-/// an array of strings.
+/// checked by ``TokenVerifier`` against its settings; `scope` (or `scp`, as Azure AD and Okta
+/// send it) is a space-separated string or an array of strings.
 public struct PresenceClaims: JWTPayload, Equatable {
     /// The user the token speaks for.
     public var sub: SubjectClaim
@@ -20,6 +20,8 @@ public struct PresenceClaims: JWTPayload, Equatable {
     public var aud: AudienceClaim?
     /// Granted scopes, e.g. `presence:admin`.
     public var scope: ScopeClaim?
+    /// Granted scopes as Azure AD and Okta name the claim.
+    public var scp: ScopeClaim?
 
     /// Creates claims.
     public init(
@@ -38,8 +40,10 @@ public struct PresenceClaims: JWTPayload, Equatable {
     /// Time-based checks are done by ``TokenVerifier`` with its leeway and clock.
     public func verify(using algorithm: some JWTAlgorithm) async throws {}
 
-    /// Whether the token may write anyone's presence.
-    public var isAdmin: Bool { scope?.values.contains(PresenceClaims.adminScope) ?? false }
+    /// Whether the token may write anyone's presence: `scope` or `scp` grants the admin scope.
+    public var isAdmin: Bool {
+        [scope, scp].contains { $0?.values.contains(PresenceClaims.adminScope) ?? false }
+    }
 
     /// The scope that allows writing any user's presence.
     public static let adminScope = "presence:admin"

@@ -11,6 +11,10 @@ public func buildPresenceRouter<Repository: PresenceRepository>(
 ) -> Router<PresenceRequestContext> {
     let router = Router(context: PresenceRequestContext.self)
     router.add(middleware: HTTPMetricsMiddleware(metrics: controller.metrics))
+    // Outside the error middleware, so error answers carry the CORS headers too.
+    if !controller.settings.corsAllowedOrigins.isEmpty {
+        router.add(middleware: CrossOriginMiddleware(allowedOrigins: controller.settings.corsAllowedOrigins))
+    }
     // One line per request at debug level (only installed then, so it costs nothing
     // otherwise); headers, and so tokens, are never logged.
     if logRequests { router.add(middleware: LogRequestsMiddleware(.debug)) }
@@ -29,6 +33,11 @@ public func buildPresenceRouter<Repository: PresenceRepository>(
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: APIReferencePage.html)))
         }
+        router.on("/", method: method) { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: rootPage)))
+        }
         router.on("metrics", method: method) { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -40,3 +49,14 @@ public func buildPresenceRouter<Repository: PresenceRepository>(
     router.add(middleware: MethodNotAllowedMiddleware(routes: routes))
     return router
 }
+
+/// `GET /`: where to go from here.
+let rootPage = """
+    <!doctype html>
+    <html lang="en"><head><meta charset="utf-8"><title>swift-presence</title></head>
+    <body><h1>swift-presence</h1>
+    <ul><li><a href="/docs">API reference</a></li><li><a href="/health/info">This node</a></li>
+    <li><a href="/openapi.yaml">OpenAPI document</a></li><li><a href="/metrics">Metrics</a></li></ul>
+    </body></html>
+
+    """

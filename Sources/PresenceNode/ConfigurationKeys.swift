@@ -28,6 +28,9 @@ enum ConfigurationKeys {
     static let httpIdleTimeout = Key(
         "service.http.idle_timeout", \C.httpIdleTimeout, default: 60, .double(in: 0.1...86_400),
         doc: "Seconds an idle keep-alive connection is kept.")
+    static let corsAllowedOrigins = Key(
+        "service.http.cors.allowed_origins", \C.corsAllowedOrigins, default: [], .list,
+        doc: "Origins whose browser apps may call the API (exact, e.g. https://app.example.com, or *).")
 
     static let natsEmbedded = Key(
         "nats.embedded", \C.natsEmbedded, default: true, .bool,
@@ -192,7 +195,7 @@ enum ConfigurationKeys {
 
     /// Every key, in the order of the documentation.
     static let all: [any AnyConfigurationKey] = [
-        nodeID, role, httpHost, httpPort, httpHeaderTimeout, httpIdleTimeout,
+        nodeID, role, httpHost, httpPort, httpHeaderTimeout, httpIdleTimeout, corsAllowedOrigins,
         natsEmbedded, natsServerBinary, dataDirectory, natsClientPort, natsLeafnodePort, natsLeafnodeHost,
         natsMonitorPort, hubURLs, natsURL, replicas, clusterName, clusterHost, clusterPort, clusterRoutes,
         natsUser, natsPassword, natsToken, leafUser, leafPassword, leafTLSCertFile, leafTLSKeyFile, leafTLSCAFile,

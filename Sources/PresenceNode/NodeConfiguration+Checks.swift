@@ -19,9 +19,24 @@ extension NodeConfiguration {
             )
         }
         try checkCluster()
+        for origin in corsAllowedOrigins where !Self.isOrigin(origin) {
+            throw ConfigurationError(
+                "invalid value for 'service.http.cors.allowed_origins': '\(origin)' is not an origin; write scheme://host[:port] without a path (https://app.example.com), or *"
+            )
+        }
         if role == .leaf && natsEmbedded && hubURLs.isEmpty {
             throw ConfigurationError("'nats.hub_urls' must list the center's leafnode URL(s) when 'service.role' is leaf")
         }
+    }
+
+    /// `*`, or `http(s)://host[:port]` as a browser sends it in `Origin` (no path, no slash at the end).
+    static func isOrigin(_ text: String) -> Bool {
+        if text == "*" { return true }
+        for scheme in ["https://", "http://"] where text.hasPrefix(scheme) {
+            let rest = text.dropFirst(scheme.count)
+            return !rest.isEmpty && !rest.contains("/") && !rest.contains(" ") && !rest.contains("*")
+        }
+        return false
     }
 
     /// The rules of a clustered center's routes (SPEC §5: the route port is an open door to

@@ -21,6 +21,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var httpHeaderTimeout: Double = K.httpHeaderTimeout.defaultValue
     /// Seconds an idle keep-alive connection is kept (`service.http.idle_timeout`).
     public var httpIdleTimeout: Double = K.httpIdleTimeout.defaultValue
+    /// Origins whose browser apps may call the API (`service.http.cors.allowed_origins`).
+    public var corsAllowedOrigins: [String] = K.corsAllowedOrigins.defaultValue
 
     public var natsEmbedded: Bool = K.natsEmbedded.defaultValue
     public var natsServerBinary: String = K.natsServerBinary.defaultValue

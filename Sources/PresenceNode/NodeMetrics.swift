@@ -123,7 +123,7 @@ final class NodeMetrics: Sendable {
                 deltas.expiryFailures.advance(to: sweeps.failures)
             }
         }
-        return registry.emitToBuffer()
+        return registry.emitToBuffer() + ProcessMetrics.text(version: PresenceNode.version)
     }
 
     /// The bucket's group in a JetStream cluster: its leader, and each other copy's lag and

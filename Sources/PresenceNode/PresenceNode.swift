@@ -100,7 +100,8 @@ public struct PresenceNode: Sendable {
         let settings = PresenceAPISettings(
             defaultTTL: configuration.defaultTTL, publicReads: configuration.publicReads,
             writesPerSecond: configuration.writesPerSecond, writeBurst: configuration.writeBurst,
-            readsPerSecond: configuration.readsPerSecond, readBurst: configuration.readBurst)
+            readsPerSecond: configuration.readsPerSecond, readBurst: configuration.readBurst,
+            corsAllowedOrigins: configuration.corsAllowedOrigins)
 
         let started = ContinuousClock.now
         let info = NodeInfoSource(configuration: configuration, store: store, supervisor: supervisor, started: started)

@@ -22,6 +22,7 @@ struct UserKeyCodecTests {
         ("josé", "jos=C3=A9"),
         ("用", "=E7=94=A8"),
         ("𝒜", "=F0=9D=92=9C"),
+        ("auth0|123", "auth0=7C123"),
     ])
     func knownEncodings(raw: String, key: String) throws {
         let user = try UserID(validating: raw)

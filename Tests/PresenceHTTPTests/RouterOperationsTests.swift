@@ -102,8 +102,19 @@ struct RouterOperationsTests {
         }
     }
 
+    @Test func theRootPointsToTheDocsAndTheNodeInfo() async throws {
+        try await RouterFixture().test { client in
+            let root = try await client.get("/")
+            #expect(root.status == .ok)
+            #expect(root.headers[.contentType] == "text/html; charset=utf-8")
+            #expect(root.text.contains(#"href="/docs""#) && root.text.contains(#"href="/health/info""#))
+            let post = try await client.execute(uri: "/", method: .post)
+            #expect(post.status == .methodNotAllowed)
+        }
+    }
+
     @Test("HEAD of an operations endpoint has the GET's headers and no body", arguments: [
-        "/health/live", "/health/ready", "/health/info", "/metrics", "/openapi.yaml", "/docs",
+        "/health/live", "/health/ready", "/health/info", "/metrics", "/openapi.yaml", "/docs", "/",
     ])
     func headOfOperationsEndpoints(path: String) async throws {
         try await RouterFixture().test { client in

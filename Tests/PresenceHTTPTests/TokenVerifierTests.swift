@@ -286,6 +286,16 @@ struct TokenVerifierTests {
         #expect(try await verifier().verify(token: arrayToken).isAdmin)
     }
 
+    @Test("admin scope in scp (Azure AD, Okta) as a string or an array")
+    func adminScopeInScp() async throws {
+        let token = try HandMadeJWT.hs256(payload: payload(extra: ["scp": "read presence:admin"]), secret: Self.secret)
+        #expect(try await verifier().verify(token: token).isAdmin)
+        let arrayToken = try HandMadeJWT.hs256(payload: payload(extra: ["scp": ["presence:admin"]]), secret: Self.secret)
+        #expect(try await verifier().verify(token: arrayToken).isAdmin)
+        let other = try HandMadeJWT.hs256(payload: payload(extra: ["scp": "presence:read"]), secret: Self.secret)
+        #expect(try await verifier().verify(token: other).isAdmin == false)
+    }
+
     @Test("other scopes are not admin", arguments: [
         "", "presence", "presence:admins", "presence:read", "PRESENCE:ADMIN", "xpresence:admin", "presence:admin:x",
     ])

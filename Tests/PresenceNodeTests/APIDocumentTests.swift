@@ -25,7 +25,9 @@ struct APIDocumentTests {
             "/api/v2/presence/{user_id}": ["get", "put", "delete"], "/api/v2/presence/{user_id}/heartbeat": ["post"],
             "/api/v2/presence": ["get"], "/api/v2/presence/batch": ["post"], "/api/v2/presence/stream": ["get"],
             "/health/live": ["get"], "/health/ready": ["get"], "/health/info": ["get"], "/metrics": ["get"],
-            "/openapi.yaml": ["get"], "/docs": ["get"],
+            "/openapi.yaml": ["get"], "/docs": ["get"], "/": ["get"],
+            "/api/v2/presence/{user_id}/sessions/{session_id}": ["put", "delete"],
+            "/api/v2/presence/{user_id}/sessions/{session_id}/heartbeat": ["post"],
         ]
         for (path, methods) in expected {
             let item = try #require(paths[path] as? [String: Any], "\(path) missing")
@@ -33,7 +35,7 @@ struct APIDocumentTests {
         }
         let text = OpenAPIDocument.yaml
         for code in [
-            "bad_request", "invalid_user_id", "invalid_status", "invalid_message", "invalid_ttl", "too_many_users",
+            "bad_request", "invalid_user_id", "invalid_session_id", "invalid_status", "invalid_message", "invalid_ttl", "too_many_users",
             "unauthorized", "forbidden", "not_found", "method_not_allowed", "precondition_failed", "payload_too_large",
             "unsupported_media_type", "rate_limited", "headers_too_large", "unavailable", "outcome_unknown",
             "insufficient_storage", "internal",

@@ -53,6 +53,8 @@ struct HealthEndpointTests {
                 "presence_kv_operation_duration_seconds_bucket", "presence_watcher_events_total",
                 "presence_watcher_lag_seconds_bucket", "presence_nats_reconnects_total", "presence_users",
                 "presence_rate_limited_total", "presence_streams_open", "presence_stream_buffered_bytes",
+                "presence_build_info", "process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
+                "process_start_time_seconds",
             ] {
                 #expect(text.contains(family), "missing \(family)")
             }

@@ -220,6 +220,20 @@ struct NodeConfigurationTests {
         #expect(configuration.natsLeafnodePort == 0)
     }
 
+    @Test func corsOriginsMustBeOrigins() throws {
+        for good in ["*", "https://app.example.com", "http://localhost:3000"] {
+            let configuration = try NodeConfiguration.load(
+                file: nil, environment: ["PRESENCE_SERVICE_HTTP_CORS_ALLOWED_ORIGINS": good], flags: [:])
+            #expect(configuration.corsAllowedOrigins == [good])
+        }
+        for bad in ["https://app.example.com/", "app.example.com", "https://*.example.com", "ftp://x"] {
+            let error = #expect(throws: ConfigurationError.self, "\(bad)") {
+                try NodeConfiguration.load(file: nil, environment: ["PRESENCE_SERVICE_HTTP_CORS_ALLOWED_ORIGINS": bad], flags: [:])
+            }
+            #expect(error?.description.contains("service.http.cors.allowed_origins") == true)
+        }
+    }
+
     @Test func noSecretRefusesUnlessDevMode() throws {
         var configuration = NodeConfiguration()
         configuration.dataDirectory = TemporaryDirectory.make()
