@@ -11,6 +11,7 @@ public func buildPresenceRouter<Repository: PresenceRepository>(
 ) -> Router<PresenceRequestContext> {
     let router = Router(context: PresenceRequestContext.self)
     router.add(middleware: HTTPMetricsMiddleware(metrics: controller.metrics))
+    router.add(middleware: RequestIDMiddleware())
     // Outside the error middleware, so error answers carry the CORS headers too.
     if !controller.settings.corsAllowedOrigins.isEmpty {
         router.add(middleware: CrossOriginMiddleware(allowedOrigins: controller.settings.corsAllowedOrigins))
