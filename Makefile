@@ -26,8 +26,16 @@ deps:
 build: deps
 	$(SWIFT) build $(COVERAGE)
 
-release: deps
+# Built only when a source changed since the last build: SwiftPM alone spends half a minute
+# planning even when there is nothing to do.
+RELEASE_BIN := .build/release/presence
+RELEASE_INPUTS := Package.swift $(shell find Sources -type f 2>/dev/null)
+
+release: deps $(RELEASE_BIN)
+
+$(RELEASE_BIN): $(RELEASE_INPUTS)
 	$(SWIFT) build -c release --product presence
+	@touch $@
 
 run: release
 	.build/release/presence serve $(RUN_ARGS)
