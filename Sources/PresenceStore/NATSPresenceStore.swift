@@ -111,10 +111,11 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                 try await bucket.refuseRollups()
                 await growReplicasIfNeeded(bucket, bucketReplicas: nil)
             }
-            // The watcher gets its own context with a long timeout: over a million keys,
+            // The watcher gets its own context with a longer timeout: over a million keys,
             // nats-server 2.9 takes seconds to set up a last-value-per-key consumer, and
             // a watcher that gave up early would leave that consumer running and retry,
-            // piling work on the hub.
+            // piling work on the hub. Not much longer: an answer lost while the leaf
+            // connection flaps (a center restarting) holds the replica for the whole wait.
             let watchJS = try connection.jetStream(domain: configuration.domain, timeout: configuration.watcherSetupTimeout)
             feed.attach(bucket: try await watchJS.keyValue(bucketConfig))
             link = Link(connection: connection, bucket: bucket)

@@ -14,8 +14,9 @@ public struct PresenceStoreConfiguration: Sendable {
     public var nodeID: String
     /// How long a KV request may take before the client gets 503.
     public var requestTimeout: Duration = .seconds(2)
-    /// How long setting up the KV watcher may take (seconds with a million keys).
-    public var watcherSetupTimeout: Duration = .seconds(60)
+    /// How long setting up the KV watcher may take (seconds with a million keys on
+    /// nats-server 2.9; also how long a lost answer holds the replica back).
+    public var watcherSetupTimeout: Duration = .seconds(10)
     /// How often the store checks that the bucket's JetStream server (the hub) answers.
     public var hubProbeInterval: Duration = .milliseconds(500)
     /// How long one such check may take.
