@@ -27,15 +27,23 @@ build: deps
 	$(SWIFT) build $(COVERAGE)
 
 # Built only when a source changed since the last build: SwiftPM alone spends half a minute
-# planning even when there is nothing to do.
+# planning even when there is nothing to do. A file added or deleted under Sources changes
+# the listing in .build/sources.list, which counts as a change too.
 RELEASE_BIN := .build/release/presence
-RELEASE_INPUTS := Package.swift $(shell find Sources -type f 2>/dev/null)
+RELEASE_INPUTS := Package.swift $(wildcard Package.resolved) $(shell find Sources -type f 2>/dev/null) .build/sources.list
 
 release: deps $(RELEASE_BIN)
 
 $(RELEASE_BIN): $(RELEASE_INPUTS)
 	$(SWIFT) build -c release --product presence
 	@touch $@
+
+.build/sources.list: FORCE
+	@mkdir -p .build
+	@find Sources -type f | sort > $@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
+
+FORCE:
 
 run: release
 	.build/release/presence serve $(RUN_ARGS)

@@ -22,7 +22,7 @@ struct CrossOriginMiddleware<Context: RequestContext>: RouterMiddleware {
 
     init(allowedOrigins: [String]) {
         self.allowsAny = allowedOrigins.contains("*")
-        self.origins = Set(allowedOrigins)
+        self.origins = Set(allowedOrigins.map { $0.lowercased() })
         self.cors = CORSMiddleware(
             allowOrigin: allowsAny ? .all : .originBased, allowHeaders: Self.allowedHeaders,
             allowMethods: [.get, .head, .put, .post, .delete, .options], allowCredentials: false,
@@ -32,8 +32,8 @@ struct CrossOriginMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard let origin = request.headers[.origin] else { return try await next(request, context) }
-        if allowsAny || origins.contains(origin) {
+        guard let origin = request.headers[.origin] else { return varyByOrigin(try await next(request, context)) }
+        if allowsAny || origins.contains(origin.lowercased()) {
             var response = try await cors.handle(request, context: context, next: next)
             // Hummingbird's middleware names the exposed headers only in preflight answers;
             // the Fetch standard reads them from the actual response.
@@ -43,9 +43,18 @@ struct CrossOriginMiddleware<Context: RequestContext>: RouterMiddleware {
             return response
         }
         if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
-            return Response(status: .noContent)
+            return varyByOrigin(Response(status: .noContent))
         }
-        return try await next(request, context)
+        return varyByOrigin(try await next(request, context))
+    }
+
+    /// With a list of origins, every answer depends on `Origin`: a shared cache must not
+    /// serve one origin's answer (or a plain request's) to another.
+    private func varyByOrigin(_ response: Response) -> Response {
+        guard !allowsAny else { return response }
+        var response = response
+        response.headers[values: .vary].append("Origin")
+        return response
     }
 }
 

@@ -29,12 +29,16 @@ extension NodeConfiguration {
         }
     }
 
-    /// `*`, or `http(s)://host[:port]` as a browser sends it in `Origin` (no path, no slash at the end).
+    /// `*`, or `http(s)://host[:port]` as a browser sends it in `Origin`: no path, query,
+    /// user or trailing slash, and no default port (a browser leaves `:443` and `:80` out,
+    /// so such an entry could never match). Case does not matter.
     static func isOrigin(_ text: String) -> Bool {
         if text == "*" { return true }
-        for scheme in ["https://", "http://"] where text.hasPrefix(scheme) {
-            let rest = text.dropFirst(scheme.count)
-            return !rest.isEmpty && !rest.contains("/") && !rest.contains(" ") && !rest.contains("*")
+        let lowered = text.lowercased()
+        for (scheme, defaultPort) in [("https://", ":443"), ("http://", ":80")] where lowered.hasPrefix(scheme) {
+            let rest = lowered.dropFirst(scheme.count)
+            return !rest.isEmpty && !rest.hasSuffix(defaultPort)
+                && !rest.contains { "/ *?#@".contains($0) }
         }
         return false
     }

@@ -49,11 +49,17 @@ struct RouterCrossOriginTests {
     }
 
     @Test func anotherOriginGetsNoAllowOrigin() async throws {
-        try await RouterFixture { $0.corsAllowedOrigins = [app] }.test { client in
+        try await RouterFixture { $0.corsAllowedOrigins = ["https://App.Example.com"] }.test { client in
             let answer = try await preflight(client, "/api/v2/presence/alice", origin: "https://evil.example")
             #expect(answer.headers[.accessControlAllowOrigin] == nil)
             let read = try await client.get("/api/v2/presence/alice", headers: [.origin: "https://evil.example"])
             #expect(read.headers[.accessControlAllowOrigin] == nil)
+            // Every answer varies by Origin, so a shared cache keeps them apart.
+            #expect(read.headers[.vary]?.contains("Origin") == true)
+            let plain = try await client.get("/api/v2/presence/alice")
+            #expect(plain.headers[.vary]?.contains("Origin") == true)
+            let listed = try await client.get("/api/v2/presence/alice", headers: [.origin: app])
+            #expect(listed.headers[.accessControlAllowOrigin] == app, "origins compare without case")
         }
     }
 

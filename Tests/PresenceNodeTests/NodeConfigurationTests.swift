@@ -221,12 +221,15 @@ struct NodeConfigurationTests {
     }
 
     @Test func corsOriginsMustBeOrigins() throws {
-        for good in ["*", "https://app.example.com", "http://localhost:3000"] {
+        for good in ["*", "https://app.example.com", "http://localhost:3000", "https://App.Example.com"] {
             let configuration = try NodeConfiguration.load(
                 file: nil, environment: ["PRESENCE_SERVICE_HTTP_CORS_ALLOWED_ORIGINS": good], flags: [:])
             #expect(configuration.corsAllowedOrigins == [good])
         }
-        for bad in ["https://app.example.com/", "app.example.com", "https://*.example.com", "ftp://x"] {
+        for bad in [
+            "https://app.example.com/", "app.example.com", "https://*.example.com", "ftp://x", "https://app.example.com:443",
+            "https://user@app.example.com", "https://app.example.com?x",
+        ] {
             let error = #expect(throws: ConfigurationError.self, "\(bad)") {
                 try NodeConfiguration.load(file: nil, environment: ["PRESENCE_SERVICE_HTTP_CORS_ALLOWED_ORIGINS": bad], flags: [:])
             }
