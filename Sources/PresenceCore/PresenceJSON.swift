@@ -38,7 +38,7 @@ public enum PresenceJSON {
             case .string(let rawStatus)? = fields["status"], let status = PresenceStatus(rawValue: rawStatus),
             case .string(let rawLastSeen)? = fields["last_seen"], let lastSeen = Timestamp(rfc3339: rawLastSeen),
             case .string(let rawUpdatedAt)? = fields["updated_at"], let updatedAt = Timestamp(rfc3339: rawUpdatedAt),
-            case .integer(let ttl)? = fields["ttl"], (0...Int(Int32.max)).contains(ttl),
+            let ttl = seconds(fields["ttl"]),
             let message = optionalString(fields["message"]), let nodeID = optionalString(fields["node_id"])
         else { return nil }
         return PresenceRecord(
@@ -46,8 +46,14 @@ public enum PresenceJSON {
             ttl: ttl, revision: revision)
     }
 
+    /// A TTL field: 0 to 2³¹−1 seconds, so expiry arithmetic cannot overflow; nil otherwise.
+    static func seconds(_ value: JSONValue?) -> Int? {
+        guard case .integer(let ttl)? = value, (0...Int(Int32.max)).contains(ttl) else { return nil }
+        return ttl
+    }
+
     /// A string field's text, `""` when absent or null, nil when it is something else.
-    private static func optionalString(_ value: JSONValue?) -> String? {
+    static func optionalString(_ value: JSONValue?) -> String? {
         switch value {
         case nil, .null?: return ""
         case .string(let text)?: return text

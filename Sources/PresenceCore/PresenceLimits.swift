@@ -31,10 +31,24 @@ public enum PresenceLimits {
             if count > maxMessageScalars {
                 throw PresenceError(.invalidMessage, "message must be at most \(maxMessageScalars) characters")
             }
-            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+            if isControl(scalar) {
                 throw PresenceError(.invalidMessage, "message must not contain control characters")
             }
         }
+    }
+
+    /// Validates a session's device label: at most 32 Unicode scalars, no control characters.
+    /// - Throws: ``PresenceError`` `bad_request`.
+    public static func validateDevice(_ device: String) throws(PresenceError) {
+        guard device.unicodeScalars.count <= maxDeviceScalars, !device.unicodeScalars.contains(where: isControl) else {
+            throw PresenceError(
+                .badRequest, "device must be at most \(maxDeviceScalars) characters without control characters")
+        }
+    }
+
+    /// C0, DEL and C1.
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 
     /// Validates a TTL in seconds: an integer in 10…86400.

@@ -40,7 +40,7 @@ public enum UserPresenceJSON {
         }
         guard case .string(let rawUser)? = fields["user_id"], let user = try? UserID(validating: rawUser),
             let lastSeen = time(fields["last_seen"]), let updatedAt = time(fields["updated_at"]),
-            let ttl = seconds(fields["ttl"]), let nodeID = optionalString(fields["node_id"])
+            let ttl = PresenceJSON.seconds(fields["ttl"]), let nodeID = PresenceJSON.optionalString(fields["node_id"])
         else { return nil }
         var sessions: [PresenceSession] = []
         for raw in rawSessions {
@@ -89,9 +89,9 @@ public enum UserPresenceJSON {
     private static func session(from fields: [String: JSONValue]) -> PresenceSession? {
         guard case .string(let rawID)? = fields["session_id"], let id = try? SessionID(validating: rawID),
             case .string(let rawStatus)? = fields["status"], let status = PresenceStatus(rawValue: rawStatus),
-            let ttl = seconds(fields["ttl"]), let updatedAt = time(fields["updated_at"]),
-            let lastSeen = time(fields["last_seen"]), let message = optionalString(fields["message"]),
-            let nodeID = optionalString(fields["node_id"]), let device = optionalString(fields["device"])
+            let ttl = PresenceJSON.seconds(fields["ttl"]), let updatedAt = time(fields["updated_at"]),
+            let lastSeen = time(fields["last_seen"]), let message = PresenceJSON.optionalString(fields["message"]),
+            let nodeID = PresenceJSON.optionalString(fields["node_id"]), let device = PresenceJSON.optionalString(fields["device"])
         else { return nil }
         var messageExpiresAt: Timestamp?
         switch fields["message_expires_at"] {
@@ -117,19 +117,5 @@ public enum UserPresenceJSON {
     private static func time(_ value: JSONValue?) -> Timestamp? {
         guard case .string(let raw)? = value else { return nil }
         return Timestamp(rfc3339: raw)
-    }
-
-    /// 0 to 2³¹−1 seconds, so expiry arithmetic cannot overflow.
-    private static func seconds(_ value: JSONValue?) -> Int? {
-        guard case .integer(let ttl)? = value, (0...Int(Int32.max)).contains(ttl) else { return nil }
-        return ttl
-    }
-
-    private static func optionalString(_ value: JSONValue?) -> String? {
-        switch value {
-        case nil, .null?: return ""
-        case .string(let text)?: return text
-        default: return nil
-        }
     }
 }

@@ -57,11 +57,7 @@ struct PresenceUpdateBody: Equatable {
         switch fields["device"] {
         case nil, .null?: device = nil
         case .string(let text)?:
-            guard text.unicodeScalars.count <= PresenceLimits.maxDeviceScalars,
-                !text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
-            else {
-                throw PresenceError(.badRequest, "device must be at most 32 characters without control characters")
-            }
+            try PresenceLimits.validateDevice(text)
             device = text
         default: throw PresenceError(.badRequest, "device must be a string")
         }

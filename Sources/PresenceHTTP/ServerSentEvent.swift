@@ -6,15 +6,20 @@ enum ServerSentEvent {
     /// `id: <revision>`, `event: presence`, `data: <record JSON on one line>`: the public view
     /// and the revision public readers see.
     static func presence(_ stored: StoredPresence, at now: Timestamp) -> ByteBuffer {
-        let body = stored.body(at: now)
-        var buffer = ByteBufferAllocator().buffer(capacity: body.count + 64)
-        writePresence(revision: stored.publicRevision(at: now), body: body, into: &buffer)
+        var buffer = ByteBufferAllocator().buffer(capacity: stored.responseBody.count + 64)
+        writePresence(stored, at: now, into: &buffer)
         return buffer
     }
 
-    /// Appends a `presence` event to `buffer`.
+    /// Appends a `presence` event to `buffer`: the cached body, or a stale one's view
+    /// computed once for both its revision and its body.
     static func writePresence(_ stored: StoredPresence, at now: Timestamp, into buffer: inout ByteBuffer) {
-        writePresence(revision: stored.publicRevision(at: now), body: stored.body(at: now), into: &buffer)
+        guard stored.isStale(at: now) else {
+            writePresence(revision: stored.publicRevision, body: stored.responseBody, into: &buffer)
+            return
+        }
+        let view = stored.publicView(at: now)
+        writePresence(revision: view.revision, body: PresenceJSON.encodeResponse(view), into: &buffer)
     }
 
     private static func writePresence(revision: UInt64, body: [UInt8], into buffer: inout ByteBuffer) {

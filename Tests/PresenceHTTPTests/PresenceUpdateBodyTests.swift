@@ -36,6 +36,15 @@ struct PresenceUpdateBodyTests {
         #expect(code(json) == .invalidStatus)
     }
 
+    @Test func deviceIsAtMost32CharactersWithoutControlCharacters() throws {
+        let longest = String(repeating: "é", count: 32)
+        #expect(try parse(#"{"status":"online","device":"\#(longest)"}"#).device == longest)
+        #expect(try parse(#"{"status":"online"}"#).device == nil, "absent keeps the session's label")
+        for bad in [#""\#(longest)x""#, #""a\u0007b""#, "42", "[]"] {
+            #expect(code(#"{"status":"online","device":\#(bad)}"#) == .badRequest, "\(bad)")
+        }
+    }
+
     @Test func messageDefaultsToEmpty() throws {
         #expect(try parse(#"{"status":"online"}"#).message == "")
         #expect(try parse(#"{"status":"online","message":null}"#).message == "")
