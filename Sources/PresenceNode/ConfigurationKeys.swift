@@ -28,6 +28,9 @@ enum ConfigurationKeys {
     static let httpIdleTimeout = Key(
         "service.http.idle_timeout", \C.httpIdleTimeout, default: 60, .double(in: 0.1...86_400),
         doc: "Seconds an idle keep-alive connection is kept.")
+    static let httpMaxConnections = Key(
+        "service.http.max_connections", \C.httpMaxConnections, default: 0, .int(in: 0...1_000_000),
+        doc: "HTTP connections open at once; past it, new ones wait in the listen backlog. 0: the open-file limit less 64.")
     static let corsAllowedOrigins = Key(
         "service.http.cors.allowed_origins", \C.corsAllowedOrigins, default: [], .list,
         doc: "Origins whose browser apps may call the API (exact, e.g. https://app.example.com, or *).")
@@ -195,7 +198,7 @@ enum ConfigurationKeys {
 
     /// Every key, in the order of the documentation.
     static let all: [any AnyConfigurationKey] = [
-        nodeID, role, httpHost, httpPort, httpHeaderTimeout, httpIdleTimeout, corsAllowedOrigins,
+        nodeID, role, httpHost, httpPort, httpHeaderTimeout, httpIdleTimeout, httpMaxConnections, corsAllowedOrigins,
         natsEmbedded, natsServerBinary, dataDirectory, natsClientPort, natsLeafnodePort, natsLeafnodeHost,
         natsMonitorPort, hubURLs, natsURL, replicas, clusterName, clusterHost, clusterPort, clusterRoutes,
         natsUser, natsPassword, natsToken, leafUser, leafPassword, leafTLSCertFile, leafTLSKeyFile, leafTLSCAFile,

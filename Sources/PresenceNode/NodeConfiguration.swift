@@ -21,6 +21,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var httpHeaderTimeout: Double = K.httpHeaderTimeout.defaultValue
     /// Seconds an idle keep-alive connection is kept (`service.http.idle_timeout`).
     public var httpIdleTimeout: Double = K.httpIdleTimeout.defaultValue
+    /// HTTP connections open at once (`service.http.max_connections`); 0: as many as the
+    /// open-file limit allows (``ConnectionBudget``).
+    public var httpMaxConnections: Int = K.httpMaxConnections.defaultValue
     /// Origins whose browser apps may call the API (`service.http.cors.allowed_origins`).
     public var corsAllowedOrigins: [String] = K.corsAllowedOrigins.defaultValue
 

@@ -1,6 +1,7 @@
 import EmbeddedNATS
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import PresenceCore
 import PresenceHTTP
@@ -39,6 +40,14 @@ public struct PresenceNode: Sendable {
         clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
     ) async throws -> PresenceNode {
         var configuration = configuration
+        // Before nats-server starts, so that it has the raised limit too.
+        let connections = ConnectionBudget(
+            configured: configuration.httpMaxConnections, fileLimit: FileLimit.raiseToHardLimit())
+        if let configured = connections.reducedFrom {
+            logger.warning(
+                "service.http.max_connections is more than the open-file limit allows; raise the limit (ulimit -n) or lower the key",
+                metadata: ["configured": "\(configured)", "max_connections": "\(connections.maxConnections)"])
+        }
         var lock: DataDirectoryLock?
         if configuration.natsEmbedded {
             do {
@@ -144,12 +153,16 @@ public struct PresenceNode: Sendable {
         let application = Application(
             router: router,
             server: .presence(configuration.httpServerSettings, drain: drain),
-            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort)),
+            configuration: .init(
+                address: .hostname(configuration.httpHost, port: configuration.httpPort),
+                availableConnectionsDelegate: MaximumAvailableConnections(connections.maxConnections, logger: logger)),
             services: services,
             onServerRunning: { [configuredPort = configuration.httpPort] channel in
                 // The real port, also when the OS assigned it (`service.http.port: 0`).
                 let port = channel.localAddress?.port ?? configuredPort
-                logger.info("HTTP server listening", metadata: ["http_port": "\(port)"])
+                logger.info(
+                    "HTTP server listening",
+                    metadata: ["http_port": "\(port)", "max_connections": "\(connections.maxConnections)"])
             },
             logger: logger)
         return PresenceNode(

@@ -12,6 +12,7 @@ struct ConfigurationTableTests {
     private static let samples: [String: String] = [
         "service.node_id": "sample-node", "service.role": "leaf", "service.http.host": "127.0.0.1",
         "service.http.port": "9000", "service.http.header_timeout": "2.5", "service.http.idle_timeout": "30",
+        "service.http.max_connections": "5000",
         "service.http.cors.allowed_origins": "https://app.example.com",
         "nats.embedded": "false", "nats.server_binary": "/opt/nats-server", "nats.data_dir": "/tmp/sample",
         "nats.client_port": "4333", "nats.leafnode_port": "7433", "nats.leafnode_host": "127.0.0.2",

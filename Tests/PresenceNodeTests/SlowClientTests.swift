@@ -65,7 +65,12 @@ extension HeavyProcessSuites {
                 "slowloris: \(answered.count)/20 good requests answered (slowest \(String(format: "%.1f", slowest)) s); "
                     + "attack opened \(stats.opened) connections, the node cut \(stats.cutByServer); "
                     + "node had at most \(mostDescriptors) descriptors open (limit 256)")
-            #expect(mostDescriptors >= 240, "the attack must take every descriptor the node has")
+            // 256 descriptors leave 192 for connections (ConnectionBudget): the attack takes all
+            // of those, and the node keeps the rest for itself (a process out of descriptors
+            // can trap in Dispatch: seen once here before the budget, signal 4).
+            #expect(mostDescriptors >= 192, "the attack must take every connection the node allows")
+            #expect(mostDescriptors <= 256 - 16, "the node keeps descriptors for itself")
+            #expect(service.output.contains("max_connections=192"))
             #expect(stats.cutByServer > 0, "slow heads must be cut")
             #expect(outcomes.count == 20 && answered.count == 20, "every good request is answered within 15 s")
             if answered.count < 20 {

@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How many HTTP connections a node holds at once (`service.http.max_connections`).
+///
+/// Every connection takes a file descriptor, and so do the node's own parts: the NATS
+/// connection, NIO's and Dispatch's event descriptors, files, child processes. A process out
+/// of descriptors fails in places that cannot recover (Dispatch traps when it cannot create an
+/// event descriptor), so connections may only use what the open-file limit leaves after a
+/// reserve for the rest. At the limit the node stops accepting: new connections wait in the
+/// listen backlog until one closes (Hummingbird's `MaximumAvailableConnections`).
+public struct ConnectionBudget: Sendable, Equatable {
+    /// Descriptors kept for everything but HTTP connections.
+    public static let reserve = 64
+
+    /// The most HTTP connections open at once.
+    public let maxConnections: Int
+    /// The configured value, when the open-file limit left less than it.
+    public let reducedFrom: Int?
+
+    /// - Parameters:
+    ///   - configured: `service.http.max_connections`; 0: as many as the limit allows.
+    ///   - fileLimit: the process's open-file limit (`RLIMIT_NOFILE`), nil when unlimited.
+    public init(configured: Int, fileLimit: Int?) {
+        let allowed: Int
+        if let fileLimit {
+            // A tiny limit (a misconfigured container) still leaves half for the node itself.
+            allowed = fileLimit > 2 * Self.reserve ? fileLimit - Self.reserve : max(1, fileLimit / 2)
+        } else {
+            allowed = Int.max
+        }
+        if configured == 0 {
+            maxConnections = min(allowed, 1_000_000)
+            reducedFrom = nil
+        } else {
+            maxConnections = min(configured, allowed)
+            reducedFrom = configured > allowed ? configured : nil
+        }
+    }
+}
+
+/// The process's open-file limit (`RLIMIT_NOFILE`).
+public enum FileLimit {
+    /// Raises the soft limit to the hard limit, as Go's runtime (and so nats-server) does: the
+    /// soft limit is often a 1024 left from `select(2)`, far below what the system allows.
+    /// Returns the soft limit now in force, nil when unlimited or unknown.
+    @discardableResult
+    public static func raiseToHardLimit() -> Int? {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
+        if limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            raised.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+        }
+        // RLIM_INFINITY is all ones, above Int.max.
+        return limit.rlim_cur > rlim_t(Int.max) ? nil : Int(limit.rlim_cur)
+    }
+}
