@@ -4,6 +4,9 @@
 #                  coverage counters, prints line coverage per target and fails under the floor
 #   make coverage  the same as make test
 #   make tsan      every test again under ThreadSanitizer (its own build in .build/tsan)
+#                  (then the Kubernetes example's validation and the headless-chromium test)
+#   make test-browser  a page on another origin uses the API from Debian's chromium (CORS, SSE)
+#   make check-kubernetes  validates deploy/kubernetes against the Kubernetes schemas
 #   make test-system-nats  every test again against the nats-server on the system's PATH
 #                  (Debian's 2.9.10 in CI; tests that need 2.10+ say so and are skipped)
 
@@ -18,7 +21,7 @@ COVERAGE := --enable-code-coverage
 # Line coverage floor (percent) of the gated targets (the seed's target is 90).
 COVERAGE_FLOOR ?= 85
 
-.PHONY: run test test-system-nats coverage tsan deps build release clean contract bench
+.PHONY: run test test-system-nats coverage tsan deps build release clean contract bench test-browser check-kubernetes
 
 deps:
 	@scripts/install-deps.sh
@@ -52,8 +55,16 @@ test: deps
 	$(SWIFT) build --build-tests $(COVERAGE)
 	$(SWIFT) test --skip-build $(COVERAGE)
 	scripts/coverage-report.py --floor $(COVERAGE_FLOOR) --gate PresenceCore,PresenceHTTP
+	scripts/validate-kubernetes.sh
+	$(MAKE) --no-print-directory test-browser
+
+test-browser:
+	scripts/install-browser.sh && .tools/python-venv/bin/python tests/browser/browser_test.py $(or $(BROWSER_TEST_BINARY),.build/debug/presence)
 
 coverage: test
+
+check-kubernetes:
+	scripts/validate-kubernetes.sh
 
 test-system-nats: deps
 	$(SWIFT) build --build-tests $(COVERAGE)
