@@ -91,7 +91,7 @@ struct NodeConfigurationTests {
         let leaf = try NodeConfiguration.load(
             file: root.appendingPathComponent("config/leaf.yaml").path, environment: environment, flags: [:])
         #expect(leaf.role == .leaf)
-        #expect(leaf.hubURLs == ["nats-leaf://center.example.com:7422"])
+        #expect(leaf.hubURLs == ["nats-leaf://127.0.0.1:7422"])
         #expect(leaf.leafUser == center.leafUser)
         let clustered = try NodeConfiguration.load(
             file: root.appendingPathComponent("config/cluster-center.yaml").path,
