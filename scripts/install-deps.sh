@@ -14,7 +14,8 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
-install_current_nats_server() { scripts/install-nats-server.sh; }
+# A current nats-server and the tests' Python tools (PyJWT), each only when missing.
+install_current_nats_server() { scripts/install-nats-server.sh; scripts/install-test-tools.sh; }
 
 if have_nats_server && have_libnats && have_openssl; then
   install_current_nats_server

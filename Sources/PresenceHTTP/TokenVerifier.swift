@@ -2,9 +2,11 @@ import Foundation
 import JWTKit
 import PresenceCore
 
-/// Verifies bearer tokens (SPEC §4): HS256 with a shared secret and/or RS256/ES256 with a
-/// PEM public key; `alg: none` and any algorithm that no configured key uses are refused
-/// before the signature is looked at, which also rules out algorithm confusion.
+/// Verifies bearer tokens (SPEC §4): HS256 with a shared secret, RS256/ES256 with PEM public
+/// keys, and the keys of JWK Sets chosen by the token's `kid` (``TokenKeySet``). `alg: none`
+/// and any algorithm that no configured key uses are refused before the signature is looked
+/// at, which also rules out algorithm confusion. The keys can be replaced while it runs
+/// (``keys``).
 public struct TokenVerifier: Sendable {
     /// What a valid token proves.
     public struct Identity: Sendable, Equatable {
@@ -18,8 +20,10 @@ public struct TokenVerifier: Sendable {
     public struct Settings: Sendable {
         /// HS256 secret, if any.
         public var secret: String?
-        /// PEM text of an RSA or EC (P-256) public key, if any.
+        /// PEM text of one or more RSA or EC (P-256) public keys, if any.
         public var publicKeyPEM: String?
+        /// JWK Set documents, if any.
+        public var jwks: [String] = []
         /// Required `iss`, when not empty.
         public var issuer: String = ""
         /// Required `aud` member, when not empty.
@@ -28,9 +32,15 @@ public struct TokenVerifier: Sendable {
         public var leewaySeconds: Int = 5
 
         /// Settings with an optional secret and public key.
-        public init(secret: String? = nil, publicKeyPEM: String? = nil) {
+        public init(secret: String? = nil, publicKeyPEM: String? = nil, jwks: [String] = []) {
             self.secret = secret
             self.publicKeyPEM = publicKeyPEM
+            self.jwks = jwks
+        }
+
+        /// The key material of these settings.
+        public var material: TokenKeySet.Material {
+            TokenKeySet.Material(secret: secret, publicKeyPEM: publicKeyPEM, jwks: jwks)
         }
     }
 
@@ -40,35 +50,23 @@ public struct TokenVerifier: Sendable {
     }
 
     private let settings: Settings
-    private let keysByAlgorithm: [String: JWTKeyCollection]
+    /// The keys in use; replace them to rotate keys without a restart.
+    public let keys: TokenKeys
     private let clock: @Sendable () -> Date
     let verified: VerifiedTokenCache
 
-    /// Builds a verifier. - Throws: ``ConfigurationError`` when no key is set or the PEM is unusable.
+    /// Builds a verifier. - Throws: ``ConfigurationError`` when no key is set or one is unusable.
     /// - Parameter cacheCapacity: how many verified tokens are remembered (0: none), so a
     ///   client that sends the same token again pays only the time checks.
     public init(settings: Settings, cacheCapacity: Int = 10_000, clock: @escaping @Sendable () -> Date = { Date() })
         async throws
     {
-        var keys: [String: JWTKeyCollection] = [:]
-        if let secret = settings.secret, !secret.isEmpty {
-            keys["HS256"] = await JWTKeyCollection().add(hmac: .presenceSecret(secret), digestAlgorithm: .sha256)
-        }
-        if let pem = settings.publicKeyPEM {
-            if let rsa = try? Insecure.RSA.PublicKey(pem: pem) {
-                keys["RS256"] = await JWTKeyCollection().add(rsa: rsa, digestAlgorithm: .sha256)
-            } else if let ec = try? ES256PublicKey(pem: pem) {
-                keys["ES256"] = await JWTKeyCollection().add(ecdsa: ec)
-            } else {
-                throw ConfigurationError(
-                    description: "auth.public_key_file is not a PEM RSA (2048 bits or more) or P-256 EC public key")
-            }
-        }
-        guard !keys.isEmpty else {
-            throw ConfigurationError(description: "no JWT key: set JWT_SECRET or auth.jwt_secret (or auth.public_key_file)")
+        do {
+            keys = TokenKeys(try await TokenKeySet(settings.material))
+        } catch let error as TokenKeySet.MaterialError {
+            throw ConfigurationError(description: error.description)
         }
         self.settings = settings
-        self.keysByAlgorithm = keys
         self.clock = clock
         self.verified = VerifiedTokenCache(capacity: cacheCapacity)
     }
@@ -90,7 +88,8 @@ public struct TokenVerifier: Sendable {
         // A compact JWT is ASCII. Checked first because Strings compare by canonical
         // equivalence: a look-alike non-ASCII text must not match a cached token.
         guard token.utf8.allSatisfy({ $0 < 0x80 }) else { throw Self.unauthorized("the token is malformed") }
-        if let known = verified.lookup(token) {
+        var (keySet, generation) = keys.current
+        if let known = verified.lookup(token), known.keyGeneration == generation {
             try checkTimeWindow(expires: known.expires, notBefore: known.notBefore)
             return known.identity
         }
@@ -102,14 +101,31 @@ public struct TokenVerifier: Sendable {
         guard header["crit"] == nil else {
             throw Self.unauthorized("the token requires header extensions (crit) that are not supported")
         }
-        guard let keys = keysByAlgorithm[algorithm] else {
-            throw Self.unauthorized("the token's algorithm is not accepted")
+        // Said before the signature is checked: naming a missing claim gives nothing away.
+        if let payload = Self.payload(of: token) {
+            for claim in ["sub", "exp"] where payload[claim] == nil || payload[claim] == .null {
+                throw Self.unauthorized("the token has no \(claim) claim, which is required")
+            }
+        }
+        var kid: String?
+        if let named = header["kid"] {
+            guard case .string(let text) = named else { throw Self.unauthorized("the token's kid is not a string") }
+            kid = text
+        }
+        var candidates = keySet.candidates(algorithm: algorithm, kid: kid)
+        if case .unknownKey = candidates, await keys.refreshForUnknownKey(seenGeneration: generation) {
+            (keySet, generation) = keys.current
+            candidates = keySet.candidates(algorithm: algorithm, kid: kid)
         }
         let claims: PresenceClaims
-        do {
-            claims = try await keys.verify(token, as: PresenceClaims.self)
-        } catch {
-            throw Self.unauthorized("the token is invalid or badly signed")
+        switch candidates {
+        case .algorithmNotAccepted:
+            throw Self.unauthorized("the token's algorithm is not accepted")
+        case .unknownKey:
+            guard let kid else { throw Self.unauthorized("the token has no kid header, which chooses among the JWK Set's keys") }
+            throw Self.unauthorized("the token's key (kid \"\(kid)\") is not known")
+        case .keys(let candidates):
+            claims = try await Self.verify(token, withAnyOf: candidates)
         }
         try checkTimeWindow(expires: claims.exp.value, notBefore: claims.nbf?.value)
         if !settings.issuer.isEmpty, claims.iss?.value != settings.issuer {
@@ -120,8 +136,20 @@ public struct TokenVerifier: Sendable {
         }
         guard !claims.sub.value.isEmpty else { throw Self.unauthorized("the token has no subject") }
         let identity = Identity(subject: claims.sub.value, isAdmin: claims.isAdmin)
-        verified.insert(token, .init(identity: identity, expires: claims.exp.value, notBefore: claims.nbf?.value))
+        verified.insert(
+            token,
+            .init(identity: identity, expires: claims.exp.value, notBefore: claims.nbf?.value, keyGeneration: generation))
         return identity
+    }
+
+    /// The claims of `token` verified with the first of `candidates` whose signature matches.
+    private static func verify(_ token: String, withAnyOf candidates: [TokenKeySet.Key]) async throws(PresenceError)
+        -> PresenceClaims
+    {
+        for key in candidates {
+            if let claims = try? await key.collection.verify(token, as: PresenceClaims.self) { return claims }
+        }
+        throw unauthorized("the token is invalid or badly signed")
     }
 
     private func checkTimeWindow(expires: Date, notBefore: Date?) throws(PresenceError) {
@@ -141,6 +169,13 @@ public struct TokenVerifier: Sendable {
         let segments = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard segments.count == 3, let header = Base64URL.decode(segments[0]) else { return nil }
         return JSONValue.object(from: header)
+    }
+
+    /// The payload of a compact JWT, nil when it is not a JSON object.
+    static func payload(of token: String) -> [String: JSONValue]? {
+        let segments = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard segments.count == 3, let payload = Base64URL.decode(segments[1]) else { return nil }
+        return JSONValue.object(from: payload)
     }
 
     private static func unauthorized(_ message: String) -> PresenceError {

@@ -14,6 +14,8 @@ final class VerifiedTokenCache: Sendable {
         var identity: TokenVerifier.Identity
         var expires: Date
         var notBefore: Date?
+        /// The ``TokenKeys`` generation it was verified with; another one verifies it again.
+        var keyGeneration: Int
     }
 
     private let entries = NIOLockedValueBox<[String: Entry]>([:])

@@ -165,7 +165,16 @@ enum ConfigurationKeys {
         doc: "HS256 secret of client tokens (also JWT_SECRET).", secret: true, example: "${JWT_SECRET}")
     static let publicKeyFile = Key(
         "auth.public_key_file", \C.publicKeyFile, default: nil, .optionalText,
-        doc: "PEM public key (RS256/ES256) of client tokens.")
+        doc: "PEM public keys (RS256/ES256) of client tokens: one, or several during a rotation.")
+    static let jwksFile = Key(
+        "auth.jwks_file", \C.jwksFile, default: nil, .optionalText,
+        doc: "A JWK Set file; a token's key is chosen by its kid. Re-read on SIGHUP.")
+    static let jwksURL = Key(
+        "auth.jwks_url", \C.jwksURL, default: nil, .optionalText,
+        doc: "A JWK Set URL (an identity provider's jwks_uri), fetched at start, every auth.jwks_refresh seconds, and when a token names an unknown kid (at most every 10 s).")
+    static let jwksRefresh = Key(
+        "auth.jwks_refresh", \C.jwksRefresh, default: 300, .double(in: 1...86_400),
+        doc: "Seconds between fetches of auth.jwks_url.")
     static let issuer = Key("auth.issuer", \C.issuer, default: "", .text, doc: "Required iss claim; empty: any.")
     static let audience = Key("auth.audience", \C.audience, default: "", .text, doc: "Required aud claim; empty: any.")
     static let publicReads = Key(
@@ -206,7 +215,7 @@ enum ConfigurationKeys {
         cacheMaxCost, cacheNumCounters, cacheNegativeTTL,
         defaultTTL, maxSessions, retention, sweepInterval, sweepBatch,
         maxStreams, streamQueueSize, streamKeepalive, streamMaxBufferedBytes, streamMaxTotalBufferedBytes,
-        jwtSecret, publicKeyFile, issuer, audience, publicReads, leeway,
+        jwtSecret, publicKeyFile, jwksFile, jwksURL, jwksRefresh, issuer, audience, publicReads, leeway,
         writesPerSecond, writeBurst, readsPerSecond, readBurst,
         logLevel, logFormat,
     ]

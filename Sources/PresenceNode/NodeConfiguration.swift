@@ -99,6 +99,12 @@ public struct NodeConfiguration: Sendable, Equatable {
 
     public var jwtSecret: String? = K.jwtSecret.defaultValue
     public var publicKeyFile: String? = K.publicKeyFile.defaultValue
+    /// A JWK Set file (`auth.jwks_file`).
+    public var jwksFile: String? = K.jwksFile.defaultValue
+    /// A JWK Set URL (`auth.jwks_url`).
+    public var jwksURL: String? = K.jwksURL.defaultValue
+    /// Seconds between fetches of ``jwksURL`` (`auth.jwks_refresh`).
+    public var jwksRefresh: Double = K.jwksRefresh.defaultValue
     public var issuer: String = K.issuer.defaultValue
     public var audience: String = K.audience.defaultValue
     public var publicReads: Bool = K.publicReads.defaultValue

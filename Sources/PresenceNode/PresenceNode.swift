@@ -34,10 +34,14 @@ public struct PresenceNode: Sendable {
     /// builds the store and the HTTP application. The store connects when the node runs, so
     /// HTTP is served from the first second, also while NATS or the hub cannot be reached.
     /// Nothing is left running when it throws.
-    /// - Parameter clock: the time source of records and expiry (tests move it forward).
+    /// - Parameters:
+    ///   - clock: the time source of records and expiry (tests move it forward).
+    ///   - reloadConfiguration: reads the configuration again from where it came from, for
+    ///     SIGHUP to re-read the JWT secret and keys; nil: SIGHUP is not handled.
     public static func make(
         configuration: NodeConfiguration, logger: Logger,
-        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+        clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() },
+        reloadConfiguration: (@Sendable () throws -> NodeConfiguration)? = nil
     ) async throws -> PresenceNode {
         var configuration = configuration
         // Before nats-server starts, so that it has the raised limit too.
@@ -57,7 +61,7 @@ public struct PresenceNode: Sendable {
             }
         }
         try resolveSecret(&configuration, logger: logger)
-        let verifier = try await makeVerifier(configuration)
+        let (verifier, keySources, fetchedJWKS) = try await makeVerifier(configuration, logger: logger)
         if let secret = configuration.jwtSecret, secret.utf8.count < 32 {
             logger.warning("the JWT secret is shorter than 32 bytes; RFC 7518 asks for at least 32 for HS256")
         }
@@ -137,6 +141,23 @@ public struct PresenceNode: Sendable {
             sweeperLease = lease
             sweeper = centerSweeper
         }
+        let keyReloader = TokenKeyReloader(
+            keys: verifier.keys, sources: keySources, fetchedJWKS: fetchedJWKS,
+            interval: .milliseconds(Int64(configuration.jwksRefresh * 1000)), logger: logger)
+        services.append(keyReloader)
+        if let reloadConfiguration {
+            services.append(
+                HangupReloader(logger: logger) { [developmentSecret = configuration.jwtSecret, dev = configuration.developmentMode] in
+                    do {
+                        var reloaded = try reloadConfiguration()
+                        // The generated development secret is not in any file the reload reads.
+                        if dev, reloaded.jwtSecret == nil { reloaded.jwtSecret = developmentSecret }
+                        await keyReloader.reload(try TokenKeySources(reloaded))
+                    } catch {
+                        logger.error("SIGHUP: cannot read the configuration again; nothing changed", metadata: ["error": "\(error)"])
+                    }
+                })
+        }
         services.append(StreamKeepalive(hub: changes, interval: .milliseconds(Int(configuration.streamKeepalive * 1000))))
         let drain = HTTPDrain()
         services.append(MemoryTrimmer(hub: changes, interval: .seconds(2), logger: logger))
@@ -173,7 +194,9 @@ public struct PresenceNode: Sendable {
     /// Fills in the JWT secret: configured, or in `--dev` mode the stored or a new dev secret.
     /// - Throws: ``ConfigurationError`` naming `JWT_SECRET` and `auth.jwt_secret` when there is none.
     static func resolveSecret(_ configuration: inout NodeConfiguration, logger: Logger) throws {
-        guard configuration.jwtSecret == nil, configuration.publicKeyFile == nil else { return }
+        guard configuration.jwtSecret == nil, configuration.publicKeyFile == nil, configuration.jwksFile == nil,
+            configuration.jwksURL == nil
+        else { return }
         guard configuration.developmentMode else {
             throw ConfigurationError(
                 "no JWT secret configured: set the JWT_SECRET environment variable or auth.jwt_secret in the config file (or auth.public_key_file), or start with --dev for a generated development secret"
@@ -185,20 +208,35 @@ public struct PresenceNode: Sendable {
             metadata: ["secret_file": "\(DevelopmentSecret.path(dataDirectory: configuration.dataDirectory))"])
     }
 
-    static func makeVerifier(_ configuration: NodeConfiguration) async throws -> TokenVerifier {
-        var pem: String?
-        if let file = configuration.publicKeyFile {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ConfigurationError("invalid value for 'auth.public_key_file': cannot read \(file)")
+    /// The verifier of client tokens, with the keys of every configured source; the JWK Set
+    /// URL is fetched now (its document is returned, for the reloader to compare with).
+    /// - Throws: ``ConfigurationError`` naming the key of an unusable source.
+    static func makeVerifier(_ configuration: NodeConfiguration, logger: Logger) async throws
+        -> (verifier: TokenVerifier, sources: TokenKeySources, fetchedJWKS: String?)
+    {
+        let sources = try TokenKeySources(configuration)
+        var fetched: String?
+        if let url = sources.jwksURL {
+            do {
+                fetched = try await TokenKeyReloader.fetch(url)
+            } catch {
+                // Without other keys no write could be verified: say so now rather than 401 forever.
+                guard sources.hasKeysBesideTheURL else {
+                    throw ConfigurationError("invalid value for 'auth.jwks_url': cannot fetch \(url): \(error)")
+                }
+                logger.warning(
+                    "cannot fetch auth.jwks_url at start; its keys come with the next refresh",
+                    metadata: ["url": "\(url)", "error": "\(error)"])
             }
-            pem = text
         }
-        var settings = TokenVerifier.Settings(secret: configuration.jwtSecret, publicKeyPEM: pem)
+        let material = try sources.material(fetchedJWKS: fetched)
+        var settings = TokenVerifier.Settings(
+            secret: material.secret, publicKeyPEM: material.publicKeyPEM, jwks: material.jwks)
         settings.issuer = configuration.issuer
         settings.audience = configuration.audience
         settings.leewaySeconds = configuration.leewaySeconds
         do {
-            return try await TokenVerifier(settings: settings)
+            return (try await TokenVerifier(settings: settings), sources, fetched)
         } catch let error as TokenVerifier.ConfigurationError {
             throw ConfigurationError(error.description)
         }

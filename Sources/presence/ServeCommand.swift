@@ -59,7 +59,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let node: PresenceNode
         do {
-            node = try await PresenceNode.make(configuration: configuration, logger: logger)
+            node = try await PresenceNode.make(
+                configuration: configuration, logger: logger,
+                reloadConfiguration: { [config, flags] in
+                    // Not CommandSupport's, which exits on a bad file: a reload that fails changes nothing.
+                    try NodeConfiguration.load(file: config, environment: ProcessInfo.processInfo.environment, flags: flags)
+                })
         } catch let error as ConfigurationError {
             CommandSupport.fail("\(error)")
         } catch {

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+
+/// Tokens of identity providers (SPEC §4): keys from a JWK Set file or URL chosen by `kid`,
+/// rotated by SIGHUP or by the URL changing its keys, with tokens minted by PyJWT.
+extension HeavyProcessSuites {
+    @Suite("Token keys from JWK Sets", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
+    struct TokenKeyRotationTests {
+        /// Status and error message of a write to `user` with `token`.
+        private func write(_ port: Int, token: String, user: String = "alice") async throws -> (Int, String) {
+            let (status, json) = try await HTTP.request(
+                "PUT", port: port, path: "/api/v2/presence/\(user)", headers: ["Authorization": "Bearer \(token)"],
+                body: #"{"status":"online"}"#)
+            let message = ((json["error"] as? [String: Any])?["message"] as? String) ?? ""
+            return (status, message)
+        }
+
+        private func waitForLog(_ service: ServiceProcess, _ text: String, count: Int) async throws {
+            let deadline = ContinuousClock.now + .seconds(10).scaled
+            while service.output.components(separatedBy: text).count - 1 < count, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(service.output.components(separatedBy: text).count - 1 >= count, "log: \(text)")
+        }
+
+        @Test func aJWKSFileChoosesKeysByKidAndSIGHUPRotatesThemWithoutDroppingAConnection() async throws {
+            let keys = TemporaryDirectory.make()
+            try PythonTool.makeKeys(in: keys)
+            let jwksFile = keys + "/jwks.json"
+            try FileManager.default.copyItem(atPath: keys + "/jwks-12.json", toPath: jwksFile)
+            let service = try ServiceProcess.serve(
+                dataDirectory: TemporaryDirectory.make(),
+                environment: ServiceProcess.testEnvironment(["PRESENCE_AUTH_JWKS_FILE": jwksFile]))
+            try await service.waitUntilReady()
+            let port = service.httpPort
+
+            // Two keys of one set, RSA and EC, each chosen by its kid.
+            #expect(try await write(port, token: PythonTool.token(keys, kid: "k1", subject: "alice")).0 == 200)
+            #expect(try await write(port, token: PythonTool.token(keys, kid: "k2", subject: "alice")).0 == 200)
+            let (status, message) = try await write(port, token: PythonTool.token(keys, kid: "k3", subject: "alice"))
+            #expect(status == 401)
+            #expect(message.contains("\"k3\"") && message.contains("not known"), "\(message)")
+            // The HS256 secret still works beside the set.
+            #expect(try await write(port, token: TestNode.token("alice")).0 == 200)
+
+            // A keep-alive connection opened before the rotation.
+            let connection = try #require(RawConnection(port: port))
+            let request = "GET /health/live HTTP/1.1\r\nHost: localhost\r\n\r\n"
+            #expect(connection.send(request))
+            #expect(connection.readResponse()?.status == 200)
+
+            // Rotation: the file now holds k3 only.
+            try FileManager.default.removeItem(atPath: jwksFile)
+            try FileManager.default.copyItem(atPath: keys + "/jwks-3.json", toPath: jwksFile)
+            service.signal(SIGHUP)
+            try await waitForLog(service, "token keys reloaded", count: 1)
+            #expect(try await write(port, token: PythonTool.token(keys, kid: "k3", subject: "alice")).0 == 200)
+            // k1's token was verified (and remembered) before: it must not outlive its key.
+            #expect(try await write(port, token: PythonTool.token(keys, kid: "k1", subject: "alice")).0 == 401)
+            #expect(connection.send(request), "the connection survives SIGHUP")
+            #expect(connection.readResponse()?.status == 200)
+
+            // A broken file on SIGHUP changes nothing.
+            try "not json".write(toFile: jwksFile, atomically: true, encoding: .utf8)
+            service.signal(SIGHUP)
+            try await waitForLog(service, "cannot reload the token keys", count: 1)
+            #expect(try await write(port, token: PythonTool.token(keys, kid: "k3", subject: "alice")).0 == 200)
+
+            service.signal(SIGTERM)
+            #expect(await service.waitForExit() == 0)
+        }
+
+        @Test func aJWKSURLIsFetchedAgainWhenATokenNamesAnUnknownKidAtMostEveryTenSeconds() async throws {
+            let keys = TemporaryDirectory.make()
+            try PythonTool.makeKeys(in: keys)
+            let served = TemporaryDirectory.make()
+            try FileManager.default.copyItem(atPath: keys + "/jwks-12.json", toPath: served + "/jwks.json")
+            let server = try await StaticHTTPServer(directory: served)
+            let service = try ServiceProcess.serve(
+                dataDirectory: TemporaryDirectory.make(),
+                environment: ServiceProcess.testEnvironment([
+                    "PRESENCE_AUTH_JWKS_URL": "http://127.0.0.1:\(server.port)/jwks.json",
+                    "PRESENCE_AUTH_JWKS_REFRESH": "3600",
+                ]))
+            try await service.waitUntilReady()
+            let port = service.httpPort
+            #expect(server.gets(of: "/jwks.json") == 1, "fetched at start")
+            #expect(try await write(port, token: PythonTool.token(keys, kid: "k1", subject: "alice")).0 == 200)
+
+            // The provider rotates: k3 replaces k1 and k2. The first k3 token fetches the set at once.
+            try FileManager.default.removeItem(atPath: served + "/jwks.json")
+            try FileManager.default.copyItem(atPath: keys + "/jwks-3.json", toPath: served + "/jwks.json")
+            #expect(try await write(port, token: PythonTool.token(keys, kid: "k3", subject: "alice")).0 == 200)
+            #expect(server.gets(of: "/jwks.json") == 2)
+            #expect(try await write(port, token: PythonTool.token(keys, kid: "k1", subject: "alice")).0 == 401)
+
+            // More unknown kids within ten seconds do not make the node fetch again.
+            for _ in 0..<5 {
+                let (status, _) = try await write(port, token: PythonTool.token(keys, kid: "k2", subject: "alice"))
+                #expect(status == 401)
+            }
+            #expect(server.gets(of: "/jwks.json") == 2, "an unknown kid fetches at most once per 10 s")
+            withExtendedLifetime(server) {}
+
+            service.signal(SIGTERM)
+            #expect(await service.waitForExit() == 0)
+        }
+    }
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The Python tools the tests use, in a venv of their own (.tools/python-venv): PyJWT with its
+# crypto extra mints the tokens of the JWKS tests with a real JWT library. Installed only when
+# missing, so a second run is fast and offline.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=.tools/python-venv
+if ! "$VENV/bin/python" -c 'import jwt, cryptography' >/dev/null 2>&1; then
+  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+    SUDO=""; if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+  fi
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check 'pyjwt[crypto]==2.10.1'
+fi
