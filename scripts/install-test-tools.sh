@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# The Python tools the tests use, in a venv of their own (.tools/python-venv): PyJWT with its
-# crypto extra mints the tokens of the JWKS tests with a real JWT library. Installed only when
-# missing, so a second run is fast and offline.
+# The tools the tests use, each installed only when missing (a second run is fast and offline):
+# - promtool (Debian's prometheus package) lints /metrics;
+# - in a venv of their own (.tools/python-venv), PyJWT with its crypto extra, which mints the
+#   tokens of the JWKS tests with a real JWT library.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SUDO=""; if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+if ! command -v promtool >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+fi
 VENV=.tools/python-venv
 if ! "$VENV/bin/python" -c 'import jwt, cryptography' >/dev/null 2>&1; then
   if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
-    SUDO=""; if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
     $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
   fi
   [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"

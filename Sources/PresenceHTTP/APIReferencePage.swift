@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// Renders the OpenAPI document as a self-contained HTML page for `/docs`: inline CSS, no
@@ -62,6 +63,7 @@ enum APIReferencePage {
             out += "<h4>Request body</h4>\n"
             for (type, media) in content {
                 out += "<p><code>\(escape(type))</code></p>\(schemaBlock((media as? [String: Any])?["schema"] as Any, document: document))"
+                out += examplesBlock(media, document: document)
             }
         }
         if let responses = operation["responses"] as? [String: Any] {
@@ -71,8 +73,40 @@ enum APIReferencePage {
                 out += "<tr><td><code>\(escape(status))</code></td><td>\(inlineCode(escape(resolved["description"] as? String ?? "")))</td></tr>\n"
             }
             out += "</table>\n"
+            for (status, response) in responses.sorted(by: { $0.key < $1.key }) {
+                let content = (resolve(response, document) as? [String: Any])?["content"] as? [String: Any] ?? [:]
+                for (type, media) in content.sorted(by: { $0.key < $1.key }) {
+                    let examples = examplesBlock(media, document: document)
+                    if !examples.isEmpty {
+                        out += "<details><summary>\(escape(status)) <code>\(escape(type))</code> examples</summary>\n\(examples)</details>\n"
+                    }
+                }
+            }
         }
         return out + "</section>\n"
+    }
+
+    /// The `example` and `examples` of a media type, each as a titled block.
+    private static func examplesBlock(_ media: Any, document: [String: Any]) -> String {
+        guard let media = media as? [String: Any] else { return "" }
+        var blocks: [(title: String, value: Any)] = []
+        if let example = media["example"] { blocks.append(("Example", example)) }
+        for (name, raw) in (media["examples"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let example = resolve(raw, document) as? [String: Any], let value = example["value"] else { continue }
+            blocks.append(((example["summary"] as? String) ?? name, value))
+        }
+        return blocks.map { block in
+            "<p class=\"example\">\(escape(block.title))</p><pre>\(escape(exampleText(block.value)))</pre>\n"
+        }.joined()
+    }
+
+    /// An example value as it is sent: JSON for objects and arrays, text as it is.
+    private static func exampleText(_ value: Any) -> String {
+        if let text = value as? String { return text }
+        guard JSONSerialization.isValidJSONObject(value),
+            let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys])
+        else { return "\(value)" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// A schema as an indented outline of its properties and rules.

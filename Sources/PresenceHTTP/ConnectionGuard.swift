@@ -84,10 +84,6 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         guard Self.isFramingError(error) else { return context.fireErrorCaught(error) }
         let answer = PresenceError(framing: error, maxHeadBytes: settings.maxHeadBytes)
         let action = machine.framingFailed(answer, now: .now())
-        if action != .ignore {
-            logger.debug(
-                "malformed request", metadata: ["code": "\(answer.code)", "status": "\(answer.code.httpStatus.code)"])
-        }
         switch action {
         case .ignore, .wait:
             break
@@ -97,6 +93,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             write(answer, context: context)
             closeGracefully(context: context)
         case .close:
+            logger.debug("malformed request body; closing", metadata: ["code": "\(answer.code)"])
             closeGracefully(context: context)
         }
     }
@@ -145,9 +142,16 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Helpers
 
     /// Writes `error` as a complete response that closes the connection.
+    /// Answered here, before the router: the id is a generated one (the head that would carry
+    /// the client's own did not parse), logged with the error as the router's are.
     private func write(_ error: PresenceError, context: ChannelHandlerContext) {
+        let requestID = RequestIDMiddleware<PresenceRequestContext>.generated()
+        logger.debug(
+            "malformed request",
+            metadata: ["code": "\(error.code)", "status": "\(error.code.httpStatus.code)", "request_id": "\(requestID)"])
         let body = error.jsonBody
         var headers = HTTPHeaders()
+        headers.add(name: "x-request-id", value: requestID)
         headers.add(name: "content-type", value: "application/json; charset=utf-8")
         headers.add(name: "content-length", value: String(body.count))
         headers.add(name: "connection", value: "close")

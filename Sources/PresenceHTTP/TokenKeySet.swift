@@ -44,11 +44,13 @@ public struct TokenKeySet: Sendable {
     var hmac: Key?
     /// Keys without a `kid`: PEM keys, and JWKs that have none. Tried in turn.
     var unnamed: [Key] = []
-    /// JWKs by `kid`.
-    var named: [String: Key] = [:]
+    /// JWKs by `kid` (a set may give one `kid` to keys of different types).
+    var named: [String: [Key]] = [:]
+    /// JWKs left out: for encryption, of a type or algorithm not verified here, or unusable.
+    public private(set) var skippedKeys = 0
 
     /// How many keys there are.
-    public var count: Int { (hmac == nil ? 0 : 1) + unnamed.count + named.count }
+    public var count: Int { (hmac == nil ? 0 : 1) + unnamed.count + named.values.reduce(0) { $0 + $1.count } }
 
     /// Builds the set. - Throws: ``MaterialError`` naming what is unusable, or when there is no key.
     public init(_ material: Material) async throws {
@@ -65,28 +67,17 @@ public struct TokenKeySet: Sendable {
             for block in blocks { unnamed.append(try await Self.key(pem: block)) }
         }
         for document in material.jwks {
-            let set: JWKS
-            do {
-                set = try JSONDecoder().decode(JWKS.self, from: Data(document.utf8))
-            } catch {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any],
+                let entries = object["keys"] as? [Any]
+            else {
                 throw MaterialError(description: "the JWK Set is not valid JSON of the form {\"keys\": [...]}")
             }
-            for jwk in set.keys {
-                // A key for encryption, or of a kind jwt-kit cannot verify with, is not a signing key.
-                guard let algorithms = Self.algorithmsByKeyType[jwk.keyType.rawValue] else { continue }
-                let allowed = jwk.algorithm.map { algorithms.intersection([$0.rawValue]) } ?? algorithms
-                guard !allowed.isEmpty else { continue }
-                var named = jwk
-                let kid = jwk.keyIdentifier?.string
-                if kid == nil { named.keyIdentifier = JWKIdentifier(string: "unnamed-\(unnamed.count)") }
-                let collection: JWTKeyCollection
-                do {
-                    collection = try await JWTKeyCollection().add(jwk: named)
-                } catch {
-                    throw MaterialError(description: "a key of the JWK Set is unusable (kid \(kid ?? "none")): \(error)")
+            for entry in entries {
+                if let key = await Self.signingKey(entry, unnamedIndex: unnamed.count) {
+                    if let kid = key.kid { named[kid, default: []].append(key.key) } else { unnamed.append(key.key) }
+                } else {
+                    skippedKeys += 1
                 }
-                let key = Key(algorithms: allowed, collection: collection)
-                if let kid { self.named[kid] = key } else { unnamed.append(key) }
             }
         }
         guard count > 0 else {
@@ -110,13 +101,14 @@ public struct TokenKeySet: Sendable {
         if algorithm == "HS256" {
             return hmac.map { .keys([$0]) } ?? .algorithmNotAccepted
         }
-        if let kid, let key = named[kid] {
-            return key.algorithms.contains(algorithm) ? .keys([key]) : .algorithmNotAccepted
+        if let kid, let keys = named[kid] {
+            let fitting = keys.filter { $0.algorithms.contains(algorithm) }
+            return fitting.isEmpty ? .algorithmNotAccepted : .keys(fitting)
         }
         let fitting = unnamed.filter { $0.algorithms.contains(algorithm) }
         if !fitting.isEmpty { return .keys(fitting) }
         if kid != nil, !named.isEmpty { return .unknownKey }
-        return named.values.contains { $0.algorithms.contains(algorithm) } ? .unknownKey : .algorithmNotAccepted
+        return named.values.joined().contains { $0.algorithms.contains(algorithm) } ? .unknownKey : .algorithmNotAccepted
     }
 
     /// The PEM blocks of `text` (`-----BEGIN …-----` to `-----END …-----`).
@@ -136,6 +128,37 @@ public struct TokenKeySet: Sendable {
             }
         }
         return blocks
+    }
+
+    /// The verification key of one JWK Set entry with its `kid`, nil when it is not a
+    /// signing key this verifier can use. A key without `alg` gets its type's usual one
+    /// (RSA: RS256; EC: by curve; OKP: EdDSA): jwt-kit fixes a key's algorithm when its
+    /// signer is made, so leaving it open would let the first token name it.
+    private static func signingKey(_ entry: Any, unnamedIndex: Int) async -> (kid: String?, key: Key)? {
+        guard var fields = entry as? [String: Any], let type = fields["kty"] as? String else { return nil }
+        if let use = fields["use"] as? String, use != "sig" { return nil }
+        let algorithm: String
+        if let named = fields["alg"] as? String {
+            algorithm = named
+        } else {
+            switch (type, fields["crv"] as? String) {
+            case ("RSA", _): algorithm = "RS256"
+            case ("EC", "P-256"?): algorithm = "ES256"
+            case ("EC", "P-384"?): algorithm = "ES384"
+            case ("EC", "P-521"?): algorithm = "ES512"
+            case ("OKP", "Ed25519"?): algorithm = "EdDSA"
+            default: return nil
+            }
+            fields["alg"] = algorithm
+        }
+        guard algorithmsByKeyType[type]?.contains(algorithm) == true else { return nil }
+        let kid = fields["kid"] as? String
+        if kid == nil { fields["kid"] = "unnamed-\(unnamedIndex)" }
+        guard let data = try? JSONSerialization.data(withJSONObject: fields),
+            let jwk = try? JSONDecoder().decode(JWK.self, from: data),
+            let collection = try? await JWTKeyCollection().add(jwk: jwk)
+        else { return nil }
+        return (kid, Key(algorithms: [algorithm], collection: collection))
     }
 
     private static func key(pem: String) async throws -> Key {

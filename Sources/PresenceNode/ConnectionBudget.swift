@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,8 +14,9 @@ import Darwin
 /// reserve for the rest. At the limit the node stops accepting: new connections wait in the
 /// listen backlog until one closes (Hummingbird's `MaximumAvailableConnections`).
 public struct ConnectionBudget: Sendable, Equatable {
-    /// Descriptors kept for everything but HTTP connections.
-    public static let reserve = 64
+    /// Descriptors kept for everything but HTTP connections: 64, and 3 per core for the event
+    /// loops (epoll, eventfd and timerfd each).
+    public static func reserve(cores: Int) -> Int { 64 + 3 * max(1, cores) }
 
     /// The most HTTP connections open at once.
     public let maxConnections: Int
@@ -24,11 +26,13 @@ public struct ConnectionBudget: Sendable, Equatable {
     /// - Parameters:
     ///   - configured: `service.http.max_connections`; 0: as many as the limit allows.
     ///   - fileLimit: the process's open-file limit (`RLIMIT_NOFILE`), nil when unlimited.
-    public init(configured: Int, fileLimit: Int?) {
+    ///   - cores: the processors, one event loop each.
+    public init(configured: Int, fileLimit: Int?, cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        let reserve = Self.reserve(cores: cores)
         let allowed: Int
         if let fileLimit {
             // A tiny limit (a misconfigured container) still leaves half for the node itself.
-            allowed = fileLimit > 2 * Self.reserve ? fileLimit - Self.reserve : max(1, fileLimit / 2)
+            allowed = fileLimit > 2 * reserve ? fileLimit - reserve : max(1, fileLimit / 2)
         } else {
             allowed = Int.max
         }
@@ -49,12 +53,22 @@ public enum FileLimit {
     /// Returns the soft limit now in force, nil when unlimited or unknown.
     @discardableResult
     public static func raiseToHardLimit() -> Int? {
+        #if canImport(Glibc)
+        let resource = Int32(RLIMIT_NOFILE.rawValue)
+        #else
+        let resource = RLIMIT_NOFILE
+        #endif
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
+        guard getrlimit(resource, &limit) == 0 else { return nil }
         if limit.rlim_cur < limit.rlim_max {
             var raised = limit
+            // macOS refuses an infinite soft limit: its per-process maximum is what Go uses there.
+            #if canImport(Darwin)
+            raised.rlim_cur = min(limit.rlim_max, rlim_t(OPEN_MAX))
+            #else
             raised.rlim_cur = limit.rlim_max
-            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+            #endif
+            if setrlimit(resource, &raised) == 0 { limit = raised }
         }
         // RLIM_INFINITY is all ones, above Int.max.
         return limit.rlim_cur > rlim_t(Int.max) ? nil : Int(limit.rlim_cur)

@@ -60,8 +60,10 @@ public struct PresenceNode: Sendable {
                 throw ConfigurationError(error.description)
             }
         }
+        // After the lock: a second node on this directory is told that, not that its ports are taken.
+        try PortClash.check(configuration)
         try resolveSecret(&configuration, logger: logger)
-        let (verifier, keySources, fetchedJWKS) = try await makeVerifier(configuration, logger: logger)
+        let (verifier, keySources, fileMaterial, fetchedJWKS) = try await makeVerifier(configuration, logger: logger)
         if let secret = configuration.jwtSecret, secret.utf8.count < 32 {
             logger.warning("the JWT secret is shorter than 32 bytes; RFC 7518 asks for at least 32 for HS256")
         }
@@ -142,14 +144,21 @@ public struct PresenceNode: Sendable {
             sweeper = centerSweeper
         }
         let keyReloader = TokenKeyReloader(
-            keys: verifier.keys, sources: keySources, fetchedJWKS: fetchedJWKS,
+            keys: verifier.keys, sources: keySources, fileMaterial: fileMaterial, fetchedJWKS: fetchedJWKS,
             interval: .milliseconds(Int64(configuration.jwksRefresh * 1000)), logger: logger)
         services.append(keyReloader)
         if let reloadConfiguration {
             services.append(
-                HangupReloader(logger: logger) { [developmentSecret = configuration.jwtSecret, dev = configuration.developmentMode] in
+                HangupReloader(logger: logger) {
+                    [developmentSecret = configuration.jwtSecret, dev = configuration.developmentMode, started = configuration] in
                     do {
                         var reloaded = try reloadConfiguration()
+                        let needRestart = Self.authKeysNeedingRestart(from: started, to: reloaded)
+                        if !needRestart.isEmpty {
+                            logger.warning(
+                                "SIGHUP reloads keys only: these changes take a restart",
+                                metadata: ["keys": "\(needRestart.joined(separator: ","))"])
+                        }
                         // The generated development secret is not in any file the reload reads.
                         if dev, reloaded.jwtSecret == nil { reloaded.jwtSecret = developmentSecret }
                         await keyReloader.reload(try TokenKeySources(reloaded))
@@ -208,11 +217,22 @@ public struct PresenceNode: Sendable {
             metadata: ["secret_file": "\(DevelopmentSecret.path(dataDirectory: configuration.dataDirectory))"])
     }
 
+    /// The authentication keys whose change SIGHUP does not apply.
+    static func authKeysNeedingRestart(from old: NodeConfiguration, to new: NodeConfiguration) -> [String] {
+        var keys: [String] = []
+        if old.issuer != new.issuer { keys.append("auth.issuer") }
+        if old.audience != new.audience { keys.append("auth.audience") }
+        if old.leewaySeconds != new.leewaySeconds { keys.append("auth.leeway") }
+        if old.jwksRefresh != new.jwksRefresh { keys.append("auth.jwks_refresh") }
+        if old.publicReads != new.publicReads { keys.append("auth.public_reads") }
+        return keys
+    }
+
     /// The verifier of client tokens, with the keys of every configured source; the JWK Set
     /// URL is fetched now (its document is returned, for the reloader to compare with).
     /// - Throws: ``ConfigurationError`` naming the key of an unusable source.
     static func makeVerifier(_ configuration: NodeConfiguration, logger: Logger) async throws
-        -> (verifier: TokenVerifier, sources: TokenKeySources, fetchedJWKS: String?)
+        -> (verifier: TokenVerifier, sources: TokenKeySources, fileMaterial: TokenKeySet.Material, fetchedJWKS: String?)
     {
         let sources = try TokenKeySources(configuration)
         var fetched: String?
@@ -222,13 +242,15 @@ public struct PresenceNode: Sendable {
             } catch {
                 // Without other keys no write could be verified: say so now rather than 401 forever.
                 guard sources.hasKeysBesideTheURL else {
-                    throw ConfigurationError("invalid value for 'auth.jwks_url': cannot fetch \(url): \(error)")
+                    throw ConfigurationError(
+                        "invalid value for 'auth.jwks_url': cannot fetch \(TokenKeySources.redacted(url)): \(error)")
                 }
                 logger.warning(
                     "cannot fetch auth.jwks_url at start; its keys come with the next refresh",
-                    metadata: ["url": "\(url)", "error": "\(error)"])
+                    metadata: ["url": "\(TokenKeySources.redacted(url))", "error": "\(error)"])
             }
         }
+        let fileMaterial = try sources.material(fetchedJWKS: nil)
         let material = try sources.material(fetchedJWKS: fetched)
         var settings = TokenVerifier.Settings(
             secret: material.secret, publicKeyPEM: material.publicKeyPEM, jwks: material.jwks)
@@ -236,7 +258,7 @@ public struct PresenceNode: Sendable {
         settings.audience = configuration.audience
         settings.leewaySeconds = configuration.leewaySeconds
         do {
-            return (try await TokenVerifier(settings: settings), sources, fetched)
+            return (try await TokenVerifier(settings: settings), sources, fileMaterial, fetched)
         } catch let error as TokenVerifier.ConfigurationError {
             throw ConfigurationError(error.description)
         }

@@ -13,13 +13,17 @@ import ServiceLifecycle
 /// - on SIGHUP (``reload(_:)``), reads the secret, the PEM file and the JWK Set file again,
 ///   and fetches the URL.
 ///
-/// A reload or fetch that fails keeps the keys in use and logs why.
+/// A reload or fetch that fails keeps the keys in use and logs why. A key set is put in use
+/// only if nothing else changed the sources or the fetched document while it was built, so
+/// a slow fetch never brings back keys a reload removed.
 final class TokenKeyReloader: Service, Sendable {
     /// The least time between two fetches caused by unknown `kid`s.
     static let unknownKeyInterval: Duration = .seconds(10)
 
     private struct State {
         var sources: TokenKeySources
+        /// The files' material as read at start or at the last SIGHUP.
+        var fileMaterial: TokenKeySet.Material
         var fetchedJWKS: String?
         var lastUnknownKeyFetch: ContinuousClock.Instant?
     }
@@ -29,29 +33,37 @@ final class TokenKeyReloader: Service, Sendable {
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
 
-    init(keys: TokenKeys, sources: TokenKeySources, fetchedJWKS: String?, interval: Duration, logger: Logger) {
+    /// - Parameter fileMaterial: what ``TokenKeySources/material(fetchedJWKS:)`` read at start, without the URL's document.
+    init(
+        keys: TokenKeys, sources: TokenKeySources, fileMaterial: TokenKeySet.Material, fetchedJWKS: String?,
+        interval: Duration, logger: Logger
+    ) {
         self.keys = keys
         self.interval = interval
         self.logger = logger
-        self.state = NIOLockedValueBox(State(sources: sources, fetchedJWKS: fetchedJWKS))
+        self.state = NIOLockedValueBox(State(sources: sources, fileMaterial: fileMaterial, fetchedJWKS: fetchedJWKS))
         keys.onUnknownKey { [weak self] in await self?.refreshForUnknownKey() }
     }
 
+    /// No cache: a provider's `Cache-Control` must not hide a rotation.
+    private static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.urlCache = nil
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        return URLSession(configuration: configuration)
+    }()
+
     /// Fetches `url`'s JWK Set document. - Throws: when it cannot be fetched or is not a 200.
     static func fetch(_ url: URL) async throws -> String {
-        var request = URLRequest(url: url, timeoutInterval: 5)
+        var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 5)
         request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await session.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard status == 200 else { throw ConfigurationError("\(url) answered \(status)") }
+        guard status == 200 else { throw ConfigurationError("\(TokenKeySources.redacted(url)) answered \(status)") }
         return String(decoding: data, as: UTF8.self)
     }
 
     func run() async throws {
-        guard state.withLockedValue({ $0.sources.jwksURL }) != nil else {
-            try await gracefulShutdown()
-            return
-        }
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: self.interval)
@@ -62,26 +74,28 @@ final class TokenKeyReloader: Service, Sendable {
 
     /// SIGHUP: puts `sources` in use, with their files read again and the URL fetched again.
     func reload(_ sources: TokenKeySources) async {
-        var fetched = state.withLockedValue { $0.fetchedJWKS }
+        let (previousURL, previousDocument) = state.withLockedValue { ($0.sources.jwksURL, $0.fetchedJWKS) }
+        // The last document counts only while the URL is the same one.
+        var fetched = sources.jwksURL == previousURL ? previousDocument : nil
         if let url = sources.jwksURL {
             do {
                 fetched = try await Self.fetch(url)
             } catch {
                 logger.error(
-                    "cannot fetch auth.jwks_url; keeping its keys as last fetched",
-                    metadata: ["url": "\(url)", "error": "\(error)"])
+                    "cannot fetch auth.jwks_url; its keys are those last fetched from it, if any",
+                    metadata: ["url": "\(TokenKeySources.redacted(url))", "error": "\(error)"])
             }
-        } else {
-            fetched = nil
         }
         do {
-            let set = try await TokenKeySet(sources.material(fetchedJWKS: fetched))
+            let fileMaterial = try sources.material(fetchedJWKS: nil)
+            let set = try await TokenKeySet(Self.combined(fileMaterial, fetched))
             state.withLockedValue {
                 $0.sources = sources
+                $0.fileMaterial = fileMaterial
                 $0.fetchedJWKS = fetched
+                keys.replace(set)
             }
-            keys.replace(set)
-            logger.info("token keys reloaded", metadata: ["keys": "\(set.count)"])
+            logger.info("token keys reloaded", metadata: ["keys": "\(set.count)", "skipped_jwks_keys": "\(set.skippedKeys)"])
         } catch {
             logger.error("cannot reload the token keys; keeping the ones in use", metadata: ["error": "\(error)"])
         }
@@ -100,19 +114,35 @@ final class TokenKeyReloader: Service, Sendable {
 
     /// Fetches the URL; when its document changed, puts the new keys in use.
     private func refresh(reason: String) async {
-        let (sources, previous) = state.withLockedValue { ($0.sources, $0.fetchedJWKS) }
+        let (sources, fileMaterial, previous) = state.withLockedValue { ($0.sources, $0.fileMaterial, $0.fetchedJWKS) }
         guard let url = sources.jwksURL else { return }
+        let shownURL = TokenKeySources.redacted(url)
         do {
             let document = try await Self.fetch(url)
             guard document != previous else { return }
-            let set = try await TokenKeySet(sources.material(fetchedJWKS: document))
-            state.withLockedValue { $0.fetchedJWKS = document }
-            keys.replace(set)
-            logger.info("JWK Set changed", metadata: ["url": "\(url)", "reason": "\(reason)", "keys": "\(set.count)"])
+            let set = try await TokenKeySet(Self.combined(fileMaterial, document))
+            let applied = state.withLockedValue { state in
+                // Another reload or refresh finished meanwhile: its keys are newer than these.
+                guard state.sources == sources, state.fetchedJWKS == previous else { return false }
+                state.fetchedJWKS = document
+                keys.replace(set)
+                return true
+            }
+            if applied {
+                logger.info(
+                    "JWK Set changed",
+                    metadata: ["url": "\(shownURL)", "reason": "\(reason)", "keys": "\(set.count)", "skipped_jwks_keys": "\(set.skippedKeys)"])
+            }
         } catch {
             logger.warning(
                 "cannot refresh auth.jwks_url; keeping the keys in use",
-                metadata: ["url": "\(url)", "reason": "\(reason)", "error": "\(error)"])
+                metadata: ["url": "\(shownURL)", "reason": "\(reason)", "error": "\(error)"])
         }
+    }
+
+    private static func combined(_ fileMaterial: TokenKeySet.Material, _ fetched: String?) -> TokenKeySet.Material {
+        var material = fileMaterial
+        if let fetched { material.jwks.append(fetched) }
+        return material
     }
 }

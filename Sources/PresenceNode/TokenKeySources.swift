@@ -15,8 +15,13 @@ struct TokenKeySources: Sendable, Equatable {
         publicKeyFile = configuration.publicKeyFile.flatMap { $0.isEmpty ? nil : $0 }
         jwksFile = configuration.jwksFile.flatMap { $0.isEmpty ? nil : $0 }
         if let text = configuration.jwksURL, !text.isEmpty {
-            guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil
+            guard let url = URL(string: text), let host = url.host, !host.isEmpty,
+                ["http", "https"].contains(url.scheme?.lowercased() ?? "")
             else { throw ConfigurationError("invalid value for 'auth.jwks_url': \(text) is not an http(s) URL") }
+            // Whoever can change the set can sign any token: plain http only on this machine.
+            guard url.scheme?.lowercased() == "https" || ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) else {
+                throw ConfigurationError("invalid value for 'auth.jwks_url': it must be https (plain http only on loopback)")
+            }
             jwksURL = url
         }
     }
@@ -38,6 +43,15 @@ struct TokenKeySources: Sendable, Equatable {
         }
         if let fetchedJWKS { material.jwks.append(fetchedJWKS) }
         return material
+    }
+
+    /// `url` without user, password and query, for logs.
+    static func redacted(_ url: URL) -> String {
+        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return "(url)" }
+        components.user = nil
+        components.password = nil
+        components.query = nil
+        return components.string ?? "(url)"
     }
 
     private static func read(_ path: String, key: String) throws(ConfigurationError) -> String {

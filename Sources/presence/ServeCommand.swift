@@ -27,6 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Development mode: generate and keep a JWT secret when none is configured.") var dev = false
 
     func run() async throws {
+        // SIGHUP reloads the token keys once the node runs (HangupReloader); until then (a
+        // reloader sidecar firing during a restart) its default action must not end the process.
+        signal(SIGHUP, SIG_IGN)
         // By option name; ConfigurationKeys says which key each one sets.
         var options: [String: String] = [:]
         options["role"] = role

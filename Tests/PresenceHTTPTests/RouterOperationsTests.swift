@@ -95,6 +95,11 @@ struct RouterOperationsTests {
             #expect(html.contains("<h1>swift-presence"))
             #expect(html.contains("PUT</span> <code>/api/v2/presence/{user_id}</code>"))
             #expect(html.contains("precondition_failed") || html.contains("If-Match"))
+            // The document's examples, the stream's event format and /health/info's fields.
+            #expect(html.contains("examples</summary>"))
+            #expect(html.contains("<pre>{\n  &quot;error&quot;") || html.contains("<pre>{\n  \"error\""), "an error body example")
+            #expect(html.contains("retry: 2000") && html.contains("Last-Event-ID"))
+            #expect(html.contains("hub_reachable"))
             // Nothing is loaded from elsewhere: no scripts, stylesheets, images or fonts.
             for forbidden in ["<script", "<link", "src=", "@import", "url("] {
                 #expect(!html.contains(forbidden), "\(forbidden) in /docs")

@@ -23,14 +23,17 @@ struct TokenKeySetTests {
             .sign(claims(), kid: identifier)
     }
 
-    /// A JWK Set of the public halves of `keys`, by kid.
-    private func jwks(_ keys: [(kid: String, key: JWTKit.Insecure.RSA.PrivateKey)]) throws -> String {
-        let entries = try keys.map { entry in
-            let primitives = try entry.key.publicKey.getKeyPrimitives()
-            return
-                #"{"kty":"RSA","kid":"\#(entry.kid)","alg":"RS256","use":"sig","n":"\#(Self.base64URL(primitives.modulus))","e":"\#(Self.base64URL(primitives.publicExponent))"}"#
-        }
+    /// A JWK Set of the public halves of `keys`, by kid (with `alg` RS256 unless `namingAlgorithm` is false).
+    private func jwks(_ keys: [(kid: String, key: JWTKit.Insecure.RSA.PrivateKey)], namingAlgorithm: Bool = true) throws -> String {
+        let entries = try keys.map { entry in try jwk(entry.kid, entry.key, namingAlgorithm: namingAlgorithm) }
         return #"{"keys":[\#(entries.joined(separator: ","))]}"#
+    }
+
+    private func jwk(_ kid: String, _ key: JWTKit.Insecure.RSA.PrivateKey, namingAlgorithm: Bool = true, use: String = "sig") throws -> String {
+        let primitives = try key.publicKey.getKeyPrimitives()
+        let algorithm = namingAlgorithm ? #""alg":"RS256","# : ""
+        return
+            #"{"kty":"RSA","kid":"\#(kid)",\#(algorithm)"use":"\#(use)","n":"\#(Self.base64URL(primitives.modulus))","e":"\#(Self.base64URL(primitives.publicExponent))"}"#
     }
 
     static func base64URL(_ data: Data) -> String {
@@ -80,6 +83,25 @@ struct TokenKeySetTests {
         let es = try HandMadeJWT.signingInput(
             header: ["alg": "ES256", "kid": "one"], payload: ["sub": "mallory", "exp": Int(Date().timeIntervalSince1970) + 60])
         #expect(await rejection(verifier, es + ".c2ln") == "the token's algorithm is not accepted")
+    }
+
+    @Test func aKeyWithoutAlgIsRS256AndATokenNamingAnotherAlgorithmCannotChangeThat() async throws {
+        let verifier = try await TokenVerifier(settings: .init(jwks: [try jwks([("one", TestKeys.rsa)], namingAlgorithm: false)]))
+        let exp = Int(Date().timeIntervalSince1970) + 60
+        let probe = try HandMadeJWT.signingInput(header: ["alg": "PS256", "kid": "one"], payload: ["sub": "mallory", "exp": exp])
+        #expect(await rejection(verifier, probe + ".c2ln") == "the token's algorithm is not accepted")
+        #expect(try await verifier.verify(token: rsaToken(TestKeys.rsa, kid: "one")).subject == "alice")
+    }
+
+    @Test func keysThatAreNotForSigningOrCannotBeUsedAreLeftOutAndTheRestServe() async throws {
+        let set = #"{"keys":[\#(try jwk("enc", TestKeys.otherRSA, use: "enc")),{"kty":"oct","kid":"x","k":"AAAA"},"#
+            + #"{"kty":"EC","kid":"odd","crv":"secp256k1","x":"AA","y":"AA"},{"kty":"RSA","kid":"bad","n":"AQAB","e":"AQAB"},"#
+            + #"\#(try jwk("one", TestKeys.rsa))]}"#
+        let keys = try await TokenKeySet(.init(jwks: [set]))
+        #expect(keys.count == 1 && keys.skippedKeys == 4)
+        let verifier = try await TokenVerifier(settings: .init(jwks: [set]))
+        #expect(try await verifier.verify(token: rsaToken(TestKeys.rsa, kid: "one")).subject == "alice")
+        #expect(await rejection(verifier, try await rsaToken(TestKeys.otherRSA, kid: "enc")) != nil, "an encryption key does not verify")
     }
 
     @Test func replacedKeysVerifyAgainWhatWasVerifiedWithTheOldOnes() async throws {

@@ -58,6 +58,9 @@ struct HTTPFramingTests {
             #expect(tooLarge.status == 431)
             #expect(tooLarge.errorCode == "headers_too_large")
             #expect(tooLarge.bodyText.hasSuffix("}\n"))
+            // Answered before the router, still with a request id (generated: 32 hex digits).
+            let id = tooLarge.header("x-request-id") ?? ""
+            #expect(id.count == 32 && id.allSatisfy(\.isHexDigit), "x-request-id: \(id)")
             #expect(bigConnection.waitForClose(timeoutSeconds: 5) == .closed)
 
             let (_, longURL) = try exchange(

@@ -61,6 +61,9 @@ struct HealthEndpointTests {
             #expect(text.contains(#"presence_users{status="away"} 1"#))
             #expect(text.contains(#"route="/api/v2/presence/{user_id}""#) || text.contains(#"route="/api/v2/presence/:user_id""#))
             #expect(text.contains(#"status="404""#))
+            // Prometheus's own linter: names, types, help texts, units, histograms.
+            let lint = try Promtool.checkMetrics(text)
+            #expect(lint.status == 0, "promtool check metrics (127: promtool missing, run scripts/install-test-tools.sh): \(lint.output)")
         }
     }
 }

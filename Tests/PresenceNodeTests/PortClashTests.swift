@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+@testable import PresenceNode
+
+/// A port another process holds stops start-up with one line naming the key to change.
+@Suite("Port clashes", .temporaryFiles)
+struct PortClashTests {
+    /// A socket listening on 127.0.0.1 on a port the OS assigns; closed on deinit.
+    final class Holder {
+        let fd: Int32
+        let port: Int
+
+        init() throws {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            self.fd = fd
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                    bind(fd, pointer, length) == 0 && listen(fd, 4) == 0 && getsockname(fd, pointer, &length) == 0
+                }
+            }
+            guard bound else { throw CancellationError() }
+            port = Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        deinit { close(fd) }
+    }
+
+    @Test func eachListenerThatIsTakenIsNamedByItsKey() throws {
+        let holder = try Holder()
+        var configuration = NodeConfiguration()
+        configuration.httpHost = "127.0.0.1"
+        configuration.natsClientPort = 0
+        configuration.natsLeafnodePort = 0
+        configuration.natsMonitorPort = 0
+        configuration.httpPort = holder.port
+        #expect(throws: ConfigurationError.self) { try PortClash.check(configuration) }
+        do {
+            try PortClash.check(configuration)
+        } catch {
+            #expect(error.description.hasPrefix("service.http.port: port \(holder.port) on 127.0.0.1 is already in use"))
+            #expect(error.description.contains("--http-port") && !error.description.contains("\n"))
+        }
+        configuration.httpPort = 0
+        #expect(throws: Never.self) { try PortClash.check(configuration) }
+        configuration.natsLeafnodePort = holder.port
+        configuration.natsLeafnodeHost = "0.0.0.0"
+        #expect(throws: ConfigurationError.self) { try PortClash.check(configuration) }
+        configuration.natsLeafnodePort = 0
+        configuration.natsClientPort = holder.port
+        do {
+            try PortClash.check(configuration)
+            Issue.record("a taken NATS client port was not noticed")
+        } catch {
+            #expect(error.description.hasPrefix("nats.client_port: port \(holder.port)"))
+        }
+    }
+
+    @Test func twoKeysWithOnePortAreRefused() throws {
+        var configuration = NodeConfiguration()
+        configuration.httpPort = 4222
+        configuration.natsClientPort = 4222
+        do {
+            try PortClash.check(configuration)
+            Issue.record("one port for two listeners was accepted")
+        } catch {
+            #expect(error.description == "nats.client_port and service.http.port are both 4222: give each its own port")
+        }
+    }
+
+    @Test func aNodeWhoseHTTPPortIsTakenSaysSoInOneLineAndExits2() async throws {
+        let holder = try Holder()
+        let service = try ServiceProcess.serve(dataDirectory: TemporaryDirectory.make(), httpPort: holder.port)
+        #expect(await service.waitForExit() == 2)
+        let lines = service.output.split(separator: "\n").filter { $0.hasPrefix("presence: ") }
+        #expect(lines.count == 1 && lines.first?.contains("service.http.port: port \(holder.port)") == true, "\(service.output)")
+        withExtendedLifetime(holder) {}
+    }
+}
