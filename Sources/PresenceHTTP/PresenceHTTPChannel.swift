@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import NIOSSL
 
 /// The HTTP/1 child channel of a presence node: Hummingbird's `HTTP1Channel` pipeline with
 /// ``ConnectionGuard`` (and its ``RequestStartObserver``) added, in place of Hummingbird's
@@ -13,6 +14,7 @@ import NIOHTTPTypesHTTP1
 ///     bytes → RequestStartObserver → HTTP/1 encoder, decoder (NIO) → ConnectionGuard
 ///           → HTTP/1 ↔ HTTP types (NIO extras) → Hummingbird's request loop
 ///
+/// With HTTPS, a TLS handler (``TLSCertificateStore``'s context of the moment) comes first.
 /// Requests are handled by Hummingbird's own loop (`handleHTTP`).
 struct PresenceHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
@@ -20,6 +22,7 @@ struct PresenceHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     let settings: HTTPServerSettings
     let drain: HTTPDrain
+    let tls: TLSCertificateStore?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -28,6 +31,7 @@ struct PresenceHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             limits.maxHeaderListSize = settings.maxHeadBytes
             let connectionGuard = ConnectionGuard(settings: settings, drain: drain, logger: logger)
             let pipeline = channel.pipeline.syncOperations
+            if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls.current)) }
             try pipeline.addHandler(RequestStartObserver(connection: connectionGuard))
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: false,  // Hummingbird's loop reads one request at a time
@@ -37,7 +41,7 @@ struct PresenceHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 withDecoderLimitConfiguration: limits
             )
             try pipeline.addHandler(connectionGuard)
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: tls != nil))
             let asyncChannel = try NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>(
                 wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
             // A connection accepted while the server stops taking new ones (shutdown) is dropped
@@ -60,10 +64,14 @@ extension HTTPServerBuilder {
     /// The HTTP/1 server of a presence node (``PresenceHTTPChannel``): header and idle
     /// time-outs, framing errors answered with the error body, HTTP/1.0 closed after its
     /// response, and a drain on graceful shutdown.
-    /// - Parameter drain: set when graceful shutdown begins (`/health/ready` reads it).
-    public static func presence(_ settings: HTTPServerSettings, drain: HTTPDrain) -> HTTPServerBuilder {
+    /// - Parameters:
+    ///   - drain: set when graceful shutdown begins (`/health/ready` reads it).
+    ///   - tls: the certificate for HTTPS; nil: plain HTTP.
+    public static func presence(_ settings: HTTPServerSettings, drain: HTTPDrain, tls: TLSCertificateStore? = nil)
+        -> HTTPServerBuilder
+    {
         HTTPServerBuilder { responder in
-            PresenceHTTPChannel(responder: responder, settings: settings, drain: drain)
+            PresenceHTTPChannel(responder: responder, settings: settings, drain: drain, tls: tls)
         }
     }
 }

@@ -31,6 +31,12 @@ enum ConfigurationKeys {
     static let httpMaxConnections = Key(
         "service.http.max_connections", \C.httpMaxConnections, default: 0, .int(in: 0...1_000_000),
         doc: "HTTP connections open at once; past it, new ones wait in the listen backlog. 0: the open-file limit less 64.")
+    static let httpTLSCertFile = Key(
+        "service.http.tls.cert_file", \C.httpTLSCertFile, default: nil, .optionalText,
+        doc: "HTTPS: the PEM certificate chain (with key_file). Re-read on SIGHUP.")
+    static let httpTLSKeyFile = Key(
+        "service.http.tls.key_file", \C.httpTLSKeyFile, default: nil, .optionalText,
+        doc: "HTTPS: the PEM private key of cert_file. Re-read on SIGHUP.")
     static let corsAllowedOrigins = Key(
         "service.http.cors.allowed_origins", \C.corsAllowedOrigins, default: [], .list,
         doc: "Origins whose browser apps may call the API (exact, e.g. https://app.example.com, or *).")
@@ -207,7 +213,7 @@ enum ConfigurationKeys {
 
     /// Every key, in the order of the documentation.
     static let all: [any AnyConfigurationKey] = [
-        nodeID, role, httpHost, httpPort, httpHeaderTimeout, httpIdleTimeout, httpMaxConnections, corsAllowedOrigins,
+        nodeID, role, httpHost, httpPort, httpHeaderTimeout, httpIdleTimeout, httpMaxConnections, httpTLSCertFile, httpTLSKeyFile, corsAllowedOrigins,
         natsEmbedded, natsServerBinary, dataDirectory, natsClientPort, natsLeafnodePort, natsLeafnodeHost,
         natsMonitorPort, hubURLs, natsURL, replicas, clusterName, clusterHost, clusterPort, clusterRoutes,
         natsUser, natsPassword, natsToken, leafUser, leafPassword, leafTLSCertFile, leafTLSKeyFile, leafTLSCAFile,

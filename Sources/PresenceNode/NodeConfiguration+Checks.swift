@@ -2,6 +2,9 @@ extension NodeConfiguration {
     /// The rules that involve several keys (each key's own range is in ``ConfigurationKeys``).
     /// - Throws: ``ConfigurationError`` naming the keys.
     func checkKeysTogether() throws(ConfigurationError) {
+        if (httpTLSCertFile == nil) != (httpTLSKeyFile == nil) {
+            throw ConfigurationError("'service.http.tls.cert_file' and 'service.http.tls.key_file' must be set together")
+        }
         if (leafTLSCertFile == nil) != (leafTLSKeyFile == nil) {
             throw ConfigurationError("'nats.leaf_tls.cert_file' and 'nats.leaf_tls.key_file' must be set together")
         }

@@ -24,6 +24,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// HTTP connections open at once (`service.http.max_connections`); 0: as many as the
     /// open-file limit allows (``ConnectionBudget``).
     public var httpMaxConnections: Int = K.httpMaxConnections.defaultValue
+    /// HTTPS certificate chain and key (`service.http.tls.cert_file`, `key_file`): both or neither.
+    public var httpTLSCertFile: String? = K.httpTLSCertFile.defaultValue
+    public var httpTLSKeyFile: String? = K.httpTLSKeyFile.defaultValue
     /// Origins whose browser apps may call the API (`service.http.cors.allowed_origins`).
     public var corsAllowedOrigins: [String] = K.corsAllowedOrigins.defaultValue
 

@@ -143,6 +143,7 @@ public struct PresenceNode: Sendable {
             sweeperLease = lease
             sweeper = centerSweeper
         }
+        let tls = try makeCertificateStore(configuration)
         let keyReloader = TokenKeyReloader(
             keys: verifier.keys, sources: keySources, fileMaterial: fileMaterial, fetchedJWKS: fetchedJWKS,
             interval: .milliseconds(Int64(configuration.jwksRefresh * 1000)), logger: logger)
@@ -162,6 +163,7 @@ public struct PresenceNode: Sendable {
                         // The generated development secret is not in any file the reload reads.
                         if dev, reloaded.jwtSecret == nil { reloaded.jwtSecret = developmentSecret }
                         await keyReloader.reload(try TokenKeySources(reloaded))
+                        Self.reloadCertificate(tls, from: reloaded, logger: logger)
                     } catch {
                         logger.error("SIGHUP: cannot read the configuration again; nothing changed", metadata: ["error": "\(error)"])
                     }
@@ -182,7 +184,7 @@ public struct PresenceNode: Sendable {
             logRequests: configuration.logLevel <= .debug)
         let application = Application(
             router: router,
-            server: .presence(configuration.httpServerSettings, drain: drain),
+            server: .presence(configuration.httpServerSettings, drain: drain, tls: tls),
             configuration: .init(
                 address: .hostname(configuration.httpHost, port: configuration.httpPort),
                 availableConnectionsDelegate: MaximumAvailableConnections(connections.maxConnections, logger: logger)),
@@ -192,7 +194,10 @@ public struct PresenceNode: Sendable {
                 let port = channel.localAddress?.port ?? configuredPort
                 logger.info(
                     "HTTP server listening",
-                    metadata: ["http_port": "\(port)", "max_connections": "\(connections.maxConnections)"])
+                    metadata: [
+                        "http_port": "\(port)", "scheme": "\(tls == nil ? "http" : "https")",
+                        "max_connections": "\(connections.maxConnections)",
+                    ])
             },
             logger: logger)
         return PresenceNode(
@@ -215,6 +220,34 @@ public struct PresenceNode: Sendable {
         logger.warning(
             "development mode: using a generated JWT secret; do not use in production",
             metadata: ["secret_file": "\(DevelopmentSecret.path(dataDirectory: configuration.dataDirectory))"])
+    }
+
+    /// The HTTPS certificate, when `service.http.tls` is set. - Throws: ``ConfigurationError`` for unusable files.
+    static func makeCertificateStore(_ configuration: NodeConfiguration) throws -> TLSCertificateStore? {
+        guard let certificate = configuration.httpTLSCertFile, let key = configuration.httpTLSKeyFile else { return nil }
+        do {
+            return try TLSCertificateStore(certificateFile: certificate, keyFile: key)
+        } catch {
+            throw ConfigurationError("invalid value for 'service.http.tls': \(error.description)")
+        }
+    }
+
+    /// SIGHUP: the HTTPS certificate and key read again (a failure keeps the ones in use).
+    static func reloadCertificate(_ tls: TLSCertificateStore?, from configuration: NodeConfiguration, logger: Logger) {
+        guard let certificate = configuration.httpTLSCertFile, let key = configuration.httpTLSKeyFile else {
+            if tls != nil { logger.warning("SIGHUP: HTTPS stays on until a restart (service.http.tls is no longer set)") }
+            return
+        }
+        guard let tls else {
+            logger.warning("SIGHUP: HTTPS starts with a restart (service.http.tls was not set at start)")
+            return
+        }
+        do {
+            try tls.reload(certificateFile: certificate, keyFile: key)
+            logger.info("HTTPS certificate reloaded", metadata: ["cert_file": "\(certificate)"])
+        } catch {
+            logger.error("cannot reload the HTTPS certificate; keeping the one in use", metadata: ["error": "\(error.description)"])
+        }
     }
 
     /// The authentication keys whose change SIGHUP does not apply.

@@ -12,7 +12,8 @@ struct ConfigurationTableTests {
     private static let samples: [String: String] = [
         "service.node_id": "sample-node", "service.role": "leaf", "service.http.host": "127.0.0.1",
         "service.http.port": "9000", "service.http.header_timeout": "2.5", "service.http.idle_timeout": "30",
-        "service.http.max_connections": "5000",
+        "service.http.max_connections": "5000", "service.http.tls.cert_file": "server.pem",
+        "service.http.tls.key_file": "server.key",
         "service.http.cors.allowed_origins": "https://app.example.com",
         "nats.embedded": "false", "nats.server_binary": "/opt/nats-server", "nats.data_dir": "/tmp/sample",
         "nats.client_port": "4333", "nats.leafnode_port": "7433", "nats.leafnode_host": "127.0.0.2",
@@ -37,6 +38,7 @@ struct ConfigurationTableTests {
     /// Keys that cannot be set alone (a rule involves another key), and what they need.
     private static let companions: [String: [String]] = [
         "service.role": ["nats.hub_urls"], "nats.leaf_tls.cert_file": ["nats.leaf_tls.key_file"],
+        "service.http.tls.cert_file": ["service.http.tls.key_file"], "service.http.tls.key_file": ["service.http.tls.cert_file"],
         "nats.leaf_tls.key_file": ["nats.leaf_tls.cert_file"],
         "nats.leaf_tls.ca_file": ["nats.leaf_tls.cert_file", "nats.leaf_tls.key_file"],
         "nats.replicas": ["nats.cluster.port"], "nats.cluster.port": ["nats.replicas"],
