@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "PresenceCore", "PresenceStore", "PresenceHTTP", "EmbeddedNATS", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -48,6 +48,9 @@ public final class TLSCertificateStore: Sendable {
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = .tlsv12
+        // A closing connection waits this long for the client's close_notify (NIOSSL: 5 s),
+        // no longer than a plain one lingers.
+        configuration.shutdownTimeout = .seconds(1)
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {

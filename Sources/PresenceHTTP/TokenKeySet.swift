@@ -49,7 +49,7 @@ public struct TokenKeySet: Sendable {
     /// JWKs left out: for encryption, of a type or algorithm not verified here, or unusable.
     public private(set) var skippedKeys = 0
 
-    /// How many keys there are.
+    /// How many keys there are (a JWK without `alg` counts once per algorithm it may verify).
     public var count: Int { (hmac == nil ? 0 : 1) + unnamed.count + named.values.reduce(0) { $0 + $1.count } }
 
     /// Builds the set. - Throws: ``MaterialError`` naming what is unusable, or when there is no key.
@@ -73,8 +73,8 @@ public struct TokenKeySet: Sendable {
                 throw MaterialError(description: "the JWK Set is not valid JSON of the form {\"keys\": [...]}")
             }
             for entry in entries {
-                if let key = await Self.signingKey(entry, unnamedIndex: unnamed.count) {
-                    if let kid = key.kid { named[kid, default: []].append(key.key) } else { unnamed.append(key.key) }
+                if let found = await Self.signingKeys(entry, unnamedIndex: unnamed.count) {
+                    if let kid = found.kid { named[kid, default: []] += found.keys } else { unnamed += found.keys }
                 } else {
                     skippedKeys += 1
                 }
@@ -130,35 +130,40 @@ public struct TokenKeySet: Sendable {
         return blocks
     }
 
-    /// The verification key of one JWK Set entry with its `kid`, nil when it is not a
-    /// signing key this verifier can use. A key without `alg` gets its type's usual one
-    /// (RSA: RS256; EC: by curve; OKP: EdDSA): jwt-kit fixes a key's algorithm when its
-    /// signer is made, so leaving it open would let the first token name it.
-    private static func signingKey(_ entry: Any, unnamedIndex: Int) async -> (kid: String?, key: Key)? {
-        guard var fields = entry as? [String: Any], let type = fields["kty"] as? String else { return nil }
+    /// The verification keys of one JWK Set entry with its `kid`, nil when it is not a
+    /// signing key this verifier can use. jwt-kit fixes a key's algorithm when its signer is
+    /// made, so a key without `alg` becomes one key per algorithm its type allows (an EC
+    /// key's curve allows one), each fixed: the first token cannot choose for the others.
+    private static func signingKeys(_ entry: Any, unnamedIndex: Int) async -> (kid: String?, keys: [Key])? {
+        guard var fields = entry as? [String: Any], let type = fields["kty"] as? String,
+            let allowed = algorithmsByKeyType[type]
+        else { return nil }
         if let use = fields["use"] as? String, use != "sig" { return nil }
-        let algorithm: String
+        let algorithms: [String]
         if let named = fields["alg"] as? String {
-            algorithm = named
+            algorithms = allowed.contains(named) ? [named] : []
         } else {
             switch (type, fields["crv"] as? String) {
-            case ("RSA", _): algorithm = "RS256"
-            case ("EC", "P-256"?): algorithm = "ES256"
-            case ("EC", "P-384"?): algorithm = "ES384"
-            case ("EC", "P-521"?): algorithm = "ES512"
-            case ("OKP", "Ed25519"?): algorithm = "EdDSA"
-            default: return nil
+            case ("RSA", _): algorithms = allowed.sorted()
+            case ("EC", "P-256"?): algorithms = ["ES256"]
+            case ("EC", "P-384"?): algorithms = ["ES384"]
+            case ("EC", "P-521"?): algorithms = ["ES512"]
+            case ("OKP", "Ed25519"?): algorithms = ["EdDSA"]
+            default: algorithms = []
             }
-            fields["alg"] = algorithm
         }
-        guard algorithmsByKeyType[type]?.contains(algorithm) == true else { return nil }
         let kid = fields["kid"] as? String
         if kid == nil { fields["kid"] = "unnamed-\(unnamedIndex)" }
-        guard let data = try? JSONSerialization.data(withJSONObject: fields),
-            let jwk = try? JSONDecoder().decode(JWK.self, from: data),
-            let collection = try? await JWTKeyCollection().add(jwk: jwk)
-        else { return nil }
-        return (kid, Key(algorithms: [algorithm], collection: collection))
+        var keys: [Key] = []
+        for algorithm in algorithms {
+            fields["alg"] = algorithm
+            guard let data = try? JSONSerialization.data(withJSONObject: fields),
+                let jwk = try? JSONDecoder().decode(JWK.self, from: data),
+                let collection = try? await JWTKeyCollection().add(jwk: jwk)
+            else { return nil }
+            keys.append(Key(algorithms: [algorithm], collection: collection))
+        }
+        return keys.isEmpty ? nil : (kid, keys)
     }
 
     private static func key(pem: String) async throws -> Key {

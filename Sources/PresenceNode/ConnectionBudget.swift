@@ -1,4 +1,4 @@
-import Foundation
+import NIOCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -27,7 +27,7 @@ public struct ConnectionBudget: Sendable, Equatable {
     ///   - configured: `service.http.max_connections`; 0: as many as the limit allows.
     ///   - fileLimit: the process's open-file limit (`RLIMIT_NOFILE`), nil when unlimited.
     ///   - cores: the processors, one event loop each.
-    public init(configured: Int, fileLimit: Int?, cores: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    public init(configured: Int, fileLimit: Int?, cores: Int = System.coreCount) {
         let reserve = Self.reserve(cores: cores)
         let allowed: Int
         if let fileLimit {
@@ -68,7 +68,7 @@ public enum FileLimit {
             #else
             raised.rlim_cur = limit.rlim_max
             #endif
-            if setrlimit(resource, &raised) == 0 { limit = raised }
+            if raised.rlim_cur > limit.rlim_cur, setrlimit(resource, &raised) == 0 { limit = raised }
         }
         // RLIM_INFINITY is all ones, above Int.max.
         return limit.rlim_cur > rlim_t(Int.max) ? nil : Int(limit.rlim_cur)

@@ -14,6 +14,11 @@ enum PortClash {
         var flag: String?
         var host: String
         var port: Int
+
+        /// Whether the two could not both listen on one port: the same host, or a wildcard.
+        func overlaps(_ other: Listener) -> Bool {
+            host == other.host || [host, other.host].contains { $0 == "0.0.0.0" || $0 == "::" || $0.isEmpty }
+        }
     }
 
     /// What `configuration` will listen on.
@@ -33,15 +38,25 @@ enum PortClash {
         return listeners.filter { $0.port != 0 }
     }
 
-    /// - Throws: ``ConfigurationError`` naming the key of the first port in use, and of a
-    ///   port configured twice.
-    static func check(_ configuration: NodeConfiguration) throws(ConfigurationError) {
+    /// Which listeners a check looks at.
+    enum Kind {
+        /// The HTTP port.
+        case http
+        /// The embedded nats-server's ports.
+        case nats
+    }
+
+    /// - Throws: ``ConfigurationError`` naming the key of a port configured twice, or of the
+    ///   first port of `kind` in use.
+    static func check(_ configuration: NodeConfiguration, only kind: Kind) throws(ConfigurationError) {
         let listeners = listeners(of: configuration)
         for (index, listener) in listeners.enumerated() {
-            if let other = listeners[..<index].first(where: { $0.port == listener.port }) {
+            if let other = listeners[..<index].first(where: { $0.port == listener.port && $0.overlaps(listener) }) {
                 throw ConfigurationError(
                     "\(listener.key) and \(other.key) are both \(listener.port): give each its own port")
             }
+        }
+        for listener in listeners where (listener.key == "service.http.port") == (kind == .http) {
             if isInUse(host: listener.host, port: listener.port) {
                 let flag = listener.flag.map { " (or \($0))" } ?? ""
                 throw ConfigurationError(

@@ -60,10 +60,14 @@ public struct PresenceNode: Sendable {
                 throw ConfigurationError(error.description)
             }
         }
-        // After the lock: a second node on this directory is told that, not that its ports are taken.
-        try PortClash.check(configuration)
+        // After the lock: a second node on this directory is told that, not that its ports are
+        // taken. NATS ports only once nats-server could not start: the supervisor first stops a
+        // nats-server an earlier run of this directory left, which may hold them.
+        try PortClash.check(configuration, only: .http)
         try resolveSecret(&configuration, logger: logger)
         let (verifier, keySources, fileMaterial, fetchedJWKS) = try await makeVerifier(configuration, logger: logger)
+        // Before nats-server starts: nothing may be left running when this throws.
+        let tls = try makeCertificateStore(configuration)
         if let secret = configuration.jwtSecret, secret.utf8.count < 32 {
             logger.warning("the JWT secret is shorter than 32 bytes; RFC 7518 asks for at least 32 for HS256")
         }
@@ -73,7 +77,12 @@ public struct PresenceNode: Sendable {
         if configuration.natsEmbedded {
             try await StandaloneStoreMigration.exportIfNeeded(embeddedConfiguration(configuration), logger: logger)
             let embedded = NATSServerSupervisor(configuration: embeddedConfiguration(configuration), logger: logger)
-            try await embedded.start()
+            do {
+                try await embedded.start()
+            } catch {
+                try PortClash.check(configuration, only: .nats)
+                throw error
+            }
             supervisor = embedded
             natsURLs = [embedded.clientURL]
         }
@@ -143,7 +152,6 @@ public struct PresenceNode: Sendable {
             sweeperLease = lease
             sweeper = centerSweeper
         }
-        let tls = try makeCertificateStore(configuration)
         let keyReloader = TokenKeyReloader(
             keys: verifier.keys, sources: keySources, fileMaterial: fileMaterial, fetchedJWKS: fetchedJWKS,
             interval: .milliseconds(Int64(configuration.jwksRefresh * 1000)), logger: logger)

@@ -26,6 +26,8 @@ final class TokenKeyReloader: Service, Sendable {
         var fileMaterial: TokenKeySet.Material
         var fetchedJWKS: String?
         var lastUnknownKeyFetch: ContinuousClock.Instant?
+        /// Counts the key sets put in use: a refresh applies only over the one it started from.
+        var generation = 0
     }
 
     private let keys: TokenKeys
@@ -74,9 +76,7 @@ final class TokenKeyReloader: Service, Sendable {
 
     /// SIGHUP: puts `sources` in use, with their files read again and the URL fetched again.
     func reload(_ sources: TokenKeySources) async {
-        let (previousURL, previousDocument) = state.withLockedValue { ($0.sources.jwksURL, $0.fetchedJWKS) }
-        // The last document counts only while the URL is the same one.
-        var fetched = sources.jwksURL == previousURL ? previousDocument : nil
+        var fetched: String?
         if let url = sources.jwksURL {
             do {
                 fetched = try await Self.fetch(url)
@@ -88,11 +88,21 @@ final class TokenKeyReloader: Service, Sendable {
         }
         do {
             let fileMaterial = try sources.material(fetchedJWKS: nil)
-            let set = try await TokenKeySet(Self.combined(fileMaterial, fetched))
+            // Built and put in use under the lock when the fetch failed: the last document
+            // (of the same URL) is the one a refresh may have put in use meanwhile.
+            var set = try await TokenKeySet(Self.combined(fileMaterial, fetched))
+            if fetched == nil, sources.jwksURL != nil {
+                let (sameURL, current) = state.withLockedValue { ($0.sources.jwksURL == sources.jwksURL, $0.fetchedJWKS) }
+                if sameURL, let current {
+                    fetched = current
+                    set = try await TokenKeySet(Self.combined(fileMaterial, current))
+                }
+            }
             state.withLockedValue {
                 $0.sources = sources
                 $0.fileMaterial = fileMaterial
                 $0.fetchedJWKS = fetched
+                $0.generation += 1
                 keys.replace(set)
             }
             logger.info("token keys reloaded", metadata: ["keys": "\(set.count)", "skipped_jwks_keys": "\(set.skippedKeys)"])
@@ -114,7 +124,9 @@ final class TokenKeyReloader: Service, Sendable {
 
     /// Fetches the URL; when its document changed, puts the new keys in use.
     private func refresh(reason: String) async {
-        let (sources, fileMaterial, previous) = state.withLockedValue { ($0.sources, $0.fileMaterial, $0.fetchedJWKS) }
+        let (sources, fileMaterial, previous, generation) = state.withLockedValue {
+            ($0.sources, $0.fileMaterial, $0.fetchedJWKS, $0.generation)
+        }
         guard let url = sources.jwksURL else { return }
         let shownURL = TokenKeySources.redacted(url)
         do {
@@ -123,8 +135,9 @@ final class TokenKeyReloader: Service, Sendable {
             let set = try await TokenKeySet(Self.combined(fileMaterial, document))
             let applied = state.withLockedValue { state in
                 // Another reload or refresh finished meanwhile: its keys are newer than these.
-                guard state.sources == sources, state.fetchedJWKS == previous else { return false }
+                guard state.generation == generation else { return false }
                 state.fetchedJWKS = document
+                state.generation += 1
                 keys.replace(set)
                 return true
             }

@@ -38,22 +38,23 @@ struct PortClashTests {
         configuration.natsLeafnodePort = 0
         configuration.natsMonitorPort = 0
         configuration.httpPort = holder.port
-        #expect(throws: ConfigurationError.self) { try PortClash.check(configuration) }
+        #expect(throws: ConfigurationError.self) { try PortClash.check(configuration, only: .http) }
         do {
-            try PortClash.check(configuration)
+            try PortClash.check(configuration, only: .http)
         } catch {
             #expect(error.description.hasPrefix("service.http.port: port \(holder.port) on 127.0.0.1 is already in use"))
             #expect(error.description.contains("--http-port") && !error.description.contains("\n"))
         }
         configuration.httpPort = 0
-        #expect(throws: Never.self) { try PortClash.check(configuration) }
+        #expect(throws: Never.self) { try PortClash.check(configuration, only: .http) }
         configuration.natsLeafnodePort = holder.port
-        configuration.natsLeafnodeHost = "0.0.0.0"
-        #expect(throws: ConfigurationError.self) { try PortClash.check(configuration) }
+        configuration.natsLeafnodeHost = "127.0.0.1"
+        #expect(throws: Never.self) { try PortClash.check(configuration, only: .http) }
+        #expect(throws: ConfigurationError.self) { try PortClash.check(configuration, only: .nats) }
         configuration.natsLeafnodePort = 0
         configuration.natsClientPort = holder.port
         do {
-            try PortClash.check(configuration)
+            try PortClash.check(configuration, only: .nats)
             Issue.record("a taken NATS client port was not noticed")
         } catch {
             #expect(error.description.hasPrefix("nats.client_port: port \(holder.port)"))
@@ -62,14 +63,18 @@ struct PortClashTests {
 
     @Test func twoKeysWithOnePortAreRefused() throws {
         var configuration = NodeConfiguration()
+        // Said before any port is tried, so whatever listens on 4222 here does not matter.
         configuration.httpPort = 4222
         configuration.natsClientPort = 4222
         do {
-            try PortClash.check(configuration)
+            try PortClash.check(configuration, only: .http)
             Issue.record("one port for two listeners was accepted")
         } catch {
             #expect(error.description == "nats.client_port and service.http.port are both 4222: give each its own port")
         }
+        // Two hosts may share a port number.
+        configuration.httpHost = "127.0.0.2"
+        #expect(PortClash.listeners(of: configuration)[0].overlaps(PortClash.listeners(of: configuration)[1]) == false)
     }
 
     @Test func aNodeWhoseHTTPPortIsTakenSaysSoInOneLineAndExits2() async throws {
