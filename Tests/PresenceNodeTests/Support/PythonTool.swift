@@ -70,7 +70,7 @@ final class StaticHTTPServer {
             if found == nil { try await Task.sleep(for: .milliseconds(50)) }
         }
         guard let found else {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)
             throw PythonTool.Failure(description: "http.server did not start")
         }
         port = found
@@ -82,8 +82,9 @@ final class StaticHTTPServer {
         return text.components(separatedBy: "\"GET \(path) ").count - 1
     }
 
-    /// Stops the server (SIGTERM; not `waitUntilExit`, which can wait forever off the main thread).
+    /// Stops the server: SIGKILL, because a child inherits ignored signals and the test
+    /// process may ignore SIGTERM (not `waitUntilExit`, which can wait forever off the main thread).
     deinit {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }
