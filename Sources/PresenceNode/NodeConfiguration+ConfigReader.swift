@@ -19,8 +19,10 @@ extension NodeConfiguration {
     ///   flags, or a bad value anywhere. A `PRESENCE_*` variable that names no key is not an
     ///   error (platforms inject their own, as Kubernetes does for a Service named
     ///   `presence`): it is listed in ``NodeConfiguration/ignoredEnvironmentVariables``.
+    /// - Parameter checkingKeysTogether: false for a command that reads only a few keys
+    ///   (`presence token` needs the secret): a rule between keys it does not use must not stop it.
     public static func load(
-        file: String?, environment: [String: String], flags: [String: String]
+        file: String?, environment: [String: String], flags: [String: String], checkingKeysTogether: Bool = true
     ) throws -> NodeConfiguration {
         var layers: [(name: String, provider: any ConfigProvider)] = []
         layers.append(("command line", InMemoryProvider(name: "command line", values: try flagValues(flags))))
@@ -38,7 +40,7 @@ extension NodeConfiguration {
             layers.append((file, InMemoryProvider(name: file, values: values)))
         }
         let reader = ConfigReader(providers: layers.map(\.provider))
-        var configuration = try NodeConfiguration(reader: reader) { key in
+        var configuration = try NodeConfiguration(reader: reader, checkingKeysTogether: checkingKeysTogether) { key in
             layers.first { holds($0.provider, key) }?.name ?? "default"
         }
         let known = Set(ConfigurationKeys.all.map { ConfigurationKeys.environmentName(of: $0.path) })
@@ -72,11 +74,14 @@ extension NodeConfiguration {
     /// Reads every key of ``ConfigurationKeys`` from `reader` (its default when absent), then
     /// checks what involves several keys.
     /// - Parameter source: names the layer that holds a key, for messages.
-    init(reader: ConfigReader, source: (AbsoluteConfigKey) -> String = { _ in "configuration" }) throws {
+    init(
+        reader: ConfigReader, checkingKeysTogether: Bool = true,
+        source: (AbsoluteConfigKey) -> String = { _ in "configuration" }
+    ) throws {
         self.init()
         for key in ConfigurationKeys.all {
             try key.read(from: reader, into: &self, source: source)
         }
-        try checkKeysTogether()
+        if checkingKeysTogether { try checkKeysTogether() }
     }
 }

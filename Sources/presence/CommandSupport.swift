@@ -4,9 +4,13 @@ import PresenceNode
 
 /// Shared by the subcommands: load the configuration or exit 2 with the message on stderr.
 enum CommandSupport {
-    static func loadConfiguration(file: String?, flags: [String: String]) throws -> NodeConfiguration {
+    static func loadConfiguration(file: String?, flags: [String: String], checkingKeysTogether: Bool = true) throws
+        -> NodeConfiguration
+    {
         do {
-            return try NodeConfiguration.load(file: file, environment: ProcessInfo.processInfo.environment, flags: flags)
+            return try NodeConfiguration.load(
+                file: file, environment: ProcessInfo.processInfo.environment, flags: flags,
+                checkingKeysTogether: checkingKeysTogether)
         } catch {
             fail("\(error)")
         }

@@ -19,7 +19,9 @@ struct TokenCommand: AsyncParsableCommand {
     func run() async throws {
         var flags: [String: String] = [:]
         flags["nats.data_dir"] = dataDir
-        let configuration = try CommandSupport.loadConfiguration(file: config, flags: flags)
+        // Only the secret and the data directory matter here: the environment of a clustered
+        // center (PRESENCE_NATS_REPLICAS=3 without its cluster flags) must not stop it.
+        let configuration = try CommandSupport.loadConfiguration(file: config, flags: flags, checkingKeysTogether: false)
         guard ttl > 0 else { CommandSupport.fail("--ttl must be a positive number of seconds") }
         let scopes = scope.map { $0.split(separator: " ").map(String.init) } ?? []
         if !scopes.contains(PresenceClaims.adminScope), (try? UserID(validating: sub)) == nil {

@@ -256,4 +256,12 @@ struct NodeConfigurationTests {
         try PresenceNode.resolveSecret(&again, logger: logger)
         #expect(again.jwtSecret == generated)
     }
+
+    @Test func aCommandThatReadsOnlyTheSecretIsNotStoppedByRulesBetweenOtherKeys() throws {
+        let environment = ["PRESENCE_NATS_REPLICAS": "3", "JWT_SECRET": "s"]
+        #expect(throws: ConfigurationError.self) { try NodeConfiguration.load(file: nil, environment: environment, flags: [:]) }
+        let configuration = try NodeConfiguration.load(
+            file: nil, environment: environment, flags: [:], checkingKeysTogether: false)
+        #expect(configuration.jwtSecret == "s" && configuration.replicas == 3)
+    }
 }

@@ -156,6 +156,14 @@ struct ServiceProcessTests {
         service.signal(SIGTERM)
         #expect(await service.waitForExit() == 0)
 
+        // The environment of a clustered center (replicas without the cluster flags, which
+        // `serve` refuses) does not stop the token command, which needs only the secret.
+        let clusteredEnvironment = try ServiceProcess(
+            arguments: ["token", "--sub", "dev-user", "--data-dir", directory],
+            environment: ["PRESENCE_NATS_REPLICAS": "3"], dataDirectory: directory, httpPort: 0)
+        #expect(await clusteredEnvironment.waitForExit() == 0, "\(clusteredEnvironment.output)")
+        #expect(clusteredEnvironment.output.split(separator: ".").count == 3)
+
         let again = try ServiceProcess.serve(dataDirectory: directory, extraArguments: ["--dev"], environment: env)
         try await again.waitUntilReady()
         #expect(DevelopmentSecret.read(dataDirectory: directory) == secret, "the dev secret is reused on restart")
