@@ -27,6 +27,13 @@ public struct TokenKeySet: Sendable {
             self.publicKeyPEM = publicKeyPEM
             self.jwks = jwks
         }
+
+        /// This material with one more JWK Set document, if any (a URL's last fetch).
+        public func adding(jwks document: String?) -> Material {
+            var material = self
+            if let document { material.jwks.append(document) }
+            return material
+        }
     }
 
     /// Why material makes no usable key set.

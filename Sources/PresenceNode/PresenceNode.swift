@@ -291,8 +291,8 @@ public struct PresenceNode: Sendable {
                     metadata: ["url": "\(TokenKeySources.redacted(url))", "error": "\(error)"])
             }
         }
-        let fileMaterial = try sources.material(fetchedJWKS: nil)
-        let material = try sources.material(fetchedJWKS: fetched)
+        let fileMaterial = try sources.fileMaterial()
+        let material = fileMaterial.adding(jwks: fetched)
         var settings = TokenVerifier.Settings(
             secret: material.secret, publicKeyPEM: material.publicKeyPEM, jwks: material.jwks)
         settings.issuer = configuration.issuer

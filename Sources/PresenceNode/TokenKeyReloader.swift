@@ -35,7 +35,7 @@ final class TokenKeyReloader: Service, Sendable {
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
 
-    /// - Parameter fileMaterial: what ``TokenKeySources/material(fetchedJWKS:)`` read at start, without the URL's document.
+    /// - Parameter fileMaterial: what ``TokenKeySources/fileMaterial()`` read at start.
     init(
         keys: TokenKeys, sources: TokenKeySources, fileMaterial: TokenKeySet.Material, fetchedJWKS: String?,
         interval: Duration, logger: Logger
@@ -87,15 +87,15 @@ final class TokenKeyReloader: Service, Sendable {
             }
         }
         do {
-            let fileMaterial = try sources.material(fetchedJWKS: nil)
+            let fileMaterial = try sources.fileMaterial()
             // Built and put in use under the lock when the fetch failed: the last document
             // (of the same URL) is the one a refresh may have put in use meanwhile.
-            var set = try await TokenKeySet(Self.combined(fileMaterial, fetched))
+            var set = try await TokenKeySet(fileMaterial.adding(jwks: fetched))
             if fetched == nil, sources.jwksURL != nil {
                 let (sameURL, current) = state.withLockedValue { ($0.sources.jwksURL == sources.jwksURL, $0.fetchedJWKS) }
                 if sameURL, let current {
                     fetched = current
-                    set = try await TokenKeySet(Self.combined(fileMaterial, current))
+                    set = try await TokenKeySet(fileMaterial.adding(jwks: current))
                 }
             }
             state.withLockedValue {
@@ -132,7 +132,7 @@ final class TokenKeyReloader: Service, Sendable {
         do {
             let document = try await Self.fetch(url)
             guard document != previous else { return }
-            let set = try await TokenKeySet(Self.combined(fileMaterial, document))
+            let set = try await TokenKeySet(fileMaterial.adding(jwks: document))
             let applied = state.withLockedValue { state in
                 // Another reload or refresh finished meanwhile: its keys are newer than these.
                 guard state.generation == generation else { return false }
@@ -151,11 +151,5 @@ final class TokenKeyReloader: Service, Sendable {
                 "cannot refresh auth.jwks_url; keeping the keys in use",
                 metadata: ["url": "\(shownURL)", "reason": "\(reason)", "error": "\(error)"])
         }
-    }
-
-    private static func combined(_ fileMaterial: TokenKeySet.Material, _ fetched: String?) -> TokenKeySet.Material {
-        var material = fileMaterial
-        if let fetched { material.jwks.append(fetched) }
-        return material
     }
 }

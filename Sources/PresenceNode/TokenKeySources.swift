@@ -31,9 +31,10 @@ struct TokenKeySources: Sendable, Equatable {
         !(secret ?? "").isEmpty || publicKeyFile != nil || jwksFile != nil
     }
 
-    /// The key material: the files read now, and `fetchedJWKS`, the URL's last document.
+    /// The key material of the secret and the files, read now (the URL's document is added
+    /// with ``PresenceHTTP/TokenKeySet/Material/adding(jwks:)``).
     /// - Throws: ``ConfigurationError`` naming the key of a file that cannot be read.
-    func material(fetchedJWKS: String?) throws(ConfigurationError) -> TokenKeySet.Material {
+    func fileMaterial() throws(ConfigurationError) -> TokenKeySet.Material {
         var material = TokenKeySet.Material(secret: secret)
         if let publicKeyFile {
             material.publicKeyPEM = try Self.read(publicKeyFile, key: "auth.public_key_file")
@@ -41,7 +42,6 @@ struct TokenKeySources: Sendable, Equatable {
         if let jwksFile {
             material.jwks.append(try Self.read(jwksFile, key: "auth.jwks_file"))
         }
-        if let fetchedJWKS { material.jwks.append(fetchedJWKS) }
         return material
     }
 

@@ -12,7 +12,7 @@ extension HeavyProcessSuites {
     @Suite("HTTPS", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
     struct HTTPSTests {
         private func curl(_ arguments: String, in directory: String) throws -> String {
-            try HTTPSCertificates.shell("curl -s --max-time 5 \(arguments); true", in: directory)
+            try Shell.run("curl -s --max-time 5 \(arguments); true", in: directory)
         }
 
         /// Waits until `/health/ready` answers 200 over HTTPS.
@@ -34,7 +34,7 @@ extension HeavyProcessSuites {
 
         /// The subject of the certificate the server at `port` presents now.
         private func presentedSubject(_ port: Int, in directory: String) throws -> String {
-            try HTTPSCertificates.shell(
+            try Shell.run(
                 "openssl s_client -connect 127.0.0.1:\(port) -servername localhost < /dev/null 2>/dev/null | openssl x509 -noout -subject",
                 in: directory)
         }
@@ -44,7 +44,7 @@ extension HeavyProcessSuites {
             try HTTPSCertificates.makeAuthority(in: certificates)
             try HTTPSCertificates.makeServerCertificate("presence-one", in: certificates)
             try HTTPSCertificates.makeServerCertificate("presence-two", in: certificates)
-            try HTTPSCertificates.shell("cp presence-one.pem server.pem && cp presence-one.key server.key", in: certificates)
+            try Shell.run("cp presence-one.pem server.pem && cp presence-one.key server.key", in: certificates)
             let service = try ServiceProcess.serve(
                 dataDirectory: TemporaryDirectory.make(),
                 environment: ServiceProcess.testEnvironment([
@@ -75,21 +75,14 @@ extension HeavyProcessSuites {
 
             // Renewal: new files, SIGHUP, new connections get the new certificate.
             #expect(try presentedSubject(port, in: certificates).contains("presence-one"))
-            try HTTPSCertificates.shell("cp presence-two.pem server.pem && cp presence-two.key server.key", in: certificates)
+            try Shell.run("cp presence-two.pem server.pem && cp presence-two.key server.key", in: certificates)
             service.signal(SIGHUP)
-            let deadline = ContinuousClock.now + .seconds(10).scaled
-            while !service.output.contains("HTTPS certificate reloaded"), ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            try await service.waitForOutput("HTTPS certificate reloaded")
             #expect(try presentedSubject(port, in: certificates).contains("presence-two"))
             // A key that does not match on SIGHUP changes nothing.
-            try HTTPSCertificates.shell("cp presence-one.key server.key", in: certificates)
+            try Shell.run("cp presence-one.key server.key", in: certificates)
             service.signal(SIGHUP)
-            let failed = ContinuousClock.now + .seconds(10).scaled
-            while !service.output.contains("cannot reload the HTTPS certificate"), ContinuousClock.now < failed {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            #expect(service.output.contains("cannot reload the HTTPS certificate"))
+            try await service.waitForOutput("cannot reload the HTTPS certificate")
             #expect(try presentedSubject(port, in: certificates).contains("presence-two"))
 
             service.signal(SIGTERM)

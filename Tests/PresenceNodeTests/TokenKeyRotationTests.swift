@@ -15,14 +15,6 @@ extension HeavyProcessSuites {
             return (status, message)
         }
 
-        private func waitForLog(_ service: ServiceProcess, _ text: String, count: Int) async throws {
-            let deadline = ContinuousClock.now + .seconds(10).scaled
-            while service.output.components(separatedBy: text).count - 1 < count, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            #expect(service.output.components(separatedBy: text).count - 1 >= count, "log: \(text)")
-        }
-
         @Test func aJWKSFileChoosesKeysByKidAndSIGHUPRotatesThemWithoutDroppingAConnection() async throws {
             let keys = TemporaryDirectory.make()
             try PythonTool.makeKeys(in: keys)
@@ -54,7 +46,7 @@ extension HeavyProcessSuites {
             try FileManager.default.removeItem(atPath: jwksFile)
             try FileManager.default.copyItem(atPath: keys + "/jwks-3.json", toPath: jwksFile)
             service.signal(SIGHUP)
-            try await waitForLog(service, "token keys reloaded", count: 1)
+            try await service.waitForOutput("token keys reloaded")
             #expect(try await write(port, token: PythonTool.token(keys, kid: "k3", subject: "alice")).0 == 200)
             // k1's token was verified (and remembered) before: it must not outlive its key.
             #expect(try await write(port, token: k1Token).0 == 401)
@@ -64,7 +56,7 @@ extension HeavyProcessSuites {
             // A broken file on SIGHUP changes nothing.
             try "not json".write(toFile: jwksFile, atomically: true, encoding: .utf8)
             service.signal(SIGHUP)
-            try await waitForLog(service, "cannot reload the token keys", count: 1)
+            try await service.waitForOutput("cannot reload the token keys")
             #expect(try await write(port, token: PythonTool.token(keys, kid: "k3", subject: "alice")).0 == 200)
 
             service.signal(SIGTERM)

@@ -7,13 +7,6 @@ enum Promtool {
     static func checkMetrics(_ text: String) throws -> (status: Int32, output: String) {
         let input = TemporaryDirectory.file("metrics-", suffix: ".txt")
         try text.write(toFile: input, atomically: true, encoding: .utf8)
-        let outputPath = TemporaryDirectory.file("promtool-", suffix: ".log")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "promtool check metrics < \"$0\" > \"$1\" 2>&1", input, outputPath]
-        try process.run()
-        process.waitUntilExit()
-        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-        return (process.terminationStatus, output)
+        return try Shell.status("promtool check metrics < '\(input)'")
     }
 }

@@ -110,6 +110,15 @@ final class ServiceProcess: @unchecked Sendable {
         return nil
     }
 
+    /// Waits until the output contains `text` (a log line); records an issue when it does not within 10 s.
+    func waitForOutput(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let deadline = ContinuousClock.now + .seconds(10).scaled
+        while !output.contains(text), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(output.contains(text), "log: \(text)", sourceLocation: sourceLocation)
+    }
+
     /// Waits until `/health/ready` answers 200.
     func waitUntilReady(timeout: Duration = .seconds(20)) async throws {
         guard try await becomesReady(within: timeout) else {
