@@ -6,5 +6,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "presence-bench",
         abstract: "Benchmark helpers for swift-presence (used by bench/run).",
-        subcommands: [SeedCommand.self, PublishCommand.self, PropagationCommand.self, FanoutCommand.self])
+        subcommands: [
+            SeedCommand.self, PublishCommand.self, PropagationCommand.self, FanoutCommand.self, OfflineCommand.self,
+            FailoverCommand.self,
+        ])
 }

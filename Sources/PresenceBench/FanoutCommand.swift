@@ -6,8 +6,9 @@ import NIOConcurrencyHelpers
 import Synchronization
 
 /// `presence-bench fanout`: N open streams (one user each), every user updated once a
-/// second straight in the bucket; reports the delivery delay (arrival − the record's
-/// updated_at) and the node's resident memory.
+/// second straight in the bucket, the writes spread evenly over each second (in `slices`
+/// groups, as real users' updates arrive, not in one burst); reports the delivery delay
+/// (arrival − the record's updated_at) and the node's resident memory.
 struct FanoutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "fanout", abstract: "Measure SSE fan-out delay.")
 
@@ -16,6 +17,7 @@ struct FanoutCommand: AsyncParsableCommand {
     @Option(help: "Pid of the node, for its resident memory.") var pid: Int32?
     @Option(help: "Open streams (one user each).") var streams: Int = 5000
     @Option(help: "Seconds of updates.") var seconds: Int = 10
+    @Option(help: "Groups each second's updates are spread over (1: one burst a second).") var slices: Int = 50
 
     func run() async throws {
         var limit = rlimit()
@@ -71,20 +73,24 @@ struct FanoutCommand: AsyncParsableCommand {
         measuring.store(true, ordering: .relaxed)
         let rssBefore = pid.map(residentKiB) ?? 0
         var peakRSS = rssBefore
-        for second in 0..<seconds {
-            let tick = monotonicMicros()
-            try await write(users, to: bucket, js: js)
-            peakRSS = max(peakRSS, pid.map(residentKiB) ?? 0)
-            let elapsed = (monotonicMicros() - tick) / 1e6
-            if elapsed < 1 { try await Task.sleep(for: .seconds(1 - elapsed)) }
-            _ = second
+        let slices = max(1, min(self.slices, users.count))
+        let began = monotonicMicros()
+        for slot in 0..<(seconds * slices) {
+            let due = began + Double(slot) * 1e6 / Double(slices)
+            let wait = due - monotonicMicros()
+            if wait > 0 { try await Task.sleep(for: .microseconds(Int(wait))) }
+            let slice = slot % slices
+            let lower = users.count * slice / slices
+            let upper = users.count * (slice + 1) / slices
+            try await write(Array(users[lower..<upper]), to: bucket, js: js)
+            if slice == 0 { peakRSS = max(peakRSS, pid.map(residentKiB) ?? 0) }
         }
         try await Task.sleep(for: .seconds(1))
         stop.store(true, ordering: .relaxed)
         let sample = Percentiles(delays.withLockedValue { $0 })
         let expected = streams * seconds
         print(
-            #"{"streams":\#(streams),"updates_per_second":\#(streams),"seconds":\#(seconds),"expected_events":\#(expected),"received_events":\#(received.load(ordering: .relaxed)),"delay_p50_ms":\#(sample.at(0.5)),"delay_p99_ms":\#(sample.at(0.99)),"delay_max_ms":\#(sample.at(1)),"node_rss_kib":\#(peakRSS)}"#
+            #"{"streams":\#(streams),"updates_per_second":\#(streams),"slices_per_second":\#(slices),"seconds":\#(seconds),"expected_events":\#(expected),"received_events":\#(received.load(ordering: .relaxed)),"delay_p50_ms":\#(sample.at(0.5)),"delay_p99_ms":\#(sample.at(0.99)),"delay_max_ms":\#(sample.at(1)),"node_rss_kib":\#(peakRSS)}"#
         )
         withExtendedLifetime(sockets) {}
     }

@@ -7,7 +7,8 @@ final class LoopbackSocket {
     let descriptor: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int) throws {
+    /// Connects to 127.0.0.1:`port`; a read waits at most `receiveTimeout` seconds (0: for ever).
+    init(port: Int, receiveTimeout: Int = 0) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BenchError("socket failed: errno \(errno)") }
         var address = sockaddr_in()
@@ -25,6 +26,10 @@ final class LoopbackSocket {
         }
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        if receiveTimeout > 0 {
+            var limit = timeval(tv_sec: receiveTimeout, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        }
         descriptor = fd
     }
 
