@@ -322,6 +322,14 @@ public final class PresenceReplica: Sendable {
         }
     }
 
+    /// When the soonest entry on the expiry schedule falls due, nil if none. The entry may be
+    /// stale (its record was written since): a pass at that time then finds nothing due.
+    public var nextExpiryDue: Timestamp? {
+        state.withLockedValue { state in
+            state.expiries.min.map { Timestamp(millisecondsSinceEpoch: $0.expiresAtMillis) }
+        }
+    }
+
     /// Puts a due record back on the schedule, due at `time`.
     public func retryExpiry(_ due: DueExpiry, at time: Timestamp) {
         state.withLockedValue { state in

@@ -144,7 +144,7 @@ enum ConfigurationKeys {
         doc: "Seconds after its last write a record is dropped by the center (then 404 everywhere).")
     static let sweepInterval = Key(
         "presence.sweep_interval", \C.sweepInterval, default: 1, .double(in: 0.01...3600),
-        doc: "Seconds between expiry sweeps on the center.")
+        doc: "Longest time between expiry sweeps on the center, seconds; a sweep also runs as soon as the next expiry falls due.")
     static let sweepBatch = Key(
         "presence.sweep_batch", \C.sweepBatch, default: 1000, .int(in: 1...1_000_000),
         doc: "Most records persisted offline per sweep.")

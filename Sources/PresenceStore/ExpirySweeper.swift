@@ -8,6 +8,8 @@ import NIOConcurrencyHelpers
 /// watchers and streams on every node see the transition. Reads never wait for it: they
 /// apply the expiry rule themselves.
 ///
+/// A pass runs when the soonest scheduled expiry falls due, and at least every `interval`.
+///
 /// Each pass takes at most `batchSize` due records from the replica's expiry schedule (no scan
 /// of all records) and writes each with a compare-and-set on the revision it saw: a heartbeat
 /// or write that got there first wins and is never overwritten.
@@ -52,12 +54,27 @@ public final class ExpirySweeper: Service, Sendable {
 
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
+            var pause = self.interval
             while !Task.isCancelled {
-                try await Task.sleep(for: self.interval)
+                try await Task.sleep(for: pause)
+                pause = self.interval
                 guard self.lease?.isHeld ?? true, self.store.readiness().isReady else { continue }
+                let failuresBefore = self.statistics.failures
                 await self.sweepOnce()
+                // A failed write is due again at once: wait the whole interval before retrying.
+                guard self.statistics.failures == failuresBefore else { continue }
+                pause = self.pause(untilNextDue: self.store.replica.nextExpiryDue)
             }
         }
+    }
+
+    /// How long to sleep before the next pass: until the soonest scheduled expiry falls due
+    /// (so `offline` reaches streams within milliseconds of the deadline, not up to a whole
+    /// interval later), at least 1 ms and at most the interval.
+    func pause(untilNextDue next: Timestamp?) -> Duration {
+        guard let next else { return interval }
+        let wait = Duration.milliseconds(next.millisecondsSinceEpoch - store.clock().millisecondsSinceEpoch)
+        return min(max(wait, .milliseconds(1)), interval)
     }
 
     /// One pass: persists up to `batchSize` due expiries; returns how many were written.

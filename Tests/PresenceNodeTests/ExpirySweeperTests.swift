@@ -127,4 +127,36 @@ struct ExpirySweeperTests {
             }
         }
     }
+
+    /// The sweeper wakes when the next expiry falls due, not only every `sweep_interval`: with
+    /// a 3 s interval, three users whose deadlines are 0.6 s apart each turn offline in the
+    /// bucket well within 0.5 s of their deadline (a sweep every 3 s alone would make each
+    /// late by up to 3 s: all three on time by chance is about 0.3 %).
+    @Test func anExpiryIsPersistedAtItsDeadlineNotAtTheNextInterval() async throws {
+        try await TestNode.withNode({ $0.sweepInterval = 3 * TestTime.scale }) { center, client in
+            var deadlines: [(user: UserID, revision: UInt64, millis: Int64)] = []
+            for name in ["early", "middle", "late"] {
+                let answer = try await put(client, name, #"{"status":"online","ttl":10}"#)
+                let stamp = try #require(answer.json["updated_at"] as? String)
+                let updated = try #require(Timestamp(rfc3339: stamp))
+                let revision = try #require(answer.json["revision"] as? Int)
+                deadlines.append((try UserID(validating: name), UInt64(revision), updated.millisecondsSinceEpoch + 10_000))
+                try await Task.sleep(for: .milliseconds(600))
+            }
+            let giveUp = ContinuousClock.now + .seconds(20).scaled
+            var lateness: [String: Int64] = [:]
+            while lateness.count < deadlines.count, ContinuousClock.now < giveUp {
+                for (user, revision, millis) in deadlines where lateness["\(user)"] == nil {
+                    if case .found(let stored) = center.store.replica.lookup(user, now: .now()), stored.revision > revision {
+                        lateness["\(user)"] = Timestamp.now().millisecondsSinceEpoch - millis
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(lateness.count == 3, "transitions seen: \(lateness)")
+            for (user, late) in lateness {
+                #expect(late >= 0 && late < Int64(500 * TestTime.scale), "\(user) turned offline \(late) ms after its deadline")
+            }
+        }
+    }
 }
