@@ -31,6 +31,8 @@ final class ReplicaFeed: Sendable {
     private let state = NIOLockedValueBox(State())
     /// The highest revision the current watcher delivered (its own lock: every event sets it).
     private let delivered = NIOLockedValueBox<UInt64>(0)
+    /// Where the current watcher's initial load spends its time (only its thread writes it).
+    private let loadTiming = NIOLockedValueBox(ReplicaLoadTiming())
     private let hubProblem: (@Sendable () -> String?)?
 
     init(replica: PresenceReplica, metrics: StoreMetrics, logger: Logger, hubProblem: (@Sendable () -> String?)? = nil) {
@@ -214,6 +216,7 @@ final class ReplicaFeed: Sendable {
             }
             metrics.watcherResyncs.increment()
             handle { $0.watcherCreated() }
+            loadTiming.withLockedValue { $0.restart() }
             await consume(watcher, cutoff: cutoff)
             state.withLockedValue {
                 $0.watcher = nil
@@ -276,7 +279,9 @@ final class ReplicaFeed: Sendable {
             return true
         case .initialValuesDone(let count):
             let dropped = replica.finishResync(upTo: cutoff)
-            logger.info("replica loaded", metadata: ["records": "\(count)", "dropped": "\(dropped.count)"])
+            var metadata: Logger.Metadata = ["records": "\(count)", "dropped": "\(dropped.count)"]
+            for (key, value) in loadTiming.withLockedValue({ $0.metadata() }) { metadata[key] = "\(value)" }
+            logger.info("replica loaded", metadata: metadata)
             return true
         case .timeout:
             return !state.withLockedValue { $0.stopped || $0.link.recreatePending }
@@ -300,9 +305,20 @@ final class ReplicaFeed: Sendable {
                 // (restored from an older copy and written past the replica's highest revision).
                 return live || held == entry.revision || held > cutoff
             }
-            guard let record = UserPresenceJSON.decodeValue(entry.value, revision: entry.revision),
-                record.userID == user
-            else {
+            let initial = !live
+            let decodingStarted = initial ? ContinuousClock.now : nil
+            let decoded = UserPresenceJSON.decodeValue(entry.value, revision: entry.revision)
+            let storingStarted = initial ? ContinuousClock.now : nil
+            defer {
+                if let decodingStarted, let storingStarted {
+                    let now = ContinuousClock.now
+                    loadTiming.withLockedValue {
+                        $0.addDecoding(storingStarted - decodingStarted)
+                        $0.addStoring(now - storingStarted)
+                    }
+                }
+            }
+            guard let record = decoded, record.userID == user else {
                 logger.warning("ignoring an unreadable presence record", metadata: ["key": "\(entry.key)"])
                 return true
             }

@@ -1,0 +1,37 @@
+import Foundation
+
+/// Where a replica's initial load spends its time, for the "replica loaded" log line: a new
+/// node is ready only once every record is in memory, so this is what its start-up waits for.
+///
+/// `decoding` (JSON to a record) and `storing` (the in-memory form, into the replica) are
+/// summed over the entries; `waiting` is the rest of the wall
+/// time since the watcher started: nats.c delivering the entries (the network, the consumer's
+/// flow control, `kvWatcher_Next`) and copying them out of its messages.
+struct ReplicaLoadTiming: Sendable {
+    private var started = ContinuousClock.now
+    private(set) var decoding = Duration.zero
+    private(set) var storing = Duration.zero
+
+    /// Starts afresh: a new watcher begins its initial values.
+    mutating func restart() {
+        self = ReplicaLoadTiming()
+    }
+
+    mutating func addDecoding(_ duration: Duration) { decoding += duration }
+    mutating func addStoring(_ duration: Duration) { storing += duration }
+
+    /// The log line's fields, in seconds.
+    func metadata(now: ContinuousClock.Instant = .now) -> [String: String] {
+        let total = now - started
+        let waiting = total - decoding - storing
+        return [
+            "seconds": Self.seconds(total), "waiting_for_entries_seconds": Self.seconds(waiting),
+            "decoding_seconds": Self.seconds(decoding), "storing_seconds": Self.seconds(storing),
+        ]
+    }
+
+    private static func seconds(_ duration: Duration) -> String {
+        let (whole, attoseconds) = duration.components
+        return String(format: "%.3f", max(0, Double(whole) + Double(attoseconds) / 1e18))
+    }
+}
