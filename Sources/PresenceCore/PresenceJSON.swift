@@ -7,7 +7,7 @@
 public enum PresenceJSON {
     /// The API body of a record, e.g. `{"user_id":"alice",…,"revision":42}`.
     public static func encodeResponse(_ record: PresenceRecord) -> [UInt8] {
-        var out = encodeFields(record)
+        var out = encodeFields(record, reservingExtra: 48)  // room for the revision and session count
         out.append(contentsOf: #","revision":"#.utf8)
         out.append(contentsOf: String(record.revision).utf8)
         out.append(contentsOf: #","sessions":"#.utf8)
@@ -16,10 +16,29 @@ public enum PresenceJSON {
         return out
     }
 
+    /// ``encodeResponse(_:)`` of a record, from its KV value: `canonicalValue` must be exactly
+    /// ``encodeValue(_:)`` of a record whose fields are the response's (the body is the
+    /// value with the revision and the session count added).
+    static func encodeResponse(canonicalValue: [UInt8], revision: UInt64, sessions: Int) -> [UInt8] {
+        let revisionText = String(revision).utf8
+        let sessionsText = String(sessions).utf8
+        let suffixes = #","revision":"#.utf8.count + #","sessions":"#.utf8.count
+        var out = [UInt8]()
+        // Exactly its size: a replica holds one per user for as long as it runs.
+        out.reserveCapacity(canonicalValue.count + suffixes + revisionText.count + sessionsText.count)
+        out.append(contentsOf: canonicalValue.dropLast())  // its closing brace
+        out.append(contentsOf: #","revision":"#.utf8)
+        out.append(contentsOf: revisionText)
+        out.append(contentsOf: #","sessions":"#.utf8)
+        out.append(contentsOf: sessionsText)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     /// The KV value of a record in the single-record form: the API body without `revision`
     /// and `sessions`.
     public static func encodeValue(_ record: PresenceRecord) -> [UInt8] {
-        var out = encodeFields(record)
+        var out = encodeFields(record, reservingExtra: 1)
         out.append(UInt8(ascii: "}"))
         return out
     }
@@ -27,6 +46,12 @@ public enum PresenceJSON {
     /// Decodes a KV value stored under `revision`.
     /// - Returns: `nil` when the bytes are not a presence record.
     public static func decodeValue(_ bytes: [UInt8], revision: UInt64) -> PresenceRecord? {
+        if let record = CanonicalPresenceJSON.record(from: bytes, revision: revision) { return record }
+        return decodeValueStrictly(bytes, revision: revision)
+    }
+
+    /// ``decodeValue(_:revision:)`` by the general reader only (the fast path's reference).
+    static func decodeValueStrictly(_ bytes: [UInt8], revision: UInt64) -> PresenceRecord? {
         guard let fields = JSONValue.object(from: bytes) else { return nil }
         return record(from: fields, revision: revision)
     }
@@ -61,9 +86,15 @@ public enum PresenceJSON {
         }
     }
 
-    private static func encodeFields(_ record: PresenceRecord) -> [UInt8] {
+    /// The fields both forms share, without the closing brace, in an array with room for
+    /// `extra` more bytes: a replica keeps one body per user, so growing past its capacity
+    /// (which doubles it) would cost memory for as long as the node runs.
+    private static func encodeFields(_ record: PresenceRecord, reservingExtra extra: Int) -> [UInt8] {
         var out = [UInt8]()
-        out.reserveCapacity(192 + record.message.utf8.count)
+        // The keys, quotes, status and two timestamps take at most 146 bytes, the ttl at most 10;
+        // the strings as they are, unless escaped.
+        out.reserveCapacity(
+            146 + record.userID.rawValue.utf8.count + record.message.utf8.count + record.nodeID.utf8.count + 10 + extra)
         out.append(contentsOf: #"{"user_id":"#.utf8)
         JSONString.append(record.userID.rawValue, to: &out)
         out.append(contentsOf: #","status":""#.utf8)

@@ -53,3 +53,12 @@ public struct PresenceRecord: Sendable, Equatable {
         return copy
     }
 }
+
+extension PresenceRecord {
+    /// Whether `other` has the same fields as this record in a KV value: everything but the
+    /// revision and the session count.
+    func hasSameFields(as other: PresenceRecord) -> Bool {
+        userID == other.userID && status == other.status && message == other.message && lastSeen == other.lastSeen
+            && updatedAt == other.updatedAt && nodeID == other.nodeID && ttl == other.ttl
+    }
+}

@@ -33,8 +33,35 @@ public struct StoredPresence: Sendable, Equatable {
     /// Wraps a record, encoding its public body once.
     /// - Parameter encodedValue: the record's KV value when the caller has it (saves encoding).
     public init(_ record: UserPresence, encodedValue: [UInt8]? = nil) {
+        self.init(record, encodedValue: encodedValue, valueIsCanonical: false)
+    }
+
+    /// Decodes a KV value stored under `revision`; nil when it is not a presence record.
+    ///
+    /// A value in the encoders' exact single-record layout (almost every record) is read by
+    /// the fast reader, and its body is the value itself with the revision and session
+    /// count added, instead of being encoded again: what a new node's start-up spends most
+    /// of its time on, once per record.
+    public init?(decoding value: [UInt8], revision: UInt64) {
+        if let single = CanonicalPresenceJSON.record(from: value, revision: revision, body: false) {
+            self.init(UserPresence(single: single), encodedValue: value, valueIsCanonical: true)
+        } else if let record = UserPresenceJSON.decodeValueStrictly(value, revision: revision) {
+            self.init(record, encodedValue: value, valueIsCanonical: false)
+        } else {
+            return nil
+        }
+    }
+
+    /// - Parameter valueIsCanonical: `encodedValue` is exactly `PresenceJSON.encodeValue` of
+    ///   the record's single record.
+    private init(_ record: UserPresence, encodedValue: [UInt8]?, valueIsCanonical: Bool) {
         let view = record.publicView(at: record.lastWritten)
-        self.responseBody = PresenceJSON.encodeResponse(view)
+        if valueIsCanonical, let encodedValue, let single = record.singleRecord, view.hasSameFields(as: single) {
+            self.responseBody = PresenceJSON.encodeResponse(
+                canonicalValue: encodedValue, revision: view.revision, sessions: view.sessions)
+        } else {
+            self.responseBody = PresenceJSON.encodeResponse(view)
+        }
         self.value = record.singleRecord == nil ? (encodedValue ?? UserPresenceJSON.encodeValue(record)) : nil
         self.user = record.userID
         self.revision = record.revision

@@ -34,6 +34,14 @@ public enum UserPresenceJSON {
     /// Decodes a KV value stored under `revision`, in either form.
     /// - Returns: nil when the bytes are not a presence record.
     public static func decodeValue(_ bytes: [UInt8], revision: UInt64) -> UserPresence? {
+        if let record = CanonicalPresenceJSON.record(from: bytes, revision: revision) {
+            return UserPresence(single: record)
+        }
+        return decodeValueStrictly(bytes, revision: revision)
+    }
+
+    /// ``decodeValue(_:revision:)`` by the general reader only (the fast path's reference).
+    static func decodeValueStrictly(_ bytes: [UInt8], revision: UInt64) -> UserPresence? {
         guard let fields = JSONValue.object(from: bytes) else { return nil }
         guard case .array(let rawSessions)? = fields["sessions"] else {
             return PresenceJSON.record(from: fields, revision: revision).map(UserPresence.init(single:))

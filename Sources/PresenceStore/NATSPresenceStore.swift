@@ -364,12 +364,11 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             throw PresenceError(.unavailable, "the presence store cannot be reached; try again shortly", retryAfter: 1)
         }
         guard let entry, entry.operation == .put,
-            let record = UserPresenceJSON.decodeValue(entry.value, revision: entry.revision)
+            let stored = StoredPresence(decoding: entry.value, revision: entry.revision)
         else {
             replica.rememberAbsent(user, now: clock())
             return nil
         }
-        let stored = StoredPresence(record, encodedValue: entry.value)
         replica.apply(stored)
         return stored
     }

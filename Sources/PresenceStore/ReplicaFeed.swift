@@ -307,8 +307,8 @@ final class ReplicaFeed: Sendable {
             }
             let initial = !live
             let decodingStarted = initial ? ContinuousClock.now : nil
-            let decoded = UserPresenceJSON.decodeValue(entry.value, revision: entry.revision)
-            let storingStarted = initial ? ContinuousClock.now : nil
+            let decoded = StoredPresence(decoding: entry.value, revision: entry.revision)
+            let storingStarted = initial ? ContinuousClock.now : nil  // decoding includes the body
             defer {
                 if let decodingStarted, let storingStarted {
                     let now = ContinuousClock.now
@@ -318,15 +318,15 @@ final class ReplicaFeed: Sendable {
                     }
                 }
             }
-            guard let record = decoded, record.userID == user else {
+            guard let stored = decoded, stored.user == user else {
                 logger.warning("ignoring an unreadable presence record", metadata: ["key": "\(entry.key)"])
                 return true
             }
-            if live && record.sessions.contains(where: { $0.status != .offline }) {
-                let lag = Timestamp.now().millisecondsSinceEpoch - record.lastWritten.millisecondsSinceEpoch
+            if live && stored.status != .offline {
+                let lag = Timestamp.now().millisecondsSinceEpoch - stored.lastWrittenMillis
                 metrics.watcherLag.record(.milliseconds(max(0, lag)))
             }
-            replica.apply(StoredPresence(record, encodedValue: entry.value))
+            replica.apply(stored)
         case .delete, .purge:
             replica.remove(user, revision: entry.revision)
         }

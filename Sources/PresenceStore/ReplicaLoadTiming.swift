@@ -3,8 +3,8 @@ import Foundation
 /// Where a replica's initial load spends its time, for the "replica loaded" log line: a new
 /// node is ready only once every record is in memory, so this is what its start-up waits for.
 ///
-/// `decoding` (JSON to a record) and `storing` (the in-memory form, into the replica) are
-/// summed over the entries; `waiting` is the rest of the wall
+/// `decoding` (the KV value to the stored form: the record and its API body) and `storing`
+/// (into the replica) are summed over the entries; `waiting` is the rest of the wall
 /// time since the watcher started: nats.c delivering the entries (the network, the consumer's
 /// flow control, `kvWatcher_Next`) and copying them out of its messages.
 struct ReplicaLoadTiming: Sendable {
