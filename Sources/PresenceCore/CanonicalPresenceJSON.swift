@@ -56,7 +56,8 @@ enum CanonicalPresenceJSON {
             return matches
         }
 
-        /// A string without escapes or control characters, in valid UTF-8.
+        /// A string without escapes or control characters (DEL included: the encoder escapes
+        /// it, so a raw one would not be copied into a body as is), in valid UTF-8.
         mutating func string() -> String? {
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return nil }
             let start = position + 1
@@ -64,7 +65,7 @@ enum CanonicalPresenceJSON {
             while end < bytes.count {
                 let byte = bytes[end]
                 if byte == UInt8(ascii: "\"") { break }
-                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 || byte == 0x7F { return nil }
                 end += 1
             }
             guard end < bytes.count else { return nil }

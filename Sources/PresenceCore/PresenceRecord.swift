@@ -58,7 +58,9 @@ extension PresenceRecord {
     /// Whether `other` has the same fields as this record in a KV value: everything but the
     /// revision and the session count.
     func hasSameFields(as other: PresenceRecord) -> Bool {
-        userID == other.userID && status == other.status && message == other.message && lastSeen == other.lastSeen
-            && updatedAt == other.updatedAt && nodeID == other.nodeID && ttl == other.ttl
+        // Strings by their bytes: `==` also equates canonically equivalent ones, which encode differently.
+        userID == other.userID && status == other.status && message.utf8.elementsEqual(other.message.utf8)
+            && lastSeen == other.lastSeen && updatedAt == other.updatedAt
+            && nodeID.utf8.elementsEqual(other.nodeID.utf8) && ttl == other.ttl
     }
 }

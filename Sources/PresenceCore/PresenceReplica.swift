@@ -352,7 +352,9 @@ public final class PresenceReplica: Sendable {
         guard let position = state.index[user].map(Int.init) else { return }
         let stored = state.slots[position].stored
         let dropAt = retentionMillis.map { stored.lastWrittenMillis + $0 }
-        guard let expiresAt = [stored.changesAt?.millisecondsSinceEpoch, dropAt].compactMap({ $0 }).min() else { return }
+        // A record with a change to come is not dropped before it (see `dueExpiries`): its
+        // entry waits for the change, or it would come due again and again, ahead of others.
+        guard let expiresAt = stored.changesAt?.millisecondsSinceEpoch ?? dropAt else { return }
         if state.slots[position].scheduledExpiry <= expiresAt { return }
         state.slots[position].scheduledExpiry = expiresAt
         state.expiries.insert(ExpiryEntry(expiresAtMillis: expiresAt, user: user, revision: stored.revision))

@@ -60,10 +60,10 @@ public final class ExpirySweeper: Service, Sendable {
                 pause = self.interval
                 guard self.lease?.isHeld ?? true, self.store.readiness().isReady else { continue }
                 let failuresBefore = self.statistics.failures
-                await self.sweepOnce()
+                let written = await self.sweepOnce()
                 // A failed write is due again at once: wait the whole interval before retrying.
                 guard self.statistics.failures == failuresBefore else { continue }
-                pause = self.pause(untilNextDue: self.store.replica.nextExpiryDue)
+                pause = self.pause(untilNextDue: self.store.replica.nextExpiryDue, afterWriting: written)
             }
         }
     }
@@ -71,9 +71,13 @@ public final class ExpirySweeper: Service, Sendable {
     /// How long to sleep before the next pass: until the soonest scheduled expiry falls due
     /// (so `offline` reaches streams within milliseconds of the deadline, not up to a whole
     /// interval later), at least 1 ms and at most the interval.
-    func pause(untilNextDue next: Timestamp?) -> Duration {
+    ///
+    /// A pass that wrote nothing while the next entry is already due (an entry it could not
+    /// settle) waits the whole interval, so that no such entry can make the sweeper spin.
+    func pause(untilNextDue next: Timestamp?, afterWriting written: Int) -> Duration {
         guard let next else { return interval }
         let wait = Duration.milliseconds(next.millisecondsSinceEpoch - store.clock().millisecondsSinceEpoch)
+        if wait <= .zero && written == 0 { return interval }
         return min(max(wait, .milliseconds(1)), interval)
     }
 

@@ -322,6 +322,7 @@ final class ReplicaFeed: Sendable {
                 logger.warning("ignoring an unreadable presence record", metadata: ["key": "\(entry.key)"])
                 return true
             }
+            // Lag is measured on records a reader sees as present (not on invisible users).
             if live && stored.status != .offline {
                 let lag = Timestamp.now().millisecondsSinceEpoch - stored.lastWrittenMillis
                 metrics.watcherLag.record(.milliseconds(max(0, lag)))

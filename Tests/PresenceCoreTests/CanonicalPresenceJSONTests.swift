@@ -78,6 +78,18 @@ struct CanonicalPresenceJSONTests {
         }
     }
 
+    /// A raw DEL (which the encoder escapes, but another writer may not) is readable, and the
+    /// body is still what encoding the record gives, not the value's raw bytes.
+    @Test func aRawDeleteCharacterIsLeftToTheGeneralReader() throws {
+        let value = String(decoding: PresenceJSON.encodeValue(record("alice", status: .online, revision: 3)), as: UTF8.self)
+        let bytes = Array(value.replacingFirst("hello", with: "hel\u{7F}lo").utf8)
+        #expect(CanonicalPresenceJSON.record(from: bytes, revision: 3) == nil)
+        let stored = try #require(StoredPresence(decoding: bytes, revision: 3))
+        let strict = try #require(UserPresenceJSON.decodeValueStrictly(bytes, revision: 3))
+        #expect(stored.responseBody == PresenceJSON.encodeResponse(strict.publicView(at: strict.lastWritten)))
+        #expect(String(decoding: stored.responseBody, as: UTF8.self).contains(#"hel\u007flo"#))
+    }
+
     @Test func whatTheGeneralReaderRefusesTheFastOneRefusesToo() {
         let value = String(decoding: PresenceJSON.encodeValue(record("alice", status: .online, revision: 3)), as: UTF8.self)
         let bad: [[UInt8]] = [

@@ -24,6 +24,18 @@ struct ExpiryScheduleTests {
         #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 40_000), limit: 10).isEmpty)
     }
 
+    /// A live session that outlasts the retention period is not dropped; its entry waits for
+    /// the session's expiry instead of coming due again and again at the retention moment,
+    /// where it stood ahead of every other expiry (and made the sweeper spin).
+    @Test func aRecordOutlivingItsRetentionDoesNotHoldUpOtherExpiries() throws {
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true, retentionSeconds: 100)
+        replica.apply(try record("long", at: 0, ttl: 86_400, revision: 1))
+        replica.apply(try record("short", at: 95_000, ttl: 10, revision: 2))
+        let due = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 110_000), limit: 2)
+        #expect(due.map(\.user.rawValue) == ["short"])
+        #expect(replica.nextExpiryDue == Timestamp(millisecondsSinceEpoch: 86_400_000 + 1))
+    }
+
     @Test func aRecordIsDueToBeDroppedExactlyWhenItsRetentionHasPassed() throws {
         let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true, retentionSeconds: 100)
         replica.apply(try record("off", status: .offline, at: 0, ttl: 10, revision: 1))
