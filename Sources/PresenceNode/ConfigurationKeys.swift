@@ -147,7 +147,7 @@ enum ConfigurationKeys {
         doc: "Longest time between expiry sweeps on the center, seconds; a sweep also runs as soon as the next expiry falls due.")
     static let sweepBatch = Key(
         "presence.sweep_batch", \C.sweepBatch, default: 1000, .int(in: 1...1_000_000),
-        doc: "Most records persisted offline per sweep.")
+        doc: "Most records persisted offline per sweep; a full batch waits sweep_interval before the next, so expiries never take more of the store's write rate.")
 
     static let maxStreams = Key(
         "stream.max_streams", \C.maxStreams, default: 10_000, .int(in: 0...1_000_000),

@@ -60,10 +60,13 @@ public final class ExpirySweeper: Service, Sendable {
                 pause = self.interval
                 guard self.lease?.isHeld ?? true, self.store.readiness().isReady else { continue }
                 let failuresBefore = self.statistics.failures
-                let written = await self.sweepOnce()
+                let pass = await self.sweep()
                 // A failed write is due again at once: wait the whole interval before retrying.
                 guard self.statistics.failures == failuresBefore else { continue }
-                pause = self.pause(untilNextDue: self.store.replica.nextExpiryDue, afterWriting: written)
+                // A full batch leaves more due: the rest waits the interval, so expiries take at
+                // most `batchSize` writes an interval and users' own writes keep the store's pace.
+                guard pass.due < self.batchSize else { continue }
+                pause = self.pause(untilNextDue: self.store.replica.nextExpiryDue, afterWriting: pass.written)
             }
         }
     }
@@ -84,8 +87,13 @@ public final class ExpirySweeper: Service, Sendable {
     /// One pass: persists up to `batchSize` due expiries; returns how many were written.
     @discardableResult
     public func sweepOnce() async -> Int {
+        await sweep().written
+    }
+
+    /// One pass: how many expiries were due (at most `batchSize`) and how many were written.
+    private func sweep() async -> (due: Int, written: Int) {
         let due = store.replica.dueExpiries(now: store.clock(), limit: batchSize)
-        guard !due.isEmpty else { return 0 }
+        guard !due.isEmpty else { return (0, 0) }
         var written = 0
         await withTaskGroup(of: Bool.self) { group in
             var next = due.makeIterator()
@@ -101,7 +109,7 @@ public final class ExpirySweeper: Service, Sendable {
             }
         }
         logger.debug("expiry sweep", metadata: ["due": "\(due.count)", "written": "\(written)"])
-        return written
+        return (due.count, written)
     }
 
     private func expire(_ due: PresenceReplica.DueExpiry) async -> Bool {
