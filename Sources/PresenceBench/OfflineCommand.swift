@@ -29,24 +29,10 @@ struct OfflineCommand: ParsableCommand {
         }
         let stream = try LoopbackSocket(port: reader)
         try stream.send("GET /api/v2/presence/stream?users=\(names.joined(separator: ",")) HTTP/1.1\r\nHost: x\r\n\r\n")
-        let descriptor = stream.descriptor
-        Thread {
-            var pending = ""
-            var chunk = [UInt8](repeating: 0, count: 65_536)
-            while true {
-                let count = read(descriptor, &chunk, chunk.count)
-                if count <= 0 { return }
-                let now = wallMillis()
-                pending += String(decoding: chunk[0..<count], as: UTF8.self)
-                while let range = pending.range(of: "\n") {
-                    let line = pending[..<range.lowerBound]
-                    if line.hasPrefix("data: "), line.contains(#""status":"offline""#), let user = EventFields.userID(in: line) {
-                        offlineEvents.withLockedValue { if $0[user] == nil { $0[user] = now } }
-                    }
-                    pending.removeSubrange(..<range.upperBound)
-                }
-            }
-        }.start()
+        readDataLines(from: stream.descriptor, clock: wallMillis) { line, arrived in
+            guard line.contains(#""status":"offline""#), let user = EventFields.userID(in: line) else { return }
+            offlineEvents.withLockedValue { if $0[user] == nil { $0[user] = arrived } }
+        }
         Thread.sleep(forTimeInterval: 0.5)
 
         // The last heartbeat of each user, evenly over `spread` seconds.

@@ -20,25 +20,9 @@ struct PropagationCommand: ParsableCommand {
         let arrivals = NIOLockedValueBox([String: Double]())
         let stream = try LoopbackSocket(port: reader)
         try stream.send("GET /api/v2/presence/stream?users=\(users.joined(separator: ",")) HTTP/1.1\r\nHost: x\r\n\r\n")
-        let descriptor = stream.descriptor
-        let thread = Thread {
-            var pending = ""
-            var chunk = [UInt8](repeating: 0, count: 65_536)
-            while true {
-                let count = read(descriptor, &chunk, chunk.count)
-                if count <= 0 { return }
-                let now = monotonicMicros()
-                pending += String(decoding: chunk[0..<count], as: UTF8.self)
-                while let range = pending.range(of: "\n") {
-                    let line = pending[..<range.lowerBound]
-                    if line.hasPrefix("data: "), let key = EventFields.key(of: line) {
-                        arrivals.withLockedValue { $0[key] = now }
-                    }
-                    pending.removeSubrange(..<range.upperBound)
-                }
-            }
+        readDataLines(from: stream.descriptor, clock: monotonicMicros) { line, arrived in
+            if let key = EventFields.key(of: line) { arrivals.withLockedValue { $0[key] = arrived } }
         }
-        thread.start()
         Thread.sleep(forTimeInterval: 0.3)
         defer { withExtendedLifetime(stream) {} }
 
