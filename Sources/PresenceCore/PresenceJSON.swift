@@ -8,11 +8,7 @@ public enum PresenceJSON {
     /// The API body of a record, e.g. `{"user_id":"alice",…,"revision":42}`.
     public static func encodeResponse(_ record: PresenceRecord) -> [UInt8] {
         var out = encodeFields(record, reservingExtra: 48)  // room for the revision and session count
-        out.append(contentsOf: #","revision":"#.utf8)
-        out.append(contentsOf: String(record.revision).utf8)
-        out.append(contentsOf: #","sessions":"#.utf8)
-        out.append(contentsOf: String(record.sessions).utf8)
-        out.append(UInt8(ascii: "}"))
+        appendResponseEnd(revision: String(record.revision).utf8, sessions: String(record.sessions).utf8, to: &out)
         return out
     }
 
@@ -27,12 +23,17 @@ public enum PresenceJSON {
         // Exactly its size: a replica holds one per user for as long as it runs.
         out.reserveCapacity(canonicalValue.count + suffixes + revisionText.count + sessionsText.count)
         out.append(contentsOf: canonicalValue.dropLast())  // its closing brace
-        out.append(contentsOf: #","revision":"#.utf8)
-        out.append(contentsOf: revisionText)
-        out.append(contentsOf: #","sessions":"#.utf8)
-        out.append(contentsOf: sessionsText)
-        out.append(UInt8(ascii: "}"))
+        appendResponseEnd(revision: revisionText, sessions: sessionsText, to: &out)
         return out
+    }
+
+    /// What the API body adds after the value's fields: the revision, the session count, the closing brace.
+    private static func appendResponseEnd(revision: String.UTF8View, sessions: String.UTF8View, to out: inout [UInt8]) {
+        out.append(contentsOf: #","revision":"#.utf8)
+        out.append(contentsOf: revision)
+        out.append(contentsOf: #","sessions":"#.utf8)
+        out.append(contentsOf: sessions)
+        out.append(UInt8(ascii: "}"))
     }
 
     /// The KV value of a record in the single-record form: the API body without `revision`

@@ -216,7 +216,7 @@ final class ReplicaFeed: Sendable {
             }
             metrics.watcherResyncs.increment()
             handle { $0.watcherCreated() }
-            loadTiming.withLockedValue { $0.restart() }
+            loadTiming.withLockedValue { $0 = ReplicaLoadTiming() }
             await consume(watcher, cutoff: cutoff)
             state.withLockedValue {
                 $0.watcher = nil
@@ -279,9 +279,10 @@ final class ReplicaFeed: Sendable {
             return true
         case .initialValuesDone(let count):
             let dropped = replica.finishResync(upTo: cutoff)
-            var metadata: Logger.Metadata = ["records": "\(count)", "dropped": "\(dropped.count)"]
-            for (key, value) in loadTiming.withLockedValue({ $0.metadata() }) { metadata[key] = "\(value)" }
-            logger.info("replica loaded", metadata: metadata)
+            let timing = loadTiming.withLockedValue { $0.metadata() }
+            logger.info(
+                "replica loaded",
+                metadata: timing.merging(["records": "\(count)", "dropped": "\(dropped.count)"]) { $1 })
             return true
         case .timeout:
             return !state.withLockedValue { $0.stopped || $0.link.recreatePending }
@@ -305,18 +306,8 @@ final class ReplicaFeed: Sendable {
                 // (restored from an older copy and written past the replica's highest revision).
                 return live || held == entry.revision || held > cutoff
             }
-            let initial = !live
-            let decodingStarted = initial ? ContinuousClock.now : nil
-            let decoded = StoredPresence(decoding: entry.value, revision: entry.revision)
-            let storingStarted = initial ? ContinuousClock.now : nil  // decoding includes the body
-            defer {
-                if let decodingStarted, let storingStarted {
-                    let now = ContinuousClock.now
-                    loadTiming.withLockedValue {
-                        $0.addDecoding(storingStarted - decodingStarted)
-                        $0.addStoring(now - storingStarted)
-                    }
-                }
+            let decoded = timed(\.decoding, loading: !live) {
+                StoredPresence(decoding: entry.value, revision: entry.revision)
             }
             guard let stored = decoded, stored.user == user else {
                 logger.warning("ignoring an unreadable presence record", metadata: ["key": "\(entry.key)"])
@@ -327,10 +318,23 @@ final class ReplicaFeed: Sendable {
                 let lag = Timestamp.now().millisecondsSinceEpoch - stored.lastWrittenMillis
                 metrics.watcherLag.record(.milliseconds(max(0, lag)))
             }
-            replica.apply(stored)
+            timed(\.storing, loading: !live) { replica.apply(stored) }
         case .delete, .purge:
             replica.remove(user, revision: entry.revision)
         }
         return true
+    }
+
+    /// Runs `body`; during the initial load, adds its time to `part` of ``loadTiming``.
+    @discardableResult
+    private func timed<Result>(
+        _ part: WritableKeyPath<ReplicaLoadTiming, Duration>, loading: Bool, _ body: () -> Result
+    ) -> Result {
+        guard loading else { return body() }
+        let started = ContinuousClock.now
+        let result = body()
+        let elapsed = ContinuousClock.now - started
+        loadTiming.withLockedValue { $0[keyPath: part] += elapsed }
+        return result
     }
 }

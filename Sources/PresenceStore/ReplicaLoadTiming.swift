@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Where a replica's initial load spends its time, for the "replica loaded" log line: a new
 /// node is ready only once every record is in memory, so this is what its start-up waits for.
@@ -9,19 +10,11 @@ import Foundation
 /// flow control, `kvWatcher_Next`) and copying them out of its messages.
 struct ReplicaLoadTiming: Sendable {
     private var started = ContinuousClock.now
-    private(set) var decoding = Duration.zero
-    private(set) var storing = Duration.zero
-
-    /// Starts afresh: a new watcher begins its initial values.
-    mutating func restart() {
-        self = ReplicaLoadTiming()
-    }
-
-    mutating func addDecoding(_ duration: Duration) { decoding += duration }
-    mutating func addStoring(_ duration: Duration) { storing += duration }
+    var decoding = Duration.zero
+    var storing = Duration.zero
 
     /// The log line's fields, in seconds.
-    func metadata(now: ContinuousClock.Instant = .now) -> [String: String] {
+    func metadata(now: ContinuousClock.Instant = .now) -> Logger.Metadata {
         let total = now - started
         let waiting = total - decoding - storing
         return [
@@ -30,8 +23,8 @@ struct ReplicaLoadTiming: Sendable {
         ]
     }
 
-    private static func seconds(_ duration: Duration) -> String {
+    private static func seconds(_ duration: Duration) -> Logger.MetadataValue {
         let (whole, attoseconds) = duration.components
-        return String(format: "%.3f", max(0, Double(whole) + Double(attoseconds) / 1e18))
+        return "\(String(format: "%.3f", max(0, Double(whole) + Double(attoseconds) / 1e18)))"
     }
 }
