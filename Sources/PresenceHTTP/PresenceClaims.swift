@@ -50,6 +50,7 @@ public struct PresenceClaims: JWTPayload, Equatable {
 }
 
 /// The `scope` claim: a space-separated string or an array of strings; encoded as a string.
+/// Only the space (U+0020) separates scopes (RFC 6749 §3.3): `"a\tpresence:admin"` is one scope.
 public struct ScopeClaim: Codable, Sendable, Equatable {
     /// The individual scopes.
     public var values: [String]
@@ -60,7 +61,7 @@ public struct ScopeClaim: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let text = try? container.decode(String.self) {
-            values = text.split(whereSeparator: \.isWhitespace).map(String.init)
+            values = text.split(separator: " ").map(String.init)
         } else {
             values = try container.decode([String].self)
         }
