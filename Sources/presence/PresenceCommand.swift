@@ -1,4 +1,5 @@
 import ArgumentParser
+import PresenceHTTP
 
 /// `presence`: the swift-presence command line.
 @main
@@ -6,6 +7,7 @@ struct PresenceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "presence",
         abstract: "A distributed user-presence service on NATS JetStream KV.",
+        version: ServiceVersion.current,
         subcommands: [ServeCommand.self, TokenCommand.self, DemoCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

@@ -17,6 +17,12 @@ struct APIDocumentTests {
         #expect(link == file, "the repository's openapi.yaml is the embedded one")
     }
 
+    @Test func theDocumentsVersionIsTheServicesVersion() throws {
+        let document = try #require(try Yams.load(yaml: OpenAPIDocument.yaml) as? [String: Any])
+        let info = try #require(document["info"] as? [String: Any])
+        #expect(info["version"] as? String == ServiceVersion.current)
+    }
+
     @Test func theDocumentCoversEveryEndpointOfTheSpec() throws {
         let document = try #require(try Yams.load(yaml: OpenAPIDocument.yaml) as? [String: Any])
         #expect(document["openapi"] as? String == "3.1.0")
