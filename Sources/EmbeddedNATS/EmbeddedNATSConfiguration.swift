@@ -29,6 +29,12 @@ public struct EmbeddedNATSConfiguration: Sendable, Equatable {
     public var domain: String = "hub"
     /// The KV bucket leaves may use (their permissions name it).
     public var bucket: String = "presence"
+    /// JetStream's file storage limit (center), in bytes: always written, because nats-server
+    /// otherwise sizes it from the space free when it starts, and a restart on a nearly full
+    /// disk then keeps a limit of a few hundred KB for ever (`nats.max_store`).
+    public var maxStoreBytes: Int = EmbeddedNATSConfiguration.defaultMaxStoreBytes
+    /// The default of ``maxStoreBytes``: 1 TiB, nats-server's own ceiling for its default.
+    public static let defaultMaxStoreBytes = 1 << 40
     /// Shared credential for leaf connections: a user and password both sides know.
     public var leafUser: String?
     public var leafPassword: String?

@@ -29,6 +29,7 @@ public enum NATSServerConfigFile {
             var jetstream = [
                 "  store_dir: \(quoted(configuration.storeDirectory))",
                 "  domain: \(quoted(configuration.domain))",
+                "  max_file_store: \(configuration.maxStoreBytes)",
             ]
             if syncAlways { jetstream.append("  sync_interval: always") }
             lines.append("jetstream {")

@@ -36,6 +36,8 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         var bucketState: StreamState?
         /// When a center last tried to grow the bucket's replicas.
         var lastGrowAttempt: ContinuousClock.Instant?
+        /// Whether JetStream refused writes for lack of storage lately.
+        var storageRefusals = StorageRefusals()
     }
 
     /// A store that is not connected yet; ``run()`` connects it.
@@ -262,6 +264,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                 case .revision(let expected): revision = try await bucket.put(key, value: value, expecting: .revision(expected))
                 }
                 metrics.putOK.record(ContinuousClock.now - started)
+                state.withLockedValue { $0.storageRefusals.stored() }
                 let result = StoredPresence(record.stored(at: revision), encodedValue: value)
                 replica.apply(result, ifGeneration: generation)
                 return result
@@ -315,7 +318,9 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     /// led; ``readiness()`` also waits for ``PresenceStoreConfiguration/pendingWork``.
     public func storeReadiness() -> Readiness {
         if let problem = configuration.storageProblem?() { return .notReady(problem) }
-        guard let link = state.withLockedValue({ $0.link }) else { return .notReady(notBoundReason()) }
+        let (link, refusal) = state.withLockedValue { ($0.link, $0.storageRefusals.problem(now: .now)) }
+        if let refusal { return .notReady(refusal) }
+        guard let link else { return .notReady(notBoundReason()) }
         guard link.connection.isConnected else { return .notReady("the NATS connection is down; reconnecting") }
         let feedReadiness = feed.readiness()
         guard feedReadiness.isReady else { return feedReadiness }
@@ -379,6 +384,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     private func writeFailed(_ error: NATSError) -> PresenceError {
         logger.warning("presence store write failed", metadata: ["error": "\(error)"])
         if error.isInsufficientStorage {
+            state.withLockedValue { $0.storageRefusals.refused(at: .now) }
             return PresenceError(.insufficientStorage, "the presence store is out of space; the write was not applied")
         }
         if error.wasNotSent || error.isNoResponders || error.jetStreamCode != 0 {

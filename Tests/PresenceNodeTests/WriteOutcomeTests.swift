@@ -17,9 +17,11 @@ struct WriteOutcomeTests {
         let elapsed: Duration
     }
 
-    static func put(_ node: ServiceProcess, _ user: String) async throws -> Answer {
+    static func put(_ node: ServiceProcess, _ user: String, _ request: String = #"{"status":"online"}"#) async throws
+        -> Answer
+    {
         let started = ContinuousClock.now
-        let (status, body) = try await node.put(user, #"{"status":"online"}"#)
+        let (status, body) = try await node.put(user, request)
         let code = (body["error"] as? [String: Any])?["code"] as? String
         return Answer(user: user, status: status, code: code, elapsed: ContinuousClock.now - started)
     }
@@ -120,6 +122,74 @@ struct WriteOutcomeTests {
         let (missing, _) = try await topology.center.get("/api/v2/presence/while-full")
         #expect(missing == 404)
         await topology.center.stop()
+    }
+
+    /// A node restarted on a nearly full disk (nats-server then sized JetStream's limit from
+    /// the space free at that moment: 972 KB) once answered 507 for ever, saying ready, after
+    /// the disk was freed. The limit is now `nats.max_store`, whatever the disk had free.
+    @Test(.enabled(if: getuid() == 0, "mounts a small tmpfs to fill it up: needs root"))
+    func aDiskFreedInStepsGivesTheStoreAllItsSpaceBack() async throws {
+        let mountPoint = TemporaryDirectory.make()
+        #expect(Self.run("/bin/mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", mountPoint) == 0)
+        defer { _ = Self.run("/bin/umount", "-l", mountPoint) }
+        let topology = try await Topology.startCenter(dataDirectory: mountPoint + "/center")
+        let center = topology.center
+        let filler = mountPoint + "/filler"
+        _ = Self.run("/bin/dd", "if=/dev/zero", "of=\(filler)", "bs=1M", "count=64")
+        let (full, _) = try await NodeStartupTests.poll(center, "/health/ready") { status, _ in status == 503 }
+        #expect(full == 503)
+        // 1.3 MB free: the node restarts its nats-server on a nearly full disk.
+        #expect(Self.run("/usr/bin/truncate", "-s", "-1300K", filler) == 0)
+        let (partly, _) = try await NodeStartupTests.poll(center, "/health/ready", timeout: .seconds(20)) { status, _ in
+            status == 200
+        }
+        #expect(partly == 200)
+        try FileManager.default.removeItem(atPath: filler)
+
+        // About 1.5 MB of records: more than a limit sized from 1.3 MB free would hold.
+        let request = #"{"status":"online","message":"\#(String(repeating: "m", count: 250))"}"#
+        var refused: [Answer] = []
+        var readyWhileRefused = 0
+        for index in 0..<3_000 {
+            let answer = try await Self.put(center, "user-\(index)", request)
+            guard answer.status != 200 else { continue }
+            refused.append(answer)
+            if try await center.get("/health/ready").0 == 200 { readyWhileRefused += 1 }
+            if refused.count >= 20 { break }
+        }
+        #expect(refused.isEmpty, "refused: \(refused.prefix(3).map { "\($0.user) \($0.status) \($0.code ?? "")" })")
+        #expect(readyWhileRefused == 0, "ready while writes were refused")
+        await center.stop()
+    }
+
+    /// A store at its limit with space on the disk: 507, and not ready while so, saying why.
+    @Test func aStoreAtItsLimitIsNotReadyWhileItRefusesWrites() async throws {
+        let topology = try await Topology.startCenter(extraEnvironment: ["PRESENCE_NATS_MAX_STORE": "1048576"])
+        let center = topology.center
+        let request = #"{"status":"online","message":"\#(String(repeating: "m", count: 250))"}"#
+        var refusal: Answer?
+        for index in 0..<5_000 {
+            let answer = try await Self.put(center, "user-\(index)", request)
+            if answer.status != 200 {
+                refusal = answer
+                break
+            }
+        }
+        let refused = try #require(refusal, "1 MiB of storage took 5,000 records of 250 characters")
+        #expect(refused.status == 507)
+        #expect(refused.code == "insufficient_storage")
+        let (ready, body) = try await center.get("/health/ready")
+        #expect(ready == 503)
+        #expect((body["reason"] as? String)?.contains("nats.max_store") == true, "\(body)")
+        // Without writes it reads ready again after a while, so the next write finds out; it is
+        // refused again and the node is not ready again.
+        let (lapsed, _) = try await NodeStartupTests.poll(center, "/health/ready", timeout: .seconds(10)) { status, _ in
+            status == 200
+        }
+        #expect(lapsed == 200)
+        #expect(try await Self.put(center, "one-more", request).status == 507)
+        #expect(try await center.get("/health/ready").0 == 503)
+        await center.stop()
     }
 
     static func run(_ executable: String, _ arguments: String...) -> Int32 {
