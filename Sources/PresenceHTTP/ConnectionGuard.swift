@@ -13,6 +13,9 @@ import PresenceCore
 ///   reading it, which answers 400 (``ErrorMiddleware``), and closes after that response;
 /// - answers HTTP/1.0 in HTTP/1.0, with `Connection: close` unless the client asked for
 ///   keep-alive and the length is known, and closes after it;
+/// - tells the node's ``ConnectionRegistry`` whether the connection only waits for its client
+///   (so it may be closed to make room), gets shorter head time-outs when accepted under
+///   pressure, and closes after its response while the budget is full;
 /// - on graceful shutdown (`ChannelShouldQuiesceEvent`) marks ``HTTPDrain``, sends
 ///   `Connection: close` on the last response of each connection, and gives idle connections
 ///   the drain period for one last request.
@@ -29,27 +32,45 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private let settings: HTTPServerSettings
     private let drain: HTTPDrain
     private let logger: Logger
+    private let registry: ConnectionRegistry?
     private var machine: ConnectionStateMachine
     private var context: ChannelHandlerContext?
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
+    /// What the registry was last told of ``ConnectionStateMachine/roomFrom``.
+    private var reportedRoomFrom: NIODeadline?
 
     /// Created when the connection is accepted: its first head is due from now.
-    init(settings: HTTPServerSettings, drain: HTTPDrain, logger: Logger) {
+    init(settings: HTTPServerSettings, drain: HTTPDrain, registry: ConnectionRegistry? = nil, logger: Logger) {
         self.settings = settings
         self.drain = drain
         self.logger = logger
-        self.machine = ConnectionStateMachine(timeouts: .init(settings), now: .now())
+        self.registry = registry
+        let timeouts = ConnectionStateMachine.Timeouts(settings)
+        let pressed = registry?.underPressure ?? false
+        self.machine = ConnectionStateMachine(timeouts: pressed ? timeouts.underPressure() : timeouts, now: .now())
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        registry?.register(ObjectIdentifier(self), channel: context.channel)
+        reportWaiting()
         wakeUp(by: machine.wakeUp(now: .now()), context: context)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         cancelTimer()
+        registry?.unregister(ObjectIdentifier(self))
         self.context = nil
+    }
+
+    /// Tells the registry from when the connection may be closed to make room.
+    private func reportWaiting() {
+        guard let registry else { return }
+        let roomFrom = machine.roomFrom
+        guard roomFrom != reportedRoomFrom else { return }
+        reportedRoomFrom = roomFrom
+        registry.update(ObjectIdentifier(self), roomFrom: roomFrom)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -59,8 +80,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Raw bytes came in (``RequestStartObserver``, in front of the decoder).
     func bytesReceived() {
-        guard let context, machine.input.awaitsBytes else { return }
+        guard let context, machine.awaitsBytes else { return }
         wakeUp(by: machine.bytesReceived(now: .now()), context: context)
+        reportWaiting()
     }
 
     // MARK: Inbound
@@ -77,6 +99,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             forward = passOn
             wakeUp(by: wake, context: context)
         }
+        reportWaiting()
         if forward { context.fireChannelRead(data) }
     }
 
@@ -84,6 +107,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         guard Self.isFramingError(error) else { return context.fireErrorCaught(error) }
         let answer = PresenceError(framing: error, maxHeadBytes: settings.maxHeadBytes)
         let action = machine.framingFailed(answer, now: .now())
+        reportWaiting()
         switch action {
         case .ignore, .wait:
             break
@@ -103,6 +127,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case is ChannelShouldQuiesceEvent:
             drain.begin()
             wakeUp(by: machine.shutdownBegan(now: .now()), context: context)
+            reportWaiting()
         case ChannelEvent.inputClosed where machine.inputClosed():
             context.close(promise: nil)
         default:
@@ -115,7 +140,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head):
-            let framing = machine.responseHeadWritten(hasContentLength: head.headers.contains(name: "content-length"))
+            let framing = machine.responseHeadWritten(
+                hasContentLength: head.headers.contains(name: "content-length"), budgetFull: registry?.isFull ?? false)
             guard framing.closes || framing.isHTTP10 else { return context.write(data, promise: promise) }
             if framing.isHTTP10 {
                 head.version = .http1_0
@@ -127,7 +153,9 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(data, promise: promise)
         case .end:
             context.write(data, promise: promise)
-            switch machine.responseEndWritten(now: .now()) {
+            let after = machine.responseEndWritten(now: .now())
+            reportWaiting()
+            switch after {
             case .keepOpen(let wake):
                 wakeUp(by: wake, context: context)
             case .close:
@@ -183,10 +211,19 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private func timerFired(context: ChannelHandlerContext) {
         timer = nil
         timerDeadline = nil
-        switch machine.timerFired(now: .now()) {
+        let after = machine.timerFired(now: .now())
+        reportWaiting()
+        switch after {
         case .closeNow(let reason):
             logger.debug("connection closed", metadata: ["reason": "\(reason.rawValue)"])
             context.close(promise: nil)
+        case .failRequest(let reason):
+            logger.debug("request failed", metadata: ["reason": "\(reason.rawValue)"])
+            context.fireErrorCaught(
+                PresenceError(
+                    .badRequest,
+                    "the request body stopped coming before it was complete (service.http.header_timeout); nothing was applied"))
+            wakeUp(by: machine.deadline, context: context)
         case .wakeUp(let deadline):
             wakeUp(by: deadline, context: context)
         case .none:
@@ -208,13 +245,3 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
 @available(*, unavailable)
 extension ConnectionGuard: Sendable {}
-
-extension ConnectionStateMachine.Input {
-    /// Whether the next bytes move a deadline: they begin a request, or continue its body.
-    var awaitsBytes: Bool {
-        switch self {
-        case .idle, .body: return true
-        case .head, .discarding: return false
-        }
-    }
-}

@@ -26,6 +26,15 @@ struct ConnectionStateMachine {
             drain = TimeAmount(settings.drainPeriod)
             linger = TimeAmount(settings.lingerPeriod)
         }
+
+        /// The time-outs of a connection accepted while the budget is nearly used: a head gets
+        /// a fifth of the header time-out (at least a second, at most as configured), as
+        /// nginx-style servers cut slow clients faster under pressure.
+        func underPressure() -> Timeouts {
+            var shorter = self
+            shorter.header = min(header, max(.seconds(1), .nanoseconds(header.nanoseconds / 5)))
+            return shorter
+        }
     }
 
     /// A request whose response is not complete yet.
@@ -83,6 +92,10 @@ struct ConnectionStateMachine {
     /// What to do when the timer fires.
     enum AfterTimer: Equatable {
         case closeNow(CloseReason)
+        /// The body of the request being read stopped coming before its response began: pass
+        /// an error to its handler, which answers 400; the connection closes after that
+        /// response (or at the deadline, if none comes).
+        case failRequest(CloseReason)
         case wakeUp(NIODeadline)
         case none
     }
@@ -108,6 +121,9 @@ struct ConnectionStateMachine {
     private var deferredError: PresenceError?
     /// Set once the output is shut: the connection closes when the client closes or at this time.
     private var closingUntil: NIODeadline?
+    /// Some bytes of the head being read have come (only the first head of a connection is
+    /// read before any of its bytes came).
+    private var headBytesSeen = false
 
     /// A connection that has just opened: its first head is due within the header timeout.
     init(timeouts: Timeouts, now: NIODeadline) {
@@ -132,6 +148,24 @@ struct ConnectionStateMachine {
         }
     }
 
+    /// How long a new connection that has sent nothing yet is kept from making room
+    /// (``roomFrom``): its request may be on its way.
+    static let firstBytesGrace: TimeAmount = .milliseconds(250)
+
+    /// From when the connection may be closed to make room for another at no one's loss
+    /// (``ConnectionRegistry``), the earliest first: a keep-alive connection between requests
+    /// (from the end of the last response), a request head that has begun and not ended (from
+    /// its first byte), a new connection that has sent nothing (``firstBytesGrace`` after it
+    /// opened). nil: it is answering, reading a body, or closing.
+    var roomFrom: NIODeadline? {
+        guard pending.isEmpty, closingUntil == nil else { return nil }
+        switch input {
+        case .idle(let since): return since
+        case .head(let since): return headBytesSeen ? since : since + Self.firstBytesGrace
+        case .body, .discarding: return nil
+        }
+    }
+
     /// When the timer must fire at the latest: the deadline, or earlier so that a timer armed
     /// now never fires after a deadline set later (those are at least `header` or `idle` away).
     func wakeUp(now: NIODeadline) -> NIODeadline? {
@@ -140,9 +174,21 @@ struct ConnectionStateMachine {
 
     // MARK: Reading
 
+    /// Whether the next bytes change anything: they begin a request, continue its body, or
+    /// are the first of a connection's first head. (Called for every read: the answer is
+    /// false as long as nothing would change.)
+    var awaitsBytes: Bool {
+        switch input {
+        case .idle, .body: return true
+        case .head: return !headBytesSeen
+        case .discarding: return false
+        }
+    }
+
     /// Bytes came in; when they begin a new request, its head is due within the header
     /// timeout; during a body, the next bytes are due within it again.
     mutating func bytesReceived(now: NIODeadline) -> NIODeadline? {
+        headBytesSeen = true
         switch input {
         case .idle: input = .head(since: now)
         case .body: input = .body(since: now)
@@ -155,6 +201,7 @@ struct ConnectionStateMachine {
     mutating func headReceived(keepAlive: Bool, isHTTP10: Bool, now: NIODeadline = .now()) -> Bool {
         if input == .discarding { return false }
         input = .body(since: now)
+        headBytesSeen = false
         pending.append(PendingRequest(keepAlive: keepAlive, isHTTP10: isHTTP10))
         return true
     }
@@ -202,13 +249,17 @@ struct ConnectionStateMachine {
 
     /// A response head is being written. `hasContentLength` is asked only for HTTP/1.0, which
     /// cannot keep a connection without a length.
-    mutating func responseHeadWritten(hasContentLength: @autoclosure () -> Bool) -> ResponseFraming {
+    /// `budgetFull`: every connection of the node's budget is open, so this one is not kept
+    /// for another request (``ConnectionRegistry``).
+    mutating func responseHeadWritten(hasContentLength: @autoclosure () -> Bool, budgetFull: Bool = false)
+        -> ResponseFraming
+    {
         responseStarted = true
         guard let request = pending.first else {
             currentResponseCloses = true
             return ResponseFraming(closes: true, isHTTP10: false)
         }
-        var closes = !request.keepAlive || request.failed
+        var closes = !request.keepAlive || request.failed || budgetFull
         if request.isHTTP10 && !closes { closes = !hasContentLength() }
         // Draining: the last response closes, unless another request is on its way.
         if drainingSince != nil && pending.count == 1 && !Self.isHead(input) { closes = true }
@@ -244,6 +295,14 @@ struct ConnectionStateMachine {
     mutating func timerFired(now: NIODeadline) -> AfterTimer {
         guard let deadline else { return .none }
         if now >= deadline {
+            if case .body = input, closingUntil == nil, !responseStarted, !pending.isEmpty {
+                // A body that never completes (a withheld body, a chunk size of 2^64 - 1) gets
+                // its answer, not a silent close.
+                pending[pending.count - 1].failed = true
+                input = .discarding
+                closingUntil = now + timeouts.linger
+                return .failRequest(.slowBody)
+            }
             let reason: CloseReason
             switch input {
             case _ where closingUntil != nil: reason = .lingerEnded

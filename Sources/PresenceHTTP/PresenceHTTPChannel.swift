@@ -23,13 +23,15 @@ struct PresenceHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     let settings: HTTPServerSettings
     let drain: HTTPDrain
     let tls: TLSCertificateStore?
+    let connections: ConnectionRegistry?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             var limits = NIOHTTPDecoderLimitConfiguration()
             limits.maxHeaderFieldSize = settings.maxHeadBytes
             limits.maxHeaderListSize = settings.maxHeadBytes
-            let connectionGuard = ConnectionGuard(settings: settings, drain: drain, logger: logger)
+            let connectionGuard = ConnectionGuard(
+                settings: settings, drain: drain, registry: connections, logger: logger)
             let pipeline = channel.pipeline.syncOperations
             if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls.current)) }
             try pipeline.addHandler(RequestStartObserver(connection: connectionGuard))
@@ -67,11 +69,14 @@ extension HTTPServerBuilder {
     /// - Parameters:
     ///   - drain: set when graceful shutdown begins (`/health/ready` reads it).
     ///   - tls: the certificate for HTTPS; nil: plain HTTP.
-    public static func presence(_ settings: HTTPServerSettings, drain: HTTPDrain, tls: TLSCertificateStore? = nil)
-        -> HTTPServerBuilder
-    {
+    ///   - connections: the connection budget's registry (also given to the application as its
+    ///     `availableConnectionsDelegate`); nil: no budget.
+    public static func presence(
+        _ settings: HTTPServerSettings, drain: HTTPDrain, tls: TLSCertificateStore? = nil,
+        connections: ConnectionRegistry? = nil
+    ) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
-            PresenceHTTPChannel(responder: responder, settings: settings, drain: drain, tls: tls)
+            PresenceHTTPChannel(responder: responder, settings: settings, drain: drain, tls: tls, connections: connections)
         }
     }
 }

@@ -1,3 +1,4 @@
+import EmbeddedNATS
 import Foundation
 import Logging
 import PresenceCore
@@ -30,7 +31,7 @@ enum ConfigurationKeys {
         doc: "Seconds an idle keep-alive connection is kept.")
     static let httpMaxConnections = Key(
         "service.http.max_connections", \C.httpMaxConnections, default: 0, .int(in: 0...1_000_000),
-        doc: "HTTP connections open at once; past it, new ones wait in the listen backlog. 0: the open-file limit less 64.")
+        doc: "HTTP connections open at once (streams: three quarters); at it, the longest-waiting idle or slow connection makes room. 0: the open-file limit less 64.")
     static let httpTLSCertFile = Key(
         "service.http.tls.cert_file", \C.httpTLSCertFile, default: nil, .optionalText,
         doc: "HTTPS: the PEM certificate chain (with key_file). Re-read on SIGHUP.")
@@ -68,6 +69,10 @@ enum ConfigurationKeys {
     static let natsURL = Key(
         "nats.url", \C.natsURL, default: "nats://127.0.0.1:4222", .text,
         doc: "With nats.embedded false: the NATS to use (several: comma-separated).", flag: "nats-url")
+    static let natsMaxStore = Key(
+        "nats.max_store", \C.natsMaxStore, default: EmbeddedNATSConfiguration.defaultMaxStoreBytes,
+        .int(in: 1_048_576...Int.max),
+        doc: "Center: JetStream's storage limit in bytes (fixed, not sized from the space free at start).")
     static let replicas = Key(
         "nats.replicas", \C.replicas, default: 1, .int(in: 1...5),
         doc: "Replicas of the presence bucket (3 on a clustered center); a bucket with fewer is grown at start.")
@@ -215,7 +220,7 @@ enum ConfigurationKeys {
     static let all: [any AnyConfigurationKey] = [
         nodeID, role, httpHost, httpPort, httpHeaderTimeout, httpIdleTimeout, httpMaxConnections, httpTLSCertFile, httpTLSKeyFile, corsAllowedOrigins,
         natsEmbedded, natsServerBinary, dataDirectory, natsClientPort, natsLeafnodePort, natsLeafnodeHost,
-        natsMonitorPort, hubURLs, natsURL, replicas, clusterName, clusterHost, clusterPort, clusterRoutes,
+        natsMonitorPort, hubURLs, natsURL, natsMaxStore, replicas, clusterName, clusterHost, clusterPort, clusterRoutes,
         natsUser, natsPassword, natsToken, leafUser, leafPassword, leafTLSCertFile, leafTLSKeyFile, leafTLSCAFile,
         routeUser, routePassword, routeTLSCertFile, routeTLSKeyFile, routeTLSCAFile,
         cacheMaxCost, cacheNumCounters, cacheNegativeTTL,

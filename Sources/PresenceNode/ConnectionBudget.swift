@@ -18,6 +18,11 @@ public struct ConnectionBudget: Sendable, Equatable {
     /// The configured value, when the open-file limit left less than it.
     public let reducedFrom: Int?
 
+    /// The most long-lived streams (SSE) open at once: three quarters of the connections, so
+    /// that streams can never take the slots requests and health probes need. A stream beyond
+    /// it is answered 503 `unavailable` with `Retry-After`.
+    public var streamShare: Int { max(1, maxConnections - maxConnections / 4) }
+
     /// - Parameters:
     ///   - configured: `service.http.max_connections`; 0: as many as the limit allows.
     ///   - fileLimit: the process's open-file limit (`RLIMIT_NOFILE`), nil when unlimited.

@@ -44,6 +44,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var natsMonitorPort: Int = K.natsMonitorPort.defaultValue
     public var hubURLs: [String] = K.hubURLs.defaultValue
     public var natsURL: String = K.natsURL.defaultValue
+    /// JetStream's storage limit in bytes on a center (`nats.max_store`).
+    public var natsMaxStore: Int = K.natsMaxStore.defaultValue
     public var replicas: Int = K.replicas.defaultValue
     /// A clustered center (`nats.cluster.*`): the cluster's name, where its route port
     /// listens (loopback unless routes authenticate), that port (0: not clustered) and the

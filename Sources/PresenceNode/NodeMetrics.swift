@@ -1,6 +1,7 @@
 import EmbeddedNATS
 import NATSClient
 import PresenceCore
+import PresenceHTTP
 import PresenceStore
 import Prometheus
 import NIOConcurrencyHelpers
@@ -22,6 +23,7 @@ final class NodeMetrics: Sendable {
         let sweeperLeaseHeld: Gauge
         let bucketLeader: Gauge
         let bucketReplicas: Gauge
+        let httpConnections: Gauge
     }
 
     /// Counters fed from cumulative numbers: each scrape adds what grew since the last one.
@@ -44,6 +46,7 @@ final class NodeMetrics: Sendable {
         var expiryTransitions: DeltaCounter
         var expiryConflicts: DeltaCounter
         var expiryFailures: DeltaCounter
+        var httpConnectionsEvicted: DeltaCounter
     }
 
     private let gauges: Gauges
@@ -74,7 +77,9 @@ final class NodeMetrics: Sendable {
             bucketLeader: registry.makeGauge(
                 descriptor: descriptor("bucket_has_leader", "", "Clustered center: 1 when the bucket's group has a leader")),
             bucketReplicas: registry.makeGauge(
-                descriptor: descriptor("bucket_replicas", "", "Clustered center: copies the bucket keeps")))
+                descriptor: descriptor("bucket_replicas", "", "Clustered center: copies the bucket keeps")),
+            httpConnections: registry.makeGauge(
+                descriptor: descriptor("http_connections_open", "", "HTTP connections open (of service.http.max_connections)")))
         func counter(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> DeltaCounter {
             DeltaCounter(counter: registry.makeCounter(descriptor: descriptor(name, "total", help), labels: labels))
         }
@@ -88,14 +93,18 @@ final class NodeMetrics: Sendable {
                 streamOverruns: counter("stream_overruns", "Streams cut off because the client read too slowly"),
                 expiryTransitions: counter("expiry_sweeps", expiry, [("outcome", "transition")]),
                 expiryConflicts: counter("expiry_sweeps", expiry, [("outcome", "conflict")]),
-                expiryFailures: counter("expiry_sweeps", expiry, [("outcome", "failure")])))
+                expiryFailures: counter("expiry_sweeps", expiry, [("outcome", "failure")]),
+                httpConnectionsEvicted: counter(
+                    "http_connections_evicted",
+                    "Connections that only waited for their client, closed to make room at the connection budget")))
     }
 
     /// Reads the node's parts and renders the Prometheus text exposition.
     func render(
         store: NATSPresenceStore, changes: PresenceChangeHub, sweeper: ExpirySweeper?, lease: SweeperLease? = nil,
-        clustered: Bool = false
+        clustered: Bool = false, connections: ConnectionRegistry? = nil
     ) -> [UInt8] {
+        if let connections { gauges.httpConnections.set(to: Double(connections.openConnections)) }
         if let lease { gauges.sweeperLeaseHeld.set(to: lease.isHeld ? 1 : 0) }
         if clustered, let bucket = store.bucketState, let group = bucket.cluster {
             // The last answer's leader counts only while the bucket still answers.
@@ -117,6 +126,7 @@ final class NodeMetrics: Sendable {
             deltas.cacheEvictions.advance(to: statistics.evictions)
             deltas.reconnects.advance(to: Int(connection.reconnects))
             deltas.streamOverruns.advance(to: changes.overrunCount)
+            if let connections { deltas.httpConnectionsEvicted.advance(to: connections.evictedConnections) }
             if let sweeps {
                 deltas.expiryTransitions.advance(to: sweeps.transitions)
                 deltas.expiryConflicts.advance(to: sweeps.conflicts)

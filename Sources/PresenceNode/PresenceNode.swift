@@ -13,7 +13,7 @@ import ServiceLifecycle
 /// down in reverse order (HTTP first, nats-server last).
 public struct PresenceNode: Sendable {
     /// The version reported by `/health/info`.
-    public static let version = "0.1.0"
+    public static let version = ServiceVersion.current
 
     /// The HTTP application; run it with `runService()`.
     public let application: Application<RouterResponder<PresenceRequestContext>>
@@ -90,8 +90,15 @@ public struct PresenceNode: Sendable {
         if let supervisor, configuration.role == .center {
             storage = StorageMonitor(directory: supervisor.configuration.storeDirectory, supervisor: supervisor, logger: logger)
         }
+        // Streams never take the slots requests and health probes need.
+        let maxStreams = min(configuration.maxStreams, connections.streamShare)
+        if maxStreams < configuration.maxStreams {
+            logger.notice(
+                "streams are limited to three quarters of the connection budget",
+                metadata: ["stream.max_streams": "\(configuration.maxStreams)", "max_streams": "\(maxStreams)"])
+        }
         let changes = PresenceChangeHub(
-            maxSubscribers: configuration.maxStreams, queueCapacity: configuration.streamQueueSize,
+            maxSubscribers: maxStreams, queueCapacity: configuration.streamQueueSize,
             memory: StreamMemoryBudget(
                 maxPerStream: configuration.streamMaxBufferedBytes, maxTotal: configuration.streamMaxTotalBufferedBytes))
         let metrics = NodeMetrics()
@@ -179,6 +186,7 @@ public struct PresenceNode: Sendable {
         }
         services.append(StreamKeepalive(hub: changes, interval: .milliseconds(Int(configuration.streamKeepalive * 1000))))
         let drain = HTTPDrain()
+        let httpConnections = ConnectionRegistry(budget: connections.maxConnections)
         services.append(MemoryTrimmer(hub: changes, interval: .seconds(2), logger: logger))
         let router = buildPresenceRouter(
             controller: PresenceController(
@@ -187,17 +195,27 @@ public struct PresenceNode: Sendable {
             health: HealthController(repository: store, drain: drain) { await info.current() },
             metricsText: { [sweeper, sweeperLease, clustered = configuration.isClusteredCenter] in
                 metrics.render(
-                    store: store, changes: changes, sweeper: sweeper, lease: sweeperLease, clustered: clustered)
+                    store: store, changes: changes, sweeper: sweeper, lease: sweeperLease, clustered: clustered,
+                    connections: httpConnections)
             },
             logRequests: configuration.logLevel <= .debug)
         let application = Application(
             router: router,
-            server: .presence(configuration.httpServerSettings, drain: drain, tls: tls),
+            server: .presence(configuration.httpServerSettings, drain: drain, tls: tls, connections: httpConnections),
             configuration: .init(
                 address: .hostname(configuration.httpHost, port: configuration.httpPort),
-                availableConnectionsDelegate: MaximumAvailableConnections(connections.maxConnections, logger: logger)),
+                // Connections waiting to be accepted hold no descriptor of the node: a long
+                // queue (the kernel caps it at net.core.somaxconn) keeps a flood of them from
+                // making the kernel drop a good client's handshake (a 1 s retransmission).
+                backlog: 4_096,
+                availableConnectionsDelegate: httpConnections.delegate),
             services: services,
             onServerRunning: { [configuredPort = configuration.httpPort] channel in
+                do {
+                    try await httpConnections.attach(listener: channel)
+                } catch {
+                    logger.warning("cannot watch the HTTP listener; at the connection budget new connections wait for a close")
+                }
                 // The real port, also when the OS assigned it (`service.http.port: 0`).
                 let port = channel.localAddress?.port ?? configuredPort
                 logger.info(
@@ -313,6 +331,7 @@ public struct PresenceNode: Sendable {
             serverName: configuration.nodeID, dataDirectory: configuration.dataDirectory, mode: mode,
             serverBinary: configuration.natsServerBinary, clientPort: configuration.natsClientPort,
             monitorPort: configuration.natsMonitorPort, leafnodeHost: configuration.natsLeafnodeHost)
+        embedded.maxStoreBytes = configuration.natsMaxStore
         embedded.leafUser = configuration.leafUser
         embedded.leafPassword = configuration.leafPassword
         if configuration.leafTLSCertFile != nil || configuration.leafTLSCAFile != nil {

@@ -74,12 +74,69 @@ struct ConnectionStateMachineTests {
         #expect(onTimer2 == .none)
     }
 
-    @Test func aBodyThatStopsComingIsCutOffAfterTheHeaderTimeout() {
+    @Test func aBodyThatStopsComingIsAnsweredThenCutOffAfterTheHeaderTimeout() {
         var connection = machine()
         let forwarded = connection.headReceived(keepAlive: true, isHTTP10: false, now: at(1))
         #expect(forwarded)
         let onTimer = connection.timerFired(now: at(11))
-        #expect(onTimer == .closeNow(.slowBody))
+        #expect(onTimer == .failRequest(.slowBody))
+        #expect(connection.roomFrom == nil, "a failing request is not a connection to make room with")
+        // Its response closes the connection; with no response it is closed at the deadline.
+        let framing = connection.responseHeadWritten(hasContentLength: true)
+        #expect(framing.closes)
+        #expect(connection.responseEndWritten(now: at(12)) == .close)
+    }
+
+    @Test func aBodyThatStopsComingWithoutAResponseIsClosedAfterTheLingerPeriod() throws {
+        var connection = machine()
+        _ = connection.headReceived(keepAlive: true, isHTTP10: false, now: at(1))
+        #expect(connection.timerFired(now: at(11)) == .failRequest(.slowBody))
+        let deadline = try #require(connection.deadline)
+        #expect(connection.timerFired(now: deadline) == .closeNow(.lingerEnded))
+    }
+
+    @Test func aBodyThatStopsAfterItsResponseBeganIsJustClosed() {
+        var connection = machine()
+        _ = connection.headReceived(keepAlive: true, isHTTP10: false, now: at(1))
+        _ = connection.responseHeadWritten(hasContentLength: true)
+        #expect(connection.timerFired(now: at(11)) == .closeNow(.slowBody))
+    }
+
+    @Test func aConnectionMakesRoomOnlyWhileItWaitsForItsClient() {
+        var connection = machine()
+        #expect(connection.roomFrom == at(0.25), "a new connection that sent nothing: its request may be on its way")
+        #expect(connection.awaitsBytes)
+        _ = connection.bytesReceived(now: at(0.1))
+        #expect(connection.roomFrom == at(0), "a head begun and not ended, from the connection's start")
+        #expect(!connection.awaitsBytes, "more bytes of the head change nothing")
+        _ = connection.headReceived(keepAlive: true, isHTTP10: false, now: at(1))
+        #expect(connection.roomFrom == nil, "reading a body")
+        _ = connection.endReceived(now: at(2))
+        #expect(connection.roomFrom == nil, "answering")
+        _ = connection.responseHeadWritten(hasContentLength: true)
+        _ = connection.responseEndWritten(now: at(3))
+        #expect(connection.roomFrom == at(3), "a keep-alive connection between requests")
+        _ = connection.bytesReceived(now: at(4))
+        #expect(connection.roomFrom == at(4), "the next head has begun")
+    }
+
+    @Test func aFullBudgetClosesTheConnectionAfterItsResponse() {
+        var connection = machine()
+        _ = connection.headReceived(keepAlive: true, isHTTP10: false, now: at(1))
+        _ = connection.endReceived(now: at(1))
+        #expect(connection.responseHeadWritten(hasContentLength: true, budgetFull: true).closes)
+        #expect(connection.responseEndWritten(now: at(2)) == .close)
+    }
+
+    @Test func underPressureAHeadGetsAFifthOfTheHeaderTimeoutButAtLeastASecond() {
+        let timeouts = ConnectionStateMachine.Timeouts(HTTPServerSettings(headerTimeout: .seconds(10), idleTimeout: .seconds(60)))
+        #expect(timeouts.header == .seconds(10))
+        #expect(timeouts.underPressure().header == .seconds(2))
+        #expect(timeouts.underPressure().idle == timeouts.idle)
+        var short = HTTPServerSettings(headerTimeout: .seconds(2), idleTimeout: .seconds(60))
+        #expect(ConnectionStateMachine.Timeouts(short).underPressure().header == .seconds(1))
+        short.headerTimeout = .milliseconds(500)
+        #expect(ConnectionStateMachine.Timeouts(short).underPressure().header == .milliseconds(500))
     }
 
     @Test func anIdleConnectionIsClosedAfterTheIdleTimeoutButNotWhileAResponseIsPending() {

@@ -1,5 +1,6 @@
 import EmbeddedNATS
 import Foundation
+import PresenceHTTP
 import Testing
 
 @testable import PresenceNode
@@ -18,7 +19,7 @@ struct ConfigurationTableTests {
         "nats.embedded": "false", "nats.server_binary": "/opt/nats-server", "nats.data_dir": "/tmp/sample",
         "nats.client_port": "4333", "nats.leafnode_port": "7433", "nats.leafnode_host": "127.0.0.2",
         "nats.monitor_port": "8222", "nats.hub_urls": "nats-leaf://a:7422,nats-leaf://b:7422",
-        "nats.url": "nats://n:4222", "nats.replicas": "3", "nats.user": "u", "nats.password": "p", "nats.token": "t",
+        "nats.url": "nats://n:4222", "nats.max_store": "10737418240", "nats.replicas": "3", "nats.user": "u", "nats.password": "p", "nats.token": "t",
         "nats.leaf_user": "lu", "nats.leaf_password": "lp", "nats.leaf_tls.cert_file": "c.pem",
         "nats.leaf_tls.key_file": "k.pem", "nats.leaf_tls.ca_file": "ca.pem", "nats.cluster.name": "east",
         "nats.cluster.host": "127.0.0.3", "nats.cluster.port": "6222",
@@ -165,6 +166,19 @@ struct ConfigurationTableTests {
         #expect(text == expected, "config/standalone.yaml drifted; expected:\n\(expected)")
     }
 
+    @Test func versionIsTheServicesOne() throws {
+        let process = Process()
+        process.executableURL = ServiceProcess.executable
+        process.arguments = ["--version"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(output == ServiceVersion.current + "\n")
+    }
+
     @Test func serveOffersExactlyTheTablesFlags() throws {
         let process = Process()
         process.executableURL = ServiceProcess.executable
@@ -177,7 +191,7 @@ struct ConfigurationTableTests {
         let options = Set(
             help.split(whereSeparator: \.isWhitespace).filter { $0.hasPrefix("--") }
                 .map { String($0.dropFirst(2).prefix { $0.isLetter || $0 == "-" }) })
-        let expected = Set(NodeConfiguration.flagKeys.keys).union(["config", "dev", "help"])
+        let expected = Set(NodeConfiguration.flagKeys.keys).union(["config", "dev", "help", "version"])
         #expect(options == expected)
         for (flag, path) in NodeConfiguration.flagKeys {
             #expect(NodeConfiguration.flagHelp(flag).contains(path))

@@ -28,4 +28,10 @@ struct ConnectionBudgetTests {
         #expect(reduced.reducedFrom == 5_000)
         #expect(ConnectionBudget(configured: 5_000, fileLimit: nil, cores: 2).maxConnections == 5_000)
     }
+
+    @Test func streamsGetThreeQuartersOfTheConnections() {
+        #expect(ConnectionBudget(configured: 0, fileLimit: 256, cores: 2).streamShare == 140)
+        #expect(ConnectionBudget(configured: 400, fileLimit: nil, cores: 2).streamShare == 300)
+        #expect(ConnectionBudget(configured: 1, fileLimit: nil, cores: 2).streamShare == 1)
+    }
 }

@@ -50,6 +50,30 @@ struct HTTPFramingTests {
         }
     }
 
+    /// 2^64 - 1 is a valid chunk size for the decoder, so the body never ends: before, the
+    /// connection was closed after the header time-out without an answer.
+    @Test func aChunkThatCanNeverCompleteIsAnswered400AfterTheHeaderTimeout() async throws {
+        let environment = ServiceProcess.testEnvironment(["PRESENCE_SERVICE_HTTP_HEADER_TIMEOUT": "2"])
+        let service = try ServiceProcess.serve(dataDirectory: TemporaryDirectory.make(), environment: environment)
+        try await service.waitUntilReady()
+        let token = try await TestNode.token("sam")
+        let started = ContinuousClock.now
+        let (connection, response) = try exchange(
+            "PUT /api/v2/presence/sam HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(token)\r\n"
+                + "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "FFFFFFFFFFFFFFFF\r\n{\"status\":\"online\"}\r\n0\r\n\r\n", port: service.httpPort)
+        let elapsed = ContinuousClock.now - started
+        #expect(response.status == 400, "\(response.bodyText)")
+        #expect(response.errorCode == "bad_request")
+        #expect(response.header("connection") == "close")
+        #expect(elapsed < .seconds(5).scaled, "answered after \(elapsed), header timeout 2 s")
+        #expect(connection.waitForClose(timeoutSeconds: 5) == .closed)
+        let (status, _) = try await HTTP.request("GET", port: service.httpPort, path: "/api/v2/presence/sam")
+        #expect(status == 404, "nothing was applied")
+        service.signal(SIGTERM)
+        #expect(await service.waitForExit() == 0)
+    }
+
     @Test func anOversizedOrMalformedRequestHeadGetsTheErrorBody() async throws {
         try await withService { service in
             let big = String(repeating: "a", count: 20_000)
