@@ -105,7 +105,8 @@ public enum NATSServerConfigFile {
     /// Without a leaf credential (the leafnode port is then on loopback) the leaf user is an
     /// anonymous one, the `no_auth_user`: nats-server gives a connection without credentials
     /// that user, and since it may only be a leaf, a client without the credential is refused.
-    /// With a leaf credential there is no `no_auth_user`: a leaf without it is refused too.
+    /// With a leaf credential the `no_auth_user` is a user that may connect as nothing served
+    /// here, so a leaf or client without a credential is refused.
     /// Each leaf credential (``EmbeddedNATSConfiguration/leafUser`` and the
     /// ``EmbeddedNATSConfiguration/moreLeafCredentials``) is its own user with its own inbox prefix.
     static func accounts(
@@ -127,8 +128,14 @@ public enum NATSServerConfigFile {
                     + "publish: { allow: [\(publish.map(quoted).joined(separator: ", "))] }, "
                     + "subscribe: { allow: [\(subscribe.map(quoted).joined(separator: ", "))] } }}")
         }
-        let noAuthUser = anonymous ? ["no_auth_user: \(quoted(EmbeddedNATSConfiguration.anonymousLeafUser))"] : []
-        return noAuthUser + [
+        if !anonymous {
+            // nats-server 2.9 lets a leaf without credentials into the global account when there
+            // is no no_auth_user: this one may connect as nothing the server serves (no MQTT).
+            users.append(
+                "{user: \(quoted(nobodyUser)), password: \(quoted(anonymousLeafPassword)), allowed_connection_types: [\"MQTT\"]}")
+        }
+        let noAuthUser = anonymous ? EmbeddedNATSConfiguration.anonymousLeafUser : nobodyUser
+        return ["no_auth_user: \(quoted(noAuthUser))"] + [
             "accounts {",
             "  \(EmbeddedNATSConfiguration.presenceAccount): {",
             "    jetstream: enabled",
@@ -139,6 +146,9 @@ public enum NATSServerConfigFile {
             "}",
         ]
     }
+
+    /// The `no_auth_user` of a center with leaf credentials: it may not connect at all.
+    static let nobodyUser = "presence-nobody"
 
     /// A random password (the anonymous leaf user's).
     public static func randomPassword() -> String {

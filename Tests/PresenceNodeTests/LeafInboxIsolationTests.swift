@@ -63,19 +63,18 @@ struct LeafInboxIsolationTests {
         return true
     }
 
-    /// Waits until the center lists a leaf named `name` (nats-server's name of the foreign leaf).
-    static func waitForLeaf(_ name: String, on center: ServiceProcess) async throws -> Bool {
+    /// Waits until the center lists `count` leaves (nats-server 2.9 does not report their names).
+    static func waitForLeaves(_ count: Int, on center: ServiceProcess) async throws -> Bool {
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             let (_, info) = try await center.get("/health/info")
-            let names = (info["leafnodes"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
-            if names.contains(name) { return true }
+            if (info["leafnodes"] as? [[String: Any]])?.count == count { return true }
             try await Task.sleep(for: .milliseconds(100))
         }
         return false
     }
 
-    @Test func aLeafCredentialSeesNoneOfTheCentersOrTheLeafsInboxTrafficOnInbox() async throws {
+    @Test func aStolenSharedLeafCredentialSeesNoReplyOnINBOXAndCannotStallTheGenuineLeaf() async throws {
         // One credential shared by every leaf, stolen by the attacker.
         let credentials = ["PRESENCE_NATS_LEAF_USER": "leafy", "PRESENCE_NATS_LEAF_PASSWORD": "s3cret-pass"]
         let topology = try await Topology.startCenter(extraEnvironment: credentials)
@@ -85,7 +84,7 @@ struct LeafInboxIsolationTests {
             of: "nats-leaf://127.0.0.1:\(topology.leafnodePort)", credential: ("leafy", "s3cret-pass"))
         defer { rogue.stop() }
         let roguePort = try await rogue.assignedPort()
-        #expect(try await Self.waitForLeaf("rogue", on: topology.center), "the credential admits the foreign leaf")
+        #expect(try await Self.waitForLeaves(2, on: topology.center), "the credential admits the foreign leaf")
 
         let attack = try await Self.attack(
             center: topology.center, victim: victim, roguePort: roguePort, subscribing: ["_INBOX.>"])
@@ -110,7 +109,7 @@ struct LeafInboxIsolationTests {
             of: "nats-leaf://127.0.0.1:\(topology.leafnodePort)", credential: ("other", "other-pass"))
         defer { rogue.stop() }
         let roguePort = try await rogue.assignedPort()
-        #expect(try await Self.waitForLeaf("rogue", on: topology.center), "the other leaf's credential admits it")
+        #expect(try await Self.waitForLeaves(2, on: topology.center), "the other leaf's credential admits it")
 
         let attack = try await Self.attack(
             center: topology.center, victim: victim, roguePort: roguePort,

@@ -52,7 +52,7 @@ struct NATSServerConfigFileTests {
         configuration.leafPassword = "pw-eu"
         configuration.moreLeafCredentials = [.init(user: "us-1", password: "pw-us")]
         let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, client: Self.client)
-        #expect(!text.contains("no_auth_user"))
+        #expect(text.contains(#"no_auth_user: "presence-nobody""#))
         #expect(text.contains(#"{user: "eu-1", password: "pw-eu", allowed_connection_types: ["LEAFNODE"]"#))
         #expect(text.contains(#"{user: "us-1", password: "pw-us", allowed_connection_types: ["LEAFNODE"]"#))
         #expect(text.contains(#"subscribe: { allow: ["_INBOX_LEAF.eu-1.>", "$LDS.>"] }"#))
@@ -68,7 +68,8 @@ struct NATSServerConfigFileTests {
         #expect(text.contains("listen: \"0.0.0.0:7422\""))
         #expect(text.contains("{user: \"leaf\", password: \"secret\", allowed_connection_types: [\"LEAFNODE\"]"))
         #expect(text.contains(#"{user: "presence-test", password: "client-pw", allowed_connection_types: ["STANDARD"]}"#))
-        #expect(!text.contains("no_auth_user"), "with a leaf credential, nobody gets in without one")
+        #expect(text.contains(#"no_auth_user: "presence-nobody""#), "with a leaf credential, nobody gets in without one")
+        #expect(text.contains(#"{user: "presence-nobody", password: "pw", allowed_connection_types: ["MQTT"]}"#))
         let publish = LeafPermissions.publish(bucket: "presence", domain: "hub")
         #expect(publish.contains("$JS.hub.API.STREAM.INFO.KV_presence"))
         #expect(publish.contains("$JS.hub.API.$KV.presence.>"))
