@@ -17,7 +17,8 @@ public enum PrivateFiles {
     }
 
     /// Writes `contents` to `path`, replacing the file atomically; the new file is 0600 from
-    /// its creation, whatever the umask. Blocking.
+    /// its creation, whatever the umask. Not fsynced: these files are rewritten at every start,
+    /// and one lost to a power failure is made again (a new client credential). Blocking.
     public static func write(_ contents: String, to path: String) throws(Error) {
         let temporary = path + ".tmp-\(getpid())"
         let bytes = Array(contents.utf8)
@@ -32,7 +33,6 @@ public enum PrivateFiles {
                     bytes[written...].withUnsafeBytes { posixWrite(descriptor, $0.baseAddress, $0.count) }
                 }
             }
-            try syscall("fsync") { fsync(descriptor) }
             try syscall("rename") { rename(temporary, path) }
         } catch {
             unlink(temporary)
