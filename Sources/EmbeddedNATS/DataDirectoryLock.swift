@@ -22,13 +22,14 @@ public final class DataDirectoryLock: Sendable {
     public let directory: String
     private let descriptor: Int32
 
-    /// Creates the directory if needed and takes the lock without waiting.
+    /// Creates the directory if needed (mode 0700, or tightened to it: SPEC §5) and takes the
+    /// lock without waiting.
     /// - Throws: ``Error`` naming the directory (and the pid holding it) when it is in use.
     public init(directory: String) throws {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try PrivateFiles.makeDirectory(directory)
         } catch {
-            throw Error(description: "cannot create the data directory \(directory) (nats.data_dir): \(error.localizedDescription)")
+            throw Error(description: "cannot create the data directory \(directory) (nats.data_dir): \(error.description)")
         }
         let path = directory + "/presence.lock"
         let descriptor: Int32

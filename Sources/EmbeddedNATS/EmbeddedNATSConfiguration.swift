@@ -38,6 +38,9 @@ public struct EmbeddedNATSConfiguration: Sendable, Equatable {
     /// Shared credential for leaf connections: a user and password both sides know.
     public var leafUser: String?
     public var leafPassword: String?
+    /// A center's further leaf credentials, one per leaf: each leaf user may only see replies
+    /// on its own inbox prefix, so a leaf with its own credential cannot see another's.
+    public var moreLeafCredentials: [NATSClientCredential] = []
     /// TLS for leaf connections, when set.
     public var leafTLS: TLSFiles?
     /// The NATS cluster a center's server joins (routes to the other centers); nil: standalone.
@@ -84,12 +87,19 @@ public struct EmbeddedNATSConfiguration: Sendable, Equatable {
         }
     }
 
-    /// The NATS account that holds the presence bucket on a center. Clients of the embedded
-    /// server's loopback port land in it without credentials, and so do leaves when no leaf
-    /// credential is set (the leafnode port is then on loopback).
+    /// The NATS account that holds the presence bucket on a center: its client user
+    /// (``NATSClientCredential``) and its leaves are in it.
     public static let presenceAccount = "PRESENCE"
-    /// The center's own user on its loopback client port (no credentials needed there).
-    public static let localUser = "presence-local"
+    /// The user a center gives leaves that present no credential (allowed only when no leaf
+    /// credential is set, the leafnode port being then on loopback); it may only be a leaf.
+    static let anonymousLeafUser = "presence-leaf-anonymous"
+
+    /// The inbox prefix the presence connections to this (leaf) server must use: the only
+    /// replies the center lets through to a leaf (``LeafPermissions``); nil on a center.
+    public var inboxPrefix: String? {
+        guard case .leaf = mode else { return nil }
+        return LeafPermissions.inboxPrefix(leafUser: leafUser)
+    }
 
     /// A configuration with the values of the node's configuration keys (`nats.*`); the
     /// domain and the bucket are fixed, and no leaf credential or TLS is set.

@@ -6,7 +6,25 @@
 /// JetStream API subject is allowed in both spellings, with the `hub` domain prefix a leaf
 /// uses and without it, since the center maps one onto the other. Anything not listed is
 /// denied: stream create, update, delete and purge, other streams, other accounts' traffic.
+///
+/// Replies reach a leaf on its own inbox prefix only (``inboxPrefix(leafUser:)``), never on
+/// `_INBOX.>`: a leaf that could subscribe to every inbox would see the centers' replies and
+/// every other leaf's watcher deliveries, whose subjects name the watcher's consumer, and
+/// could then delete that consumer (`CONSUMER.DELETE` is allowed, since the watcher deletes
+/// its own). Consumer names are random, so a leaf that cannot see them cannot delete another
+/// node's. Leaves that share one credential share its prefix, and so can see each other's.
 enum LeafPermissions {
+    /// The inbox prefix of the presence connections of a leaf that presents `leafUser` (nil:
+    /// a leaf without credential, on a loopback leafnode port): `_INBOX_LEAF.<user>`, the user
+    /// written as one subject token (as it is when it has only letters, digits, `-` and `_`;
+    /// otherwise `=` and its UTF-8 bytes in hex, so two users never share a prefix).
+    static func inboxPrefix(leafUser: String?) -> String {
+        guard let user = leafUser else { return "_INBOX_LEAF" }
+        let plain = !user.isEmpty && user.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_") }
+        let token = plain ? user : "=" + user.utf8.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+        return "_INBOX_LEAF." + token
+    }
+
     /// Subjects a leaf may publish to.
     static func publish(bucket: String, domain: String) -> [String] {
         let stream = "KV_" + bucket
@@ -26,12 +44,19 @@ enum LeafPermissions {
         subjects += [
             "$KV.\(bucket).>", "$JS.\(domain).API.$KV.\(bucket).>",  // writes (puts with compare-and-set)
             "$JS.FC.\(stream).>",  // flow-control answers of the watcher
-            "_INBOX.>",  // replies
         ]
         return subjects
     }
 
-    /// Subjects a leaf may subscribe to: replies and watcher deliveries (both on inboxes),
-    /// and nats-server's own leafnode loop detection.
-    static let subscribe = ["_INBOX.>", "$LDS.>"]
+    /// Subjects a leaf may subscribe to: replies and watcher deliveries (both on its own
+    /// inboxes), and nats-server's own leafnode loop detection.
+    static func subscribe(leafUser: String?) -> [String] {
+        [inboxPrefix(leafUser: leafUser) + ".>", "$LDS.>"]
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
 }

@@ -10,11 +10,14 @@ import Foundation
 /// abilities. All of it blocks (file I/O, child processes, waiting for a stale server to
 /// exit): ``NATSServerSupervisor/start()`` runs it on NIO's thread pool.
 extension NATSServerSupervisor {
-    /// Creates the data directory, stops a stale server, migrates an old store, writes the
-    /// config file. Blocking.
+    /// Creates the data directory (0700), stops a stale server, migrates an old store, reads
+    /// or makes the client credential, writes the config file (0600). Blocking.
     /// - Returns: whether the config asks for `sync_interval: always`.
     func prepareStart() throws -> Bool {
-        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        try makePrivateDirectory(configuration.dataDirectory)
+        if case .center = configuration.mode { try makePrivateDirectory(configuration.storeDirectory) }
+        let client = NATSClientCredential.stored(dataDirectory: configuration.dataDirectory) ?? .generate()
+        state.withLockedValue { $0.client = client }
         stopStaleServer()
         if case .center = configuration.mode,
             try JetStreamStoreMigration.moveGlobalAccount(
@@ -44,10 +47,28 @@ extension NATSServerSupervisor {
         return syncAlways
     }
 
-    /// Writes the nats-server config file for `configuration`. Blocking.
+    /// Writes the nats-server config file for `configuration`, mode 0600: it holds the client,
+    /// leaf and route passwords. Blocking.
     func writeConfigFile(_ configuration: EmbeddedNATSConfiguration, monitorPort: Int, syncAlways: Bool) throws {
-        try NATSServerConfigFile.render(configuration, monitorPort: monitorPort, syncAlways: syncAlways)
-            .write(toFile: self.configuration.configFilePath, atomically: true, encoding: .utf8)
+        guard let client = clientCredential else { throw StartError(description: "no client credential before the config") }
+        try PrivateFiles.write(
+            NATSServerConfigFile.render(configuration, monitorPort: monitorPort, syncAlways: syncAlways, client: client),
+            to: self.configuration.configFilePath)
+    }
+
+    /// Creates `path` with mode 0700, or tightens an existing one (an earlier version made it 0755). Blocking.
+    private func makePrivateDirectory(_ path: String) throws {
+        switch try PrivateFiles.makeDirectory(path) {
+        case nil:
+            break
+        case .tightened(let mode):
+            logger.notice(
+                "made a data directory private (mode 0700)", metadata: ["directory": "\(path)", "was": "\(String(mode, radix: 8))"])
+        case .refused(let mode, let reason):
+            logger.warning(
+                "cannot make a data directory private (mode 0700); its files that hold credentials are 0600 all the same",
+                metadata: ["directory": "\(path)", "mode": "\(String(mode, radix: 8))", "error": "\(reason)"])
+        }
     }
 
     /// Stops a nats-server an earlier run of this data directory left behind (found by its
@@ -71,7 +92,7 @@ extension NATSServerSupervisor {
     /// An exposed center whose nats-server predates hub-side checks of leaf permissions: a
     /// holder of the leaf credential speaking the leafnode protocol itself could bypass them.
     private func warnIfLeafPermissionsAreOnlyEnforcedByLeaves() {
-        guard case .center = configuration.mode, configuration.leafUser != nil,
+        guard case .center = configuration.mode, configuration.leafUser != nil || !configuration.moreLeafCredentials.isEmpty,
             !configuration.leafnodeHost.hasPrefix("127."), configuration.leafnodeHost != "localhost",
             let version = Self.version(binary: configuration.serverBinary), !version.enforcesLeafPermissionsAtTheHub
         else { return }

@@ -30,6 +30,8 @@ public final class NATSServerSupervisor: Service, Sendable {
     struct State {
         var machine = SupervisorStateMachine()
         var monitorPort = 0
+        /// The credential of the client port, once ``start()`` has read or made it.
+        var client: NATSClientCredential?
         /// The ports the server reported at start (OS-assigned ones resolved).
         var ports: NATSServerPorts?
         var recentOutput: [String] = []
@@ -58,8 +60,16 @@ public final class NATSServerSupervisor: Service, Sendable {
         self.serverLogger = serverLogger
     }
 
-    /// The URL clients of this node connect to.
+    /// The URL clients of this node connect to, without the credential (for logs and
+    /// `/health/info`); connections also need ``clientCredential``.
     public var clientURL: String { "nats://127.0.0.1:\(clientPort)" }
+
+    /// The user and password the client port requires, once started (SPEC §5).
+    public var clientCredential: NATSClientCredential? { state.withLockedValue { $0.client } }
+
+    /// The client URL with the credential in it, as `<data_dir>/nats-client.url` holds it
+    /// (``clientURL`` before the server was started).
+    public var authenticatedClientURL: String { clientCredential?.url(port: clientPort) ?? clientURL }
 
     /// The client port: the configured one, or once started the one the OS assigned.
     public var clientPort: Int { state.withLockedValue { $0.ports?.client } ?? configuration.clientPort }
@@ -119,6 +129,7 @@ public final class NATSServerSupervisor: Service, Sendable {
             // A restart takes the ports this server was given, so clients and leaves find it again.
             try await NIOThreadPool.singleton.runIfActive {
                 try self.writeConfigFile(self.configuration.pinned(to: ports), monitorPort: ports.monitor, syncAlways: syncAlways)
+                try self.clientCredential?.store(port: ports.client, dataDirectory: self.configuration.dataDirectory)
             }
         } catch {
             await stop()

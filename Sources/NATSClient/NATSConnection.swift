@@ -59,6 +59,9 @@ public final class NATSConnection: @unchecked Sendable {
             if let user = options.user {
                 try check(natsOptions_SetUserInfo(opts, user, options.password ?? ""), "natsOptions_SetUserInfo")
             }
+            if let prefix = options.inboxPrefix {
+                try check(natsOptions_SetCustomInboxPrefix(opts, prefix), "natsOptions_SetCustomInboxPrefix")
+            }
             if let token = options.token {
                 try check(natsOptions_SetToken(opts, token), "natsOptions_SetToken")
             }

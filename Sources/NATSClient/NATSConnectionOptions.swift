@@ -14,6 +14,9 @@ public struct NATSConnectionOptions: Sendable {
     public var user: String?
     public var password: String?
     public var token: String?
+    /// The prefix of this connection's inboxes (replies, watcher deliveries) instead of
+    /// `_INBOX`: a leaf's center lets replies through to it on its own prefix only.
+    public var inboxPrefix: String?
 
     /// Options for `urls` with a client `name`.
     public init(urls: [String], name: String) {

@@ -102,6 +102,10 @@ enum ConfigurationKeys {
     static let leafPassword = Key(
         "nats.leaf_password", \C.leafPassword, default: nil, .optionalText,
         doc: "The leaf credential's password.", secret: true)
+    static let leafCredentials = Key(
+        "nats.leaf_credentials", \C.leafCredentials, default: [], .list,
+        doc: "Center: more leaf credentials (user:password each); a leaf with its own cannot see another's replies.",
+        secret: true)
     static let leafTLSCertFile = Key(
         "nats.leaf_tls.cert_file", \C.leafTLSCertFile, default: nil, .optionalText,
         doc: "TLS of leaf connections: certificate (center: required; leaf: presented if set).")
@@ -221,7 +225,7 @@ enum ConfigurationKeys {
         nodeID, role, httpHost, httpPort, httpHeaderTimeout, httpIdleTimeout, httpMaxConnections, httpTLSCertFile, httpTLSKeyFile, corsAllowedOrigins,
         natsEmbedded, natsServerBinary, dataDirectory, natsClientPort, natsLeafnodePort, natsLeafnodeHost,
         natsMonitorPort, hubURLs, natsURL, natsMaxStore, replicas, clusterName, clusterHost, clusterPort, clusterRoutes,
-        natsUser, natsPassword, natsToken, leafUser, leafPassword, leafTLSCertFile, leafTLSKeyFile, leafTLSCAFile,
+        natsUser, natsPassword, natsToken, leafUser, leafPassword, leafCredentials, leafTLSCertFile, leafTLSKeyFile, leafTLSCAFile,
         routeUser, routePassword, routeTLSCertFile, routeTLSKeyFile, routeTLSCAFile,
         cacheMaxCost, cacheNumCounters, cacheNegativeTTL,
         defaultTTL, maxSessions, retention, sweepInterval, sweepBatch,

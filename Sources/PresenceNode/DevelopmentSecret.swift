@@ -1,3 +1,4 @@
+import EmbeddedNATS
 import Foundation
 
 /// The `--dev` secret: generated once, kept in `<data_dir>/dev-jwt-secret` (mode 0600),
@@ -20,14 +21,14 @@ public enum DevelopmentSecret {
     /// The stored secret, or a new random one written with mode 0600.
     public static func readOrCreate(dataDirectory: String) throws -> String {
         if let secret = read(dataDirectory: dataDirectory) { return secret }
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         var generator = SystemRandomNumberGenerator()
         let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
         let file = path(dataDirectory: dataDirectory)
-        guard FileManager.default.createFile(
-            atPath: file, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600])
-        else {
-            throw ConfigurationError("cannot write the development secret to \(file)")
+        do {
+            try PrivateFiles.makeDirectory(dataDirectory)
+            try PrivateFiles.write(secret + "\n", to: file)
+        } catch {
+            throw ConfigurationError("cannot write the development secret to \(file): \(error.description)")
         }
         return secret
     }

@@ -16,7 +16,19 @@ extension NodeConfiguration {
                 "invalid value for 'stream.max_total_buffered_bytes': \(streamMaxTotalBufferedBytes) is below 'stream.max_buffered_bytes' (\(streamMaxBufferedBytes))"
             )
         }
-        if role == .center && natsEmbedded && !Self.isLoopback(natsLeafnodeHost) && leafUser == nil {
+        for entry in leafCredentials {
+            guard let colon = entry.firstIndex(of: ":"), colon != entry.startIndex, entry.index(after: colon) != entry.endIndex
+            else {
+                throw ConfigurationError(
+                    "invalid value for 'nats.leaf_credentials': each entry is user:password (with neither empty)")
+            }
+        }
+        let leafUsers = leafCredentialPairs.map(\.user) + (leafUser.map { [$0] } ?? [])
+        if Set(leafUsers).count != leafUsers.count {
+            throw ConfigurationError(
+                "invalid value for 'nats.leaf_credentials': a leaf user is listed twice (or is also 'nats.leaf_user')")
+        }
+        if role == .center && natsEmbedded && !Self.isLoopback(natsLeafnodeHost) && leafUser == nil && leafCredentials.isEmpty {
             throw ConfigurationError(
                 "'nats.leafnode_host' is \(natsLeafnodeHost), but leaves do not authenticate: anyone reaching that address could write presence through NATS without a JWT. Set 'nats.leaf_user' and 'nats.leaf_password' (the leaf credential, which limits leaves to the presence records; add 'nats.leaf_tls' across networks), or keep 'nats.leafnode_host' on loopback"
             )
@@ -82,5 +94,14 @@ extension NodeConfiguration {
     /// Whether a listen address is on loopback only.
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    /// ``leafCredentials`` as user and password (split at the first colon; entries without
+    /// one are left out here and refused by ``checkKeysTogether()``).
+    var leafCredentialPairs: [(user: String, password: String)] {
+        leafCredentials.compactMap { entry in
+            guard let colon = entry.firstIndex(of: ":") else { return nil }
+            return (String(entry[..<colon]), String(entry[entry.index(after: colon)...]))
+        }
     }
 }

@@ -61,6 +61,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// center requires it, leaves present it.
     public var leafUser: String? = K.leafUser.defaultValue
     public var leafPassword: String? = K.leafPassword.defaultValue
+    /// A center's further leaf credentials (`nats.leaf_credentials`), `user:password` each:
+    /// one per leaf keeps each leaf's replies from the others (``leafCredentialPairs``).
+    public var leafCredentials: [String] = K.leafCredentials.defaultValue
     /// TLS of leaf connections (`nats.leaf_tls.cert_file`, `key_file`, `ca_file`).
     public var leafTLSCertFile: String? = K.leafTLSCertFile.defaultValue
     public var leafTLSKeyFile: String? = K.leafTLSKeyFile.defaultValue

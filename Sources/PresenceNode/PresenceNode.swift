@@ -109,9 +109,10 @@ public struct PresenceNode: Sendable {
         storeConfiguration.tracksExpiry = configuration.role == .center
         storeConfiguration.maxSessions = configuration.maxSessions
         storeConfiguration.retentionSeconds = configuration.retention
-        storeConfiguration.user = configuration.natsEmbedded ? nil : configuration.natsUser
-        storeConfiguration.password = configuration.natsEmbedded ? nil : configuration.natsPassword
-        storeConfiguration.token = configuration.natsEmbedded ? nil : configuration.natsToken
+        storeConfiguration.user = supervisor == nil ? configuration.natsUser : supervisor?.clientCredential?.user
+        storeConfiguration.password = supervisor == nil ? configuration.natsPassword : supervisor?.clientCredential?.password
+        storeConfiguration.token = supervisor == nil ? configuration.natsToken : nil
+        storeConfiguration.inboxPrefix = supervisor?.configuration.inboxPrefix
         if configuration.role == .leaf, let supervisor {
             storeConfiguration.hubProblem = { supervisor.leafnodeProblem }
         }
@@ -334,6 +335,7 @@ public struct PresenceNode: Sendable {
         embedded.maxStoreBytes = configuration.natsMaxStore
         embedded.leafUser = configuration.leafUser
         embedded.leafPassword = configuration.leafPassword
+        embedded.moreLeafCredentials = configuration.leafCredentialPairs.map { .init(user: $0.user, password: $0.password) }
         if configuration.leafTLSCertFile != nil || configuration.leafTLSCAFile != nil {
             embedded.leafTLS = .init(
                 certFile: configuration.leafTLSCertFile, keyFile: configuration.leafTLSKeyFile,

@@ -83,7 +83,7 @@ enum StandaloneStoreMigration {
         let supervisor = NATSServerSupervisor(configuration: alone, logger: logger)
         try await supervisor.start()
         do {
-            let records = try await readAll(url: supervisor.clientURL, bucket: embedded.bucket)
+            let records = try await readAll(url: supervisor.authenticatedClientURL, bucket: embedded.bucket)
             await supervisor.stop()
             return records
         } catch {

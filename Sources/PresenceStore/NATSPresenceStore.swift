@@ -96,6 +96,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         options.user = configuration.user
         options.password = configuration.password
         options.token = configuration.token
+        options.inboxPrefix = configuration.inboxPrefix
         let connection = try await NATSConnection.connect(options: options) { event in
             if bound.withLockedValue({ $0 }) { feed.connectionChanged(event) }
         }

@@ -49,6 +49,8 @@ public struct PresenceStoreConfiguration: Sendable {
     public var user: String?
     public var password: String?
     public var token: String?
+    /// The prefix of the connection's inboxes; nil: `_INBOX` (see ``NATSConnectionOptions/inboxPrefix``).
+    public var inboxPrefix: String?
 
     /// A configuration with the values of the node's configuration keys; the rest (bucket,
     /// time-outs) are fixed.

@@ -21,7 +21,7 @@ struct ExpirySweeperTests {
         of center: PresenceNode, clock: TestClock,
         _ body: @escaping @Sendable (PresenceNode, any TestClientProtocol) async throws -> Void
     ) async throws {
-        let centerURL = try #require(center.supervisor?.clientURL)
+        let centerURL = try #require(center.supervisor?.authenticatedClientURL)
         try await TestNode.withNode({
             $0.role = .leaf
             $0.natsEmbedded = false
@@ -55,7 +55,7 @@ struct ExpirySweeperTests {
                 #expect(record.nodeID == "test-node")
             }
             // And in the bucket itself, read with a plain NATS client.
-            let centerURL = try #require(center.supervisor?.clientURL)
+            let centerURL = try #require(center.supervisor?.authenticatedClientURL)
             let connection = try await NATSConnection.connect(options: .init(urls: [centerURL], name: "inspector"))
             let bucket = try await connection.jetStream(domain: nil, timeout: .seconds(2)).keyValue(.init(bucket: "presence"))
             let entry = try #require(try await bucket.get("tess"))

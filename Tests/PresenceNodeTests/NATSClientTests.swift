@@ -21,9 +21,9 @@ struct NATSClientTests {
         try await supervisor.start()
         do {
             let connection = try await NATSConnection.connect(
-                options: NATSConnectionOptions(urls: [supervisor.clientURL], name: "client-test"))
+                options: NATSConnectionOptions(urls: [supervisor.authenticatedClientURL], name: "client-test"))
             do {
-                // A client without credentials lands in the presence account (no_auth_user), with JetStream.
+                // A client with the node's credential lands in the presence account, with JetStream.
                 let bucket = try await connection.jetStream(domain: nil, timeout: .seconds(5))
                     .keyValue(KeyValueConfiguration(bucket: "client-test"))
                 try await body(connection, bucket)

@@ -25,10 +25,11 @@ struct NATSPortSecurityTests {
         let (written, record) = try await leaf.put("tina", #"{"status":"online","message":"via the leaf"}"#)
         #expect(written == 200)
 
-        // The leaf's own nats-server, as anyone on the leaf's machine could use it.
-        let port = try #require(leaf.natsClientPort, "the leaf's nats-server logs its client port")
-        let connection = try await NATSConnection.connect(
-            options: NATSConnectionOptions(urls: ["nats://127.0.0.1:\(port)"], name: "probe"))
+        // The leaf's own nats-server, as anyone on the leaf's machine with its client credential
+        // could use it; replies come only on the leaf user's inbox prefix.
+        var options = NATSConnectionOptions(urls: [leaf.natsClientURL], name: "probe")
+        options.inboxPrefix = "_INBOX_LEAF.leafy"
+        let connection = try await NATSConnection.connect(options: options)
         let info = try await connection.request("$JS.hub.API.STREAM.INFO.KV_presence", timeout: .seconds(2))
         #expect(String(decoding: info, as: UTF8.self).contains(#""name":"KV_presence""#), "reading the bucket's state is allowed")
         for (subject, payload) in Self.forbidden {
@@ -93,9 +94,4 @@ struct NATSPortSecurityTests {
         #expect(service.output.contains("nats.leaf_user"))
         #expect(service.natsServerPID == nil, "nothing was started")
     }
-}
-
-extension ServiceProcess {
-    /// `nats://127.0.0.1:<client port>` of the node's own nats-server.
-    var natsClientURL: String { "nats://127.0.0.1:\(natsClientPort ?? 0)" }
 }

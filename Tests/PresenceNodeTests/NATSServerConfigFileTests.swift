@@ -8,7 +8,7 @@ struct NATSServerConfigFileTests {
     @Test func centerRunsJetStreamInDomainHubAndListensForLeaves() {
         var configuration = EmbeddedNATSConfiguration(serverName: "center-1", dataDirectory: "/tmp/d", mode: .center(leafnodePort: 7422))
         configuration.clientPort = 4333
-        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true)
+        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, client: Self.client)
         #expect(text.contains("port: 4333"))
         #expect(text.contains("http: \"127.0.0.1:8999\""))
         #expect(text.contains("store_dir: \"/tmp/d/jetstream\""))
@@ -16,19 +16,47 @@ struct NATSServerConfigFileTests {
         #expect(text.contains("sync_interval: always"))
         #expect(text.contains("listen: \"127.0.0.1:7422\""), "loopback unless leaves authenticate")
         #expect(text.contains("pid_file: \"/tmp/d/nats-server.pid\""))
-        let withoutSync = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: false)
+        let withoutSync = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: false, client: Self.client)
         #expect(!withoutSync.contains("sync_interval"))
     }
 
-    @Test func withoutALeafCredentialLeavesLandInThePresenceAccount() {
+    static let client = NATSClientCredential(user: "presence-test", password: "client-pw")
+
+    @Test func withoutALeafCredentialOnlyLeavesNeedNoCredentialAndTheyAreHeldToTheLeafPermissions() {
         let configuration = EmbeddedNATSConfiguration(serverName: "c", dataDirectory: "/tmp/d", mode: .center(leafnodePort: 7422))
-        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, localPassword: "pw")
-        #expect(text.contains("no_auth_user: \"presence-local\""))
+        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, client: Self.client, anonymousLeafPassword: "pw")
+        #expect(text.contains("no_auth_user: \"presence-leaf-anonymous\""))
         #expect(text.contains("PRESENCE: {\n    jetstream: enabled"))
+        #expect(text.contains(#"{user: "presence-test", password: "client-pw", allowed_connection_types: ["STANDARD"]}"#))
         #expect(
-            text.contains(#"{user: "presence-local", password: "pw", allowed_connection_types: ["STANDARD", "LEAFNODE"]}"#),
-            "nats-server 2.9 maps leaves without credentials to the local user")
-        #expect(!text.contains("permissions"), "no leaf user without a credential")
+            text.contains(#"{user: "presence-leaf-anonymous", password: "pw", allowed_connection_types: ["LEAFNODE"], permissions: {"#),
+            "a connection without credentials may only be a leaf, and only for the presence records")
+        #expect(text.contains(#"subscribe: { allow: ["_INBOX_LEAF.>", "$LDS.>"] }"#))
+    }
+
+    @Test func aLeafSubscribesOnlyToItsOwnInboxPrefixAndPublishesToNoInbox() {
+        #expect(LeafPermissions.subscribe(leafUser: "eu-1") == ["_INBOX_LEAF.eu-1.>", "$LDS.>"])
+        #expect(LeafPermissions.inboxPrefix(leafUser: "a.b") == "_INBOX_LEAF.=612e62", "one subject token per user")
+        #expect(LeafPermissions.inboxPrefix(leafUser: "a") != LeafPermissions.inboxPrefix(leafUser: "a.b"))
+        #expect(!LeafPermissions.publish(bucket: "presence", domain: "hub").contains { $0.hasPrefix("_INBOX") })
+        var leaf = EmbeddedNATSConfiguration(serverName: "l", dataDirectory: "/tmp/l", mode: .leaf(hubURLs: ["nats-leaf://c:7422"]))
+        leaf.leafUser = "eu-1"
+        #expect(leaf.inboxPrefix == "_INBOX_LEAF.eu-1")
+        let text = NATSServerConfigFile.render(leaf, monitorPort: 0, syncAlways: false, client: Self.client)
+        #expect(text.contains(#"authorization { user: "presence-test", password: "client-pw" }"#), "the leaf's client port too")
+    }
+
+    @Test func eachLeafCredentialIsItsOwnUserWithItsOwnInboxes() {
+        var configuration = EmbeddedNATSConfiguration(serverName: "c", dataDirectory: "/tmp/d", mode: .center(leafnodePort: 7422))
+        configuration.leafUser = "eu-1"
+        configuration.leafPassword = "pw-eu"
+        configuration.moreLeafCredentials = [.init(user: "us-1", password: "pw-us")]
+        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, client: Self.client)
+        #expect(text.contains(#"no_auth_user: "presence-nobody""#))
+        #expect(text.contains(#"{user: "eu-1", password: "pw-eu", allowed_connection_types: ["LEAFNODE"]"#))
+        #expect(text.contains(#"{user: "us-1", password: "pw-us", allowed_connection_types: ["LEAFNODE"]"#))
+        #expect(text.contains(#"subscribe: { allow: ["_INBOX_LEAF.eu-1.>", "$LDS.>"] }"#))
+        #expect(text.contains(#"subscribe: { allow: ["_INBOX_LEAF.us-1.>", "$LDS.>"] }"#))
     }
 
     @Test func withALeafCredentialOnlyThatUserReachesThePresenceAccountAndOnlyForKV() {
@@ -36,10 +64,12 @@ struct NATSServerConfigFileTests {
         configuration.leafUser = "leaf"
         configuration.leafPassword = "secret"
         configuration.leafnodeHost = "0.0.0.0"
-        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, localPassword: "pw")
+        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, client: Self.client, anonymousLeafPassword: "pw")
         #expect(text.contains("listen: \"0.0.0.0:7422\""))
         #expect(text.contains("{user: \"leaf\", password: \"secret\", allowed_connection_types: [\"LEAFNODE\"]"))
-        #expect(text.contains(#"{user: "presence-local", password: "pw", allowed_connection_types: ["STANDARD"]}"#))
+        #expect(text.contains(#"{user: "presence-test", password: "client-pw", allowed_connection_types: ["STANDARD"]}"#))
+        #expect(text.contains(#"no_auth_user: "presence-nobody""#), "with a leaf credential, nobody gets in without one")
+        #expect(text.contains(#"{user: "presence-nobody", password: "pw", allowed_connection_types: ["MQTT"]}"#))
         let publish = LeafPermissions.publish(bucket: "presence", domain: "hub")
         #expect(publish.contains("$JS.hub.API.STREAM.INFO.KV_presence"))
         #expect(publish.contains("$JS.hub.API.$KV.presence.>"))
@@ -55,20 +85,20 @@ struct NATSServerConfigFileTests {
         cluster.password = "p@ss"
         cluster.tls = .init(certFile: "c.pem", keyFile: "k.pem", caFile: "ca.pem")
         configuration.cluster = cluster
-        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true)
+        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, client: Self.client)
         #expect(text.contains("cluster {\n  name: \"presence\"\n  listen: \"0.0.0.0:6222\""))
         #expect(text.contains(#"routes: ["nats-route://route:p%40ss@c2:6222", "nats-route://route:p%40ss@c3:6222"]"#))
         #expect(text.contains(#"authorization { user: "route", password: "p@ss" }"#))
         #expect(text.contains(#"tls { cert_file: "c.pem", key_file: "k.pem", ca_file: "ca.pem", verify: true }"#))
         #expect(text.contains("server_name: \"c1\""), "server names are unique in a cluster: the node id")
         configuration.cluster = nil
-        #expect(!NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true).contains("cluster {"))
+        #expect(!NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, client: Self.client).contains("cluster {"))
     }
 
     @Test func leafHasNoJetStreamAndConnectsToTheHub() {
         let configuration = EmbeddedNATSConfiguration(
             serverName: "leaf-eu-1", dataDirectory: "/tmp/l", mode: .leaf(hubURLs: ["nats-leaf://center:7422"]))
-        let text = NATSServerConfigFile.render(configuration, monitorPort: 8000, syncAlways: true)
+        let text = NATSServerConfigFile.render(configuration, monitorPort: 8000, syncAlways: true, client: Self.client)
         #expect(!text.contains("jetstream"))
         #expect(text.contains("remotes: [ { urls: [\"nats-leaf://center:7422\"] } ]"))
     }
@@ -76,13 +106,13 @@ struct NATSServerConfigFileTests {
     @Test func portsLeftAtZeroAreAssignedByTheOSAndReported() {
         var configuration = EmbeddedNATSConfiguration(serverName: "c", dataDirectory: "/tmp/z", mode: .center(leafnodePort: 0))
         configuration.clientPort = 0
-        let text = NATSServerConfigFile.render(configuration, monitorPort: 0, syncAlways: false)
+        let text = NATSServerConfigFile.render(configuration, monitorPort: 0, syncAlways: false, client: Self.client)
         #expect(text.contains("port: -1"))
         #expect(text.contains("http: \"127.0.0.1:-1\""))
         #expect(text.contains("listen: \"127.0.0.1:-1\""))
         #expect(text.contains("ports_file_dir: \"/tmp/z\""))
         let pinned = configuration.pinned(to: NATSServerPorts(client: 40001, monitor: 40002, leafnode: 40003))
-        let restart = NATSServerConfigFile.render(pinned, monitorPort: pinned.monitorPort, syncAlways: false)
+        let restart = NATSServerConfigFile.render(pinned, monitorPort: pinned.monitorPort, syncAlways: false, client: Self.client)
         #expect(restart.contains("port: 40001"))
         #expect(restart.contains("http: \"127.0.0.1:40002\""))
         #expect(restart.contains("listen: \"127.0.0.1:40003\""))

@@ -172,8 +172,7 @@ struct SessionTopologyTests {
         let topology = try await Topology.startCenter()
         let center = topology.center
         _ = try await center.put("seed", #"{"status":"online"}"#)  // the bucket exists
-        let port = try #require(center.natsClientPort)
-        let connection = try await NATSConnection.connect(options: .init(urls: ["nats://127.0.0.1:\(port)"], name: "v01-writer"))
+        let connection = try await NATSConnection.connect(options: .init(urls: [center.natsClientURL], name: "v01-writer"))
         let bucket = try await connection.jetStream(domain: nil, timeout: .seconds(2)).keyValue(.init(bucket: "presence"))
         let old = #"{"user_id":"oldie","status":"busy","message":"from v0.1","last_seen":"2026-11-21T10:00:00.000Z","updated_at":"2099-11-21T10:00:00.000Z","node_id":"v01","ttl":300}"#
         _ = try await bucket.put(UserKeyCodec.key(for: try UserID(validating: "oldie")), value: Array(old.utf8), expecting: .noValue)
@@ -195,8 +194,7 @@ struct SessionTopologyTests {
         let (_, written) = try await send("PUT", leaf, "/api/v2/presence/gone", as: "gone", body: #"{"status":"online"}"#)
         let revision = UInt64(try #require(written["revision"] as? Int))
         // What the center's sweeper does after the retention period: a compare-and-set delete.
-        let port = try #require(topology.center.natsClientPort)
-        let connection = try await NATSConnection.connect(options: .init(urls: ["nats://127.0.0.1:\(port)"], name: "retention"))
+        let connection = try await NATSConnection.connect(options: .init(urls: [topology.center.natsClientURL], name: "retention"))
         let bucket = try await connection.jetStream(domain: nil, timeout: .seconds(2)).keyValue(.init(bucket: "presence"))
         let key = UserKeyCodec.key(for: try UserID(validating: "gone"))
         await #expect(throws: NATSError.self) { _ = try await bucket.delete(key, expectingRevision: revision + 5) }

@@ -48,6 +48,8 @@ struct StoreBehaviourTests {
             try await TestNode.withNode({
                 $0.natsEmbedded = false
                 $0.natsURL = server.clientURL
+                $0.natsUser = server.clientCredential?.user
+                $0.natsPassword = server.clientCredential?.password
             }) { node, client in
                 #expect(node.supervisor == nil)
                 let put = try await client.execute(

@@ -98,6 +98,13 @@ final class ServiceProcess: @unchecked Sendable {
     /// The embedded nats-server's client port, from its "nats-server started" line.
     var natsClientPort: Int? { loggedPort("client_url", inLineContaining: "nats-server started") }
 
+    /// The URL of the embedded nats-server's client port with its credential, as an operator
+    /// finds it in `<data_dir>/nats-client.url` (SPEC §5); empty before the node wrote it.
+    var natsClientURL: String {
+        let text = (try? String(contentsOfFile: dataDirectory + "/nats-client.url", encoding: .utf8)) ?? ""
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// The last number logged for `key` on a line containing `marker` (logfmt: `key=value`,
     /// a URL value counts by its port).
     private func loggedPort(_ key: String, inLineContaining marker: String) -> Int? {
