@@ -102,11 +102,15 @@ public struct TokenKeySet: Sendable {
         case algorithmNotAccepted
         /// The token names a key the sets do not have.
         case unknownKey
+        /// An HS256 token names a `kid`: a `kid` selects a JWK, and HS256 is only ever the
+        /// secret, which has none.
+        case kidWithSecret
     }
 
     func candidates(algorithm: String, kid: String?) -> Candidates {
         if algorithm == "HS256" {
-            return hmac.map { .keys([$0]) } ?? .algorithmNotAccepted
+            guard let hmac else { return .algorithmNotAccepted }
+            return kid == nil ? .keys([hmac]) : .kidWithSecret
         }
         if let kid, let keys = named[kid] {
             let fitting = keys.filter { $0.algorithms.contains(algorithm) }

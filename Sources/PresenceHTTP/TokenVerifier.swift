@@ -119,6 +119,9 @@ public struct TokenVerifier: Sendable {
         }
         let claims: PresenceClaims
         switch candidates {
+        case .kidWithSecret:
+            throw Self.unauthorized(
+                "the token names a kid, which selects a JWK Set key, but HS256 is verified only with the shared secret, which has none")
         case .algorithmNotAccepted:
             throw Self.unauthorized("the token's algorithm is not accepted")
         case .unknownKey:
