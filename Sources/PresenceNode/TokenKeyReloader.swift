@@ -12,9 +12,9 @@ import ServiceLifecycle
 ///   puts them in use at once, then fetches the URL in the background.
 ///
 /// At most one fetch is in flight (``JWKSFetcher``, bounded by its deadline); whoever needs
-/// one meanwhile waits for it, and a SIGHUP during a fetch asks for one more after it. A
-/// fetch never blocks SIGHUP or the file keys. A reload or fetch that fails keeps the keys in
-/// use and logs why. A key set is put in use only if nothing else changed the keys while it
+/// one meanwhile waits for it, and a SIGHUP during a fetch asks for one more after it
+/// (``JWKSFetchStateMachine``). A fetch never blocks SIGHUP or the file keys. A reload or
+/// fetch that fails keeps the keys in use and logs why. A key set is put in use only if nothing else changed the keys while it
 /// was built, so a slow fetch never brings back keys a reload removed. Until the URL has
 /// answered once, ``TokenKeys/missing`` says so (for `/health/ready` and a 503 to writers).
 final class TokenKeyReloader: Service, Sendable {
@@ -32,27 +32,11 @@ final class TokenKeyReloader: Service, Sendable {
         var fetchedJWKS: String?
         /// Why the last fetch failed, nil after a success.
         var lastFailure: String?
-        var lastUnknownKeyFetch: ContinuousClock.Instant?
         /// Counts the key sets put in use: a refresh applies only over the one it started from.
         var generation = 0
-        /// A fetch is in flight; `fetchAgain`: another one is to follow it (a SIGHUP came).
-        var fetching = false
-        var fetchAgain = false
-        /// Waiting for the fetch in flight (and any that follows it) to end.
+        var fetches = JWKSFetchStateMachine(unknownKeyInterval: TokenKeyReloader.unknownKeyInterval)
+        /// Waiting for the fetch in flight to end.
         var waiters: [CheckedContinuation<Void, Never>] = []
-        /// ``run()`` has ended: nothing fetches any more.
-        var stopped = false
-    }
-
-    /// How a caller wants the URL fetched.
-    private enum Request {
-        /// Start one or join the one in flight, and wait (the schedule).
-        case scheduled
-        /// Start one, or have one follow the one in flight; do not wait (SIGHUP).
-        case background
-        /// Join the one in flight; start one only if none started for an unknown kid within
-        /// ``unknownKeyInterval``; wait.
-        case unknownKey(ContinuousClock.Instant)
     }
 
     private let keys: TokenKeys
@@ -131,28 +115,14 @@ final class TokenKeyReloader: Service, Sendable {
     }
 
     /// Asks ``fetchWhenAsked(with:)`` for a fetch, as `kind` says; returns when it may.
-    private func request(_ kind: Request) async {
+    private func request(_ kind: JWKSFetchStateMachine.Request) async {
         await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
             let wait = state.withLockedValue { state -> Bool in
-                guard !state.stopped, state.sources.jwksURL != nil else { return false }
-                switch kind {
-                case .scheduled:
-                    if !state.fetching { state.fetching = true; requestContinuation.yield() }
-                    state.waiters.append(waiter)
-                    return true
-                case .background:
-                    if state.fetching { state.fetchAgain = true } else { state.fetching = true; requestContinuation.yield() }
-                    return false
-                case .unknownKey(let now):
-                    if !state.fetching {
-                        if let last = state.lastUnknownKeyFetch, now - last < Self.unknownKeyInterval { return false }
-                        state.lastUnknownKeyFetch = now
-                        state.fetching = true
-                        requestContinuation.yield()
-                    }
-                    state.waiters.append(waiter)
-                    return true
-                }
+                guard state.sources.jwksURL != nil else { return false }
+                let action = state.fetches.request(kind)
+                if action.start { requestContinuation.yield() }
+                if action.wait { state.waiters.append(waiter) }
+                return action.wait
             }
             if !wait { waiter.resume() }
         }
@@ -165,19 +135,17 @@ final class TokenKeyReloader: Service, Sendable {
             while again {
                 await fetchOnce(with: fetcher)
                 // Whoever waited for this fetch goes on; one asked for meanwhile follows it.
-                let (more, waiters) = state.withLockedValue { state in
+                let waiters: [CheckedContinuation<Void, Never>]
+                (again, waiters) = state.withLockedValue { state in
                     defer { state.waiters = [] }
-                    state.fetching = state.fetchAgain && !Task.isCancelled
-                    state.fetchAgain = false
-                    return (state.fetching, state.waiters)
+                    return (state.fetches.fetchEnded(cancelled: Task.isCancelled), state.waiters)
                 }
                 for waiter in waiters { waiter.resume() }
-                again = more
             }
         }
         // Cancelled: nothing fetches any more, so nobody may wait.
         let waiters = state.withLockedValue { state in
-            state.stopped = true
+            state.fetches.stop()
             defer { state.waiters = [] }
             return state.waiters
         }
