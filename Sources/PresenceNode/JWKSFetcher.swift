@@ -56,7 +56,7 @@ struct JWKSFetcher: Sendable {
         } catch let failure as JWKSFetchFailure {
             throw failure
         } catch {
-            throw JWKSFetchFailure(url: shown, Self.describe(error))
+            throw JWKSFetchFailure(url: shown, Self.describe(error, limit: limit))
         }
     }
 
@@ -112,15 +112,18 @@ struct JWKSFetcher: Sendable {
         return attoseconds == 0 ? "\(seconds) s" : "\(Double(seconds) + Double(attoseconds) / 1e18) s"
     }
 
-    /// A short sentence for an AsyncHTTPClient or NIO error.
-    private static func describe(_ error: any Error) -> String {
+    /// A short sentence for an AsyncHTTPClient or NIO error (its timeouts are `limit` too).
+    private static func describe(_ error: any Error, limit: Duration) -> String {
         if let client = error as? HTTPClientError {
             switch client {
-            case .connectTimeout: return "no connection within the deadline"
-            case .readTimeout, .deadlineExceeded: return "no complete answer within the deadline"
+            case .connectTimeout: return "no connection within \(seconds(limit))"
+            case .readTimeout, .deadlineExceeded: return "no complete answer within \(seconds(limit))"
             case .remoteConnectionClosed: return "the provider closed the connection"
             default: return "cannot fetch: \(client)"
             }
+        }
+        if let io = error as? IOError {
+            return "cannot fetch: \(String(cString: strerror(io.errnoCode)))"
         }
         return "cannot fetch: \(error)"
     }

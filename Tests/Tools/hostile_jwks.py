@@ -11,6 +11,9 @@ MODE:
   redirect    answers 302 to the same path on a second port it also listens on (another
               origin), which serves FILE
   slow FILE   serves FILE after one second
+  same FILE   answers 302 to another path on the same origin, which serves FILE
+  status      answers 500
+  notjwks     answers 200 with a JSON array
 """
 import socket
 import sys
@@ -54,7 +57,8 @@ def serve(conn, other_port):
             while conn.recv(4096):
                 pass
             return
-        if read_head(conn) is None:
+        head = read_head(conn)
+        if head is None:
             return
         if MODE == "trickle":
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
@@ -79,6 +83,16 @@ def serve(conn, other_port):
         elif MODE == "slow":
             time.sleep(1)
             ok(conn, document())
+        elif MODE == "same":
+            if b"GET /moved.json " in head:
+                ok(conn, document())
+            else:
+                conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: /moved.json\r\nContent-Length: 0\r\n"
+                             b"Connection: close\r\n\r\n")
+        elif MODE == "status":
+            conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        elif MODE == "notjwks":
+            ok(conn, b"[]")
     except OSError:
         pass
     finally:

@@ -1,7 +1,8 @@
 import Foundation
 
 /// A JWK Set provider that misbehaves (`Tests/Tools/hostile_jwks.py`) on a port the OS
-/// assigns: silent, trickling, huge, redirecting to another origin, or slow.
+/// assigns: silent, trickling, huge, redirecting (to another origin or the same), slow,
+/// failing, or serving what is not a JWK Set.
 final class HostileJWKSServer {
     enum Mode: String {
         /// Accepts the connection and never answers.
@@ -14,6 +15,12 @@ final class HostileJWKSServer {
         case redirect
         /// Serves `file` after one second.
         case slow
+        /// Answers 302 to another path of the same origin, which serves `file`.
+        case same
+        /// Answers 500.
+        case status
+        /// Answers 200 with a JSON array.
+        case notjwks
     }
 
     static let script = PythonTool.root.appendingPathComponent("Tests/Tools/hostile_jwks.py").path
