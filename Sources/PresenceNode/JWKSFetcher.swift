@@ -25,7 +25,9 @@ struct JWKSFetcher: Sendable {
     init(deadline: Duration = Self.deadline) {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
-        configuration.timeout = .init(connect: .init(deadline), read: .init(deadline))
+        // Refused connections are retried until the connect timeout, which then reports the
+        // last failure ("Connection refused"): it ends before the whole fetch's deadline.
+        configuration.timeout = .init(connect: .init(deadline * 0.8), read: .init(deadline))
         configuration.decompression = .disabled
         client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
         self.deadline = deadline
