@@ -6,12 +6,20 @@ public struct HealthController<Repository: PresenceRepository>: Sendable {
     let repository: Repository
     let drain: HTTPDrain
     let info: @Sendable () async -> NodeInfo
+    let keysMissing: @Sendable () -> String?
 
     /// Creates the controller; `info` assembles the body of `/health/info`.
-    /// - Parameter drain: once it has begun (graceful shutdown), `/health/ready` says not ready.
-    public init(repository: Repository, drain: HTTPDrain = HTTPDrain(), info: @escaping @Sendable () async -> NodeInfo) {
+    /// - Parameters:
+    ///   - drain: once it has begun (graceful shutdown), `/health/ready` says not ready.
+    ///   - keysMissing: why token keys are missing (``TokenKeys/missing``); while it says
+    ///     something, `/health/ready` says not ready with that reason.
+    public init(
+        repository: Repository, drain: HTTPDrain = HTTPDrain(), keysMissing: @escaping @Sendable () -> String? = { nil },
+        info: @escaping @Sendable () async -> NodeInfo
+    ) {
         self.repository = repository
         self.drain = drain
+        self.keysMissing = keysMissing
         self.info = info
     }
 
@@ -31,9 +39,10 @@ public struct HealthController<Repository: PresenceRepository>: Sendable {
                 headers: [.retryAfter: "1"])
         }
         let readiness = repository.readiness()
-        if readiness.isReady { return Response.json(Array(#"{"ready":true}"#.utf8)) }
+        let reason = readiness.isReady ? keysMissing() : readiness.reason ?? "not ready"
+        guard let reason else { return Response.json(Array(#"{"ready":true}"#.utf8)) }
         var out = Array(#"{"ready":false,"reason":"#.utf8)
-        JSONString.append(readiness.reason ?? "not ready", to: &out)
+        JSONString.append(reason, to: &out)
         out.append(UInt8(ascii: "}"))
         return Response.json(out, status: .serviceUnavailable, headers: [.retryAfter: "1"])
     }

@@ -60,7 +60,8 @@ public struct TokenKeySet: Sendable {
     public var count: Int { (hmac == nil ? 0 : 1) + unnamed.count + named.values.reduce(0) { $0 + $1.count } }
 
     /// Builds the set. - Throws: ``MaterialError`` naming what is unusable, or when there is no key.
-    public init(_ material: Material) async throws {
+    /// - Parameter allowingNone: no key is not an error (a JWK Set URL's keys come later).
+    public init(_ material: Material, allowingNone: Bool = false) async throws {
         if let secret = material.secret, !secret.isEmpty {
             hmac = Key(
                 algorithms: ["HS256"],
@@ -87,7 +88,7 @@ public struct TokenKeySet: Sendable {
                 }
             }
         }
-        guard count > 0 else {
+        guard count > 0 || allowingNone else {
             throw MaterialError(
                 description:
                     "no JWT key: set JWT_SECRET or auth.jwt_secret, or auth.public_key_file, auth.jwks_file or auth.jwks_url")
@@ -102,11 +103,15 @@ public struct TokenKeySet: Sendable {
         case algorithmNotAccepted
         /// The token names a key the sets do not have.
         case unknownKey
+        /// An HS256 token names a `kid`: a `kid` selects a JWK, and HS256 is only ever the
+        /// secret, which has none.
+        case kidWithSecret
     }
 
     func candidates(algorithm: String, kid: String?) -> Candidates {
         if algorithm == "HS256" {
-            return hmac.map { .keys([$0]) } ?? .algorithmNotAccepted
+            guard let hmac else { return .algorithmNotAccepted }
+            return kid == nil ? .keys([hmac]) : .kidWithSecret
         }
         if let kid, let keys = named[kid] {
             let fitting = keys.filter { $0.algorithms.contains(algorithm) }

@@ -8,6 +8,7 @@ public final class TokenKeys: Sendable {
         var set: TokenKeySet
         var generation = 0
         var refresher: (@Sendable () async -> Void)?
+        var missing: String?
     }
 
     private let state: NIOLockedValueBox<State>
@@ -31,6 +32,16 @@ public final class TokenKeys: Sendable {
             $0.set = set
             $0.generation += 1
         }
+    }
+
+    /// Why keys of a configured source are missing (an identity provider's JWK Set URL that
+    /// has not answered yet), in words for an operator; nil when every source has been loaded.
+    /// Meanwhile `/health/ready` says not ready and a token no key verifies gets 503.
+    public var missing: String? { state.withLockedValue { $0.missing } }
+
+    /// Sets ``missing``.
+    public func setMissing(_ reason: String?) {
+        state.withLockedValue { $0.missing = reason }
     }
 
     /// What to do when a token names a key no set has: fetch the JWK Sets again (the

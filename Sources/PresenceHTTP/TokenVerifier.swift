@@ -30,6 +30,9 @@ public struct TokenVerifier: Sendable {
         public var audience: String = ""
         /// Clock leeway for `exp` and `nbf`, in seconds.
         public var leewaySeconds: Int = 5
+        /// Keys also come from a source loaded later (a JWK Set URL): having no key yet is
+        /// not an error (see ``TokenKeys/missing``).
+        public var keysFollow = false
 
         /// Settings with an optional secret and public key.
         public init(secret: String? = nil, publicKeyPEM: String? = nil, jwks: [String] = []) {
@@ -62,7 +65,7 @@ public struct TokenVerifier: Sendable {
         async throws
     {
         do {
-            keys = TokenKeys(try await TokenKeySet(settings.material))
+            keys = TokenKeys(try await TokenKeySet(settings.material, allowingNone: settings.keysFollow))
         } catch let error as TokenKeySet.MaterialError {
             throw ConfigurationError(description: error.description)
         }
@@ -113,12 +116,23 @@ public struct TokenVerifier: Sendable {
             kid = text
         }
         var candidates = keySet.candidates(algorithm: algorithm, kid: kid)
-        if case .unknownKey = candidates, await keys.refreshForUnknownKey(seenGeneration: generation) {
+        // An unknown kid, or any key while a source's keys are missing: the fetch in flight
+        // (or one started now, as often as the refresher allows) may bring it.
+        if Self.mayFollow(candidates, missing: keys.missing != nil),
+            await keys.refreshForUnknownKey(seenGeneration: generation)
+        {
             (keySet, generation) = keys.current
             candidates = keySet.candidates(algorithm: algorithm, kid: kid)
         }
+        if keys.missing != nil, Self.mayFollow(candidates, missing: true) {
+            throw PresenceError(
+                .unavailable, "the identity provider's token keys are not loaded yet; retry later", retryAfter: 5)
+        }
         let claims: PresenceClaims
         switch candidates {
+        case .kidWithSecret:
+            throw Self.unauthorized(
+                "the token names a kid, which selects a JWK Set key, but HS256 is verified only with the shared secret, which has none")
         case .algorithmNotAccepted:
             throw Self.unauthorized("the token's algorithm is not accepted")
         case .unknownKey:
@@ -140,6 +154,15 @@ public struct TokenVerifier: Sendable {
             token,
             .init(identity: identity, expires: claims.exp.value, notBefore: claims.nbf?.value, keyGeneration: generation))
         return identity
+    }
+
+    /// Whether keys still to come may verify a token that has `candidates` now.
+    private static func mayFollow(_ candidates: TokenKeySet.Candidates, missing: Bool) -> Bool {
+        switch candidates {
+        case .unknownKey: true
+        case .algorithmNotAccepted: missing
+        case .keys, .kidWithSecret: false
+        }
     }
 
     /// The claims of `token` verified with the first of `candidates` whose signature matches.

@@ -65,7 +65,7 @@ public struct PresenceNode: Sendable {
         // nats-server an earlier run of this directory left, which may hold them.
         try PortClash.check(configuration, only: .http)
         try resolveSecret(&configuration, logger: logger)
-        let (verifier, keySources, fileMaterial, fetchedJWKS) = try await makeVerifier(configuration, logger: logger)
+        let (verifier, keySources, fileMaterial) = try await makeVerifier(configuration)
         // Before nats-server starts: nothing may be left running when this throws.
         let tls = try makeCertificateStore(configuration)
         if let secret = configuration.jwtSecret, secret.utf8.count < 32 {
@@ -161,7 +161,7 @@ public struct PresenceNode: Sendable {
             sweeper = centerSweeper
         }
         let keyReloader = TokenKeyReloader(
-            keys: verifier.keys, sources: keySources, fileMaterial: fileMaterial, fetchedJWKS: fetchedJWKS,
+            keys: verifier.keys, sources: keySources, fileMaterial: fileMaterial,
             interval: .milliseconds(Int64(configuration.jwksRefresh * 1000)), logger: logger)
         services.append(keyReloader)
         if let reloadConfiguration {
@@ -193,7 +193,9 @@ public struct PresenceNode: Sendable {
             controller: PresenceController(
                 repository: store, changes: changes, verifier: verifier, settings: settings,
                 metrics: HTTPMetrics(registry: metrics.registry), clock: clock),
-            health: HealthController(repository: store, drain: drain) { await info.current() },
+            health: HealthController(repository: store, drain: drain, keysMissing: { verifier.keys.missing }) {
+                await info.current()
+            },
             metricsText: { [sweeper, sweeperLease, clustered = configuration.isClusteredCenter] in
                 metrics.render(
                     store: store, changes: changes, sweeper: sweeper, lease: sweeperLease, clustered: clustered,
@@ -288,37 +290,23 @@ public struct PresenceNode: Sendable {
         return keys
     }
 
-    /// The verifier of client tokens, with the keys of every configured source; the JWK Set
-    /// URL is fetched now (its document is returned, for the reloader to compare with).
+    /// The verifier of client tokens, with the keys of the secret and the files; the JWK Set
+    /// URL's keys follow when ``TokenKeyReloader`` has fetched it (in the background: a
+    /// provider that hangs cannot hold start-up).
     /// - Throws: ``ConfigurationError`` naming the key of an unusable source.
-    static func makeVerifier(_ configuration: NodeConfiguration, logger: Logger) async throws
-        -> (verifier: TokenVerifier, sources: TokenKeySources, fileMaterial: TokenKeySet.Material, fetchedJWKS: String?)
+    static func makeVerifier(_ configuration: NodeConfiguration) async throws
+        -> (verifier: TokenVerifier, sources: TokenKeySources, fileMaterial: TokenKeySet.Material)
     {
         let sources = try TokenKeySources(configuration)
-        var fetched: String?
-        if let url = sources.jwksURL {
-            do {
-                fetched = try await TokenKeyReloader.fetch(url)
-            } catch {
-                // Without other keys no write could be verified: say so now rather than 401 forever.
-                guard sources.hasKeysBesideTheURL else {
-                    throw ConfigurationError(
-                        "invalid value for 'auth.jwks_url': cannot fetch \(TokenKeySources.redacted(url)): \(error)")
-                }
-                logger.warning(
-                    "cannot fetch auth.jwks_url at start; its keys come with the next refresh",
-                    metadata: ["url": "\(TokenKeySources.redacted(url))", "error": "\(error)"])
-            }
-        }
         let fileMaterial = try sources.fileMaterial()
-        let material = fileMaterial.adding(jwks: fetched)
         var settings = TokenVerifier.Settings(
-            secret: material.secret, publicKeyPEM: material.publicKeyPEM, jwks: material.jwks)
+            secret: fileMaterial.secret, publicKeyPEM: fileMaterial.publicKeyPEM, jwks: fileMaterial.jwks)
         settings.issuer = configuration.issuer
         settings.audience = configuration.audience
         settings.leewaySeconds = configuration.leewaySeconds
+        settings.keysFollow = sources.jwksURL != nil
         do {
-            return (try await TokenVerifier(settings: settings), sources, fileMaterial, fetched)
+            return (try await TokenVerifier(settings: settings), sources, fileMaterial)
         } catch let error as TokenVerifier.ConfigurationError {
             throw ConfigurationError(error.description)
         }

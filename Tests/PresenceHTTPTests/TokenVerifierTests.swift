@@ -79,6 +79,28 @@ struct TokenVerifierTests {
         #expect(!identity.isAdmin)
     }
 
+    /// A `kid` selects a JWK (README, Token keys); the secret has none, so an HS256 token
+    /// naming one is not verified with it, whether or not a JWK has that `kid`.
+    @Test func anHS256TokenThatNamesAKidIsNotVerifiedWithTheSecret() async throws {
+        let primitives = try TestKeys.rsa.publicKey.getKeyPrimitives()
+        let jwks =
+            #"{"keys":[{"kty":"RSA","kid":"k1","alg":"RS256","n":"\#(HandMadeJWT.base64URL(primitives.modulus))","e":"\#(HandMadeJWT.base64URL(primitives.publicExponent))"}]}"#
+        var settings = TokenVerifier.Settings(secret: Self.secret)
+        settings.jwks = [jwks]
+        let now = Self.now
+        let withJWKS = try await TokenVerifier(settings: settings, clock: { now })
+        #expect(withJWKS.keys.count == 2, "the secret and k1")
+        for verifier in [try await verifier(), withJWKS] {
+            for kid in ["k1", "k9", ""] {
+                let header: [String: Any] = ["alg": "HS256", "typ": "JWT", "kid": kid]
+                await expectRejected(
+                    verifier, try HandMadeJWT.hs256(payload: payload(), secret: Self.secret, header: header), "kid \(kid)")
+            }
+            // Without a kid the secret verifies it, as before.
+            #expect(try await verifier.verify(token: HandMadeJWT.hs256(payload: payload(), secret: Self.secret)).subject == "alice")
+        }
+    }
+
     @Test func wrongSecretIsRejected() async throws {
         let verifier = try await verifier()
         await expectRejected(verifier, try HandMadeJWT.hs256(payload: payload(), secret: Self.secret + "x"))
