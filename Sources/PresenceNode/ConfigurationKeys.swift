@@ -186,7 +186,7 @@ enum ConfigurationKeys {
         doc: "A JWK Set file; a token's key is chosen by its kid. Re-read on SIGHUP.")
     static let jwksURL = Key(
         "auth.jwks_url", \C.jwksURL, default: nil, .optionalText,
-        doc: "A JWK Set URL (an identity provider's jwks_uri), fetched at start, every auth.jwks_refresh seconds, and when a token names an unknown kid (at most every 10 s).")
+        doc: "A JWK Set URL (an identity provider's jwks_uri), fetched in the background from the start (the node is not ready until it answers), every auth.jwks_refresh seconds, and when a token names an unknown kid (at most every 10 s).")
     static let jwksRefresh = Key(
         "auth.jwks_refresh", \C.jwksRefresh, default: 300, .double(in: 1...86_400),
         doc: "Seconds between fetches of auth.jwks_url.")
