@@ -7,6 +7,8 @@ extension KeyValueBucket {
         case noValue
         /// The key's last revision must be this one.
         case revision(UInt64)
+        /// None: the value replaces whatever the key has.
+        case any
     }
 
     /// Stores `value` under `key` if `expectation` holds; returns the new revision once
@@ -38,6 +40,7 @@ extension KeyValueBucket {
         switch expectation {
         case .noValue: options.ExpectNoMessage = true
         case .revision(let revision): options.ExpectLastSubjectSeq = revision
+        case .any: break
         }
         var created: OpaquePointer?
         let subject = putSubjectPrefix + key

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOTLS
 import PresenceCore
 
 /// Applies ``ConnectionStateMachine`` to one connection. It sits between NIO's HTTP/1 decoder
@@ -41,14 +42,19 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var reportedRoomFrom: NIODeadline?
 
     /// Created when the connection is accepted: its first head is due from now.
-    init(settings: HTTPServerSettings, drain: HTTPDrain, registry: ConnectionRegistry? = nil, logger: Logger) {
+    /// - Parameter tls: an HTTPS connection (its TLS handshake comes before its first head).
+    init(
+        settings: HTTPServerSettings, drain: HTTPDrain, registry: ConnectionRegistry? = nil, tls: Bool = false,
+        logger: Logger
+    ) {
         self.settings = settings
         self.drain = drain
         self.logger = logger
         self.registry = registry
         let timeouts = ConnectionStateMachine.Timeouts(settings)
         let pressed = registry?.underPressure ?? false
-        self.machine = ConnectionStateMachine(timeouts: pressed ? timeouts.underPressure() : timeouts, now: .now())
+        self.machine = ConnectionStateMachine(
+            timeouts: pressed ? timeouts.underPressure() : timeouts, now: .now(), tls: tls)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -124,6 +130,22 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
+        case is ConnectionRegistry.MakeRoom:
+            if let from = machine.roomFrom, from <= .now() {
+                logger.trace("connection closed to make room for a new one")
+                registry?.madeRoom()
+                context.close(promise: nil)
+            } else {
+                // A request began since: it stays, and says again when it may make room.
+                reportedRoomFrom = nil
+                reportWaiting()
+            }
+        case let tlsEvent as TLSUserEvent:
+            if case .handshakeCompleted = tlsEvent {
+                machine.tlsHandshakeCompleted(now: .now())
+                reportWaiting()
+            }
+            context.fireUserInboundEventTriggered(event)
         case is ChannelShouldQuiesceEvent:
             drain.begin()
             wakeUp(by: machine.shutdownBegan(now: .now()), context: context)

@@ -112,6 +112,10 @@ public final class ConnectionRegistry: Sendable {
         state.withLockedValue { $0.listener = (eventLoop, bound) }
     }
 
+    /// Asks a connection to close to make room; its ``ConnectionGuard`` does so only if it
+    /// still may on its own event loop (a request may have begun since it said it could).
+    struct MakeRoom: Sendable {}
+
     fileprivate func accepted() {
         let now = NIODeadline.now()
         let victim: (any Channel)? = state.withLockedValue { state in
@@ -119,7 +123,12 @@ public final class ConnectionRegistry: Sendable {
             guard state.open > budget else { return nil }
             return Self.takeFirstToMakeRoom(&state, now: now)
         }
-        victim?.close(promise: nil)
+        victim?.pipeline.fireUserInboundEventTriggered(MakeRoom())
+    }
+
+    /// A connection closed because it was asked to make room.
+    func madeRoom() {
+        state.withLockedValue { $0.evicted += 1 }
     }
 
     fileprivate func closed() {
@@ -171,7 +180,6 @@ public final class ConnectionRegistry: Sendable {
         }
         state.entries[first.id]?.roomFrom = nil
         state.waiting -= 1
-        state.evicted += 1
         return entry.channel
     }
 

@@ -124,11 +124,33 @@ struct ConnectionStateMachine {
     /// Some bytes of the head being read have come (only the first head of a connection is
     /// read before any of its bytes came).
     private var headBytesSeen = false
+    /// When the body being read must be complete (``bodyTimeoutFactor`` header timeouts
+    /// after its head).
+    private var bodyDue: NIODeadline?
+    /// An HTTPS connection whose TLS handshake has not completed: its first bytes are not
+    /// late yet (``roomFrom``).
+    private var handshaking: Bool
+    /// When the TLS handshake completed (HTTPS), from when the first head's bytes are awaited.
+    private var handshakeCompletedAt: NIODeadline?
+
+    /// A request body must be complete within this many header time-outs of its head (bodies
+    /// are at most 64 KiB: 30 s by default is room for a very slow link).
+    static let bodyTimeoutFactor: Int64 = 3
 
     /// A connection that has just opened: its first head is due within the header timeout.
-    init(timeouts: Timeouts, now: NIODeadline) {
+    /// - Parameter tls: an HTTPS connection, whose TLS handshake comes first
+    ///   (``tlsHandshakeCompleted(now:)``).
+    init(timeouts: Timeouts, now: NIODeadline, tls: Bool = false) {
         self.timeouts = timeouts
         self.input = .head(since: now)
+        self.handshaking = tls
+    }
+
+    /// The TLS handshake of an HTTPS connection completed: its first head's bytes are awaited
+    /// from now (the head's deadline still counts from the connection's opening).
+    mutating func tlsHandshakeCompleted(now: NIODeadline) {
+        handshaking = false
+        handshakeCompletedAt = now
     }
 
     /// The deadline of the connection: when it is closed unless something happens first.
@@ -142,7 +164,9 @@ struct ConnectionStateMachine {
             guard pending.isEmpty else { return nil }
             return Self.earliest(since + timeouts.idle, drainEnd)
         case .body(let since):
-            return since + timeouts.header
+            // Bytes must keep coming, and the whole body must come within its own deadline: a
+            // body trickled a byte per header timeout would otherwise hold the connection for ever.
+            return min(since + timeouts.header, bodyDue ?? since + timeouts.header)
         case .discarding:
             return nil
         }
@@ -156,13 +180,19 @@ struct ConnectionStateMachine {
     /// (``ConnectionRegistry``), the earliest first: a keep-alive connection between requests
     /// (from the end of the last response), a request head that has begun and not ended (from
     /// its first byte), a new connection that has sent nothing (``firstBytesGrace`` after it
-    /// opened). nil: it is answering, reading a body, or closing.
+    /// opened, or after its TLS handshake), the rest of the body of a request already answered
+    /// (from its last bytes). nil: it is answering, reading the body of a request it has not
+    /// answered, in its TLS handshake, or closing.
     var roomFrom: NIODeadline? {
         guard pending.isEmpty, closingUntil == nil else { return nil }
         switch input {
         case .idle(let since): return since
-        case .head(let since): return headBytesSeen ? since : since + Self.firstBytesGrace
-        case .body, .discarding: return nil
+        case .head(let since):
+            if headBytesSeen { return since }
+            if handshaking { return nil }
+            return (handshakeCompletedAt ?? since) + Self.firstBytesGrace
+        case .body(let since): return since  // answered already; only the rest of its body comes
+        case .discarding: return nil
         }
     }
 
@@ -201,6 +231,7 @@ struct ConnectionStateMachine {
     mutating func headReceived(keepAlive: Bool, isHTTP10: Bool, now: NIODeadline = .now()) -> Bool {
         if input == .discarding { return false }
         input = .body(since: now)
+        bodyDue = now + timeouts.header * Self.bodyTimeoutFactor
         headBytesSeen = false
         pending.append(PendingRequest(keepAlive: keepAlive, isHTTP10: isHTTP10))
         return true

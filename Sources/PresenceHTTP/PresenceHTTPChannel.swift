@@ -31,7 +31,7 @@ struct PresenceHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             limits.maxHeaderFieldSize = settings.maxHeadBytes
             limits.maxHeaderListSize = settings.maxHeadBytes
             let connectionGuard = ConnectionGuard(
-                settings: settings, drain: drain, registry: connections, logger: logger)
+                settings: settings, drain: drain, registry: connections, tls: tls != nil, logger: logger)
             let pipeline = channel.pipeline.syncOperations
             if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls.current)) }
             try pipeline.addHandler(RequestStartObserver(connection: connectionGuard))

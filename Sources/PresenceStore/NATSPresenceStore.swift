@@ -210,6 +210,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
                 if configuration.domain == nil {
                     await growReplicasIfNeeded(bucket, bucketReplicas: bucketState.replicas)
                 }
+                await probeStorageIfRefused(bucket)
             } catch let error where error.isStreamNotFound && configuration.domain == nil {
                 // A center whose bucket was deleted while it runs: create it again (the new,
                 // empty bucket then rebuilds the replica); a leaf waits for its center to do so.
@@ -227,6 +228,19 @@ public final class NATSPresenceStore: PresenceRepository, Service {
             } catch {
                 feed.probeFailed(noResponders: error.isNoResponders || error.isStreamNotFound)
             }
+        }
+    }
+
+    /// While JetStream refuses writes for lack of storage, a small write every few seconds
+    /// finds out when it takes them again (``StorageRefusals``).
+    private func probeStorageIfRefused(_ bucket: KeyValueBucket) async {
+        guard state.withLockedValue({ $0.storageRefusals.takeProbe(now: .now) }) else { return }
+        do {
+            _ = try await bucket.put(StorageRefusals.probeKey, value: Array(configuration.nodeID.utf8), expecting: .any)
+            state.withLockedValue { $0.storageRefusals.stored() }
+            logger.notice("JetStream takes writes again")
+        } catch {
+            if error.isInsufficientStorage { state.withLockedValue { $0.storageRefusals.refused(at: .now) } }
         }
     }
 
@@ -288,6 +302,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         let bucket = try writableBucket()
         do {
             let marker = try await bucket.delete(UserKeyCodec.key(for: user), expectingRevision: revision)
+            state.withLockedValue { $0.storageRefusals.stored() }
             replica.remove(user, revision: marker)
             return true
         } catch let error where error.isWrongLastSequence {
@@ -319,7 +334,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
     /// led; ``readiness()`` also waits for ``PresenceStoreConfiguration/pendingWork``.
     public func storeReadiness() -> Readiness {
         if let problem = configuration.storageProblem?() { return .notReady(problem) }
-        let (link, refusal) = state.withLockedValue { ($0.link, $0.storageRefusals.problem(now: .now)) }
+        let (link, refusal) = state.withLockedValue { ($0.link, $0.storageRefusals.problem) }
         if let refusal { return .notReady(refusal) }
         guard let link else { return .notReady(notBoundReason()) }
         guard link.connection.isConnected else { return .notReady("the NATS connection is down; reconnecting") }

@@ -3,28 +3,43 @@
 ///
 /// The disk's free space (``PresenceStoreConfiguration/storageProblem``) does not tell it all:
 /// a limit can be reached with space on the disk. After a refusal the store is not ready
-/// until a write succeeds, or for ``window`` at most: then it reads ready again, so that the
-/// next write (a load balancer sends traffic to ready nodes only) finds out whether storage
-/// is back. A value: the store keeps it under its lock.
+/// until a write is stored again; since a load balancer sends no writes to a node that is
+/// not ready, the store itself writes a small probe (``probeKey``) every ``probeInterval``
+/// meanwhile. A value: the store keeps it under its lock.
 struct StorageRefusals: Equatable {
-    /// How long one refusal keeps the store not ready when no write succeeds.
-    static let window: Duration = .seconds(5)
+    /// How often the store tries a probe write while writes are refused.
+    static let probeInterval: Duration = .seconds(2)
+    /// The key of the probe write: not a user's key (`.` is escaped in those), one for all
+    /// nodes, so it holds one small value.
+    static let probeKey = "probe.storage"
 
-    private var lastRefusal: ContinuousClock.Instant?
+    private var refusedSince: ContinuousClock.Instant?
+    private var lastProbe: ContinuousClock.Instant?
 
     /// A write was refused for lack of storage.
     mutating func refused(at now: ContinuousClock.Instant) {
-        lastRefusal = now
+        if refusedSince == nil { refusedSince = now }
     }
 
     /// A write was stored: storage is there again.
     mutating func stored() {
-        lastRefusal = nil
+        refusedSince = nil
+        lastProbe = nil
     }
 
-    /// Why writes are refused, while a refusal is recent and no write succeeded since.
-    func problem(now: ContinuousClock.Instant) -> String? {
-        guard let lastRefusal, now - lastRefusal < Self.window else { return nil }
+    /// Whether a probe write is due now (writes are refused and the last probe is
+    /// ``probeInterval`` old); when it is, the probe counts as made.
+    mutating func takeProbe(now: ContinuousClock.Instant) -> Bool {
+        guard let refusedSince else { return false }
+        let since = lastProbe ?? refusedSince
+        guard now - since >= Self.probeInterval else { return false }
+        lastProbe = now
+        return true
+    }
+
+    /// Why writes are refused, until a write is stored again.
+    var problem: String? {
+        guard refusedSince != nil else { return nil }
         return
             "JetStream refuses writes for lack of storage (its limit nats.max_store or the disk is full); free space or raise nats.max_store"
     }

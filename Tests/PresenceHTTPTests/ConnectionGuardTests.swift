@@ -41,6 +41,38 @@ struct ConnectionGuardTests {
         return head
     }
 
+    /// A registered guard on its own channel.
+    func registered(_ registry: ConnectionRegistry) throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(
+            ConnectionGuard(
+                settings: .forTests, drain: drain, registry: registry, logger: Logger(label: "connection-guard-test")))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).wait()
+        return channel
+    }
+
+    @Test func askedToMakeRoomAConnectionThatBeganARequestStays() throws {
+        let registry = ConnectionRegistry(budget: 10)
+        let channel = try registered(registry)
+        // It told the registry it could make room (new, silent), then a request began.
+        try channel.writeInbound(
+            HTTPServerRequestPart.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: [:])))
+        channel.pipeline.fireUserInboundEventTriggered(ConnectionRegistry.MakeRoom())
+        #expect(channel.isActive, "a connection with a request being answered is not closed to make room")
+        #expect(registry.evictedConnections == 0)
+    }
+
+    @Test func askedToMakeRoomAnIdleConnectionCloses() throws {
+        let registry = ConnectionRegistry(budget: 10)
+        let channel = try registered(registry)
+        try request(channel)
+        _ = try respond(channel)
+        // Between requests: it may make room at once.
+        channel.pipeline.fireUserInboundEventTriggered(ConnectionRegistry.MakeRoom())
+        #expect(!channel.isActive)
+        #expect(registry.evictedConnections == 1)
+    }
+
     @Test func aKeepAliveRequestGetsItsResponseUnchanged() throws {
         let channel = try channel()
         try request(channel)

@@ -5,6 +5,16 @@ import Testing
 
 @testable import PresenceHTTP
 
+/// Stands in for ``ConnectionGuard``, which checks its own state first (its tests): closes
+/// the connection when the registry asks it to make room.
+private final class MakesRoomWhenAsked: ChannelInboundHandler {
+    typealias InboundIn = Never
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ConnectionRegistry.MakeRoom { context.close(promise: nil) }
+    }
+}
+
 /// The connection budget's rules: below it everyone is accepted; at it, a connection that has
 /// waited long enough for its client makes room for a new one, the longest-waiting first.
 struct ConnectionRegistryTests {
@@ -12,7 +22,7 @@ struct ConnectionRegistryTests {
     private func connection(_ registry: ConnectionRegistry, roomFrom from: NIODeadline?) async throws
         -> EmbeddedChannel
     {
-        let channel = EmbeddedChannel()
+        let channel = EmbeddedChannel(handler: MakesRoomWhenAsked())
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
         registry.register(ObjectIdentifier(channel), channel: channel)
         registry.update(ObjectIdentifier(channel), roomFrom: from)
@@ -43,16 +53,14 @@ struct ConnectionRegistryTests {
         for _ in 0..<3 { delegate.connectionOpened() }
         #expect(delegate.isAcceptingNewConnections(), "a connection has waited long enough to make room")
         delegate.connectionOpened()
-        #expect(!older.isActive, "the longest-waiting connection was closed")
+        #expect(!older.isActive, "the longest-waiting connection was asked to make room")
         #expect(old.isActive && busy.isActive)
-        #expect(registry.evictedConnections == 1)
         // The next one makes room with the other waiting connection; a busy one never goes.
         delegate.connectionOpened()
         #expect(!old.isActive)
         #expect(!delegate.isAcceptingNewConnections())
         delegate.connectionOpened()
-        #expect(busy.isActive, "a connection answering a request is never closed to make room")
-        #expect(registry.evictedConnections == 2)
+        #expect(busy.isActive, "a connection answering a request is never asked to make room")
     }
 
     @Test func aConnectionMakesRoomOnlyFromItsTime() async throws {

@@ -120,6 +120,39 @@ struct ConnectionStateMachineTests {
         #expect(connection.roomFrom == at(4), "the next head has begun")
     }
 
+    @Test func aBodyTrickledForeverIsCutAtItsOwnDeadline() {
+        var connection = machine()
+        _ = connection.headReceived(keepAlive: true, isHTTP10: false, now: at(1))
+        // A byte every 9 s keeps the between-bytes deadline; the body's own is 3 header
+        // timeouts after its head.
+        for second in stride(from: 10.0, through: 28.0, by: 9.0) {
+            _ = connection.bytesReceived(now: at(second))
+            #expect(connection.timerFired(now: at(second)) != .failRequest(.slowBody))
+        }
+        #expect(connection.deadline == at(31))
+        #expect(connection.timerFired(now: at(31)) == .failRequest(.slowBody))
+    }
+
+    @Test func theRestOfTheBodyOfAnAnsweredRequestMakesRoom() {
+        var connection = machine()
+        _ = connection.headReceived(keepAlive: true, isHTTP10: false, now: at(1))
+        #expect(connection.roomFrom == nil, "its request is not answered yet")
+        _ = connection.responseHeadWritten(hasContentLength: true)
+        _ = connection.responseEndWritten(now: at(2))
+        _ = connection.bytesReceived(now: at(3))
+        #expect(connection.roomFrom == at(3), "answered: only the rest of its body comes")
+    }
+
+    @Test func anHTTPSConnectionInItsHandshakeDoesNotMakeRoom() {
+        var settings = HTTPServerSettings(headerTimeout: .seconds(10), idleTimeout: .seconds(60))
+        settings.lingerPeriod = .seconds(2)
+        var connection = ConnectionStateMachine(timeouts: .init(settings), now: start, tls: true)
+        #expect(connection.roomFrom == nil, "the handshake is under way")
+        connection.tlsHandshakeCompleted(now: at(1))
+        #expect(connection.roomFrom == at(1.25), "its first bytes are awaited from the handshake on")
+        #expect(connection.deadline == at(10), "the head's deadline still counts from the opening")
+    }
+
     @Test func aFullBudgetClosesTheConnectionAfterItsResponse() {
         var connection = machine()
         _ = connection.headReceived(keepAlive: true, isHTTP10: false, now: at(1))

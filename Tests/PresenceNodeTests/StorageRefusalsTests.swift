@@ -1,3 +1,4 @@
+import PresenceCore
 import Testing
 
 @testable import PresenceStore
@@ -7,31 +8,48 @@ import Testing
 struct StorageRefusalsTests {
     let start = ContinuousClock.now
 
-    @Test func noRefusalNoProblem() {
-        #expect(StorageRefusals().problem(now: start) == nil)
+    @Test func noRefusalNoProblemAndNoProbe() {
+        var refusals = StorageRefusals()
+        #expect(refusals.problem == nil)
+        let probe = refusals.takeProbe(now: start + .seconds(60))
+        #expect(!probe)
     }
 
     @Test func aRefusalMakesTheStoreNotReadyAndSaysWhatToDo() throws {
         var refusals = StorageRefusals()
         refusals.refused(at: start)
-        let problem = try #require(refusals.problem(now: start + .seconds(1)))
+        let problem = try #require(refusals.problem)
         #expect(problem.contains("nats.max_store"))
     }
 
-    @Test func aStoredWriteEndsIt() {
+    @Test func itLastsUntilAWriteIsStoredWhateverTheTime() {
         var refusals = StorageRefusals()
         refusals.refused(at: start)
+        _ = refusals.takeProbe(now: start + .seconds(3_600))
+        #expect(refusals.problem != nil, "without a stored write it never lapses")
         refusals.stored()
-        #expect(refusals.problem(now: start) == nil)
+        #expect(refusals.problem == nil)
     }
 
-    @Test func withoutWritesItLapsesSoTheNextWriteFindsOut() {
+    @Test func aProbeIsDueEveryIntervalWhileRefused() {
         var refusals = StorageRefusals()
         refusals.refused(at: start)
-        #expect(refusals.problem(now: start + StorageRefusals.window - .milliseconds(1)) != nil)
-        #expect(refusals.problem(now: start + StorageRefusals.window) == nil)
-        // Each new refusal starts the window again.
-        refusals.refused(at: start + .seconds(4))
-        #expect(refusals.problem(now: start + .seconds(8)) != nil)
+        let early = refusals.takeProbe(now: start + .seconds(1))
+        #expect(!early)
+        let due = refusals.takeProbe(now: start + StorageRefusals.probeInterval)
+        #expect(due)
+        let again = refusals.takeProbe(now: start + StorageRefusals.probeInterval + .seconds(1))
+        #expect(!again, "taken")
+        // Refusals meanwhile do not push the next probe back.
+        refusals.refused(at: start + .seconds(3))
+        let next = refusals.takeProbe(now: start + StorageRefusals.probeInterval * 2)
+        #expect(next)
+        refusals.stored()
+        let after = refusals.takeProbe(now: start + .seconds(60))
+        #expect(!after, "no probes once writes are stored")
+    }
+
+    @Test func theProbeKeyIsNoUsersKey() {
+        #expect(UserKeyCodec.userID(forKey: StorageRefusals.probeKey) == nil)
     }
 }

@@ -5,6 +5,8 @@ import Testing
 /// memory. The real `presence` binary, a seeded set of users, writes flowing while 1,000
 /// stalled streams are open, then the streams close: resident memory must come back near
 /// where it started and the node must still answer.
+extension HeavyProcessSuites {
+/// Heavy: 1,000 streams and their memory, measured while nothing else floods the machine.
 @Suite("Stream memory after a flood", .serialized, .temporaryFiles, .timeLimit(.minutes(5)))
 struct StreamFloodTests {
     static let users = (0..<200).map { "flood\($0)" }
@@ -109,4 +111,5 @@ struct StreamFloodTests {
         service.signal(SIGTERM)
         #expect(await service.waitForExit() == 0)
     }
+}
 }
