@@ -48,14 +48,18 @@ struct CanonicalPresenceJSONTests {
     }
 
     /// A replica keeps one body per user: an array that grew past its reserve (and doubled)
-    /// would hold up to twice its size for as long as the node runs.
+    /// would hold up to twice its size for as long as the node runs. The capacity is what
+    /// malloc gave, not what was asked: glibc may hand out a free chunk up to 31 bytes larger
+    /// than the request (a remainder too small to split), so the bound leaves 96 bytes, still
+    /// far from the doubling it catches (a 362-byte body in an array of 744). At +64 it failed
+    /// once in a full parallel run (199 bytes in 264).
     @Test func storedBodiesHoldLittleMoreThanTheirBytes() throws {
         for original in Self.records {
             let value = PresenceJSON.encodeValue(original)
             let fromValue = try #require(StoredPresence(decoding: value, revision: 9)).responseBody
             let encoded = StoredPresence(UserPresence(single: original)).responseBody
             for (name, body) in [("from the value", fromValue), ("encoded", encoded), ("value", value)] {
-                #expect(body.capacity <= body.count + 64, "\(name): \(body.count) bytes in an array of \(body.capacity)")
+                #expect(body.capacity <= body.count + 96, "\(name): \(body.count) bytes in an array of \(body.capacity)")
             }
         }
     }
