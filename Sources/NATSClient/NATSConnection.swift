@@ -83,12 +83,13 @@ public final class NATSConnection: @unchecked Sendable {
         natsConnection_Status(handle) == NATS_CONN_STATUS_CONNECTED
     }
 
-    /// The URL of the server currently connected to, if any.
+    /// The URL of the server currently connected to, if any, without the user and password
+    /// it may carry (nats.c gives the URL as configured; `/health/info` shows it publicly).
     public var connectedURL: String? {
         var buffer = [CChar](repeating: 0, count: 256)
         guard natsConnection_GetConnectedUrl(handle, &buffer, buffer.count) == NATS_OK else { return nil }
         let url = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return url.isEmpty ? nil : url
+        return url.isEmpty ? nil : NATSURL.withoutCredentials(url)
     }
 
     /// How many times the connection was re-established.

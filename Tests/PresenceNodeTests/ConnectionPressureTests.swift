@@ -9,6 +9,9 @@ import Testing
 extension HeavyProcessSuites {
     @Suite("Connection pressure", .serialized, .temporaryFiles, .timeLimit(.minutes(3)))
     struct ConnectionPressureTests {
+        /// Probes and reads made during the attack, each on a new connection.
+        static let requests = 100
+
         /// Before: 200 idle streams at a 256-descriptor limit made every new request time out,
         /// `/health/live` included; a slowloris of 400 made good requests take 17–19.5 s.
         @Test func idleStreamsAndASlowlorisLeaveRoomForHealthAndGoodRequests() async throws {
@@ -43,22 +46,24 @@ extension HeavyProcessSuites {
             // A probe and good requests, each on a new connection, while both hold on.
             var seconds: [Double] = []
             var unanswered = 0
-            for index in 0..<40 {
+            for index in 0..<Self.requests {
                 let started = ContinuousClock.now
                 let path = index % 2 == 0 ? "/health/live" : "/api/v2/presence?users=a,b"
                 let connection = RawConnection(port: port, timeoutSeconds: 5)
                 let sent = connection?.send("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n") ?? false
                 let status = sent ? connection?.readResponse()?.status : nil
                 if status == 200 { seconds.append((ContinuousClock.now - started).inSeconds) } else { unanswered += 1 }
-                try await Task.sleep(for: .milliseconds(100))
+                try await Task.sleep(for: .milliseconds(50))
             }
             await attack.stop()
             let stats = attack.stats
             seconds.sort()
-            let p99 = seconds.isEmpty ? .infinity : seconds[min(seconds.count - 1, Int(Double(seconds.count) * 0.99))]
+            // The 99th percentile of 100: the second slowest (one outlier on a loaded machine,
+            // a descheduled client thread, is not the node's doing).
+            let p99 = seconds.count == Self.requests ? seconds[Self.requests * 99 / 100 - 1] : .infinity
             print(
-                "connection pressure: \(seconds.count)/40 answered, p99 \(String(format: "%.3f", p99)) s, "
-                    + "slowest \(String(format: "%.3f", seconds.last ?? .infinity)) s; slowloris opened \(stats.opened), "
+                "connection pressure: \(seconds.count)/\(Self.requests) answered, p99 \(String(format: "%.3f", p99)) s, "
+                    + "slowest \(seconds.suffix(3).map { String(format: "%.3f", $0) }.joined(separator: ", ")) s; slowloris opened \(stats.opened), "
                     + "the node cut \(stats.cutByServer); streams held \(streams.count), budget \(budget.maxConnections)")
             #expect(unanswered == 0, "every probe and good request is answered")
             #expect(p99 < 1.0 * TestTime.scale, "good requests p99 \(p99) s")
