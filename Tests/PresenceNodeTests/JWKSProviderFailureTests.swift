@@ -216,14 +216,3 @@ extension HeavyProcessSuites {
         }
     }
 }
-
-extension ProcessMemory {
-    /// Peak resident set size of `pid` in bytes (`VmHWM` of `/proc/<pid>/status`).
-    static func peakResident(_ pid: pid_t) throws -> Int {
-        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-            let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
-        else { throw CancellationError() }
-        return kib * 1024
-    }
-}

@@ -38,9 +38,15 @@ struct StalledStream {
 /// Reads a process's memory and a node's metrics, for the flood tests.
 enum ProcessMemory {
     /// Resident set size of `pid` in bytes (`VmRSS` of `/proc/<pid>/status`).
-    static func resident(_ pid: pid_t) throws -> Int {
+    static func resident(_ pid: pid_t) throws -> Int { try statusBytes("VmRSS", of: pid) }
+
+    /// Peak resident set size of `pid` in bytes (`VmHWM` of `/proc/<pid>/status`).
+    static func peakResident(_ pid: pid_t) throws -> Int { try statusBytes("VmHWM", of: pid) }
+
+    /// A `kB` field of `/proc/<pid>/status`, in bytes.
+    private static func statusBytes(_ field: String, of pid: pid_t) throws -> Int {
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
             let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         else { throw CancellationError() }
         return kib * 1024
