@@ -167,6 +167,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PresenceStoreTests",
+            dependencies: ["PresenceStore", "PresenceCore", "NATSClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PresenceNodeTests",
             dependencies: [
                 "PresenceNode", "PresenceStore", "PresenceCore", "PresenceHTTP", "EmbeddedNATS", "NATSClient",

@@ -62,3 +62,24 @@ public struct PresenceStoreConfiguration: Sendable {
         self.negativeTTLSeconds = negativeTTLSeconds
     }
 }
+
+extension PresenceStoreConfiguration {
+    /// The options of the node's NATS connection.
+    var connectionOptions: NATSConnectionOptions {
+        var options = NATSConnectionOptions(urls: natsURLs, name: nodeID)
+        options.user = user
+        options.password = password
+        options.token = token
+        options.inboxPrefix = inboxPrefix
+        return options
+    }
+
+    /// The bucket as the node binds it: with its replicas, created only by a center (a leaf
+    /// never creates it: its centers do, with their replicas).
+    var bucketConfiguration: KeyValueConfiguration {
+        var configuration = KeyValueConfiguration(bucket: bucket)
+        configuration.replicas = replicas
+        configuration.createIfMissing = domain == nil
+        return configuration
+    }
+}

@@ -37,10 +37,10 @@ struct StorageRefusals: Equatable {
         return true
     }
 
-    /// Why writes are refused, until a write is stored again.
-    var problem: String? {
-        guard refusedSince != nil else { return nil }
-        return
-            "JetStream refuses writes for lack of storage (its limit nats.max_store or the disk is full); free space or raise nats.max_store"
-    }
+    /// Whether writes are refused, until a write is stored again.
+    var isRefusing: Bool { refusedSince != nil }
+
+    /// Why writes are refused, in an operator's words.
+    static let problem =
+        "JetStream refuses writes for lack of storage (its limit nats.max_store or the disk is full); free space or raise nats.max_store"
 }

@@ -28,8 +28,13 @@ struct HubReachabilityTests {
 
     static func waitUntilReachable(_ store: NATSPresenceStore) async throws {
         let deadline = ContinuousClock.now + .seconds(5)
-        while !store.feed.isHubReachable, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(store.feed.isHubReachable, "the node's own probe reaches the hub again")
+        while !store.link.isHubReachable, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(store.link.isHubReachable, "the node's own probe reaches the hub again")
+    }
+
+    static func reportsUnreachable(_ action: BucketLink.Machine.Action, definitive: Bool) -> Bool {
+        if case .reportUnreachable(definitive) = action { return true }
+        return false
     }
 
     @Test func aSlowHubKeepsTheWatcherAndALostHubCostsAResync() async throws {
@@ -40,15 +45,17 @@ struct HubReachabilityTests {
             // A hub that does not answer three probes in a row, then answers the node's own
             // probe again (within half a second): the watcher is kept.
             // (The feed's answers, not a later read of its state: the node's own prober runs meanwhile.)
-            var last = HubLinkStateMachine.Action.none
-            for _ in 0..<HubLinkStateMachine.slowAnswersBeforeUnreachable { last = store.feed.probeFailed(noResponders: false) }
-            #expect(last == .reportUnreachable(definitive: false))
+            var last = BucketLink.Machine.Action.none
+            for _ in 0..<BucketLink.Machine.slowAnswersBeforeUnreachable {
+                last = store.link.handle { $0.probeFailed(noResponders: false) }
+            }
+            #expect(Self.reportsUnreachable(last, definitive: false))
             try await Self.waitUntilReachable(store)
             try await Task.sleep(for: .milliseconds(500))
             #expect(try await Self.resyncs(client) == 1)
 
             // A hub found gone ("no responders"): when the probe reaches it again, a resync.
-            #expect(store.feed.probeFailed(noResponders: true) == .reportUnreachable(definitive: true))
+            #expect(Self.reportsUnreachable(store.link.handle { $0.probeFailed(noResponders: true) }, definitive: true))
             try await Self.waitUntilReachable(store)
             #expect(try await Self.waitFor(2, client) == 2)
             try await TestNode.waitUntilReady(client)
