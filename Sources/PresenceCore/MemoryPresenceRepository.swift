@@ -11,11 +11,12 @@ import NIOConcurrencyHelpers
 ///
 /// Thread-safe: the records live behind a lock (`NIOLockedValueBox`); a write reads, plans and then stores only
 /// if the record is still at the revision it read, exactly as concurrent nodes would.
-public final class MemoryPresenceRepository: PresenceRepository {
+public final class MemoryPresenceRepository: ExpiringPresenceRepository {
     private struct State {
         var records: [UserID: StoredPresence] = [:]
         var lastRevision: UInt64 = 0
         var readiness = Readiness.ready
+        var expirySchedule: ExpirySchedule?
     }
 
     private let state = NIOLockedValueBox(State())
@@ -64,6 +65,29 @@ public final class MemoryPresenceRepository: PresenceRepository {
         }
     }
 
+    /// Drops `user`'s record if it is still at `revision`, as a delete marker in a bucket
+    /// would (the marker takes the next revision).
+    public func drop(_ user: UserID, revision: UInt64) async throws(PresenceError) -> Bool {
+        state.withLockedValue { state in
+            guard state.records[user]?.revision == revision else { return false }
+            state.records[user] = nil
+            state.lastRevision += 1
+            state.expirySchedule?.forget(user, revision: state.lastRevision)
+            return true
+        }
+    }
+
+    /// The time of writes and expiry.
+    public var now: Timestamp { clock() }
+
+    /// Tells `schedule` of every record held now and of every later write and drop.
+    public func feedExpiries(to schedule: ExpirySchedule) {
+        state.withLockedValue { state in
+            state.expirySchedule = schedule
+            for stored in state.records.values { schedule.track(stored) }
+        }
+    }
+
     /// Ready unless ``setReadiness(_:)`` said otherwise.
     public func readiness() -> Readiness {
         state.withLockedValue { $0.readiness }
@@ -87,6 +111,7 @@ public final class MemoryPresenceRepository: PresenceRepository {
             state.lastRevision += 1
             let stored = StoredPresence(record.stored(at: state.lastRevision))
             state.records[record.userID] = stored
+            state.expirySchedule?.track(stored)
             return stored
         }
     }

@@ -1,4 +1,3 @@
-import HeapModule
 import NIOConcurrencyHelpers
 
 /// The in-memory replica of the presence bucket that answers reads.
@@ -29,38 +28,9 @@ public final class PresenceReplica: Sendable {
         /// The resynchronisation in which the watcher last delivered this user (see
         /// ``PresenceReplica/beginResync()``); fits in what would be padding.
         var resyncMark: UInt32
-        /// When this user's one entry on the expiry schedule falls due, ``Slot/unscheduled`` if none.
-        var scheduledExpiry: Int64
-
-        static let unscheduled = Int64.max
-    }
-
-    /// A record with a session or message expiry that still has to be persisted, or one
-    /// untouched for the retention period that has to be dropped.
-    public struct DueExpiry: Sendable, Equatable {
-        /// Whose record.
-        public let user: UserID
-        /// The revision the sweeper saw: its write is a compare-and-set on it.
-        public let revision: UInt64
-        /// Whether the record is to be dropped (retention) rather than have its expiries persisted.
-        public var drop = false
-    }
-
-    /// When a held record expires, for the sweeper. One live entry per user: an entry that no
-    /// longer matches its slot's `scheduledExpiry` is stale and skipped when popped.
-    private struct ExpiryEntry: Comparable {
-        var expiresAtMillis: Int64
-        var user: UserID
-        var revision: UInt64
-
-        static func < (lhs: ExpiryEntry, rhs: ExpiryEntry) -> Bool { lhs.expiresAtMillis < rhs.expiresAtMillis }
-        static func == (lhs: ExpiryEntry, rhs: ExpiryEntry) -> Bool {
-            lhs.expiresAtMillis == rhs.expiresAtMillis && lhs.user == rhs.user && lhs.revision == rhs.revision
-        }
     }
 
     private struct State {
-        var expiries = Heap<ExpiryEntry>()
         /// Where each user's slot is in `slots`.
         var index: [UserID: Int32] = [:]
         /// The held records, densely packed (removal moves the last slot into the gap), so
@@ -77,6 +47,8 @@ public final class PresenceReplica: Sendable {
         var highestRevision: UInt64 = 0
         /// How many times the replica was reset: revisions from before a reset mean nothing after it.
         var generation: UInt64 = 0
+        /// The center sweeper's schedule, told of every record held and every one deleted.
+        var expirySchedule: ExpirySchedule?
     }
 
     private let state = NIOLockedValueBox(State())
@@ -84,9 +56,6 @@ public final class PresenceReplica: Sendable {
     private let negativeTTL: Int
     private let evictionSample = 5
     private let onChange: (@Sendable (StoredPresence) -> Void)?
-    private let tracksExpiry: Bool
-    /// Milliseconds a record may stay untouched before it is due to be dropped; nil keeps records.
-    private let retentionMillis: Int64?
 
     /// Creates an empty replica.
     /// - Parameters:
@@ -94,18 +63,20 @@ public final class PresenceReplica: Sendable {
     ///   - negativeTTLSeconds: How long a store miss is remembered once the replica is incomplete.
     ///   - onChange: called (outside the replica's lock) with every record that replaced an
     ///     older revision or arrived new: the feed of live streams.
-    ///   - tracksExpiry: keep the expiry schedule (only the center's sweeper uses it).
-    ///   - retentionSeconds: with `tracksExpiry`, also schedule each record to be dropped
-    ///     this long after its last write (`presence.retention`).
-    public init(
-        maxCost: Int, negativeTTLSeconds: Int, onChange: (@Sendable (StoredPresence) -> Void)? = nil,
-        tracksExpiry: Bool = false, retentionSeconds: Int? = nil
-    ) {
-        self.retentionMillis = retentionSeconds.map { Int64($0) * 1000 }
+    public init(maxCost: Int, negativeTTLSeconds: Int, onChange: (@Sendable (StoredPresence) -> Void)? = nil) {
         self.maxCost = maxCost
         self.negativeTTL = negativeTTLSeconds
         self.onChange = onChange
-        self.tracksExpiry = tracksExpiry
+    }
+
+    /// Tells `schedule` of every record held now and, from now on, of every record applied
+    /// or deleted (the center's sweeper; see ``ExpirySchedule``). Records the replica evicts
+    /// stay on the schedule.
+    public func feedExpiries(to schedule: ExpirySchedule) {
+        state.withLockedValue { state in
+            state.expirySchedule = schedule
+            for slot in state.slots { schedule.track(slot.stored) }
+        }
     }
 
     /// Looks a user up at `now`.
@@ -181,13 +152,12 @@ public final class PresenceReplica: Sendable {
                 state.statistics.byStatus[stored.status, default: 0] += 1
             } else {
                 state.index[user] = Int32(state.slots.count)
-                state.slots.append(
-                    Slot(stored: stored, lastAccess: tick, resyncMark: state.resync, scheduledExpiry: Slot.unscheduled))
+                state.slots.append(Slot(stored: stored, lastAccess: tick, resyncMark: state.resync))
                 state.statistics.costBytes += stored.cost
                 state.statistics.entries += 1
                 state.statistics.byStatus[stored.status, default: 0] += 1
             }
-            if tracksExpiry { schedule(user, in: &state) }
+            state.expirySchedule?.track(stored)
             evictIfNeeded(&state, keeping: user)
             return true
         }
@@ -198,6 +168,7 @@ public final class PresenceReplica: Sendable {
     /// Removes a user whose record was deleted or purged in the store at `revision`.
     public func remove(_ user: UserID, revision: UInt64) {
         state.withLockedValue { state in
+            state.expirySchedule?.forget(user, revision: revision)
             guard let position = state.index[user], state.slots[Int(position)].stored.revision < revision else { return }
             Self.removeSlot(of: user, from: &state)
         }
@@ -209,11 +180,6 @@ public final class PresenceReplica: Sendable {
             guard state.index[user] == nil else { return }
             state.absentUntil[user] = now.adding(seconds: negativeTTL)
         }
-    }
-
-    /// Marks the watcher's initial values as loaded: from now on a miss can be definitive.
-    public func markInitialSyncComplete() {
-        state.withLockedValue { $0.initialSyncComplete = true }
     }
 
     /// Marks the replica as (re)synchronising, e.g. after the watcher was recreated, and
@@ -235,7 +201,10 @@ public final class PresenceReplica: Sendable {
     public func finishResync(upTo revision: UInt64) -> [UserID] {
         state.withLockedValue { state in
             let stale = state.slots.filter { $0.resyncMark != state.resync && $0.stored.revision <= revision }.map(\.stored.user)
-            for user in stale { Self.removeSlot(of: user, from: &state) }
+            for user in stale {
+                Self.removeSlot(of: user, from: &state)
+                state.expirySchedule?.forget(user, revision: .max)
+            }
             state.initialSyncComplete = true
             return stale
         }
@@ -246,7 +215,7 @@ public final class PresenceReplica: Sendable {
     /// resynchronisation completes, every lookup is ``Lookup/unknown``.
     public func reset() {
         state.withLockedValue { state in
-            state.expiries = Heap()
+            state.expirySchedule?.forgetAll()
             state.index = [:]
             state.slots = []
             state.absentUntil = [:]
@@ -266,11 +235,6 @@ public final class PresenceReplica: Sendable {
         state.withLockedValue { $0.highestRevision }
     }
 
-    /// Whether every record of the store is held, so a miss is definitive.
-    public var isComplete: Bool {
-        state.withLockedValue { $0.initialSyncComplete && !$0.hasEvicted }
-    }
-
     /// Whether the watcher's initial values were loaded.
     public var isInitialSyncComplete: Bool {
         state.withLockedValue { $0.initialSyncComplete }
@@ -279,85 +243,6 @@ public final class PresenceReplica: Sendable {
     /// A copy of the counters.
     public var statistics: CacheStatistics {
         state.withLockedValue { $0.statistics }
-    }
-
-    /// Every held record (a copy; for tools and tests).
-    public func allRecords() -> [UserPresence] {
-        state.withLockedValue { state in state.slots.map(\.stored.userPresence) }
-    }
-
-    /// Records with a session or message expiry due at `now` and not yet persisted, soonest first, at most
-    /// `limit` of them. Each is returned once; ``retryExpiry(_:at:)`` puts one back (e.g.
-    /// after a failed write). A record evicted from memory is still returned (its write
-    /// reads the bucket).
-    public func dueExpiries(now: Timestamp, limit: Int) -> [DueExpiry] {
-        state.withLockedValue { state in
-            var due: [DueExpiry] = []
-            var popped = 0
-            let nowMillis = now.millisecondsSinceEpoch
-            while due.count < limit, popped < limit * 4, let next = state.expiries.min,
-                nowMillis >= next.expiresAtMillis
-            {
-                _ = state.expiries.popMin()
-                popped += 1
-                guard let position = state.index[next.user].map(Int.init) else {
-                    due.append(DueExpiry(user: next.user, revision: next.revision))
-                    continue
-                }
-                guard state.slots[position].scheduledExpiry == next.expiresAtMillis else { continue }
-                state.slots[position].scheduledExpiry = Slot.unscheduled
-                let stored = state.slots[position].stored
-                if stored.hasChangeDue(at: now) {
-                    due.append(DueExpiry(user: stored.user, revision: stored.revision))
-                } else if let retentionMillis, stored.changesAt == nil,
-                    nowMillis >= stored.lastWrittenMillis + retentionMillis
-                {
-                    // Only a record without a live session: a long TTL outlives a short retention.
-                    due.append(DueExpiry(user: stored.user, revision: stored.revision, drop: true))
-                } else {
-                    schedule(stored.user, in: &state)  // refreshed by a heartbeat since
-                }
-            }
-            return due
-        }
-    }
-
-    /// When the soonest entry on the expiry schedule falls due, nil if none. The entry may be
-    /// stale (its record was written since): a pass at that time then finds nothing due.
-    public var nextExpiryDue: Timestamp? {
-        state.withLockedValue { state in
-            state.expiries.min.map { Timestamp(millisecondsSinceEpoch: $0.expiresAtMillis) }
-        }
-    }
-
-    /// Puts a due record back on the schedule, due at `time`.
-    public func retryExpiry(_ due: DueExpiry, at time: Timestamp) {
-        state.withLockedValue { state in
-            let millis = time.millisecondsSinceEpoch
-            if let position = state.index[due.user] {
-                state.slots[Int(position)].scheduledExpiry = millis
-            }
-            state.expiries.insert(ExpiryEntry(expiresAtMillis: millis, user: due.user, revision: due.revision))
-        }
-    }
-
-    /// Entries on the expiry schedule (including stale ones not yet popped).
-    public var scheduledExpiries: Int {
-        state.withLockedValue { $0.expiries.count }
-    }
-
-    /// Gives `user`'s held record its entry on the schedule, unless an entry that falls due
-    /// no later already exists (it is re-checked and moved when popped).
-    private func schedule(_ user: UserID, in state: inout State) {
-        guard let position = state.index[user].map(Int.init) else { return }
-        let stored = state.slots[position].stored
-        let dropAt = retentionMillis.map { stored.lastWrittenMillis + $0 }
-        // A record with a change to come is not dropped before it (see `dueExpiries`): its
-        // entry waits for the change, or it would come due again and again, ahead of others.
-        guard let expiresAt = stored.changesAt?.millisecondsSinceEpoch ?? dropAt else { return }
-        if state.slots[position].scheduledExpiry <= expiresAt { return }
-        state.slots[position].scheduledExpiry = expiresAt
-        state.expiries.insert(ExpiryEntry(expiresAtMillis: expiresAt, user: user, revision: stored.revision))
     }
 
     private func evictIfNeeded(_ state: inout State, keeping protected: UserID) {

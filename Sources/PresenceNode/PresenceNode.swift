@@ -106,9 +106,7 @@ public struct PresenceNode: Sendable {
             natsURLs: natsURLs, nodeID: configuration.nodeID, replicas: configuration.replicas,
             cacheMaxCost: configuration.cacheMaxCost, negativeTTLSeconds: configuration.cacheNegativeTTL)
         storeConfiguration.domain = configuration.role == .leaf ? "hub" : nil
-        storeConfiguration.tracksExpiry = configuration.role == .center
         storeConfiguration.maxSessions = configuration.maxSessions
-        storeConfiguration.retentionSeconds = configuration.retention
         storeConfiguration.user = supervisor == nil ? configuration.natsUser : supervisor?.clientCredential?.user
         storeConfiguration.password = supervisor == nil ? configuration.natsPassword : supervisor?.clientCredential?.password
         storeConfiguration.token = supervisor == nil ? configuration.natsToken : nil
@@ -154,7 +152,7 @@ public struct PresenceNode: Sendable {
                 configuration.isClusteredCenter ? SweeperLease(store: store, holder: configuration.nodeID, logger: logger) : nil
             let centerSweeper = ExpirySweeper(
                 store: store, interval: .milliseconds(Int(configuration.sweepInterval * 1000)),
-                batchSize: configuration.sweepBatch, logger: logger, lease: lease)
+                batchSize: configuration.sweepBatch, retentionSeconds: configuration.retention, logger: logger, lease: lease)
             if let lease { services.append(lease) }
             services.append(centerSweeper)
             sweeperLease = lease

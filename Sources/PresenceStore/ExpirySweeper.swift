@@ -10,9 +10,10 @@ import NIOConcurrencyHelpers
 ///
 /// A pass runs when the soonest scheduled expiry falls due, and at least every `interval`.
 ///
-/// Each pass takes at most `batchSize` due records from the replica's expiry schedule (no scan
-/// of all records) and writes each with a compare-and-set on the revision it saw: a heartbeat
-/// or write that got there first wins and is never overwritten.
+/// Each pass takes at most `batchSize` due records from its ``ExpirySchedule`` (no scan of all
+/// records; the store feeds it every record it holds) and writes each with a compare-and-set
+/// on the revision it saw: a heartbeat or write that got there first wins and is never
+/// overwritten. It depends only on ``ExpiringPresenceRepository``.
 public final class ExpirySweeper: Service, Sendable {
     /// Counters since start.
     public struct Statistics: Sendable, Equatable {
@@ -26,7 +27,9 @@ public final class ExpirySweeper: Service, Sendable {
         public var dropped = 0
     }
 
-    private let store: NATSPresenceStore
+    private let store: any ExpiringPresenceRepository
+    /// When each record's expiry or drop falls due; the store keeps it current.
+    let schedule: ExpirySchedule
     private let interval: Duration
     private let batchSize: Int
     private let concurrency: Int
@@ -34,14 +37,20 @@ public final class ExpirySweeper: Service, Sendable {
     private let lease: SweeperLease?
     private let counters = NIOLockedValueBox(Statistics())
 
-    /// Creates a sweeper that runs a pass every `interval`, at most `batchSize` records a pass.
-    /// - Parameter lease: when set, passes run only while this center holds it (several
-    ///   centers share the bucket; one sweeps).
+    /// Creates a sweeper that runs a pass every `interval`, at most `batchSize` records a pass,
+    /// and has `store` feed its schedule.
+    /// - Parameters:
+    ///   - retentionSeconds: `presence.retention`: records untouched this long are dropped;
+    ///     nil keeps them.
+    ///   - lease: when set, passes run only while this center holds it (several centers
+    ///     share the bucket; one sweeps).
     public init(
-        store: NATSPresenceStore, interval: Duration, batchSize: Int, logger: Logger, concurrency: Int = 16,
-        lease: SweeperLease? = nil
+        store: any ExpiringPresenceRepository, interval: Duration, batchSize: Int, retentionSeconds: Int?,
+        logger: Logger, concurrency: Int = 16, lease: SweeperLease? = nil
     ) {
         self.store = store
+        self.schedule = ExpirySchedule(retentionSeconds: retentionSeconds)
+        store.feedExpiries(to: schedule)
         self.lease = lease
         self.interval = interval
         self.batchSize = batchSize
@@ -66,7 +75,7 @@ public final class ExpirySweeper: Service, Sendable {
                 // A full batch leaves more due: the rest waits the interval, so expiries take at
                 // most `batchSize` writes an interval and users' own writes keep the store's pace.
                 guard pass.due < self.batchSize else { continue }
-                pause = self.pause(untilNextDue: self.store.replica.nextExpiryDue, afterWriting: pass.written)
+                pause = self.pause(untilNextDue: self.schedule.nextDue, afterWriting: pass.written)
             }
         }
     }
@@ -79,20 +88,14 @@ public final class ExpirySweeper: Service, Sendable {
     /// settle) waits the whole interval, so that no such entry can make the sweeper spin.
     func pause(untilNextDue next: Timestamp?, afterWriting written: Int) -> Duration {
         guard let next else { return interval }
-        let wait = Duration.milliseconds(next.millisecondsSinceEpoch - store.clock().millisecondsSinceEpoch)
+        let wait = Duration.milliseconds(next.millisecondsSinceEpoch - store.now.millisecondsSinceEpoch)
         if wait <= .zero && written == 0 { return interval }
         return min(max(wait, .milliseconds(1)), interval)
     }
 
-    /// One pass: persists up to `batchSize` due expiries; returns how many were written.
-    @discardableResult
-    public func sweepOnce() async -> Int {
-        await sweep().written
-    }
-
     /// One pass: how many expiries were due (at most `batchSize`) and how many were written.
-    private func sweep() async -> (due: Int, written: Int) {
-        let due = store.replica.dueExpiries(now: store.clock(), limit: batchSize)
+    func sweep() async -> (due: Int, written: Int) {
+        let due = schedule.due(now: store.now, limit: batchSize)
         guard !due.isEmpty else { return (0, 0) }
         var written = 0
         await withTaskGroup(of: Bool.self) { group in
@@ -112,7 +115,7 @@ public final class ExpirySweeper: Service, Sendable {
         return (due.count, written)
     }
 
-    private func expire(_ due: PresenceReplica.DueExpiry) async -> Bool {
+    private func expire(_ due: ExpirySchedule.DueExpiry) async -> Bool {
         if due.drop { return await drop(due) }
         do {
             let stored = try await store.apply(.expire, to: due.user, ifMatch: .revision(due.revision))
@@ -124,19 +127,19 @@ public final class ExpirySweeper: Service, Sendable {
             return false
         } catch {
             counters.withLockedValue { $0.failures += 1 }
-            store.replica.retryExpiry(due, at: store.clock())
+            schedule.retry(due, at: store.now)
             return false
         }
     }
 
-    private func drop(_ due: PresenceReplica.DueExpiry) async -> Bool {
+    private func drop(_ due: ExpirySchedule.DueExpiry) async -> Bool {
         do {
             let dropped = try await store.drop(due.user, revision: due.revision)
             counters.withLockedValue { dropped ? ($0.dropped += 1) : ($0.conflicts += 1) }
             return dropped
         } catch {
             counters.withLockedValue { $0.failures += 1 }
-            store.replica.retryExpiry(due, at: store.clock())
+            schedule.retry(due, at: store.now)
             return false
         }
     }

@@ -13,7 +13,7 @@ import NIOConcurrencyHelpers
 /// (the node serves HTTP meanwhile and reports why it is not ready), then feeds the replica
 /// until graceful shutdown. ``connect(configuration:logger:changes:metrics:clock:)`` binds
 /// first, for tools and tests.
-public final class NATSPresenceStore: PresenceRepository, Service {
+public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
     /// The replica that answers reads.
     public let replica: PresenceReplica
     let configuration: PresenceStoreConfiguration
@@ -35,8 +35,7 @@ public final class NATSPresenceStore: PresenceRepository, Service {
         if let changes { onChange = { changes.publish($0) } }
         let replica = PresenceReplica(
             maxCost: configuration.cacheMaxCost, negativeTTLSeconds: configuration.negativeTTLSeconds,
-            onChange: onChange, tracksExpiry: configuration.tracksExpiry,
-            retentionSeconds: configuration.tracksExpiry ? configuration.retentionSeconds : nil)
+            onChange: onChange)
         self.replica = replica
         self.configuration = configuration
         self.logger = logger
@@ -69,6 +68,14 @@ public final class NATSPresenceStore: PresenceRepository, Service {
 
     /// Whether the bucket's JetStream server answered the last probe.
     public var isHubReachable: Bool { link.isHubReachable }
+
+    /// The store's time (of writes and expiry).
+    public var now: Timestamp { clock() }
+
+    /// Tells `schedule` of every record the replica holds and every later change.
+    public func feedExpiries(to schedule: ExpirySchedule) {
+        replica.feedExpiries(to: schedule)
+    }
 
     // MARK: PresenceRepository
 

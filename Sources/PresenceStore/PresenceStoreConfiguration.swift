@@ -28,8 +28,6 @@ public struct PresenceStoreConfiguration: Sendable {
     public var writeRetryDeadline: Duration = .seconds(5)
     /// `presence.max_sessions`: sessions a user may have; a new one past it ends the least recently updated.
     public var maxSessions = 16
-    /// `presence.retention`: seconds after its last write a record is dropped (by the center's sweeper).
-    public var retentionSeconds = 2_592_000
     /// Why the hub cannot be reached, as the leaf's own nats-server reports it (connection
     /// refused, credential refused, TLS failure); nil when it reports nothing.
     public var hubProblem: (@Sendable () -> String?)?
@@ -43,8 +41,6 @@ public struct PresenceStoreConfiguration: Sendable {
     public var cacheMaxCost: Int
     /// Seconds to remember a store miss once the replica is incomplete (`cache.negative_ttl`).
     public var negativeTTLSeconds: Int
-    /// Keep the replica's expiry schedule (the center, whose sweeper persists expiry).
-    public var tracksExpiry = false
     /// Optional NATS credentials.
     public var user: String?
     public var password: String?

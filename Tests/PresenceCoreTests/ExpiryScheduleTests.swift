@@ -2,8 +2,16 @@ import Testing
 
 @testable import PresenceCore
 
-/// The replica's expiry schedule, which the center's sweeper drains.
+/// The center sweeper's expiry schedule, as a replica feeds it.
 struct ExpiryScheduleTests {
+    /// A replica feeding a new schedule.
+    private func fed(maxCost: Int, retention: Int? = nil) -> (PresenceReplica, ExpirySchedule) {
+        let replica = PresenceReplica(maxCost: maxCost, negativeTTLSeconds: 5)
+        let schedule = ExpirySchedule(retentionSeconds: retention)
+        replica.feedExpiries(to: schedule)
+        return (replica, schedule)
+    }
+
     private func record(_ user: String, status: PresenceStatus = .online, at millis: Int64, ttl: Int, revision: UInt64)
         throws -> StoredPresence
     {
@@ -14,107 +22,131 @@ struct ExpiryScheduleTests {
     }
 
     @Test func dueRecordsComeOutSoonestFirstAndOnlyOnce() throws {
-        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true)
+        let (replica, schedule) = fed(maxCost: 1 << 20)
         replica.apply(try record("late", at: 0, ttl: 30, revision: 1))
         replica.apply(try record("early", at: 0, ttl: 10, revision: 2))
         replica.apply(try record("off", status: .offline, at: 0, ttl: 10, revision: 3))
-        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 10_000), limit: 10).isEmpty)
-        let due = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 40_000), limit: 10)
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 10_000), limit: 10).isEmpty)
+        let due = schedule.due(now: Timestamp(millisecondsSinceEpoch: 40_000), limit: 10)
         #expect(due.map(\.user.rawValue) == ["early", "late"])
-        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 40_000), limit: 10).isEmpty)
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 40_000), limit: 10).isEmpty)
     }
 
     /// A live session that outlasts the retention period is not dropped; its entry waits for
     /// the session's expiry instead of coming due again and again at the retention moment,
     /// where it stood ahead of every other expiry (and made the sweeper spin).
     @Test func aRecordOutlivingItsRetentionDoesNotHoldUpOtherExpiries() throws {
-        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true, retentionSeconds: 100)
+        let (replica, schedule) = fed(maxCost: 1 << 20, retention: 100)
         replica.apply(try record("long", at: 0, ttl: 86_400, revision: 1))
         replica.apply(try record("short", at: 95_000, ttl: 10, revision: 2))
-        let due = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 110_000), limit: 2)
+        let due = schedule.due(now: Timestamp(millisecondsSinceEpoch: 110_000), limit: 2)
         #expect(due.map(\.user.rawValue) == ["short"])
-        #expect(replica.nextExpiryDue == Timestamp(millisecondsSinceEpoch: 86_400_000 + 1))
+        #expect(schedule.nextDue == Timestamp(millisecondsSinceEpoch: 86_400_000 + 1))
     }
 
     @Test func aRecordIsDueToBeDroppedExactlyWhenItsRetentionHasPassed() throws {
-        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true, retentionSeconds: 100)
+        let (replica, schedule) = fed(maxCost: 1 << 20, retention: 100)
         replica.apply(try record("off", status: .offline, at: 0, ttl: 10, revision: 1))
         replica.apply(try record("live", at: 0, ttl: 10, revision: 2))
         // The live one expires first (a persist, not a drop).
-        let expiry = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 10_001), limit: 10)
+        let expiry = schedule.due(now: Timestamp(millisecondsSinceEpoch: 10_001), limit: 10)
         #expect(expiry.map(\.user.rawValue) == ["live"])
         #expect(expiry.map(\.drop) == [false])
-        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 99_999), limit: 10).isEmpty)
-        let dropped = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 100_000), limit: 10)
-        #expect(dropped == [PresenceReplica.DueExpiry(user: uid("off"), revision: 1, drop: true)])
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 99_999), limit: 10).isEmpty)
+        let dropped = schedule.due(now: Timestamp(millisecondsSinceEpoch: 100_000), limit: 10)
+        #expect(dropped == [ExpirySchedule.DueExpiry(user: uid("off"), revision: 1, drop: true)])
         // A write since moves the moment.
         replica.apply(try record("kept", status: .offline, at: 0, ttl: 10, revision: 3))
         replica.apply(try record("kept", status: .offline, at: 50_000, ttl: 10, revision: 4))
-        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 149_999), limit: 10).isEmpty)
-        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 150_000), limit: 10).map(\.revision) == [4])
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 149_999), limit: 10).isEmpty)
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 150_000), limit: 10).map(\.revision) == [4])
     }
 
     @Test func aRecordWithALiveSessionIsNeverDropped() throws {
-        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true, retentionSeconds: 100)
+        let (replica, schedule) = fed(maxCost: 1 << 20, retention: 100)
         replica.apply(try record("long", at: 0, ttl: 600, revision: 1))
-        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 500_000), limit: 10).isEmpty)
-        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 600_001), limit: 10).map(\.drop) == [false])
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 500_000), limit: 10).isEmpty)
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 600_001), limit: 10).map(\.drop) == [false])
     }
 
     @Test func aNewerRevisionReplacesTheScheduledOne() throws {
-        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true)
+        let (replica, schedule) = fed(maxCost: 1 << 20)
         replica.apply(try record("u", at: 0, ttl: 10, revision: 1))
         replica.apply(try record("u", at: 8_000, ttl: 10, revision: 2))
-        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 12_000), limit: 10).isEmpty)
-        let due = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 18_001), limit: 10)
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 12_000), limit: 10).isEmpty)
+        let due = schedule.due(now: Timestamp(millisecondsSinceEpoch: 18_001), limit: 10)
         #expect(due.map(\.revision) == [2])
     }
 
     @Test func theLimitBoundsAPassAndTheRestWaits() throws {
-        let replica = PresenceReplica(maxCost: 1 << 24, negativeTTLSeconds: 5, tracksExpiry: true)
+        let (replica, schedule) = fed(maxCost: 1 << 24)
         for index in 0..<50 { replica.apply(try record("u\(index)", at: 0, ttl: 10, revision: UInt64(index + 1))) }
         let now = Timestamp(millisecondsSinceEpoch: 20_000)
-        #expect(replica.dueExpiries(now: now, limit: 20).count == 20)
-        #expect(replica.dueExpiries(now: now, limit: 20).count == 20)
-        #expect(replica.dueExpiries(now: now, limit: 20).count == 10)
+        #expect(schedule.due(now: now, limit: 20).count == 20)
+        #expect(schedule.due(now: now, limit: 20).count == 20)
+        #expect(schedule.due(now: now, limit: 20).count == 10)
     }
 
     @Test func heartbeatsKeepOneEntryPerUser() throws {
-        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true)
+        let (replica, schedule) = fed(maxCost: 1 << 20)
         for beat in 0..<100 {
             replica.apply(try record("u", at: Int64(beat) * 1_000, ttl: 30, revision: UInt64(beat + 1)))
         }
-        #expect(replica.scheduledExpiries == 1)
+        #expect(schedule.entryCount == 1)
         // The one entry falls due at the first expiry, finds the record refreshed, moves on...
-        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 31_000), limit: 10).isEmpty)
-        #expect(replica.scheduledExpiries == 1)
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 31_000), limit: 10).isEmpty)
+        #expect(schedule.entryCount == 1)
         // ...and yields it once it really expired.
-        let due = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 129_001), limit: 10)
-        #expect(due == [PresenceReplica.DueExpiry(user: try UserID(validating: "u"), revision: 100)])
+        let due = schedule.due(now: Timestamp(millisecondsSinceEpoch: 129_001), limit: 10)
+        #expect(due == [ExpirySchedule.DueExpiry(user: try UserID(validating: "u"), revision: 100)])
     }
 
-    @Test func aReplicaWithoutASweeperKeepsNoSchedule() throws {
+    @Test func aScheduleStartsWithWhatTheReplicaHoldsAlready() throws {
         let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
-        for index in 0..<50 { replica.apply(try record("u\(index)", at: 0, ttl: 10, revision: UInt64(index + 1))) }
-        #expect(replica.scheduledExpiries == 0)
-        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 60_000), limit: 100).isEmpty)
+        for index in 0..<5 { replica.apply(try record("u\(index)", at: 0, ttl: 10, revision: UInt64(index + 1))) }
+        let schedule = ExpirySchedule(retentionSeconds: nil)
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 60_000), limit: 100).isEmpty)
+        replica.feedExpiries(to: schedule)
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 60_000), limit: 100).count == 5)
+    }
+
+    @Test func aDeletedRecordIsForgottenUnlessWrittenSinceAndAResetForgetsAll() throws {
+        let (replica, schedule) = fed(maxCost: 1 << 20)
+        replica.apply(try record("gone", at: 0, ttl: 10, revision: 1))
+        replica.apply(try record("back", at: 0, ttl: 10, revision: 2))
+        replica.remove(try UserID(validating: "gone"), revision: 3)
+        replica.remove(try UserID(validating: "back"), revision: 2)  // a marker older than the record: kept
+        let due = schedule.due(now: Timestamp(millisecondsSinceEpoch: 20_000), limit: 10)
+        #expect(due.map(\.user.rawValue) == ["back"])
+        replica.apply(try record("later", at: 0, ttl: 10, revision: 4))
+        replica.reset()
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 20_000), limit: 10).isEmpty)
+        #expect(schedule.nextDue == nil)
+    }
+
+    @Test func aRecordAResyncDropsIsForgotten() throws {
+        let (replica, schedule) = fed(maxCost: 1 << 20)
+        replica.apply(try record("stale", at: 0, ttl: 10, revision: 1))
+        replica.beginResync()
+        #expect(replica.finishResync(upTo: 5).map(\.rawValue) == ["stale"])
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 20_000), limit: 10).isEmpty)
     }
 
     @Test func anEvictedRecordIsStillDue() throws {
-        let replica = PresenceReplica(maxCost: 3_000, negativeTTLSeconds: 5, tracksExpiry: true)
+        let (replica, schedule) = fed(maxCost: 3_000)
         for index in 0..<40 { replica.apply(try record("u\(index)", at: 0, ttl: 10, revision: UInt64(index + 1))) }
         #expect(replica.statistics.evictions > 0)
-        let due = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 20_000), limit: 100)
+        let due = schedule.due(now: Timestamp(millisecondsSinceEpoch: 20_000), limit: 100)
         #expect(due.count == 40)
     }
 
     @Test func aFailedWriteIsRetried() throws {
-        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true)
+        let (replica, schedule) = fed(maxCost: 1 << 20)
         replica.apply(try record("u", at: 0, ttl: 10, revision: 1))
-        let due = replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 20_000), limit: 10)
+        let due = schedule.due(now: Timestamp(millisecondsSinceEpoch: 20_000), limit: 10)
         #expect(due.count == 1)
-        replica.retryExpiry(due[0], at: Timestamp(millisecondsSinceEpoch: 20_000))
-        #expect(replica.dueExpiries(now: Timestamp(millisecondsSinceEpoch: 20_001), limit: 10) == due)
+        schedule.retry(due[0], at: Timestamp(millisecondsSinceEpoch: 20_000))
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 20_001), limit: 10) == due)
     }
 
     @Test func expireChangePersistsTheOfflineStateAsItReads() throws {

@@ -41,17 +41,14 @@ struct PresenceReplicaTests {
         let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
         replica.apply(stored("alice", revision: 1))
         #expect(!replica.isInitialSyncComplete)
-        #expect(!replica.isComplete)
         #expect(replica.lookup(uid("bob"), now: t0) == .unknown)
 
-        replica.markInitialSyncComplete()
+        replica.finishResync(upTo: 0)
         #expect(replica.isInitialSyncComplete)
-        #expect(replica.isComplete)
         #expect(replica.lookup(uid("bob"), now: t0) == .absent)
         #expect(found(replica.lookup(uid("alice"), now: t0)) != nil)
 
         replica.beginResync()
-        #expect(!replica.isComplete)
         #expect(replica.lookup(uid("bob"), now: t0) == .unknown)
     }
 
@@ -60,7 +57,7 @@ struct PresenceReplicaTests {
         for (index, name) in ["alice", "bob", "carol", "dave"].enumerated() {
             replica.apply(stored(name, revision: UInt64(index + 1)))
         }
-        replica.markInitialSyncComplete()
+        replica.finishResync(upTo: 0)
         replica.beginResync()
         // The bucket (last revision 6 when the watcher started) still has alice (same
         // revision, so only checked) and carol (rewritten at 5); bob and dave are gone.
@@ -70,7 +67,6 @@ struct PresenceReplicaTests {
         replica.apply(stored("erin", revision: 7))
         let dropped = replica.finishResync(upTo: 6)
         #expect(Set(dropped) == [uid("bob"), uid("dave")])
-        #expect(replica.isComplete)
         #expect(replica.lookup(uid("bob"), now: t0) == .absent)
         #expect(replica.lookup(uid("dave"), now: t0) == .absent)
         #expect(found(replica.lookup(uid("carol"), now: t0))?.revision == 5)
@@ -96,15 +92,17 @@ struct PresenceReplicaTests {
     }
 
     @Test func resetForgetsEveryRecordAndRevision() {
-        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5, tracksExpiry: true)
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        let schedule = ExpirySchedule(retentionSeconds: 60)
+        replica.feedExpiries(to: schedule)
         replica.apply(stored("alice", revision: 40))
-        replica.markInitialSyncComplete()
+        replica.finishResync(upTo: 0)
         #expect(replica.highestRevision == 40)
         replica.reset()
         #expect(replica.highestRevision == 0)
         #expect(replica.lookup(uid("alice"), now: t0) == .unknown, "nothing is known until the bucket is loaded again")
         #expect(replica.statistics.entries == 0)
-        #expect(replica.scheduledExpiries == 0)
+        #expect(schedule.nextDue == nil, "nor is anything scheduled")
         // A lower revision from the new bucket is accepted: the old one means nothing now.
         replica.beginResync()
         #expect(replica.apply(stored("alice", revision: 2)))
@@ -156,16 +154,20 @@ struct PresenceReplicaTests {
             replica.apply(stored("user\(index)", revision: UInt64(index + 1)))
             #expect(replica.statistics.costBytes <= maxCost)
         }
-        replica.markInitialSyncComplete()
+        replica.finishResync(upTo: 0)
         let stats = replica.statistics
         #expect(stats.evictions > 0)
         #expect(stats.costBytes <= maxCost)
         #expect(stats.costBytes > 0)
         #expect(stats.entries < count)
         #expect(stats.entries + stats.evictions == count)
-        #expect(replica.allRecords().count == stats.entries)
-        #expect(replica.allRecords().reduce(0) { $0 + StoredPresence($1).cost } == stats.costBytes)
-        #expect(!replica.isComplete)
+        let held = (0..<count).compactMap { index -> StoredPresence? in
+            guard case .found(let stored) = replica.lookup(uid("user\(index)"), now: t0) else { return nil }
+            return stored
+        }
+        #expect(held.count == stats.entries)
+        #expect(held.reduce(0) { $0 + $1.cost } == stats.costBytes)
+        #expect(replica.lookup(uid("nobody"), now: t0) == .unknown, "a miss is not definitive any more")
         #expect(replica.isInitialSyncComplete)
 
         // The record applied last is never the victim of its own insertion.
@@ -199,8 +201,7 @@ struct PresenceReplicaTests {
     @Test func rememberedAbsenceAfterEviction() {
         let replica = PresenceReplica(maxCost: 2_000, negativeTTLSeconds: 5)
         for index in 0..<40 { replica.apply(stored("user\(index)", revision: UInt64(index + 1))) }
-        replica.markInitialSyncComplete()
-        #expect(!replica.isComplete)
+        replica.finishResync(upTo: 0)
         let bob = uid("bob")
         #expect(replica.lookup(bob, now: t0) == .unknown)
         replica.rememberAbsent(bob, now: t0)
@@ -232,7 +233,7 @@ struct PresenceReplicaTests {
     @Test func removeNeedsANewerRevision() {
         let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
         replica.apply(stored("alice", revision: 10))
-        replica.markInitialSyncComplete()
+        replica.finishResync(upTo: 0)
         replica.remove(uid("alice"), revision: 9)
         #expect(found(replica.lookup(uid("alice"), now: t0))?.revision == 10)
         replica.remove(uid("alice"), revision: 10)
@@ -252,7 +253,7 @@ struct PresenceReplicaTests {
         let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
         for index in 0..<20 { replica.apply(stored("user\(index)", revision: UInt64(index + 1))) }
         for index in stride(from: 0, to: 20, by: 3) { replica.remove(uid("user\(index)"), revision: 1_000) }
-        replica.markInitialSyncComplete()
+        replica.finishResync(upTo: 0)
         for index in 0..<20 {
             let lookup = replica.lookup(uid("user\(index)"), now: t0)
             if index % 3 == 0 {
@@ -261,15 +262,14 @@ struct PresenceReplicaTests {
                 #expect(found(lookup)?.revision == UInt64(index + 1))
             }
         }
-        #expect(replica.allRecords().count == 13)
-        #expect(Set(replica.allRecords().map(\.userID.rawValue)).count == 13)
+        #expect(replica.statistics.entries == 13)
     }
 
     @Test func manyRemovalsKeepEveryOtherEntryReachable() {
         // Removal moves the last slot into the gap: every survivor must still be found as itself.
         let replica = PresenceReplica(maxCost: 1 << 24, negativeTTLSeconds: 5)
         for index in 0..<500 { replica.apply(stored("u\(index)", revision: UInt64(index + 1), message: "m\(index)")) }
-        replica.markInitialSyncComplete()
+        replica.finishResync(upTo: 0)
         var removed = Set<Int>()
         var generator = SystemRandomNumberGenerator()
         while removed.count < 250 {

@@ -6,6 +6,8 @@ import PresenceCore
 import PresenceNode
 import Testing
 
+@testable import PresenceStore
+
 /// The center's sweeper persists expiry in the bucket; a write racing it always wins.
 @Suite("Expiry sweeper", .serialized, .temporaryFiles, .timeLimit(.minutes(2)))
 struct ExpirySweeperTests {
@@ -71,7 +73,7 @@ struct ExpirySweeperTests {
             let seenRevision = UInt64(try #require(first.json["revision"] as? Int))
             clock.advance(seconds: 11)
             // The sweeper has taken rita as due at the revision it saw...
-            let due = node.store.replica.dueExpiries(now: clock.now, limit: 10)
+            let due = try #require(node.sweeper).schedule.due(now: clock.now, limit: 10)
             #expect(due.map(\.revision) == [seenRevision])
             // ...then the user comes back before its write lands.
             let back = try await put(client, "rita", #"{"status":"online","message":"back"}"#)
@@ -85,10 +87,10 @@ struct ExpirySweeperTests {
             #expect(now.json["message"] as? String == "back")
             #expect(now.json["revision"] as? Int == back.json["revision"] as? Int, "nothing was written over the comeback")
             // A sweep now finds nothing to do for rita's old revision...
-            #expect(await node.sweeper?.sweepOnce() == 0)
+            #expect(await node.sweeper?.sweep().written == 0)
             // ...and persists the new one once it expires in turn.
             clock.advance(seconds: 301)
-            #expect(await node.sweeper?.sweepOnce() == 1)
+            #expect(await node.sweeper?.sweep().written == 1)
             let expired = try await client.execute(uri: "/api/v2/presence/rita", method: .get)
             #expect(expired.json["status"] as? String == "offline")
             #expect((expired.json["revision"] as? Int ?? 0) > (back.json["revision"] as? Int ?? Int.max))
