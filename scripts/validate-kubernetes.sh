@@ -7,8 +7,8 @@
 #   2. the example's own rules: every pod template has enableServiceLinks: false and probes on
 #      /health/live (liveness) and /health/ready (readiness) at HTTP port 8080; every key in
 #      the ConfigMap's YAML files and every PRESENCE_* variable a container sets is a key of
-#      the README's configuration table; every ConfigMap, Secret key and --config file a pod
-#      uses is defined in the directory.
+#      the configuration key table in docs/configuration.md; every ConfigMap, Secret key and
+#      --config file a pod uses is defined in the directory.
 # kubernetes-validate goes into the shared venv .tools/python-venv (created with
 # `python3 -m venv`, python3-venv from apt if missing) only when it is not there yet, so a
 # second run is fast and offline. Exits non-zero naming every problem.
@@ -75,25 +75,25 @@ fi
 # --- 2. the example's own rules ------------------------------------------------------------
 # (Also when step 1 failed, so that one run names every problem.)
 set +e
-"$VENV/bin/python" - "$DIR" "$ROOT/README.md" "${FILES[@]}" <<'PY'
+"$VENV/bin/python" - "$DIR" "$ROOT/docs/configuration.md" "${FILES[@]}" <<'PY'
 import os
 import re
 import sys
 
 import yaml
 
-directory, readme, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+directory, key_document, files = sys.argv[1], sys.argv[2], sys.argv[3:]
 problems = []
 
-# The README's configuration key table, between its two markers: rows "| `service.http.port` | ...".
+# The configuration key table of docs/configuration.md, between its two markers: rows "| `service.http.port` | ...".
 keys = set()
-with open(readme, encoding="utf-8") as f:
+with open(key_document, encoding="utf-8") as f:
     text = f.read()
 table = re.search(r"<!-- configuration keys:.*?-->(.*?)<!-- end of configuration keys -->", text, re.S)
 if table:
     keys = set(re.findall(r"^\| `([a-z0-9_]+(?:\.[a-z0-9_]+)*)` \|", table.group(1), re.M))
 if len(keys) < 10:
-    sys.exit(f"validate-kubernetes: FAILED: cannot find the configuration key table in {readme} "
+    sys.exit(f"validate-kubernetes: FAILED: cannot find the configuration key table in {key_document} "
              f"(rows \"| `key` | ...\" between <!-- configuration keys ... --> and <!-- end of configuration keys -->)")
 environment_keys = {"PRESENCE_" + key.upper().replace(".", "_"): key for key in keys}
 
@@ -168,7 +168,7 @@ for file, resource in resources:
         for variable in container.get("env") or []:
             name = variable.get("name", "")
             if name.startswith("PRESENCE_") and name not in environment_keys:
-                problems.append(f"{cwhere}: {name} names no configuration key of the README's table")
+                problems.append(f"{cwhere}: {name} names no configuration key of docs/configuration.md's table")
             secret_ref = (variable.get("valueFrom") or {}).get("secretKeyRef")
             if secret_ref:
                 secret = secrets.get(secret_ref.get("name"))
@@ -223,7 +223,7 @@ for name, config_map in config_maps.items():
         for path in paths(document):
             used_keys += 1
             if path not in keys:
-                problems.append(f"{where}: '{path}' is not a key of the README's configuration table")
+                problems.append(f"{where}: '{path}' is not a key of docs/configuration.md's configuration table")
         port = ((document.get("service") or {}).get("http") or {}).get("port", 8080)
         if port != 8080:
             problems.append(f"{where}: service.http.port is {port}, but the probes and Services use 8080")
@@ -234,7 +234,7 @@ if problems:
     sys.exit(f"validate-kubernetes: {len(problems)} problem(s) with the example's rules in {directory}")
 print(f"validate-kubernetes: {len(resources)} resources; {pod_templates} pod templates have enableServiceLinks: false "
       f"and probes on /health/live and /health/ready; the {used_keys} keys of {config_files} configuration files "
-      f"are all in the README's table")
+      f"are all in docs/configuration.md's table")
 PY
 RULES_STATUS=$?
 set -e

@@ -6,8 +6,8 @@ import PresenceCore
 /// Every configuration key of a node (SPEC §7), each declared once: path, property, default,
 /// allowed values, one line of documentation, whether it is a secret, and its `presence serve`
 /// flag. ``NodeConfiguration``'s defaults, the reading and its messages, the `PRESENCE_*`
-/// environment names, `config/standalone.yaml` and the README's key table all come from here
-/// (the tests fail when the last two drift).
+/// environment names, `config/standalone.yaml` and the key table in `docs/configuration.md` all
+/// come from here (the tests fail when the last two drift).
 enum ConfigurationKeys {
     typealias Key<Value: Sendable & Equatable> = ConfigurationKey<Value>
     typealias C = NodeConfiguration

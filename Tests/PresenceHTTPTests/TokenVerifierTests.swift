@@ -79,7 +79,7 @@ struct TokenVerifierTests {
         #expect(!identity.isAdmin)
     }
 
-    /// A `kid` selects a JWK (README, Token keys); the secret has none, so an HS256 token
+    /// A `kid` selects a JWK (docs/security.md, Token keys); the secret has none, so an HS256 token
     /// naming one is not verified with it, whether or not a JWK has that `kid`.
     @Test func anHS256TokenThatNamesAKidIsNotVerifiedWithTheSecret() async throws {
         let primitives = try TestKeys.rsa.publicKey.getKeyPrimitives()

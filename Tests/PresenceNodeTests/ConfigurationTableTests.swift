@@ -141,18 +141,19 @@ struct ConfigurationTableTests {
         #expect(fromEnvironment.hubURLs == ["nats-leaf://a:7422", "nats-leaf://b:7422"], "empty items dropped")
     }
 
-    @Test func theReadmeKeyTableIsTheTable() throws {
-        let url = ConfigurationDocuments.root.appendingPathComponent("README.md")
-        let readme = try String(contentsOf: url, encoding: .utf8)
-        let section = try #require(ConfigurationDocuments.readmeSection(of: readme), "README lacks the key table markers")
-        let expected = ConfigurationDocuments.readmeTable
+    @Test func theDocumentedKeyTableIsTheTable() throws {
+        let path = ConfigurationDocuments.tablePath
+        let url = ConfigurationDocuments.root.appendingPathComponent(path)
+        let document = try String(contentsOf: url, encoding: .utf8)
+        let section = try #require(ConfigurationDocuments.tableSection(of: document), "\(path) lacks the key table markers")
+        let expected = ConfigurationDocuments.keyTable
         if ConfigurationDocuments.updating, section != expected {
-            try readme.replacingOccurrences(of: section, with: expected).write(to: url, atomically: true, encoding: .utf8)
+            try document.replacingOccurrences(of: section, with: expected).write(to: url, atomically: true, encoding: .utf8)
             return
         }
-        #expect(section == expected, "README's key table drifted; expected:\n\(expected)")
+        #expect(section == expected, "\(path)'s key table drifted; expected:\n\(expected)")
         for flag in NodeConfiguration.flagKeys.keys {
-            #expect(readme.contains("[--\(flag) "), "README's command line lacks --\(flag)")
+            #expect(document.contains("[--\(flag) "), "\(path)'s command line lacks --\(flag)")
         }
     }
 

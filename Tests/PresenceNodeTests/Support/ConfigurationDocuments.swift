@@ -3,19 +3,22 @@ import Foundation
 @testable import PresenceNode
 
 /// The documents that list the configuration keys, rendered from ``ConfigurationKeys``: the
-/// README's key table and `config/standalone.yaml`. Tests compare the files with these texts;
-/// `UPDATE_CONFIG_DOCS=1 swift test --filter ConfigurationTable` rewrites the files instead.
+/// key table of `docs/configuration.md` and `config/standalone.yaml`. Tests compare the files
+/// with these texts; `UPDATE_CONFIG_DOCS=1 swift test --filter ConfigurationTable` rewrites the
+/// files instead.
 enum ConfigurationDocuments {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    static let readmeBegin = "<!-- configuration keys: generated from ConfigurationKeys, checked by a test -->"
-    static let readmeEnd = "<!-- end of configuration keys -->"
+    /// The file that holds the key table, from the repository's root.
+    static let tablePath = "docs/configuration.md"
+    static let tableBegin = "<!-- configuration keys: generated from ConfigurationKeys, checked by a test -->"
+    static let tableEnd = "<!-- end of configuration keys -->"
 
-    /// The README's table: key, default, allowed values, flag, meaning.
-    static var readmeTable: String {
+    /// The key table of `docs/configuration.md`: key, default, allowed values, flag, meaning.
+    static var keyTable: String {
         var lines = [
-            readmeBegin,
+            tableBegin,
             "| Key | Default | Allowed | Flag | What it sets |",
             "|---|---|---|---|---|",
         ]
@@ -25,7 +28,7 @@ enum ConfigurationDocuments {
             let doc = key.doc + (key.isSecret ? " Secret: never logged." : "")
             lines.append("| `\(key.path)` | \(defaultText) | \(key.allowed ?? "") | \(flag) | \(doc) |")
         }
-        lines.append(readmeEnd)
+        lines.append(tableEnd)
         return lines.joined(separator: "\n")
     }
 
@@ -33,7 +36,7 @@ enum ConfigurationDocuments {
     static var referenceYAML: String {
         var lines = [
             "# A standalone center with every key at its default, generated from ConfigurationKeys",
-            "# (a test keeps them equal; see the README's Configuration). Start with:",
+            "# (a test keeps them equal; see docs/configuration.md). Start with:",
             "#   JWT_SECRET=... presence serve --config config/standalone.yaml",
         ]
         var open: [String] = []
@@ -63,10 +66,10 @@ enum ConfigurationDocuments {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The text between the README's markers, markers included (nil when they are missing).
-    static func readmeSection(of readme: String) -> String? {
-        guard let begin = readme.range(of: readmeBegin), let end = readme.range(of: readmeEnd) else { return nil }
-        return String(readme[begin.lowerBound..<end.upperBound])
+    /// The text between the key table's markers, markers included (nil when they are missing).
+    static func tableSection(of document: String) -> String? {
+        guard let begin = document.range(of: tableBegin), let end = document.range(of: tableEnd) else { return nil }
+        return String(document[begin.lowerBound..<end.upperBound])
     }
 
     /// Whether the tests should rewrite the documents rather than compare them.
