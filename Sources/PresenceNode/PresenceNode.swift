@@ -73,10 +73,9 @@ public struct PresenceNode: Sendable {
         }
 
         var supervisor: NATSServerSupervisor?
-        var natsURLs = [configuration.natsURL]
         if configuration.natsEmbedded {
-            try await StandaloneStoreMigration.exportIfNeeded(embeddedConfiguration(configuration), logger: logger)
-            let embedded = NATSServerSupervisor(configuration: embeddedConfiguration(configuration), logger: logger)
+            try await StandaloneStoreMigration.exportIfNeeded(EmbeddedNATSConfiguration(configuration), logger: logger)
+            let embedded = NATSServerSupervisor(configuration: EmbeddedNATSConfiguration(configuration), logger: logger)
             do {
                 try await embedded.start()
             } catch {
@@ -84,7 +83,6 @@ public struct PresenceNode: Sendable {
                 throw error
             }
             supervisor = embedded
-            natsURLs = [embedded.clientURL]
         }
         var storage: StorageMonitor?
         if let supervisor, configuration.role == .center {
@@ -102,36 +100,20 @@ public struct PresenceNode: Sendable {
             memory: StreamMemoryBudget(
                 maxPerStream: configuration.streamMaxBufferedBytes, maxTotal: configuration.streamMaxTotalBufferedBytes))
         let metrics = NodeMetrics()
-        var storeConfiguration = PresenceStoreConfiguration(
-            natsURLs: natsURLs, nodeID: configuration.nodeID, replicas: configuration.replicas,
-            cacheMaxCost: configuration.cacheMaxCost, negativeTTLSeconds: configuration.cacheNegativeTTL)
-        storeConfiguration.domain = configuration.role == .leaf ? "hub" : nil
-        storeConfiguration.maxSessions = configuration.maxSessions
-        storeConfiguration.user = supervisor == nil ? configuration.natsUser : supervisor?.clientCredential?.user
-        storeConfiguration.password = supervisor == nil ? configuration.natsPassword : supervisor?.clientCredential?.password
-        storeConfiguration.token = supervisor == nil ? configuration.natsToken : nil
-        storeConfiguration.inboxPrefix = supervisor?.configuration.inboxPrefix
-        if configuration.role == .leaf, let supervisor {
-            storeConfiguration.hubProblem = { supervisor.leafnodeProblem }
-        }
-        if let storage {
-            storeConfiguration.storageProblem = { storage.problem }
-        }
         var standaloneImport: StandaloneImport?
+        var pendingWork: (@Sendable () -> String?)?
         if configuration.role == .center && configuration.natsEmbedded {
             let importer = StandaloneImport(dataDirectory: configuration.dataDirectory, logger: logger)
-            storeConfiguration.pendingWork = { importer.problem }
+            pendingWork = { importer.problem }
             standaloneImport = importer
         }
+        let storeConfiguration = PresenceStoreConfiguration(
+            configuration, supervisor: supervisor, storage: storage, pendingWork: pendingWork)
         let store = NATSPresenceStore(
             configuration: storeConfiguration, logger: logger, changes: changes,
             metrics: StoreMetrics(registry: metrics.registry), clock: clock)
 
-        let settings = PresenceAPISettings(
-            defaultTTL: configuration.defaultTTL, publicReads: configuration.publicReads,
-            writesPerSecond: configuration.writesPerSecond, writeBurst: configuration.writeBurst,
-            readsPerSecond: configuration.readsPerSecond, readBurst: configuration.readBurst,
-            corsAllowedOrigins: configuration.corsAllowedOrigins)
+        let settings = PresenceAPISettings(configuration)
 
         let started = ContinuousClock.now
         let info = NodeInfoSource(configuration: configuration, store: store, supervisor: supervisor, started: started)
@@ -202,7 +184,7 @@ public struct PresenceNode: Sendable {
             logRequests: configuration.logLevel <= .debug)
         let application = Application(
             router: router,
-            server: .presence(configuration.httpServerSettings, drain: drain, tls: tls, connections: httpConnections),
+            server: .presence(HTTPServerSettings(configuration), drain: drain, tls: tls, connections: httpConnections),
             configuration: .init(
                 address: .hostname(configuration.httpHost, port: configuration.httpPort),
                 // Connections waiting to be accepted hold no descriptor of the node: a long
@@ -308,38 +290,5 @@ public struct PresenceNode: Sendable {
         } catch let error as TokenVerifier.ConfigurationError {
             throw ConfigurationError(error.description)
         }
-    }
-
-    static func embeddedConfiguration(_ configuration: NodeConfiguration) -> EmbeddedNATSConfiguration {
-        let mode: EmbeddedNATSConfiguration.Mode =
-            configuration.role == .center
-            ? .center(leafnodePort: configuration.natsLeafnodePort) : .leaf(hubURLs: configuration.hubURLs)
-        var embedded = EmbeddedNATSConfiguration(
-            serverName: configuration.nodeID, dataDirectory: configuration.dataDirectory, mode: mode,
-            serverBinary: configuration.natsServerBinary, clientPort: configuration.natsClientPort,
-            monitorPort: configuration.natsMonitorPort, leafnodeHost: configuration.natsLeafnodeHost)
-        embedded.maxStoreBytes = configuration.natsMaxStore
-        embedded.leafUser = configuration.leafUser
-        embedded.leafPassword = configuration.leafPassword
-        embedded.moreLeafCredentials = configuration.leafCredentialPairs.map { .init(user: $0.user, password: $0.password) }
-        if configuration.leafTLSCertFile != nil || configuration.leafTLSCAFile != nil {
-            embedded.leafTLS = .init(
-                certFile: configuration.leafTLSCertFile, keyFile: configuration.leafTLSKeyFile,
-                caFile: configuration.leafTLSCAFile)
-        }
-        if configuration.isClusteredCenter {
-            var cluster = EmbeddedNATSConfiguration.Cluster(
-                name: configuration.clusterName, host: configuration.clusterHost, port: configuration.clusterPort,
-                routes: configuration.clusterRoutes)
-            cluster.user = configuration.routeUser
-            cluster.password = configuration.routePassword
-            if configuration.routeTLSCertFile != nil {
-                cluster.tls = .init(
-                    certFile: configuration.routeTLSCertFile, keyFile: configuration.routeTLSKeyFile,
-                    caFile: configuration.routeTLSCAFile)
-            }
-            embedded.cluster = cluster
-        }
-        return embedded
     }
 }

@@ -27,7 +27,7 @@ public struct PresenceStoreConfiguration: Sendable {
     /// How long a write without `If-Match` keeps retrying after losing races to other writers.
     public var writeRetryDeadline: Duration = .seconds(5)
     /// `presence.max_sessions`: sessions a user may have; a new one past it ends the least recently updated.
-    public var maxSessions = 16
+    public var maxSessions: Int
     /// Why the hub cannot be reached, as the leaf's own nats-server reports it (connection
     /// refused, credential refused, TLS failure); nil when it reports nothing.
     public var hubProblem: (@Sendable () -> String?)?
@@ -50,8 +50,11 @@ public struct PresenceStoreConfiguration: Sendable {
 
     /// A configuration with the values of the node's configuration keys; the rest (bucket,
     /// time-outs) are fixed.
-    public init(natsURLs: [String], nodeID: String, replicas: Int, cacheMaxCost: Int, negativeTTLSeconds: Int) {
+    public init(
+        natsURLs: [String], nodeID: String, replicas: Int, cacheMaxCost: Int, negativeTTLSeconds: Int, maxSessions: Int
+    ) {
         self.natsURLs = natsURLs
+        self.maxSessions = maxSessions
         self.nodeID = nodeID
         self.replicas = replicas
         self.cacheMaxCost = cacheMaxCost

@@ -203,9 +203,9 @@ struct ConfigurationTableTests {
 
     @Test func subConfigurationsTakeTheTablesDefaults() {
         let defaults = NodeConfiguration()
-        #expect(defaults.httpServerSettings.headerTimeout == .seconds(ConfigurationKeys.httpHeaderTimeout.defaultValue))
-        #expect(defaults.httpServerSettings.idleTimeout == .seconds(ConfigurationKeys.httpIdleTimeout.defaultValue))
-        let embedded = PresenceNode.embeddedConfiguration(defaults)
+        #expect(HTTPServerSettings(defaults).headerTimeout == .seconds(ConfigurationKeys.httpHeaderTimeout.defaultValue))
+        #expect(HTTPServerSettings(defaults).idleTimeout == .seconds(ConfigurationKeys.httpIdleTimeout.defaultValue))
+        let embedded = EmbeddedNATSConfiguration(defaults)
         #expect(embedded.clientPort == ConfigurationKeys.natsClientPort.defaultValue)
         #expect(embedded.leafnodeHost == ConfigurationKeys.natsLeafnodeHost.defaultValue)
         #expect(embedded == EmbeddedNATSConfiguration(serverName: defaults.nodeID, dataDirectory: defaults.dataDirectory, mode: .center(leafnodePort: 7422)))

@@ -1,3 +1,4 @@
+import EmbeddedNATS
 import Foundation
 import Logging
 import Testing
@@ -187,12 +188,12 @@ struct NodeConfigurationTests {
                 + "  route_user: r\n  route_password: p\n")
         let configuration = try NodeConfiguration.load(file: open, environment: [:], flags: [:])
         #expect(configuration.isClusteredCenter)
-        let cluster = try #require(PresenceNode.embeddedConfiguration(configuration).cluster)
+        let cluster = try #require(EmbeddedNATSConfiguration(configuration).cluster)
         #expect(cluster.host == "0.0.0.0" && cluster.port == 6222 && cluster.routes == ["nats-route://c2:6222"])
         #expect(cluster.user == "r" && cluster.password == "p")
         let standalone = try NodeConfiguration.load(file: nil, environment: [:], flags: [:])
         #expect(!standalone.isClusteredCenter)
-        #expect(PresenceNode.embeddedConfiguration(standalone).cluster == nil, "port 0: not clustered")
+        #expect(EmbeddedNATSConfiguration(standalone).cluster == nil, "port 0: not clustered")
         let flags = try NodeConfiguration.flagValues(byOption: ["cluster-port": "7000", "route": "nats-route://a:7000,nats-route://b:7000"])
         let fromFlags = try NodeConfiguration.load(file: nil, environment: ["PRESENCE_NATS_REPLICAS": "3"], flags: flags)
         #expect(fromFlags.clusterPort == 7000 && fromFlags.clusterRoutes == ["nats-route://a:7000", "nats-route://b:7000"])
