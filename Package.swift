@@ -167,6 +167,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "EmbeddedNATSTests",
+            dependencies: ["EmbeddedNATS"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PresenceStoreTests",
             dependencies: ["PresenceStore", "PresenceCore", "NATSClient"],
             swiftSettings: swiftSettings
