@@ -126,18 +126,16 @@ public enum PresenceChange: Sendable, Equatable {
             var changed = false
             for index in next.sessions.indices {
                 let session = next.sessions[index]
-                if session.status != .offline && !session.isLive(at: now) {
-                    next.sessions[index].status = .offline
-                    next.sessions[index].message = ""
+                let lapse = session.lapsedAt(now)
+                guard !lapse.isEmpty else { continue }
+                next.sessions[index].settle(lapse)
+                if lapse.contains(.status) {
+                    // Persisted as it expired: offline since its expiry, with no message to expire.
                     next.sessions[index].messageExpiresAt = nil
                     next.sessions[index].updatedAt = session.expiresAt
                     next.sessions[index].nodeID = nodeID
-                    changed = true
-                } else if ExpiryRule.messageHasExpired(session.messageExpiresAt, at: now) {
-                    next.sessions[index].message = ""
-                    next.sessions[index].messageExpiresAt = nil
-                    changed = true
                 }
+                changed = true
             }
             guard changed else { return .unchanged(current) }
             return .write(Self.finish(next, from: current, at: now, nodeID: nodeID))

@@ -100,7 +100,7 @@ public struct StoredPresence: Sendable, Equatable {
     /// Whether the body is out of date at `now`: a session or message expired since, or
     /// `now` is before the last write (a writer's clock ahead of this node's).
     public func isStale(at now: Timestamp) -> Bool {
-        now.millisecondsSinceEpoch >= changesAtMillis || now.millisecondsSinceEpoch < lastWrittenMillis
+        hasChangeDue(at: now) || now.millisecondsSinceEpoch < lastWrittenMillis
     }
 
     /// The public view at `now`.
@@ -110,7 +110,7 @@ public struct StoredPresence: Sendable, Equatable {
 
     /// Whether a session or message expiry has come by `now` (the sweeper's schedule).
     public func hasChangeDue(at now: Timestamp) -> Bool {
-        now.millisecondsSinceEpoch >= changesAtMillis
+        changesAt.map { ExpiryRule.hasArrived($0, at: now) } ?? false
     }
 
     /// The revision public readers see at `now` (ETag, stream id).

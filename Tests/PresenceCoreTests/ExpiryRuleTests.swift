@@ -75,11 +75,47 @@ struct ExpiryRuleOwnerTests {
                 #expect(rule == (status != .offline && offset > 10_000))
                 #expect(written.isExpired(at: now) == rule)
                 #expect(stored.isStale(at: now) == rule)
-                if status != .offline {
-                    #expect(
-                        ExpiryRule.isDue(expiresAtMillis: expiresAt.millisecondsSinceEpoch, nowMillis: now.millisecondsSinceEpoch)
-                            == rule)
-                }
+                #expect(stored.hasChangeDue(at: now) == rule, "the sweeper's schedule")
+            }
+        }
+    }
+
+    @Test func aDeadlineHasArrivedFromItsOwnMillisecondOn() {
+        let deadline = at(t0, plusMillis: 10_000)
+        #expect(!ExpiryRule.hasArrived(deadline, at: at(t0, plusMillis: 9_999)))
+        #expect(ExpiryRule.hasArrived(deadline, at: deadline))
+        #expect(ExpiryRule.hasArrived(deadline, at: at(t0, plusMillis: 10_001)))
+        #expect(!ExpiryRule.messageHasExpired(nil, at: deadline))
+        #expect(ExpiryRule.messageHasExpired(deadline, at: deadline))
+    }
+
+    @Test func retentionCountsInSecondsFromTheLastWrite() {
+        let dropAt = ExpiryRule.retainedUntil(lastWritten: t0, retentionSeconds: 3600)
+        #expect(dropAt == at(t0, plusMillis: 3_600_000))
+        #expect(!ExpiryRule.hasArrived(dropAt, at: at(t0, plusMillis: 3_599_999)))
+        #expect(ExpiryRule.hasArrived(dropAt, at: at(t0, plusMillis: 3_600_000)))
+    }
+
+    @Test func whatAReadShowsIsWhatTheSweeperPersists() {
+        // A session whose status expires at +10 s and whose message expires at +5 s.
+        let session = PresenceSession(
+            id: .defaultSession, status: .busy, message: "call", messageExpiresAt: at(t0, plusMillis: 5_000), ttl: 10,
+            updatedAt: t0, lastSeen: t0, nodeID: "writer")
+        let user = UserPresence(single: record(updatedAt: t0, ttl: 10))
+        for offset: Int64 in [0, 4_999, 5_000, 9_999, 10_000, 10_001, 20_000] {
+            let now = at(t0, plusMillis: offset)
+            var current = user
+            current.sessions = [session]
+            let reads = session.effective(at: now)
+            switch PresenceChange.expire.apply(to: current, user: current.userID, now: now, nodeID: "sweeper") {
+            case .write(let persisted):
+                let stored = persisted.sessions[0]
+                #expect(stored.status == reads.status && stored.message == reads.message, "at +\(offset) ms")
+                #expect(stored.effective(at: now) == stored, "what is persisted reads as it is, at +\(offset) ms")
+            case .unchanged:
+                #expect(reads == session, "nothing lapsed at +\(offset) ms")
+            case .notFound:
+                Issue.record("the user has a record")
             }
         }
     }
