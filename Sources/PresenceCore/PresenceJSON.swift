@@ -47,8 +47,7 @@ public enum PresenceJSON {
     /// Decodes a KV value stored under `revision`.
     /// - Returns: `nil` when the bytes are not a presence record.
     public static func decodeValue(_ bytes: [UInt8], revision: UInt64) -> PresenceRecord? {
-        if let record = CanonicalPresenceJSON.record(from: bytes, revision: revision) { return record }
-        return decodeValueStrictly(bytes, revision: revision)
+        CanonicalPresenceJSON.decode(bytes, revision: revision, fast: { $0 }, strict: decodeValueStrictly)
     }
 
     /// ``decodeValue(_:revision:)`` by the general reader only (the fast path's reference).

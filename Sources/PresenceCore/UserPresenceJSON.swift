@@ -34,10 +34,7 @@ public enum UserPresenceJSON {
     /// Decodes a KV value stored under `revision`, in either form.
     /// - Returns: nil when the bytes are not a presence record.
     public static func decodeValue(_ bytes: [UInt8], revision: UInt64) -> UserPresence? {
-        if let record = CanonicalPresenceJSON.record(from: bytes, revision: revision) {
-            return UserPresence(single: record)
-        }
-        return decodeValueStrictly(bytes, revision: revision)
+        CanonicalPresenceJSON.decode(bytes, revision: revision, fast: UserPresence.init(single:), strict: decodeValueStrictly)
     }
 
     /// ``decodeValue(_:revision:)`` by the general reader only (the fast path's reference).
