@@ -36,11 +36,6 @@ public enum PresenceChange: Sendable, Equatable {
         }
     }
 
-    /// `PUT` of the single-record API: session `default`.
-    public static func set(status: PresenceStatus, message: String, ttl: Int) -> PresenceChange {
-        .set(.defaultSession, SessionUpdate(status: status, message: message, ttl: ttl))
-    }
-
     /// The single-record heartbeat: session `default`.
     public static var heartbeat: PresenceChange { .heartbeat(.defaultSession, sessionRequired: false) }
 
@@ -52,12 +47,6 @@ public enum PresenceChange: Sendable, Equatable {
         case unchanged(UserPresence)
         /// The change needs an existing record (or session) and there is none.
         case notFound
-
-        /// Whether the outcome stores nothing (`unchanged` or `notFound`).
-        public var writesNothing: Bool {
-            if case .write = self { return false }
-            return true
-        }
     }
 
     /// Applies the change to `current` (nil when the user has no record) at `now` on `nodeID`.

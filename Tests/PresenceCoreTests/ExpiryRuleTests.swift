@@ -1,7 +1,7 @@
 import Testing
 @testable import PresenceCore
 
-@Suite("PresenceRecord expiry rule")
+@Suite("The expiry rule on a record and how a read reports it")
 struct ExpiryRuleTests {
     @Test("a live record expires strictly after updated_at + ttl", arguments: [PresenceStatus.online, .away, .busy])
     func expiryBoundary(status: PresenceStatus) {
@@ -32,22 +32,22 @@ struct ExpiryRuleTests {
         let offline = record(status: .offline, message: "", updatedAt: t0, ttl: 10)
         for offset: Int64 in [0, 10_000, 10_001, 86_400_000, 10 * 365 * 86_400_000] {
             #expect(!offline.isExpired(at: at(t0, plusMillis: offset)))
-            #expect(offline.effective(at: at(t0, plusMillis: offset)) == offline)
+            #expect(offline.publicView(at: at(t0, plusMillis: offset)) == offline)
         }
     }
 
-    @Test func effectiveOfALiveRecordIsTheRecord() {
+    @Test func aLiveRecordReadsAsItIs() {
         let live = record(status: .busy, message: "In a meeting", lastSeen: at(t0, plusMillis: -5), updatedAt: t0, ttl: 10)
-        #expect(live.effective(at: t0) == live)
-        #expect(live.effective(at: at(t0, plusMillis: 10_000)) == live)
+        #expect(live.publicView(at: t0) == live)
+        #expect(live.publicView(at: at(t0, plusMillis: 10_000)) == live)
     }
 
-    @Test func effectiveOfAnExpiredRecordReadsOffline() {
+    @Test func anExpiredRecordReadsOffline() {
         let lastSeen = at(t0, plusMillis: -60_000)
         let live = record(
             "bob", status: .busy, message: "In a meeting", lastSeen: lastSeen, updatedAt: t0, nodeID: "leaf-eu-1", ttl: 10,
             revision: 42)
-        let reads = live.effective(at: at(t0, plusMillis: 10_001))
+        let reads = live.publicView(at: at(t0, plusMillis: 10_001))
         #expect(reads.status == .offline)
         #expect(reads.message == "")
         #expect(reads.lastSeen == lastSeen)
@@ -56,7 +56,7 @@ struct ExpiryRuleTests {
         #expect(reads.updatedAt == live.updatedAt)
         #expect(reads.nodeID == live.nodeID)
         #expect(reads.ttl == live.ttl)
-        // Reading offline is stable: the effective record does not expire any further.
+        // Reading offline is stable: what a read reports does not expire any further.
         #expect(!reads.isExpired(at: at(t0, plusMillis: 99_999_999)))
     }
 }
@@ -73,7 +73,7 @@ struct ExpiryRuleOwnerTests {
                 let now = at(t0, plusMillis: offset)
                 let rule = ExpiryRule.isExpired(status: status, expiresAt: expiresAt, at: now)
                 #expect(rule == (status != .offline && offset > 10_000))
-                #expect(written.isExpired(at: now) == rule)
+                #expect(UserPresence(single: written).sessions[0].isLive(at: now) == (status != .offline && !rule))
                 #expect(stored.isStale(at: now) == rule)
                 #expect(stored.hasChangeDue(at: now) == rule, "the sweeper's schedule")
             }

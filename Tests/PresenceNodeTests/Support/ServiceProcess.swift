@@ -161,10 +161,7 @@ final class ServiceProcess: @unchecked Sendable {
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
     /// The pid of the embedded nats-server, from its pid file.
-    var natsServerPID: pid_t? {
-        guard let text = try? String(contentsOfFile: dataDirectory + "/nats-server.pid", encoding: .utf8) else { return nil }
-        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
+    var natsServerPID: pid_t? { readPIDFile(dataDirectory + "/nats-server.pid") }
 
     deinit {
         if process.isRunning {
@@ -182,6 +179,13 @@ func processIsGone(_ pid: pid_t) -> Bool {
     else { return true }
     let state = stat[stat.index(close, offsetBy: 2)]
     return state == "Z" || state == "X"
+}
+
+/// The pid a nats-server wrote to `pidFile` (`EmbeddedNATSConfiguration.pidFilePath`), nil
+/// when there is none.
+func readPIDFile(_ pidFile: String) -> pid_t? {
+    guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8) else { return nil }
+    return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
 }
 
 /// Waits up to `timeout` for a pid to be gone.
