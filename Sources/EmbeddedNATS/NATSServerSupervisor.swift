@@ -94,9 +94,6 @@ public final class NATSServerSupervisor: Service, Sendable {
     /// How many times the server was restarted after dying unexpectedly.
     public var restarts: Int { state.withLockedValue { $0.machine.restarts } }
 
-    /// The pid of the running nats-server, if any.
-    public var serverPID: Int32? { state.withLockedValue { $0.machine.pid } }
-
     /// On a leaf, why its connection to the hub fails right now (connection refused, the
     /// credential refused, a TLS failure), as nats-server reported it; nil when it reports nothing.
     public var leafnodeProblem: String? {

@@ -93,14 +93,6 @@ struct SupervisorStateMachine: Sendable {
         if case .finished = phase { true } else { false }
     }
 
-    /// Whether a stop was asked (or supervision is over).
-    var isStopping: Bool {
-        switch phase {
-        case .stopping, .finished: true
-        default: false
-        }
-    }
-
     /// How far the start got.
     var startProgress: StartProgress {
         if wasEverReady { return .ready }

@@ -5,13 +5,13 @@ import Darwin
 #endif
 
 /// A POSIX call that failed: the function's name and `errno`.
-struct SystemCallError: Error, Equatable, CustomStringConvertible {
+package struct SystemCallError: Error, Equatable, CustomStringConvertible {
     /// The C function that failed, e.g. `connect`.
-    let function: String
+    package let function: String
     /// The `errno` it left (or, for `posix_spawn`-style functions, the code it returned).
-    let code: Int32
+    package let code: Int32
 
-    var description: String { "\(function) failed: \(String(cString: strerror(code))) (errno \(code))" }
+    package var description: String { "\(function) failed: \(String(cString: strerror(code))) (errno \(code))" }
 }
 
 /// Calls `body`, a POSIX function that returns -1 and sets `errno` on failure, until it is not

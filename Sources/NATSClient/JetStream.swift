@@ -21,11 +21,10 @@ public final class JetStream: @unchecked Sendable {
     private let domainCString: UnsafeMutablePointer<CChar>?
 
     init(connection: NATSConnection, domain: String?, timeout: Duration, publishing: AsyncPublishing) throws(NATSError) {
-        var options = jsOptions()
-        try check(jsOptions_Init(&options), "jsOptions_Init")
+        var options = try Self.options(domain: nil, waitMilliseconds: timeout.milliseconds)
+        // Copied after the last call that may throw before the context owns it (or it is freed).
         let domainCString = domain.map { strdup($0) } ?? nil
         options.Domain = UnsafePointer(domainCString)
-        options.Wait = timeout.milliseconds
         options.PublishAsync.MaxPending = Int64(publishing.maxPending)
         options.PublishAsync.StallWait = max(1, publishing.stallWait.milliseconds)
         options.PublishAsync.AckHandler = publishAcknowledged
@@ -53,10 +52,7 @@ public final class JetStream: @unchecked Sendable {
     }
 
     private func pingBlocking(timeout: Duration) throws(NATSError) {
-        var options = jsOptions()
-        try check(jsOptions_Init(&options), "jsOptions_Init")
-        options.Domain = UnsafePointer(domainCString)
-        options.Wait = max(1, timeout.milliseconds)
+        var options = try Self.options(domain: domainCString, waitMilliseconds: max(1, timeout.milliseconds))
         var info: UnsafeMutablePointer<jsAccountInfo>?
         var errorCode = jsErrCode(rawValue: 0)
         let status = js_GetAccountInfo(&info, handle, &options, &errorCode)
@@ -155,10 +151,7 @@ public final class JetStream: @unchecked Sendable {
         _ stream: String, timeout: Duration,
         _ body: (UnsafeMutablePointer<jsStreamInfo>, inout jsOptions) throws(NATSError) -> T
     ) throws(NATSError) -> T {
-        var options = jsOptions()
-        try check(jsOptions_Init(&options), "jsOptions_Init")
-        options.Domain = UnsafePointer(domainCString)
-        options.Wait = max(1, timeout.milliseconds)
+        var options = try Self.options(domain: domainCString, waitMilliseconds: max(1, timeout.milliseconds))
         var info: UnsafeMutablePointer<jsStreamInfo>?
         var errorCode = jsErrCode(rawValue: 0)
         let status = js_GetStreamInfo(&info, handle, stream, &options, &errorCode)
@@ -167,6 +160,18 @@ public final class JetStream: @unchecked Sendable {
         }
         defer { jsStreamInfo_Destroy(info) }
         return try body(info, &options)
+    }
+
+    /// JetStream options for requests to `domain` (nil: the local one; nats.c keeps the
+    /// pointer, so it must outlive their use) that wait at most `waitMilliseconds`.
+    private static func options(domain: UnsafeMutablePointer<CChar>?, waitMilliseconds: Int64) throws(NATSError)
+        -> jsOptions
+    {
+        var options = jsOptions()
+        try check(jsOptions_Init(&options), "jsOptions_Init")
+        options.Domain = UnsafePointer(domain)
+        options.Wait = waitMilliseconds
+        return options
     }
 
     /// Waits until every asynchronous publish made through this context is acknowledged.

@@ -1,3 +1,5 @@
+import EmbeddedNATS
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,30 +9,14 @@ final class LoopbackSocket {
     let descriptor: Int32
     private var buffer: [UInt8] = []
 
-    /// Connects to 127.0.0.1:`port`; a read waits at most `receiveTimeout` seconds (0: for ever).
+    /// Connects to 127.0.0.1:`port`; a read (and a write) waits at most `receiveTimeout`
+    /// seconds (0: for ever).
     init(port: Int, receiveTimeout: Int = 0) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw BenchError("socket failed: errno \(errno)") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+        do {
+            descriptor = try Loopback.connect(port: port, timeoutSeconds: receiveTimeout > 0 ? receiveTimeout : nil)
+        } catch {
+            throw BenchError("cannot connect to 127.0.0.1:\(port): \(error)")
         }
-        guard connected == 0 else {
-            close(fd)
-            throw BenchError("cannot connect to 127.0.0.1:\(port)")
-        }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        if receiveTimeout > 0 {
-            var limit = timeval(tv_sec: receiveTimeout, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        }
-        descriptor = fd
     }
 
     func send(_ text: String) throws {

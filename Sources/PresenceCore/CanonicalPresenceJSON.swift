@@ -38,6 +38,21 @@ enum CanonicalPresenceJSON {
         }
     }
 
+    /// The one way a presence value (or API body) is read: this reader first, and only for
+    /// bytes it does not take, the strict reader.
+    /// - Parameters:
+    ///   - body: also take the API body's layout in the fast reader; false: only the KV value's.
+    ///   - fast: what to make of a record the fast reader read.
+    ///   - strict: the strict reader (``StrictJSON`` and the fields' rules) for anything else.
+    /// - Returns: nil when neither reads the bytes.
+    static func decode<Decoded>(
+        _ bytes: [UInt8], revision: UInt64, body: Bool = true, fast: (PresenceRecord) -> Decoded,
+        strict: ([UInt8], UInt64) -> Decoded?
+    ) -> Decoded? {
+        if let record = record(from: bytes, revision: revision, body: body) { return fast(record) }
+        return strict(bytes, revision)
+    }
+
     private struct Reader {
         let bytes: UnsafeBufferPointer<UInt8>
         var position = 0

@@ -36,11 +36,6 @@ public enum PresenceChange: Sendable, Equatable {
         }
     }
 
-    /// `PUT` of the single-record API: session `default`.
-    public static func set(status: PresenceStatus, message: String, ttl: Int) -> PresenceChange {
-        .set(.defaultSession, SessionUpdate(status: status, message: message, ttl: ttl))
-    }
-
     /// The single-record heartbeat: session `default`.
     public static var heartbeat: PresenceChange { .heartbeat(.defaultSession, sessionRequired: false) }
 
@@ -52,12 +47,6 @@ public enum PresenceChange: Sendable, Equatable {
         case unchanged(UserPresence)
         /// The change needs an existing record (or session) and there is none.
         case notFound
-
-        /// Whether the outcome stores nothing (`unchanged` or `notFound`).
-        public var writesNothing: Bool {
-            if case .write = self { return false }
-            return true
-        }
     }
 
     /// Applies the change to `current` (nil when the user has no record) at `now` on `nodeID`.
@@ -126,18 +115,16 @@ public enum PresenceChange: Sendable, Equatable {
             var changed = false
             for index in next.sessions.indices {
                 let session = next.sessions[index]
-                if session.status != .offline && !session.isLive(at: now) {
-                    next.sessions[index].status = .offline
-                    next.sessions[index].message = ""
+                let lapse = session.lapsedAt(now)
+                guard !lapse.isEmpty else { continue }
+                next.sessions[index].settle(lapse)
+                if lapse.contains(.status) {
+                    // Persisted as it expired: offline since its expiry, with no message to expire.
                     next.sessions[index].messageExpiresAt = nil
                     next.sessions[index].updatedAt = session.expiresAt
                     next.sessions[index].nodeID = nodeID
-                    changed = true
-                } else if ExpiryRule.messageHasExpired(session.messageExpiresAt, at: now) {
-                    next.sessions[index].message = ""
-                    next.sessions[index].messageExpiresAt = nil
-                    changed = true
                 }
+                changed = true
             }
             guard changed else { return .unchanged(current) }
             return .write(Self.finish(next, from: current, at: now, nodeID: nodeID))

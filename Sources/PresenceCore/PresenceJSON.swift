@@ -7,48 +7,50 @@
 public enum PresenceJSON {
     /// The API body of a record, e.g. `{"user_id":"alice",…,"revision":42}`.
     public static func encodeResponse(_ record: PresenceRecord) -> [UInt8] {
-        var out = encodeFields(record, reservingExtra: 48)  // room for the revision and session count
-        appendResponseEnd(revision: String(record.revision).utf8, sessions: String(record.sessions).utf8, to: &out)
-        return out
+        responseObject(record).finish()
+    }
+
+    /// ``encodeResponse(_:)`` as a writer not yet closed (to nest it in another object).
+    static func responseObject(_ record: PresenceRecord) -> JSONObjectWriter {
+        var object = fields(record, reservingExtra: 48)  // room for the revision and session count
+        addResponseEnd(revision: record.revision, sessions: record.sessions, to: &object)
+        return object
     }
 
     /// ``encodeResponse(_:)`` of a record, from its KV value: `canonicalValue` must be exactly
     /// ``encodeValue(_:)`` of a record whose fields are the response's (the body is the
     /// value with the revision and the session count added).
     static func encodeResponse(canonicalValue: [UInt8], revision: UInt64, sessions: Int) -> [UInt8] {
-        let revisionText = String(revision).utf8
-        let sessionsText = String(sessions).utf8
-        let suffixes = #","revision":"#.utf8.count + #","sessions":"#.utf8.count
-        var out = [UInt8]()
         // Exactly its size: a replica holds one per user for as long as it runs.
-        out.reserveCapacity(canonicalValue.count + suffixes + revisionText.count + sessionsText.count)
-        out.append(contentsOf: canonicalValue.dropLast())  // its closing brace
-        appendResponseEnd(revision: revisionText, sessions: sessionsText, to: &out)
-        return out
+        let suffixes = #","revision":"#.utf8.count + #","sessions":"#.utf8.count + 1
+        var object = JSONObjectWriter(
+            continuing: canonicalValue.dropLast(),  // its closing brace
+            reservingCapacity: canonicalValue.count - 1 + suffixes + digits(revision) + digits(sessions))
+        addResponseEnd(revision: revision, sessions: sessions, to: &object)
+        return object.finish()
     }
 
-    /// What the API body adds after the value's fields: the revision, the session count, the closing brace.
-    private static func appendResponseEnd(revision: String.UTF8View, sessions: String.UTF8View, to out: inout [UInt8]) {
-        out.append(contentsOf: #","revision":"#.utf8)
-        out.append(contentsOf: revision)
-        out.append(contentsOf: #","sessions":"#.utf8)
-        out.append(contentsOf: sessions)
-        out.append(UInt8(ascii: "}"))
+    /// What the API body adds after the value's fields: the revision and the session count.
+    private static func addResponseEnd(revision: UInt64, sessions: Int, to object: inout JSONObjectWriter) {
+        object.add("revision", revision)
+        object.add("sessions", sessions)
+    }
+
+    /// How many characters `value` takes in decimal.
+    private static func digits(_ value: some BinaryInteger) -> Int {
+        String(value).utf8.count
     }
 
     /// The KV value of a record in the single-record form: the API body without `revision`
     /// and `sessions`.
     public static func encodeValue(_ record: PresenceRecord) -> [UInt8] {
-        var out = encodeFields(record, reservingExtra: 1)
-        out.append(UInt8(ascii: "}"))
-        return out
+        fields(record, reservingExtra: 1).finish()
     }
 
     /// Decodes a KV value stored under `revision`.
     /// - Returns: `nil` when the bytes are not a presence record.
     public static func decodeValue(_ bytes: [UInt8], revision: UInt64) -> PresenceRecord? {
-        if let record = CanonicalPresenceJSON.record(from: bytes, revision: revision) { return record }
-        return decodeValueStrictly(bytes, revision: revision)
+        CanonicalPresenceJSON.decode(bytes, revision: revision, fast: { $0 }, strict: decodeValueStrictly)
     }
 
     /// ``decodeValue(_:revision:)`` by the general reader only (the fast path's reference).
@@ -87,29 +89,22 @@ public enum PresenceJSON {
         }
     }
 
-    /// The fields both forms share, without the closing brace, in an array with room for
-    /// `extra` more bytes: a replica keeps one body per user, so growing past its capacity
-    /// (which doubles it) would cost memory for as long as the node runs.
-    private static func encodeFields(_ record: PresenceRecord, reservingExtra extra: Int) -> [UInt8] {
-        var out = [UInt8]()
+    /// The fields both forms share, in a writer with room for `extra` more bytes: a replica
+    /// keeps one body per user, so growing past its capacity (which doubles it) would cost
+    /// memory for as long as the node runs.
+    private static func fields(_ record: PresenceRecord, reservingExtra extra: Int) -> JSONObjectWriter {
         // The keys, quotes, status and two timestamps take at most 146 bytes, the ttl at most 10;
         // the strings as they are, unless escaped.
-        out.reserveCapacity(
-            146 + record.userID.rawValue.utf8.count + record.message.utf8.count + record.nodeID.utf8.count + 10 + extra)
-        out.append(contentsOf: #"{"user_id":"#.utf8)
-        JSONString.append(record.userID.rawValue, to: &out)
-        out.append(contentsOf: #","status":""#.utf8)
-        out.append(contentsOf: record.status.rawValue.utf8)
-        out.append(contentsOf: #"","message":"#.utf8)
-        JSONString.append(record.message, to: &out)
-        out.append(contentsOf: #","last_seen":""#.utf8)
-        out.append(contentsOf: record.lastSeen.rfc3339.utf8)
-        out.append(contentsOf: #"","updated_at":""#.utf8)
-        out.append(contentsOf: record.updatedAt.rfc3339.utf8)
-        out.append(contentsOf: #"","node_id":"#.utf8)
-        JSONString.append(record.nodeID, to: &out)
-        out.append(contentsOf: #","ttl":"#.utf8)
-        out.append(contentsOf: String(record.ttl).utf8)
-        return out
+        var object = JSONObjectWriter(
+            reservingCapacity: 146 + record.userID.rawValue.utf8.count + record.message.utf8.count
+                + record.nodeID.utf8.count + 10 + extra)
+        object.add("user_id", record.userID.rawValue)
+        object.add("status", record.status.rawValue)
+        object.add("message", record.message)
+        object.add("last_seen", record.lastSeen)
+        object.add("updated_at", record.updatedAt)
+        object.add("node_id", record.nodeID)
+        object.add("ttl", record.ttl)
+        return object
     }
 }

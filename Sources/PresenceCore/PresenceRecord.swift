@@ -4,7 +4,7 @@
 public struct PresenceRecord: Sendable, Equatable {
     /// Whose presence this is.
     public var userID: UserID
-    /// The status as written (see ``effective(at:)`` for the one reads report).
+    /// The status as written (a read reports the combined view: ``UserPresence/publicView(at:)``).
     public var status: PresenceStatus
     /// The custom message, possibly empty.
     public var message: String
@@ -35,22 +35,6 @@ public struct PresenceRecord: Sendable, Equatable {
         self.ttl = ttl
         self.revision = revision
         self.sessions = sessions ?? (status == .offline ? 0 : 1)
-    }
-
-    /// Whether the record has expired at `now` (``ExpiryRule``).
-    public func isExpired(at now: Timestamp) -> Bool {
-        ExpiryRule.isExpired(status: status, expiresAt: ExpiryRule.expiresAt(updatedAt: updatedAt, ttl: ttl), at: now)
-    }
-
-    /// The record as every read reports it at `now`: an expired record reads as
-    /// `offline` with an empty message and `last_seen` unchanged.
-    public func effective(at now: Timestamp) -> PresenceRecord {
-        guard isExpired(at: now) else { return self }
-        var copy = self
-        copy.status = .offline
-        copy.message = ""
-        copy.sessions = 0
-        return copy
     }
 }
 

@@ -51,13 +51,40 @@ public struct PresenceSession: Sendable, Equatable {
     /// The session as it reads at `now`: expired reads `offline`, an expired message `""`.
     public func effective(at now: Timestamp) -> PresenceSession {
         var copy = self
-        if status != .offline && !isLive(at: now) { copy.status = .offline }
-        if ExpiryRule.messageHasExpired(messageExpiresAt, at: now) {
-            copy.message = ""
-            copy.messageExpiresAt = nil
-        }
-        if copy.status == .offline && status != .offline { copy.message = "" }
+        copy.settle(lapsedAt(now))
         return copy
+    }
+
+    /// What has run out by `now` by itself (``ExpiryRule``): the status (the session reads
+    /// `offline`), the message (it reads `""`), both or neither.
+    struct Lapse: OptionSet {
+        let rawValue: UInt8
+        /// A status other than `offline` expired.
+        static let status = Lapse(rawValue: 1)
+        /// The message's `message_expires_at` has come.
+        static let message = Lapse(rawValue: 2)
+    }
+
+    /// What has run out by `now`; see ``Lapse``.
+    func lapsedAt(_ now: Timestamp) -> Lapse {
+        var lapse: Lapse = []
+        if status != .offline && !isLive(at: now) { lapse.insert(.status) }
+        if ExpiryRule.messageHasExpired(messageExpiresAt, at: now) { lapse.insert(.message) }
+        return lapse
+    }
+
+    /// Makes the session read as `lapse` says: an expired status `offline` with an empty
+    /// message, an expired message `""` without its expiry. What every read shows
+    /// (``effective(at:)``) and what the sweeper persists (``PresenceChange/expire``).
+    mutating func settle(_ lapse: Lapse) {
+        if lapse.contains(.status) {
+            status = .offline
+            message = ""
+        }
+        if lapse.contains(.message) {
+            message = ""
+            messageExpiresAt = nil
+        }
     }
 
     /// The first moment after `now` at which the session reads differently by itself (its
@@ -65,7 +92,7 @@ public struct PresenceSession: Sendable, Equatable {
     public func nextChange(after now: Timestamp) -> Timestamp? {
         guard isLive(at: now) else { return nil }
         var next = ExpiryRule.firstExpiredMoment(of: expiresAt)
-        if let messageExpiresAt, !message.isEmpty, messageExpiresAt > now, messageExpiresAt < next {
+        if let messageExpiresAt, !message.isEmpty, !ExpiryRule.hasArrived(messageExpiresAt, at: now), messageExpiresAt < next {
             next = messageExpiresAt
         }
         return next

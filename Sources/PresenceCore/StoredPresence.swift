@@ -43,13 +43,12 @@ public struct StoredPresence: Sendable, Equatable {
     /// count added, instead of being encoded again: what a new node's start-up spends most
     /// of its time on, once per record.
     public init?(decoding value: [UInt8], revision: UInt64) {
-        if let single = CanonicalPresenceJSON.record(from: value, revision: revision, body: false) {
-            self.init(UserPresence(single: single), encodedValue: value, valueIsCanonical: true)
-        } else if let record = UserPresenceJSON.decodeValueStrictly(value, revision: revision) {
-            self.init(record, encodedValue: value, valueIsCanonical: false)
-        } else {
-            return nil
-        }
+        guard
+            let decoded = CanonicalPresenceJSON.decode(
+                value, revision: revision, body: false, fast: { (record: UserPresence(single: $0), isCanonical: true) },
+                strict: { UserPresenceJSON.decodeValueStrictly($0, revision: $1).map { (record: $0, isCanonical: false) } })
+        else { return nil }
+        self.init(decoded.record, encodedValue: value, valueIsCanonical: decoded.isCanonical)
     }
 
     /// - Parameter valueIsCanonical: `encodedValue` is exactly `PresenceJSON.encodeValue` of
@@ -100,7 +99,7 @@ public struct StoredPresence: Sendable, Equatable {
     /// Whether the body is out of date at `now`: a session or message expired since, or
     /// `now` is before the last write (a writer's clock ahead of this node's).
     public func isStale(at now: Timestamp) -> Bool {
-        now.millisecondsSinceEpoch >= changesAtMillis || now.millisecondsSinceEpoch < lastWrittenMillis
+        hasChangeDue(at: now) || now.millisecondsSinceEpoch < lastWrittenMillis
     }
 
     /// The public view at `now`.
@@ -110,7 +109,7 @@ public struct StoredPresence: Sendable, Equatable {
 
     /// Whether a session or message expiry has come by `now` (the sweeper's schedule).
     public func hasChangeDue(at now: Timestamp) -> Bool {
-        now.millisecondsSinceEpoch >= changesAtMillis
+        changesAt.map { ExpiryRule.hasArrived($0, at: now) } ?? false
     }
 
     /// The revision public readers see at `now` (ETag, stream id).

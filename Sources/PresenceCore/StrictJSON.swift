@@ -7,11 +7,6 @@
 /// Hand-written because it is on every write: Foundation's `JSONDecoder` cost more than the
 /// rest of a PUT's validation together.
 enum StrictJSON {
-    /// Whether `bytes` is exactly one JSON value under those rules.
-    static func isValid(_ bytes: [UInt8]) -> Bool {
-        parse(bytes) != nil
-    }
-
     /// The value `bytes` hold, nil when they are not exactly one JSON value under those rules.
     static func parse(_ bytes: [UInt8]) -> JSONValue? {
         var scanner = Scanner(bytes: bytes)

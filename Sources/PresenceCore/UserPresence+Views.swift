@@ -48,8 +48,8 @@ extension UserPresence {
         sessions.reduce(updatedAt) { max($0, $1.updatedAt) }
     }
 
-    /// The rule over `included` sessions.
-    private func combined(_ included: [PresenceSession], at now: Timestamp) -> PresenceRecord {
+    /// The rule over `included` sessions (also what ``normalize()`` keeps in the record).
+    func combined(_ included: [PresenceSession], at now: Timestamp) -> PresenceRecord {
         let live = included.filter { $0.isLive(at: now) }
         let status: PresenceStatus =
             if live.contains(where: { $0.status == .busy }) {

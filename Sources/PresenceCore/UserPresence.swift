@@ -91,16 +91,16 @@ public struct UserPresence: Sendable, Equatable {
         sessions.contains { $0.status == .invisible && $0.isLive(at: now) }
     }
 
-    /// Restores the record-level fields after the sessions changed: ``lastSeen`` takes the
-    /// visible sessions' latest, and ``updatedAt``, ``nodeID``, ``ttl`` follow the most
-    /// recently updated visible session unless a later write (ending sessions) set them.
+    /// Restores the record-level fields after the sessions changed: ``lastSeen``,
+    /// ``updatedAt``, ``nodeID`` and ``ttl`` become those of the combined public presence
+    /// (`UserPresence+Views.swift`: the visible sessions' latest `last_seen`, the most
+    /// recently updated visible session unless a later write ending sessions set them).
     mutating func normalize() {
-        let visible = sessions.filter { $0.status != .invisible }
-        for session in visible where session.lastSeen > lastSeen { lastSeen = session.lastSeen }
-        if let latest = visible.min(by: Self.moreRecentlyUpdated), latest.updatedAt >= updatedAt {
-            updatedAt = latest.updatedAt
-            nodeID = latest.nodeID
-            ttl = latest.ttl
-        }
+        // These fields of the combination do not depend on the time it is read at.
+        let view = combined(sessions.filter { $0.status != .invisible }, at: updatedAt)
+        lastSeen = view.lastSeen
+        updatedAt = view.updatedAt
+        nodeID = view.nodeID
+        ttl = view.ttl
     }
 }

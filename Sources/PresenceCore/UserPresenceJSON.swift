@@ -11,33 +11,23 @@ public enum UserPresenceJSON {
     /// The KV value of `record`.
     public static func encodeValue(_ record: UserPresence) -> [UInt8] {
         if let single = record.singleRecord { return PresenceJSON.encodeValue(single) }
-        var out = [UInt8]()
-        out.reserveCapacity(256 + record.sessions.count * 256)
-        out.append(contentsOf: #"{"user_id":"#.utf8)
-        JSONString.append(record.userID.rawValue, to: &out)
-        appendTime("last_seen", record.lastSeen, to: &out)
-        appendTime("updated_at", record.updatedAt, to: &out)
-        out.append(contentsOf: #","node_id":"#.utf8)
-        JSONString.append(record.nodeID, to: &out)
-        out.append(contentsOf: #","ttl":"#.utf8)
-        out.append(contentsOf: String(record.ttl).utf8)
-        out.append(contentsOf: #","sessions":"#.utf8)
-        appendSessions(record.sessions, to: &out)
+        var object = JSONObjectWriter(reservingCapacity: 256 + record.sessions.count * 256)
+        object.add("user_id", record.userID.rawValue)
+        object.add("last_seen", record.lastSeen)
+        object.add("updated_at", record.updatedAt)
+        object.add("node_id", record.nodeID)
+        object.add("ttl", record.ttl)
+        object.add("sessions", record.sessions.map(sessionObject))
         if let hidden = record.hidden {
-            out.append(contentsOf: #","hidden":"#.utf8)
-            out.append(contentsOf: PresenceJSON.encodeResponse(hidden.view))
+            object.add("hidden", PresenceJSON.responseObject(hidden.view))
         }
-        out.append(UInt8(ascii: "}"))
-        return out
+        return object.finish()
     }
 
     /// Decodes a KV value stored under `revision`, in either form.
     /// - Returns: nil when the bytes are not a presence record.
     public static func decodeValue(_ bytes: [UInt8], revision: UInt64) -> UserPresence? {
-        if let record = CanonicalPresenceJSON.record(from: bytes, revision: revision) {
-            return UserPresence(single: record)
-        }
-        return decodeValueStrictly(bytes, revision: revision)
+        CanonicalPresenceJSON.decode(bytes, revision: revision, fast: UserPresence.init(single:), strict: decodeValueStrictly)
     }
 
     /// ``decodeValue(_:revision:)`` by the general reader only (the fast path's reference).
@@ -71,27 +61,22 @@ public enum UserPresenceJSON {
 
     /// `[{…},…]`: each session's fields as stored, and as `?include=sessions` lists them.
     public static func appendSessions(_ sessions: [PresenceSession], to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "["))
-        for (index, session) in sessions.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: #"{"session_id":"#.utf8)
-            JSONString.append(session.id.rawValue, to: &out)
-            out.append(contentsOf: #","status":""#.utf8)
-            out.append(contentsOf: session.status.rawValue.utf8)
-            out.append(contentsOf: #"","message":"#.utf8)
-            JSONString.append(session.message, to: &out)
-            if let expiresAt = session.messageExpiresAt { appendTime("message_expires_at", expiresAt, to: &out) }
-            out.append(contentsOf: #","ttl":"#.utf8)
-            out.append(contentsOf: String(session.ttl).utf8)
-            appendTime("updated_at", session.updatedAt, to: &out)
-            appendTime("last_seen", session.lastSeen, to: &out)
-            out.append(contentsOf: #","node_id":"#.utf8)
-            JSONString.append(session.nodeID, to: &out)
-            out.append(contentsOf: #","device":"#.utf8)
-            JSONString.append(session.device, to: &out)
-            out.append(UInt8(ascii: "}"))
-        }
-        out.append(UInt8(ascii: "]"))
+        JSONObjectWriter.append(sessions.map(sessionObject), to: &out)
+    }
+
+    /// One session's fields as stored.
+    private static func sessionObject(_ session: PresenceSession) -> JSONObjectWriter {
+        var object = JSONObjectWriter(reservingCapacity: 256)
+        object.add("session_id", session.id.rawValue)
+        object.add("status", session.status.rawValue)
+        object.add("message", session.message)
+        if let expiresAt = session.messageExpiresAt { object.add("message_expires_at", expiresAt) }
+        object.add("ttl", session.ttl)
+        object.add("updated_at", session.updatedAt)
+        object.add("last_seen", session.lastSeen)
+        object.add("node_id", session.nodeID)
+        object.add("device", session.device)
+        return object
     }
 
     private static func session(from fields: [String: JSONValue]) -> PresenceSession? {
@@ -112,14 +97,6 @@ public enum UserPresenceJSON {
         return PresenceSession(
             id: id, status: status, message: message, messageExpiresAt: messageExpiresAt, ttl: ttl,
             updatedAt: updatedAt, lastSeen: lastSeen, nodeID: nodeID, device: device)
-    }
-
-    private static func appendTime(_ name: String, _ time: Timestamp, to out: inout [UInt8]) {
-        out.append(contentsOf: #",""#.utf8)
-        out.append(contentsOf: name.utf8)
-        out.append(contentsOf: #"":""#.utf8)
-        out.append(contentsOf: time.rfc3339.utf8)
-        out.append(UInt8(ascii: "\""))
     }
 
     private static func time(_ value: JSONValue?) -> Timestamp? {

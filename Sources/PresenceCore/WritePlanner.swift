@@ -45,7 +45,7 @@ public struct WritePlanner: Sendable {
     /// Whether `current` was read from the bucket itself.
     private var isConfirmed = false
     /// Races lost so far.
-    public private(set) var conflicts = 0
+    private var conflicts = 0
 
     /// A plan for `change` to `user`, starting from the record the replica holds.
     public init(

@@ -1,3 +1,5 @@
+import PresenceCore
+
 extension NodeInfo {
     /// The body of `GET /health/info` (SPEC §6); optional fields that are nil are left out.
     var json: [UInt8] {
@@ -34,7 +36,7 @@ extension NodeInfo {
                 })
         }
         if let cluster { body.add("cluster", cluster.json) }
-        return body.finished
+        return body.finish()
     }
 }
 

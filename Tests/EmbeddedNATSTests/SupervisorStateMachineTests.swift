@@ -108,7 +108,7 @@ struct SupervisorStateMachineTests {
     @Test func aStopInterruptsTheChildAndFinishesWhenItExits() {
         var machine = running()
         #expect(machine.stopRequested() == .interrupt(pid: 10))
-        #expect(machine.isStopping && !machine.isFinished)
+        #expect(machine.phase == .stopping(pid: 10, wasReady: true))
         #expect(machine.stopRequested() == .none, "asked once")
         #expect(machine.childExited(ranFor: .seconds(1)) == .finish(.stopped))
         #expect(machine.isFinished && machine.restarts == 0)

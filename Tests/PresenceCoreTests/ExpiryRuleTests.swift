@@ -1,7 +1,7 @@
 import Testing
 @testable import PresenceCore
 
-@Suite("PresenceRecord expiry rule")
+@Suite("The expiry rule on a record and how a read reports it")
 struct ExpiryRuleTests {
     @Test("a live record expires strictly after updated_at + ttl", arguments: [PresenceStatus.online, .away, .busy])
     func expiryBoundary(status: PresenceStatus) {
@@ -32,22 +32,22 @@ struct ExpiryRuleTests {
         let offline = record(status: .offline, message: "", updatedAt: t0, ttl: 10)
         for offset: Int64 in [0, 10_000, 10_001, 86_400_000, 10 * 365 * 86_400_000] {
             #expect(!offline.isExpired(at: at(t0, plusMillis: offset)))
-            #expect(offline.effective(at: at(t0, plusMillis: offset)) == offline)
+            #expect(offline.publicView(at: at(t0, plusMillis: offset)) == offline)
         }
     }
 
-    @Test func effectiveOfALiveRecordIsTheRecord() {
+    @Test func aLiveRecordReadsAsItIs() {
         let live = record(status: .busy, message: "In a meeting", lastSeen: at(t0, plusMillis: -5), updatedAt: t0, ttl: 10)
-        #expect(live.effective(at: t0) == live)
-        #expect(live.effective(at: at(t0, plusMillis: 10_000)) == live)
+        #expect(live.publicView(at: t0) == live)
+        #expect(live.publicView(at: at(t0, plusMillis: 10_000)) == live)
     }
 
-    @Test func effectiveOfAnExpiredRecordReadsOffline() {
+    @Test func anExpiredRecordReadsOffline() {
         let lastSeen = at(t0, plusMillis: -60_000)
         let live = record(
             "bob", status: .busy, message: "In a meeting", lastSeen: lastSeen, updatedAt: t0, nodeID: "leaf-eu-1", ttl: 10,
             revision: 42)
-        let reads = live.effective(at: at(t0, plusMillis: 10_001))
+        let reads = live.publicView(at: at(t0, plusMillis: 10_001))
         #expect(reads.status == .offline)
         #expect(reads.message == "")
         #expect(reads.lastSeen == lastSeen)
@@ -56,7 +56,7 @@ struct ExpiryRuleTests {
         #expect(reads.updatedAt == live.updatedAt)
         #expect(reads.nodeID == live.nodeID)
         #expect(reads.ttl == live.ttl)
-        // Reading offline is stable: the effective record does not expire any further.
+        // Reading offline is stable: what a read reports does not expire any further.
         #expect(!reads.isExpired(at: at(t0, plusMillis: 99_999_999)))
     }
 }
@@ -73,13 +73,49 @@ struct ExpiryRuleOwnerTests {
                 let now = at(t0, plusMillis: offset)
                 let rule = ExpiryRule.isExpired(status: status, expiresAt: expiresAt, at: now)
                 #expect(rule == (status != .offline && offset > 10_000))
-                #expect(written.isExpired(at: now) == rule)
+                #expect(UserPresence(single: written).sessions[0].isLive(at: now) == (status != .offline && !rule))
                 #expect(stored.isStale(at: now) == rule)
-                if status != .offline {
-                    #expect(
-                        ExpiryRule.isDue(expiresAtMillis: expiresAt.millisecondsSinceEpoch, nowMillis: now.millisecondsSinceEpoch)
-                            == rule)
-                }
+                #expect(stored.hasChangeDue(at: now) == rule, "the sweeper's schedule")
+            }
+        }
+    }
+
+    @Test func aDeadlineHasArrivedFromItsOwnMillisecondOn() {
+        let deadline = at(t0, plusMillis: 10_000)
+        #expect(!ExpiryRule.hasArrived(deadline, at: at(t0, plusMillis: 9_999)))
+        #expect(ExpiryRule.hasArrived(deadline, at: deadline))
+        #expect(ExpiryRule.hasArrived(deadline, at: at(t0, plusMillis: 10_001)))
+        #expect(!ExpiryRule.messageHasExpired(nil, at: deadline))
+        #expect(ExpiryRule.messageHasExpired(deadline, at: deadline))
+    }
+
+    @Test func retentionCountsInSecondsFromTheLastWrite() {
+        let dropAt = ExpiryRule.retainedUntil(lastWritten: t0, retentionSeconds: 3600)
+        #expect(dropAt == at(t0, plusMillis: 3_600_000))
+        #expect(!ExpiryRule.hasArrived(dropAt, at: at(t0, plusMillis: 3_599_999)))
+        #expect(ExpiryRule.hasArrived(dropAt, at: at(t0, plusMillis: 3_600_000)))
+    }
+
+    @Test func whatAReadShowsIsWhatTheSweeperPersists() {
+        // A session whose status expires at +10 s and whose message expires at +5 s.
+        let session = PresenceSession(
+            id: .defaultSession, status: .busy, message: "call", messageExpiresAt: at(t0, plusMillis: 5_000), ttl: 10,
+            updatedAt: t0, lastSeen: t0, nodeID: "writer")
+        let user = UserPresence(single: record(updatedAt: t0, ttl: 10))
+        for offset: Int64 in [0, 4_999, 5_000, 9_999, 10_000, 10_001, 20_000] {
+            let now = at(t0, plusMillis: offset)
+            var current = user
+            current.sessions = [session]
+            let reads = session.effective(at: now)
+            switch PresenceChange.expire.apply(to: current, user: current.userID, now: now, nodeID: "sweeper") {
+            case .write(let persisted):
+                let stored = persisted.sessions[0]
+                #expect(stored.status == reads.status && stored.message == reads.message, "at +\(offset) ms")
+                #expect(stored.effective(at: now) == stored, "what is persisted reads as it is, at +\(offset) ms")
+            case .unchanged:
+                #expect(reads == session, "nothing lapsed at +\(offset) ms")
+            case .notFound:
+                Issue.record("the user has a record")
             }
         }
     }

@@ -80,6 +80,18 @@ extension UserPresence {
     }
 }
 
+extension PresenceRecord {
+    /// Whether the record's status has expired at `now` by ``ExpiryRule``.
+    func isExpired(at now: Timestamp) -> Bool {
+        ExpiryRule.isExpired(status: status, expiresAt: ExpiryRule.expiresAt(updatedAt: updatedAt, ttl: ttl), at: now)
+    }
+
+    /// What a read of the record reports at `now`: the public view of its single-record form.
+    func publicView(at now: Timestamp) -> PresenceRecord {
+        UserPresence(single: self).publicView(at: now)
+    }
+}
+
 extension StoredPresence {
     /// ``UserPresence/single`` of the stored record.
     var record: PresenceRecord { userPresence.single }
@@ -88,6 +100,11 @@ extension StoredPresence {
 extension PresenceChange {
     /// The single-record DELETE of v0.1 is now "end every session".
     static var goOffline: PresenceChange { .endAll }
+
+    /// The single-record `PUT` of v0.1: session `default`.
+    static func set(status: PresenceStatus, message: String, ttl: Int) -> PresenceChange {
+        .set(.defaultSession, SessionUpdate(status: status, message: message, ttl: ttl))
+    }
 
     /// ``apply(to:user:now:nodeID:maxSessions:)`` on a single record.
     func apply(to current: PresenceRecord?, user: UserID, now: Timestamp, nodeID: String) -> Outcome {

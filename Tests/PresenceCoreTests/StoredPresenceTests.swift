@@ -22,7 +22,7 @@ struct StoredPresenceTests {
         let later = at(t0, plusMillis: 10_001)
         let body = stored.body(at: later)
         #expect(body != stored.responseBody)
-        #expect(body == PresenceJSON.encodeResponse(live.effective(at: later)))
+        #expect(body == PresenceJSON.encodeResponse(live.publicView(at: later)))
         let text = String(decoding: body, as: UTF8.self)
         #expect(text.contains(#""status":"offline""#))
         #expect(text.contains(#""message":"""#))

@@ -57,6 +57,6 @@ struct NodeInfoJSONTests {
         var writer = JSONObjectWriter()
         writer.add("ratio", Double.nan)
         writer.add("list", [JSONObjectWriter(), JSONObjectWriter()])
-        #expect(writer.finished == Array(#"{"ratio":null,"list":[{},{}]}"#.utf8))
+        #expect(writer.finish() == Array(#"{"ratio":null,"list":[{},{}]}"#.utf8))
     }
 }

@@ -186,7 +186,14 @@ extension HeavyProcessSuites {
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(FileManager.default.fileExists(atPath: exportPath), "the store was exported: \(lonely.output.suffix(2000))")
-            #expect(try await !lonely.becomesReady(within: .seconds(3)), "one center of three is not ready")
+            // One center of three is not ready: it says so, with a reason, for 3 s from its first
+            // answer, and keeps running (waiting for the others) rather than failing.
+            let answers = try await lonely.readinessAnswers(over: .seconds(3))
+            #expect(answers.count >= 2, "\(answers.count) answers in 3 s")
+            for answer in answers {
+                #expect(answer.status == 503 && answer.reason?.isEmpty == false, "\(answer)")
+            }
+            #expect(lonely.process.isRunning)
             await cluster.kill(first)
 
             // Back to standalone: the exported records come back before it turns ready.

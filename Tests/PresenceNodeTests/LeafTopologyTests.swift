@@ -233,26 +233,27 @@ struct DemoCommandTests {
             "PUT", port: base + 1, path: "/api/v2/presence/alice", headers: ["Authorization": "Bearer \(token)"],
             body: #"{"status":"busy"}"#)
         #expect(status == 200)
-        #expect(await statusOnceAliceReads(port: base + 2, within: .seconds(5)) == 200)
+        #expect(try await statusOnceAliceReads(port: base + 2, within: .seconds(5)) == 200)
         await expectCtrlCStopsEveryNode(demo, directory: directory, nodes: ["center", "leaf-1", "leaf-2"])
     }
 
-    /// The status of `GET /api/v2/presence/alice` on `port`, retried until 200 or `within` passed.
-    private func statusOnceAliceReads(port: Int, within: Duration) async -> Int {
+    /// The status of `GET /api/v2/presence/alice` on `port`, asked every 50 ms until 200 or
+    /// `within` passed. Every node of a started demo listens: a request that fails (rather
+    /// than answers another status) fails the test, with its error.
+    private func statusOnceAliceReads(port: Int, within: Duration) async throws -> Int {
         var seen = 0
-        let deadline = ContinuousClock.now + within
-        while ContinuousClock.now < deadline, seen != 200 {
-            seen = (try? await HTTP.request("GET", port: port, path: "/api/v2/presence/alice").0) ?? 0
+        let deadline = ContinuousClock.now + within.scaled
+        while ContinuousClock.now < deadline {
+            seen = try await HTTP.request("GET", port: port, path: "/api/v2/presence/alice").0
+            if seen == 200 { break }
+            try await Task.sleep(for: .milliseconds(50))
         }
         return seen
     }
 
     /// Ctrl-C ends the demo with 0 and every node's nats-server with it.
     private func expectCtrlCStopsEveryNode(_ demo: ServiceProcess, directory: String, nodes: [String]) async {
-        let pids = nodes.compactMap { node in
-            (try? String(contentsOfFile: "\(directory)/demo/\(node)/nats-server.pid", encoding: .utf8))
-                .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        }
+        let pids = nodes.compactMap { node in readPIDFile("\(directory)/demo/\(node)/nats-server.pid") }
         #expect(pids.count == nodes.count)
         demo.signal(SIGINT)
         // The demo gives its nodes 20 s to stop gracefully, then kills them.
@@ -271,7 +272,7 @@ struct DemoCommandTests {
             body: #"{"status":"away"}"#)
         #expect(status == 200)
         for port in [base, base + 2, base + 3, base + 4] {
-            #expect(await statusOnceAliceReads(port: port, within: .seconds(10)) == 200, "alice reads on port \(port)")
+            #expect(try await statusOnceAliceReads(port: port, within: .seconds(10)) == 200, "alice reads on port \(port)")
         }
         let (_, info) = try await HTTP.request("GET", port: base + 4, path: "/health/info")
         let cluster = info["cluster"] as? [String: Any]

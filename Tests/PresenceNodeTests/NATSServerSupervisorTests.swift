@@ -12,6 +12,11 @@ struct NATSServerSupervisorTests {
         return configuration
     }
 
+    /// The nats-server running for `configuration`: the one its pid file names, while it lives.
+    private func runningServer(_ configuration: EmbeddedNATSConfiguration) -> pid_t? {
+        readPIDFile(configuration.pidFilePath).flatMap { processIsGone($0) ? nil : $0 }
+    }
+
     private var logger: Logger {
         var logger = Logger(label: "supervisor-test")
         logger.logLevel = .critical
@@ -25,7 +30,7 @@ struct NATSServerSupervisorTests {
         let supervisor = NATSServerSupervisor(configuration: configuration, logger: logger)
         let error = await #expect(throws: NATSServerSupervisor.StartError.self) { try await supervisor.start() }
         #expect(error?.description.contains("exited at start") == true)
-        #expect(supervisor.serverPID == nil)
+        #expect(runningServer(configuration) == nil)
         await supervisor.stop()
     }
 
@@ -47,21 +52,24 @@ struct NATSServerSupervisorTests {
         let stopped = ContinuousClock.now
         await supervisor.stop()
         #expect(ContinuousClock.now - stopped < .seconds(5).scaled, "stop returns at once: there is nothing to stop")
-        #expect(supervisor.serverPID == nil)
+        #expect(runningServer(configuration) == nil)
     }
 
     @Test func startTwiceIsRefusedAndStopEndsTheServer() async throws {
-        let supervisor = NATSServerSupervisor(configuration: configuration(), logger: logger)
+        let configuration = configuration()
+        let supervisor = NATSServerSupervisor(configuration: configuration, logger: logger)
         try await supervisor.start()
-        let pid = try #require(supervisor.serverPID)
+        let pid = try #require(runningServer(configuration))
         await #expect(throws: NATSServerSupervisor.StartError.self) { try await supervisor.start() }
+        #expect(runningServer(configuration) == pid, "the second start started nothing")
         await supervisor.stop()
         #expect(await waitUntilGone(pid))
-        #expect(supervisor.serverPID == nil)
+        #expect(runningServer(configuration) == nil)
     }
 
     @Test func portsTheOSAssignsAreReportedAndKeptAcrossARestart() async throws {
-        let supervisor = NATSServerSupervisor(configuration: configuration(), logger: logger)
+        let configuration = configuration()
+        let supervisor = NATSServerSupervisor(configuration: configuration, logger: logger)
         try await supervisor.start()
         let clientPort = supervisor.clientPort
         let leafnodePort = try #require(supervisor.leafnodePort)
@@ -72,12 +80,12 @@ struct NATSServerSupervisorTests {
         #expect(!supervisor.monitorURL.hasSuffix(":0") && !supervisor.monitorURL.hasSuffix(":-1"))
 
         // nats-server dies; the supervisor's restart listens on the same ports.
-        let pid = try #require(supervisor.serverPID)
+        let pid = try #require(runningServer(configuration))
         kill(pid, SIGKILL)
         let deadline = ContinuousClock.now + .seconds(15)
         var restarted = false
         while ContinuousClock.now < deadline {
-            if let now = supervisor.serverPID, now != pid, TestLoopback.acceptsConnections(port: clientPort),
+            if let now = runningServer(configuration), now != pid, TestLoopback.acceptsConnections(port: clientPort),
                 TestLoopback.acceptsConnections(port: leafnodePort)
             {
                 restarted = true
@@ -89,32 +97,4 @@ struct NATSServerSupervisorTests {
         #expect(supervisor.clientPort == clientPort)
         await supervisor.stop()
     }
-}
-
-/// A TCP socket listening on a free loopback port, closed on deinit.
-final class ListeningSocket {
-    let descriptor: Int32
-    let port: Int
-
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0  // the OS assigns a port
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else {
-            close(fd)
-            throw CancellationError()
-        }
-        self.descriptor = fd
-        self.port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    deinit { close(descriptor) }
 }

@@ -6,32 +6,8 @@ import Testing
 /// A port another process holds stops start-up with one line naming the key to change.
 @Suite("Port clashes", .temporaryFiles)
 struct PortClashTests {
-    /// A socket listening on 127.0.0.1 on a port the OS assigns; closed on deinit.
-    final class Holder {
-        let fd: Int32
-        let port: Int
-
-        init() throws {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            self.fd = fd
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                    bind(fd, pointer, length) == 0 && listen(fd, 4) == 0 && getsockname(fd, pointer, &length) == 0
-                }
-            }
-            guard bound else { throw CancellationError() }
-            port = Int(UInt16(bigEndian: address.sin_port))
-        }
-
-        deinit { close(fd) }
-    }
-
     @Test func eachListenerThatIsTakenIsNamedByItsKey() throws {
-        let holder = try Holder()
+        let holder = try ListeningSocket()
         var configuration = NodeConfiguration()
         configuration.httpHost = "127.0.0.1"
         configuration.natsClientPort = 0
@@ -78,7 +54,7 @@ struct PortClashTests {
     }
 
     @Test func aNodeWhoseHTTPPortIsTakenSaysSoInOneLineAndExits2() async throws {
-        let holder = try Holder()
+        let holder = try ListeningSocket()
         let service = try ServiceProcess.serve(dataDirectory: TemporaryDirectory.make(), httpPort: holder.port)
         #expect(await service.waitForExit() == 2)
         let lines = service.output.split(separator: "\n").filter { $0.hasPrefix("presence: ") }

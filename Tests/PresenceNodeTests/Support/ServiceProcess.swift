@@ -148,6 +148,41 @@ final class ServiceProcess: @unchecked Sendable {
         return false
     }
 
+    /// What `/health/ready` answers (status and reason) during `duration` from its first answer,
+    /// which must come within `timeout` while the process runs: readiness as the node reports
+    /// it, not inferred from silence. Before the first answer a failed request means "not
+    /// listening yet"; after it, a failed request fails. Records an issue and throws when the
+    /// process exits or never answers.
+    func readinessAnswers(
+        over duration: Duration, firstWithin timeout: Duration = .seconds(30),
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> [(status: Int, reason: String?)] {
+        let firstDeadline = ContinuousClock.now + timeout.scaled
+        var end: ContinuousClock.Instant?
+        var answers: [(status: Int, reason: String?)] = []
+        while ContinuousClock.now < end ?? firstDeadline {
+            guard process.isRunning else {
+                Issue.record("the service exited: \(output.suffix(2000))", sourceLocation: sourceLocation)
+                throw CancellationError()
+            }
+            if httpPort != 0 {
+                do {
+                    let (status, body) = try await HTTP.request("GET", port: httpPort, path: "/health/ready")
+                    answers.append((status, body["reason"] as? String))
+                    if end == nil { end = ContinuousClock.now + duration.scaled }
+                } catch where end == nil {
+                    // Not listening yet.
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        guard !answers.isEmpty else {
+            Issue.record("/health/ready never answered: \(output.suffix(2000))", sourceLocation: sourceLocation)
+            throw CancellationError()
+        }
+        return answers
+    }
+
     /// Waits for the process to exit; returns its status, nil on timeout.
     func waitForExit(timeout: Duration = .seconds(15)) async -> Int32? {
         let deadline = ContinuousClock.now + timeout.scaled
@@ -161,10 +196,7 @@ final class ServiceProcess: @unchecked Sendable {
     func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
     /// The pid of the embedded nats-server, from its pid file.
-    var natsServerPID: pid_t? {
-        guard let text = try? String(contentsOfFile: dataDirectory + "/nats-server.pid", encoding: .utf8) else { return nil }
-        return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
+    var natsServerPID: pid_t? { readPIDFile(dataDirectory + "/nats-server.pid") }
 
     deinit {
         if process.isRunning {
@@ -182,6 +214,13 @@ func processIsGone(_ pid: pid_t) -> Bool {
     else { return true }
     let state = stat[stat.index(close, offsetBy: 2)]
     return state == "Z" || state == "X"
+}
+
+/// The pid a nats-server wrote to `pidFile` (`EmbeddedNATSConfiguration.pidFilePath`), nil
+/// when there is none.
+func readPIDFile(_ pidFile: String) -> pid_t? {
+    guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8) else { return nil }
+    return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
 }
 
 /// Waits up to `timeout` for a pid to be gone.

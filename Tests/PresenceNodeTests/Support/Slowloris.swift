@@ -1,3 +1,4 @@
+import EmbeddedNATS
 import Foundation
 import NIOConcurrencyHelpers
 
@@ -84,23 +85,7 @@ final class Slowloris: Sendable {
 
     /// A non-blocking socket with a connect under way, or -1.
     private func openSocket() -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return -1 }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        if result != 0 && errno != EINPROGRESS {
-            close(fd)
-            return -1
-        }
-        return fd
+        (try? Loopback.connect(port: port, blocking: false)) ?? -1
     }
 
     /// Whether the server closed or reset the connection (a read sees EOF or an error).

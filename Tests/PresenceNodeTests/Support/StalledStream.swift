@@ -1,3 +1,4 @@
+import EmbeddedNATS
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -11,20 +12,10 @@ struct StalledStream {
 
     /// Connects to 127.0.0.1:`port` and sends `GET path`; nil when the connection fails.
     static func open(port: Int, path: String, receiveBuffer: Int32 = 4096) -> StalledStream? {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        var size = receiveBuffer
-        // Before connect, so the window the client advertises is small from the first segment.
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        // A small receive buffer from the first segment on.
+        guard let fd = try? Loopback.connect(port: port, receiveBufferBytes: receiveBuffer) else { return nil }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n".utf8)
-        guard connected == 0, request.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == request.count else {
+        guard request.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == request.count else {
             close(fd)
             return nil
         }
