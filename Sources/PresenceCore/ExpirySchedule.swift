@@ -98,9 +98,9 @@ public final class ExpirySchedule: Sendable {
                 guard var tracked = state.tracked[next.user], tracked.scheduledAtMillis == next.dueMillis else { continue }
                 tracked.scheduledAtMillis = nil
                 state.tracked[next.user] = tracked
-                if ExpiryRule.hasComeBy(tracked.changesAt, now: now) {
+                if let changesAt = tracked.changesAt, ExpiryRule.hasArrived(changesAt, at: now) {
                     due.append(DueExpiry(user: next.user, revision: tracked.revision))
-                } else if tracked.changesAt == nil, let dropAt = dropMoment(of: tracked), ExpiryRule.hasComeBy(dropAt, now: now) {
+                } else if tracked.changesAt == nil, let dropAt = dropMoment(of: tracked), ExpiryRule.hasArrived(dropAt, at: now) {
                     // Only a record without a change to come: a long TTL outlives a short retention.
                     due.append(DueExpiry(user: next.user, revision: tracked.revision, drop: true))
                 } else {
@@ -132,7 +132,9 @@ public final class ExpirySchedule: Sendable {
 
     /// When a record is due to be dropped (retention), nil when records are kept.
     private func dropMoment(of tracked: Tracked) -> Timestamp? {
-        retentionSeconds.map { ExpiryRule.retainedUntil(lastWrittenMillis: tracked.lastWrittenMillis, retentionSeconds: $0) }
+        retentionSeconds.map {
+            ExpiryRule.retainedUntil(lastWritten: Timestamp(millisecondsSinceEpoch: tracked.lastWrittenMillis), retentionSeconds: $0)
+        }
     }
 
     /// Gives `user` its entry, unless an entry that falls due no later exists already (it is

@@ -36,7 +36,7 @@ public final class MemoryPresenceRepository: ExpiringPresenceRepository {
     ///   - clock: the time of writes and expiry.
     public init(
         nodeID: String = "memory", changes: PresenceChangeHub? = nil, retryDeadline: Duration = .seconds(5),
-        maxSessions: Int = 16, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+        maxSessions: Int, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
     ) {
         self.maxSessions = maxSessions
         self.nodeID = nodeID

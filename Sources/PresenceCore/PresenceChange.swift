@@ -57,7 +57,7 @@ public enum PresenceChange: Sendable, Equatable {
     /// A new session past `maxSessions` ends the least recently updated one. Going invisible
     /// freezes the public view (``UserPresence/HiddenView``); becoming visible drops it.
     public func apply(
-        to current: UserPresence?, user: UserID, now: Timestamp, nodeID: String, maxSessions: Int = 16
+        to current: UserPresence?, user: UserID, now: Timestamp, nodeID: String, maxSessions: Int
     ) -> Outcome {
         switch self {
         case .set(let id, let update):

@@ -50,7 +50,7 @@ public struct WritePlanner: Sendable {
     /// A plan for `change` to `user`, starting from the record the replica holds.
     public init(
         change: PresenceChange, user: UserID, ifMatch: RevisionMatch?, nodeID: String, replicaRecord: UserPresence?,
-        retryDeadline: Duration = .seconds(5), maxSessions: Int = 16
+        retryDeadline: Duration = .seconds(5), maxSessions: Int
     ) {
         self.maxSessions = maxSessions
         self.change = change

@@ -107,7 +107,7 @@ struct ExpiryRuleOwnerTests {
             var current = user
             current.sessions = [session]
             let reads = session.effective(at: now)
-            switch PresenceChange.expire.apply(to: current, user: current.userID, now: now, nodeID: "sweeper") {
+            switch PresenceChange.expire.apply(to: current, user: current.userID, now: now, nodeID: "sweeper", maxSessions: 16) {
             case .write(let persisted):
                 let stored = persisted.sessions[0]
                 #expect(stored.status == reads.status && stored.message == reads.message, "at +\(offset) ms")

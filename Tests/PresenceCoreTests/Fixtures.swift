@@ -108,7 +108,7 @@ extension PresenceChange {
 
     /// ``apply(to:user:now:nodeID:maxSessions:)`` on a single record.
     func apply(to current: PresenceRecord?, user: UserID, now: Timestamp, nodeID: String) -> Outcome {
-        apply(to: current.map(UserPresence.init(single:)), user: user, now: now, nodeID: nodeID)
+        apply(to: current.map(UserPresence.init(single:)), user: user, now: now, nodeID: nodeID, maxSessions: 16)
     }
 }
 

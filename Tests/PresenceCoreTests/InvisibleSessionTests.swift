@@ -9,7 +9,7 @@ struct InvisibleSessionTests {
     let user = uid("ivy")
 
     func write(_ change: PresenceChange, to current: UserPresence?, at now: Timestamp) -> UserPresence? {
-        guard case .write(let next) = change.apply(to: current, user: user, now: now, nodeID: "n") else { return nil }
+        guard case .write(let next) = change.apply(to: current, user: user, now: now, nodeID: "n", maxSessions: 16) else { return nil }
         return next.stored(at: (current?.revision ?? 0) + 1)
     }
 

@@ -16,7 +16,7 @@ struct MemoryPresenceRepositoryTests {
     let clock = ManualClock()
 
     func repository(changes: PresenceChangeHub? = nil) -> MemoryPresenceRepository {
-        MemoryPresenceRepository(nodeID: "mem-1", changes: changes) { [clock] in clock.now }
+        MemoryPresenceRepository(nodeID: "mem-1", changes: changes, maxSessions: 16) { [clock] in clock.now }
     }
 
     /// The code of the error `change` is refused with; records an issue when it is applied.
@@ -124,7 +124,7 @@ struct MemoryPresenceRepositoryTests {
     /// A repository whose next write loses its first race to a write of message "other".
     func racedRepository(retryDeadline: Duration = .seconds(5)) async throws -> (MemoryPresenceRepository, StoredPresence) {
         let clock = InterferingClock()
-        let repository = MemoryPresenceRepository(nodeID: "mem-1", retryDeadline: retryDeadline) { clock.now }
+        let repository = MemoryPresenceRepository(nodeID: "mem-1", retryDeadline: retryDeadline, maxSessions: 16) { clock.now }
         let first = try await repository.apply(online, to: uid("hub"), ifMatch: nil)
         clock.beforeNextReading {
             var other = first.record

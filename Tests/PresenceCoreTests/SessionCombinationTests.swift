@@ -105,12 +105,12 @@ struct SessionCombinationTests {
         var record = try #require(write(put("phone", .online, ttl: 10), to: nil, at: t0))
         #expect(write(.heartbeat(sid("desktop"), sessionRequired: true), to: record, at: t0) == nil)
         #expect(
-            PresenceChange.heartbeat(sid("desktop"), sessionRequired: true).apply(to: record, user: user, now: t0, nodeID: "n")
+            PresenceChange.heartbeat(sid("desktop"), sessionRequired: true).apply(to: record, user: user, now: t0, nodeID: "n", maxSessions: 16)
                 == .notFound)
         #expect(
-            PresenceChange.heartbeat(sid("desktop"), sessionRequired: false).apply(to: record, user: user, now: t0, nodeID: "n")
+            PresenceChange.heartbeat(sid("desktop"), sessionRequired: false).apply(to: record, user: user, now: t0, nodeID: "n", maxSessions: 16)
                 == .unchanged(record))
-        #expect(PresenceChange.endSession(sid("desktop")).apply(to: record, user: user, now: t0, nodeID: "n") == .notFound)
+        #expect(PresenceChange.endSession(sid("desktop")).apply(to: record, user: user, now: t0, nodeID: "n", maxSessions: 16) == .notFound)
         record = try #require(write(.heartbeat(sid("phone"), sessionRequired: true), to: record, at: at(t0, plusMillis: 9_000)))
         #expect(record.publicView(at: at(t0, plusMillis: 18_000)).status == .online)
         let ended = try #require(write(.endAll, to: record, at: at(t0, plusMillis: 9_500)))

@@ -9,7 +9,7 @@ struct WritePlannerTests {
     ) -> WritePlanner {
         WritePlanner(
             change: change, user: uid("alice"), ifMatch: ifMatch, nodeID: "node-2", replicaRecord: replica.map(UserPresence.init(single:)),
-            retryDeadline: deadline)
+            retryDeadline: deadline, maxSessions: 16)
     }
 
     func written(_ step: WritePlanner.Step) -> (PresenceRecord, WritePlanner.Expectation)? {

@@ -40,7 +40,7 @@ struct RouterFixture: Sendable {
         configure(&settings)
         self.settings = settings
         changes = PresenceChangeHub(maxSubscribers: maxStreams, queueCapacity: 16, memory: streamMemory)
-        repository = MemoryPresenceRepository(nodeID: "router-test", changes: changes) { [clock] in clock.now }
+        repository = MemoryPresenceRepository(nodeID: "router-test", changes: changes, maxSessions: 16) { [clock] in clock.now }
     }
 
     /// Runs `body` against the router over the fixture's memory repository.

@@ -42,7 +42,7 @@ struct ExpirySweeperTests {
     let logger = Logger(label: "sweeper-test")
 
     func repository() -> MemoryPresenceRepository {
-        MemoryPresenceRepository(nodeID: "center") { [clock] in clock.now }
+        MemoryPresenceRepository(nodeID: "center", maxSessions: 16) { [clock] in clock.now }
     }
 
     func set(_ repository: some PresenceRepository, _ user: String, _ status: PresenceStatus, ttl: Int) async throws {
