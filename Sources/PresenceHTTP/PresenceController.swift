@@ -1,4 +1,5 @@
 import Hummingbird
+import PresenceAuth
 import PresenceCore
 
 /// The routes of `/api/v2/presence`, generic over the store behind them.

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import PresenceAuth
 import PresenceCore
 import Prometheus
 import NIOConcurrencyHelpers
