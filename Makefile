@@ -54,7 +54,7 @@ run: release
 test: deps
 	$(SWIFT) build --build-tests $(COVERAGE)
 	$(SWIFT) test --skip-build $(COVERAGE)
-	scripts/coverage-report.py --floor $(COVERAGE_FLOOR) --gate PresenceCore,PresenceHTTP
+	scripts/coverage-report.py --floor $(COVERAGE_FLOOR) --gate PresenceCore,PresenceHTTP,PresenceAuth
 	scripts/validate-kubernetes.sh
 	$(MAKE) --no-print-directory test-browser
 

@@ -78,11 +78,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Bearer tokens: the verifier and its keys (secret, PEM, JWK Sets by kid), the JWK Set
+        // URL's fetcher and reloader, the issuer of HS256 tokens. No HTTP server, no NATS.
+        .target(
+            name: "PresenceAuth",
+            dependencies: [
+                "PresenceCore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The REST API on Hummingbird: routes, JWT auth, limits. Generic over PresenceRepository.
         .target(
             name: "PresenceHTTP",
             dependencies: [
-                "PresenceCore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "PresenceCore", "PresenceAuth", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -92,8 +107,6 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "JWTKit", package: "jwt-kit"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -106,7 +119,7 @@ let package = Package(
         .target(
             name: "PresenceNode",
             dependencies: [
-                "PresenceCore", "PresenceStore", "PresenceHTTP", "EmbeddedNATS", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "PresenceCore", "PresenceAuth", "PresenceStore", "PresenceHTTP", "EmbeddedNATS", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -114,11 +127,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -126,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "presence",
             dependencies: [
-                "PresenceNode", "PresenceHTTP", "PresenceCore", "EmbeddedNATS",
+                "PresenceNode", "PresenceAuth", "PresenceHTTP", "PresenceCore", "EmbeddedNATS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -153,13 +164,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "PresenceHTTPTests",
+            name: "PresenceAuthTests",
             dependencies: [
-                "PresenceHTTP", "PresenceCore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                "PresenceAuth", "PresenceCore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -177,9 +184,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "PresenceHTTPTests",
+            dependencies: [
+                "PresenceHTTP", "PresenceAuth", "PresenceCore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PresenceNodeTests",
             dependencies: [
-                "PresenceNode", "PresenceStore", "PresenceCore", "PresenceHTTP", "EmbeddedNATS", "NATSClient",
+                "PresenceNode", "PresenceAuth", "PresenceStore", "PresenceCore", "PresenceHTTP", "EmbeddedNATS", "NATSClient",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),

@@ -2,7 +2,7 @@
 """Line coverage per target from the last `swift test --enable-code-coverage` run.
 
 Prints one line per target (Sources/<Target>) and fails when a gated target is under its floor.
-Usage: scripts/coverage-report.py [--build-path .build] [--floor 85] [--gate PresenceCore,PresenceHTTP]
+Usage: scripts/coverage-report.py [--build-path .build] [--floor 85] [--gate PresenceCore,PresenceHTTP,PresenceAuth]
 """
 import argparse
 import glob
@@ -28,7 +28,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--build-path", default=".build")
     parser.add_argument("--floor", type=float, default=85.0)
-    parser.add_argument("--gate", default="PresenceCore,PresenceHTTP")
+    parser.add_argument("--gate", default="PresenceCore,PresenceHTTP,PresenceAuth")
     args = parser.parse_args()
 
     debug = os.path.join(args.build_path, "debug")

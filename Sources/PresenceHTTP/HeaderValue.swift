@@ -1,4 +1,5 @@
-/// Header field values: the one place where they are trimmed and split into list elements.
+/// Header field values: the one place where they are trimmed and split into list elements
+/// (but for `Authorization`, whose bearer token PresenceAuth's `TokenVerifier` takes out itself).
 ///
 /// RFC 9110 §5.5 and §5.6.1: the optional whitespace around a value and around the elements
 /// of a comma-separated list is spaces and horizontal tabs, nothing else.

@@ -11,7 +11,7 @@ public struct HealthController<Repository: PresenceRepository>: Sendable {
     /// Creates the controller; `info` assembles the body of `/health/info`.
     /// - Parameters:
     ///   - drain: once it has begun (graceful shutdown), `/health/ready` says not ready.
-    ///   - keysMissing: why token keys are missing (``TokenKeys/missing``); while it says
+    ///   - keysMissing: why token keys are missing (``PresenceAuth/TokenKeys/missing``); while it says
     ///     something, `/health/ready` says not ready with that reason.
     public init(
         repository: Repository, drain: HTTPDrain = HTTPDrain(), keysMissing: @escaping @Sendable () -> String? = { nil },

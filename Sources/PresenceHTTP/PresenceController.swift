@@ -1,10 +1,12 @@
 import Hummingbird
+import PresenceAuth
 import PresenceCore
 
 /// The routes of `/api/v2/presence`, generic over the store behind them.
 ///
 /// Every request is validated completely before the store is touched; errors are thrown as
-/// ``PresenceError`` and rendered by ``ErrorMiddleware``.
+/// ``PresenceError`` and rendered by ``ErrorMiddleware``. Tokens are verified by
+/// ``TokenAuthenticator`` before the handlers, which read the identity from the context.
 public struct PresenceController<Repository: PresenceRepository>: Sendable {
     let repository: Repository
     let changes: PresenceChangeHub
@@ -37,34 +39,53 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     }
 
     /// Adds the routes to `group` (mounted at `/api/v2/presence`).
+    ///
+    /// Writes need a valid token (401 first, before the path, ownership and body are
+    /// checked). Reads need one too without `auth.public_reads`, checked before the read
+    /// limit; with public reads the read limit comes first, and only a single user's read
+    /// looks at a token, which it may carry to read as the owner (or must, for
+    /// `include=sessions`).
     public func addRoutes(to group: RouterGroup<PresenceRequestContext>) {
-        group.get(use: readMany)
-        group.head(use: readMany)
-        group.get("stream", use: stream)
-        group.post("batch", use: readBatch)
-        group.get(":user_id", use: readOne)
-        group.head(":user_id", use: readOne)
-        group.put(":user_id", use: put)
-        group.post(":user_id/heartbeat", use: heartbeat)
-        group.delete(":user_id", use: delete)
-        group.put(":user_id/sessions/:session_id", use: putSession)
-        group.post(":user_id/sessions/:session_id/heartbeat", use: heartbeatSession)
-        group.delete(":user_id/sessions/:session_id", use: deleteSession)
+        let tokenRequired = TokenAuthenticator(verifier: verifier, tokenRequired: true)
+        let reads = group.group()
+        let userReads: RouterGroup<PresenceRequestContext>
+        if !settings.publicReads { reads.add(middleware: tokenRequired) }
+        if settings.readsPerSecond > 0 {
+            reads.add(middleware: ReadLimitMiddleware(limiter: readLimiter, metrics: metrics, clock: clock))
+        }
+        if settings.publicReads {
+            userReads = reads.group().add(middleware: TokenAuthenticator(verifier: verifier, tokenRequired: false))
+        } else {
+            userReads = reads
+        }
+        let writes = group.group().add(middleware: tokenRequired)
+        reads.get(use: readMany)
+        reads.head(use: readMany)
+        reads.get("stream", use: stream)
+        reads.post("batch", use: readBatch)
+        userReads.get(":user_id", use: readOne)
+        userReads.head(":user_id", use: readOne)
+        writes.put(":user_id", use: put)
+        writes.post(":user_id/heartbeat", use: heartbeat)
+        writes.delete(":user_id", use: delete)
+        writes.put(":user_id/sessions/:session_id", use: putSession)
+        writes.post(":user_id/sessions/:session_id/heartbeat", use: heartbeatSession)
+        writes.delete(":user_id/sessions/:session_id", use: deleteSession)
         // The constant segments `batch` and `stream` would shadow users with those ids: route
         // their other methods to the single-user handlers (only GET …/stream and POST
         // …/batch are taken).
         for reserved in ["batch", "stream"] {
             let alias = Self.alias(reserved)
             if reserved != "stream" {
-                group.get(RouterPath(stringLiteral: reserved), use: alias(readOne))
-                group.head(RouterPath(stringLiteral: reserved), use: alias(readOne))
+                userReads.get(RouterPath(stringLiteral: reserved), use: alias(readOne))
+                userReads.head(RouterPath(stringLiteral: reserved), use: alias(readOne))
             }
-            group.put(RouterPath(stringLiteral: reserved), use: alias(put))
-            group.delete(RouterPath(stringLiteral: reserved), use: alias(delete))
-            group.post(RouterPath(stringLiteral: reserved + "/heartbeat"), use: alias(heartbeat))
-            group.put(RouterPath(stringLiteral: reserved + "/sessions/:session_id"), use: alias(putSession))
-            group.post(RouterPath(stringLiteral: reserved + "/sessions/:session_id/heartbeat"), use: alias(heartbeatSession))
-            group.delete(RouterPath(stringLiteral: reserved + "/sessions/:session_id"), use: alias(deleteSession))
+            writes.put(RouterPath(stringLiteral: reserved), use: alias(put))
+            writes.delete(RouterPath(stringLiteral: reserved), use: alias(delete))
+            writes.post(RouterPath(stringLiteral: reserved + "/heartbeat"), use: alias(heartbeat))
+            writes.put(RouterPath(stringLiteral: reserved + "/sessions/:session_id"), use: alias(putSession))
+            writes.post(RouterPath(stringLiteral: reserved + "/sessions/:session_id/heartbeat"), use: alias(heartbeatSession))
+            writes.delete(RouterPath(stringLiteral: reserved + "/sessions/:session_id"), use: alias(deleteSession))
         }
     }
 
@@ -84,10 +105,9 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     // MARK: Reads
 
     @Sendable func readOne(_ request: Request, context: PresenceRequestContext) async throws -> Response {
-        try await authorizeRead(request, context: context)
         let user = try Self.pathUser(context)
         let includeSessions = try Self.includesSessions(request.uri.query)
-        let isOwner = try await readsAsOwner(request, user: user, required: includeSessions)
+        let isOwner = try Self.readsAsOwner(context, user: user, required: includeSessions)
         guard let stored = try await repository.presence(of: user) else {
             throw PresenceError(.notFound, "no presence record for this user")
         }
@@ -119,22 +139,16 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
 
     /// Whether the read is the user's own (or an admin's): a valid token of the user or with
     /// the admin scope. A read without a token, or with one that does not verify, is public
-    /// as before sessions; with `required` (`include=sessions`) they are 401, and another
-    /// user's token is 403.
-    private func readsAsOwner(_ request: Request, user: UserID, required: Bool) async throws -> Bool {
-        guard let authorization = request.headers[.authorization] else {
-            guard !required else {
-                throw PresenceError(.unauthorized, "include=sessions needs the user's own token or an admin token")
-            }
-            return false
-        }
-        // (Not `catch where !required`: that form crashes the compiler's ownership check
-        // in a ThreadSanitizer build.)
+    /// as before sessions; with `required` (`include=sessions`) they are 401 (or the 503 of
+    /// keys not loaded yet), and another user's token is 403.
+    private static func readsAsOwner(_ context: PresenceRequestContext, user: UserID, required: Bool) throws(PresenceError)
+        -> Bool
+    {
         let identity: TokenVerifier.Identity
         if required {
-            identity = try await verifier.verify(authorization: authorization)
+            identity = try context.requireIdentity(missing: "include=sessions needs the user's own token or an admin token")
         } else {
-            guard let verified = try? await verifier.verify(authorization: authorization) else { return false }
+            guard let verified = context.identity else { return false }
             identity = verified
         }
         let isOwner = identity.isAdmin || user.isIdentical(to: identity.subject)
@@ -154,13 +168,11 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     }
 
     @Sendable func readMany(_ request: Request, context: PresenceRequestContext) async throws -> Response {
-        try await authorizeRead(request, context: context)
         let users = try UserIDList.fromQuery(request.uri.query, limit: PresenceLimits.maxUsersPerQuery)
         return try await batchResponse(for: users)
     }
 
     @Sendable func readBatch(_ request: Request, context: PresenceRequestContext) async throws -> Response {
-        try await authorizeRead(request, context: context)
         let body = try await RequestBody.json(request, limit: PresenceLimits.maxBatchBodyBytes)
         return try await batchResponse(for: try BatchRequestBody(json: body).userIDs)
     }
@@ -193,37 +205,37 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     // MARK: Writes
 
     @Sendable func put(_ request: Request, context: PresenceRequestContext) async throws -> Response {
-        let (identity, user) = try await authorizeWrite(request, context: context)
+        let (identity, user) = try Self.authorizeWrite(context)
         let body = try await updateBody(request)
         return try await write(.set(.defaultSession, body.update), to: user, by: identity, request: request)
     }
 
     @Sendable func heartbeat(_ request: Request, context: PresenceRequestContext) async throws -> Response {
-        let (identity, user) = try await authorizeWrite(request, context: context)
+        let (identity, user) = try Self.authorizeWrite(context)
         return try await write(.heartbeat, to: user, by: identity, request: request)
     }
 
     /// Ends every session of the user ("sign out everywhere").
     @Sendable func delete(_ request: Request, context: PresenceRequestContext) async throws -> Response {
-        let (identity, user) = try await authorizeWrite(request, context: context)
+        let (identity, user) = try Self.authorizeWrite(context)
         return try await write(.endAll, to: user, by: identity, request: request)
     }
 
     @Sendable func putSession(_ request: Request, context: PresenceRequestContext) async throws -> Response {
-        let (identity, user) = try await authorizeWrite(request, context: context)
+        let (identity, user) = try Self.authorizeWrite(context)
         let session = try Self.pathSession(context)
         let body = try await updateBody(request)
         return try await write(.set(session, body.update), to: user, by: identity, request: request)
     }
 
     @Sendable func heartbeatSession(_ request: Request, context: PresenceRequestContext) async throws -> Response {
-        let (identity, user) = try await authorizeWrite(request, context: context)
+        let (identity, user) = try Self.authorizeWrite(context)
         let session = try Self.pathSession(context)
         return try await write(.heartbeat(session, sessionRequired: true), to: user, by: identity, request: request)
     }
 
     @Sendable func deleteSession(_ request: Request, context: PresenceRequestContext) async throws -> Response {
-        let (identity, user) = try await authorizeWrite(request, context: context)
+        let (identity, user) = try Self.authorizeWrite(context)
         let session = try Self.pathSession(context)
         return try await write(.endSession(session), to: user, by: identity, request: request)
     }
@@ -252,30 +264,18 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
 
     // MARK: Checks
 
-    /// Token (401), path id (400), ownership or admin scope (403), in that order. The rate
-    /// limit (429) is checked in ``write(_:to:by:request:)`` once the body is valid too.
-    private func authorizeWrite(_ request: Request, context: PresenceRequestContext) async throws
+    /// Token (401, by ``TokenAuthenticator``), path id (400), ownership or admin scope (403),
+    /// in that order. The rate limit (429) is checked in ``write(_:to:by:request:)`` once the
+    /// body is valid too.
+    private static func authorizeWrite(_ context: PresenceRequestContext) throws(PresenceError)
         -> (TokenVerifier.Identity, UserID)
     {
-        let identity = try await verifier.verify(authorization: request.headers[.authorization])
-        let user = try Self.pathUser(context)
+        let identity = try context.requireIdentity()
+        let user = try pathUser(context)
         guard identity.isAdmin || user.isIdentical(to: identity.subject) else {
             throw PresenceError(.forbidden, "this token may only change the presence of its own subject")
         }
         return (identity, user)
-    }
-
-    func authorizeRead(_ request: Request, context: PresenceRequestContext) async throws {
-        if !settings.publicReads {
-            _ = try await verifier.verify(authorization: request.headers[.authorization])
-        }
-        if settings.readsPerSecond > 0 {
-            let client = context.remoteAddress?.ipAddress ?? "unknown"
-            if case .limited(let retryAfter) = readLimiter.acquire(client, now: clock()) {
-                metrics.readsRateLimited.increment()
-                throw PresenceError(.rateLimited, "too many reads from this address; slow down", retryAfter: retryAfter)
-            }
-        }
     }
 
     private static func pathSession(_ context: PresenceRequestContext) throws(PresenceError) -> SessionID {

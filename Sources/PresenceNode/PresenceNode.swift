@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import PresenceAuth
 import PresenceCore
 import PresenceHTTP
 import PresenceStore
@@ -278,7 +279,7 @@ public struct PresenceNode: Sendable {
         -> (verifier: TokenVerifier, sources: TokenKeySources, fileMaterial: TokenKeySet.Material)
     {
         let sources = try TokenKeySources(configuration)
-        let fileMaterial = try sources.fileMaterial()
+        let fileMaterial = try sources.configuredFileMaterial()
         var settings = TokenVerifier.Settings(
             secret: fileMaterial.secret, publicKeyPEM: fileMaterial.publicKeyPEM, jwks: fileMaterial.jwks)
         settings.issuer = configuration.issuer

@@ -1,7 +1,7 @@
 import ArgumentParser
 import EmbeddedNATS
 import Foundation
-import PresenceHTTP
+import PresenceAuth
 import PresenceNode
 import Synchronization
 

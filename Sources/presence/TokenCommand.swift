@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import PresenceHTTP
+import PresenceAuth
 import PresenceCore
 import PresenceNode
 

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import JWTKit
+import PresenceAuth
 import PresenceCore
 import Testing
 
@@ -105,10 +107,10 @@ struct RouterErrorTests {
 
     @Test func aTokenNamingCriticalHeaderExtensionsIsRefused() async throws {
         try await RouterFixture().test { client in
-            let payload: [String: Any] = ["sub": "bob", "exp": Int(Date().timeIntervalSince1970) + 600]
-            let critical = try HandMadeJWT.hs256(
-                payload: payload, secret: RouterFixture.secret, header: ["alg": "HS256", "typ": "JWT", "crit": ["exp"]])
-            let plain = try HandMadeJWT.hs256(payload: payload, secret: RouterFixture.secret)
+            let claims = PresenceClaims(sub: "bob", exp: .init(value: Date().addingTimeInterval(600)))
+            let keys = await JWTKeyCollection().add(hmac: HMACKey(from: RouterFixture.secret), digestAlgorithm: .sha256)
+            let critical = try await keys.sign(claims, header: ["crit": ["exp"]])
+            let plain = try await keys.sign(claims)
             for (token, status) in [(critical, HTTPResponse.Status.unauthorized), (plain, .ok)] {
                 let response = try await client.put(
                     "bob", #"{"status":"busy"}"#, headers: [.authorization: "Bearer \(token)", .contentType: "application/json"])

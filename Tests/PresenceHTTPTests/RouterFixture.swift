@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import PresenceAuth
 import PresenceCore
 import Prometheus
 import NIOConcurrencyHelpers
@@ -48,11 +49,12 @@ struct RouterFixture: Sendable {
         try await test(over: repository, body)
     }
 
-    /// Runs `body` against the router over `store`.
+    /// Runs `body` against the router over `store`, verifying tokens with `verifier` (by
+    /// default one of ``secret``).
     func test<Repository: PresenceRepository, T: Sendable>(
-        over store: Repository, _ body: @Sendable (any TestClientProtocol) async throws -> T
+        over store: Repository, verifier: TokenVerifier? = nil, _ body: @Sendable (any TestClientProtocol) async throws -> T
     ) async throws -> T {
-        let verifier = try await TokenVerifier(settings: TokenVerifier.Settings(secret: Self.secret))
+        let verifier = if let verifier { verifier } else { try await TokenVerifier(settings: .init(secret: Self.secret)) }
         let clock = clock
         let controller = PresenceController(
             repository: store, changes: changes, verifier: verifier, settings: settings,

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import PresenceNode
+@testable import PresenceAuth
 
 /// ``JWKSFetcher`` against providers that misbehave: every failure within the deadline, one
 /// line naming `auth.jwks_url`, the redacted URL and what happened.

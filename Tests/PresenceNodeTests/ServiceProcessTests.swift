@@ -1,4 +1,5 @@
 import Foundation
+import PresenceAuth
 import PresenceHTTP
 import PresenceNode
 import Testing

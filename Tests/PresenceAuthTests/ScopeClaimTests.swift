@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import PresenceHTTP
+@testable import PresenceAuth
 
 @Suite("ScopeClaim: RFC 6749 §3.3 scope strings")
 struct ScopeClaimTests {

@@ -1,4 +1,3 @@
-import EmbeddedNATS
 import Foundation
 
 /// The `--dev` secret: generated once, kept in `<data_dir>/dev-jwt-secret` (mode 0600),
@@ -18,18 +17,10 @@ public enum DevelopmentSecret {
         return secret.isEmpty ? nil : secret
     }
 
-    /// The stored secret, or a new random one written with mode 0600.
-    public static func readOrCreate(dataDirectory: String) throws -> String {
-        if let secret = read(dataDirectory: dataDirectory) { return secret }
+    /// A new random secret (32 bytes in hex), which the node stores (PresenceNode's
+    /// `readOrCreate(dataDirectory:)`, beside its other private files).
+    public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
-        let secret = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-        let file = path(dataDirectory: dataDirectory)
-        do {
-            try PrivateFiles.makeDirectory(dataDirectory)
-            try PrivateFiles.write(secret + "\n", to: file)
-        } catch {
-            throw ConfigurationError("cannot write the development secret to \(file): \(error.description)")
-        }
-        return secret
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 }

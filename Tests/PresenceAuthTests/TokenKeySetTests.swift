@@ -4,7 +4,7 @@ import NIOConcurrencyHelpers
 import PresenceCore
 import Testing
 
-@testable import PresenceHTTP
+@testable import PresenceAuth
 
 /// Keys from several sources (SPEC §4): several PEM keys, JWK Sets chosen by `kid`, key
 /// replacement, and 401 messages that say which required claim is missing.

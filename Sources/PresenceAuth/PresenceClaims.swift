@@ -58,6 +58,7 @@ public struct ScopeClaim: Codable, Sendable, Equatable {
     /// Creates a scope claim.
     public init(values: [String]) { self.values = values }
 
+    /// Decodes a space-separated string or an array of strings.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let text = try? container.decode(String.self) {
@@ -67,6 +68,7 @@ public struct ScopeClaim: Codable, Sendable, Equatable {
         }
     }
 
+    /// Encodes the scopes as one space-separated string.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(values.joined(separator: " "))

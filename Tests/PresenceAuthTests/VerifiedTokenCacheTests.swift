@@ -3,7 +3,7 @@ import PresenceCore
 import NIOConcurrencyHelpers
 import Testing
 
-@testable import PresenceHTTP
+@testable import PresenceAuth
 
 @Suite("Verified-token cache")
 struct VerifiedTokenCacheTests {

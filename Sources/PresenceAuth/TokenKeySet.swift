@@ -22,6 +22,7 @@ public struct TokenKeySet: Sendable {
         /// JWK Set documents (`{"keys": [...]}`).
         public var jwks: [String]
 
+        /// Material of an optional secret, PEM text and JWK Set documents.
         public init(secret: String? = nil, publicKeyPEM: String? = nil, jwks: [String] = []) {
             self.secret = secret
             self.publicKeyPEM = publicKeyPEM
@@ -38,6 +39,7 @@ public struct TokenKeySet: Sendable {
 
     /// Why material makes no usable key set.
     public struct MaterialError: Error, CustomStringConvertible {
+        /// What is unusable, naming its configuration key.
         public let description: String
     }
 

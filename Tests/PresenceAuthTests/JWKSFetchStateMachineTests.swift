@@ -1,6 +1,6 @@
 import Testing
 
-@testable import PresenceNode
+@testable import PresenceAuth
 
 /// When the JWK Set URL is fetched: one fetch at a time, joined by whoever needs one.
 @Suite("JWK Set fetch state machine")

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
-import PresenceHTTP
 import ServiceLifecycle
 
 /// Keeps a node's token keys current (SPEC §4) in its ``TokenKeys``:
@@ -17,7 +16,7 @@ import ServiceLifecycle
 /// fetch that fails keeps the keys in use and logs why. A key set is put in use only if nothing else changed the keys while it
 /// was built, so a slow fetch never brings back keys a reload removed. Until the URL has
 /// answered once, ``TokenKeys/missing`` says so (for `/health/ready` and a 503 to writers).
-final class TokenKeyReloader: Service, Sendable {
+public final class TokenKeyReloader: Service, Sendable {
     /// The least time between two fetches caused by unknown `kid`s.
     static let unknownKeyInterval: Duration = .seconds(10)
     /// The waits between attempts until the URL has answered once (the last one repeats,
@@ -47,14 +46,19 @@ final class TokenKeyReloader: Service, Sendable {
     private let requests: AsyncStream<Void>
     private let requestContinuation: AsyncStream<Void>.Continuation
 
-    /// - Parameter fileMaterial: what ``TokenKeySources/fileMaterial()`` read at start.
-    init(
+    /// A reloader of `keys` (the verifier's), which from now on fetches the URL again when a
+    /// token names an unknown `kid`.
+    /// - Parameters:
+    ///   - fileMaterial: what ``TokenKeySources/fileMaterial()`` read at start.
+    ///   - interval: the time between two scheduled fetches of the URL (`auth.jwks_refresh`).
+    ///   - fetchDeadline: the bound of one fetch (nil: ``JWKSFetcher``'s 5 s; tests may shorten it).
+    public init(
         keys: TokenKeys, sources: TokenKeySources, fileMaterial: TokenKeySet.Material,
-        interval: Duration, fetchDeadline: Duration = JWKSFetcher.deadline, logger: Logger
+        interval: Duration, fetchDeadline: Duration? = nil, logger: Logger
     ) {
         self.keys = keys
         self.interval = interval
-        self.fetchDeadline = fetchDeadline
+        self.fetchDeadline = fetchDeadline ?? JWKSFetcher.deadline
         self.logger = logger
         self.state = NIOLockedValueBox(State(sources: sources, fileMaterial: fileMaterial))
         (requests, requestContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -62,7 +66,8 @@ final class TokenKeyReloader: Service, Sendable {
         keys.onUnknownKey { [weak self] in await self?.refreshForUnknownKey() }
     }
 
-    func run() async {
+    /// Fetches the URL on its schedule and when asked, until graceful shutdown.
+    public func run() async {
         let fetcher = JWKSFetcher(deadline: fetchDeadline)
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
@@ -75,7 +80,7 @@ final class TokenKeyReloader: Service, Sendable {
 
     /// SIGHUP: puts `sources` in use at once with their files read again (and the URL's last
     /// document, when the URL is the same), then fetches the URL in the background.
-    func reload(_ sources: TokenKeySources) async {
+    public func reload(_ sources: TokenKeySources) async {
         do {
             let fileMaterial = try sources.fileMaterial()
             // Read and built again under the lock's eye: a fetch may put a document in use meanwhile.

@@ -5,7 +5,7 @@ import PresenceCore
 import Testing
 import _CryptoExtras
 
-@testable import PresenceHTTP
+@testable import PresenceAuth
 
 /// RSA keys are slow to generate: made once per test process.
 enum TestKeys {
