@@ -140,6 +140,21 @@ struct ExpiryScheduleTests {
         #expect(due.count == 40)
     }
 
+    /// The schedule does not depend on the replica's memory: an evicted record is dropped
+    /// when its retention has passed (the replica's old schedule handed it out as an expiry,
+    /// a write that could only conflict, and never dropped it).
+    @Test func anEvictedRecordIsDroppedWhenItsRetentionHasPassed() throws {
+        let (replica, schedule) = fed(maxCost: 3_000, retention: 100)
+        for index in 0..<40 {
+            replica.apply(try record("u\(index)", status: .offline, at: 0, ttl: 10, revision: UInt64(index + 1)))
+        }
+        #expect(replica.statistics.evictions > 0)
+        #expect(schedule.due(now: Timestamp(millisecondsSinceEpoch: 99_999), limit: 100).isEmpty)
+        let due = schedule.due(now: Timestamp(millisecondsSinceEpoch: 100_000), limit: 100)
+        #expect(due.count == 40)
+        #expect(due.allSatisfy { $0.drop })
+    }
+
     @Test func aFailedWriteIsRetried() throws {
         let (replica, schedule) = fed(maxCost: 1 << 20)
         replica.apply(try record("u", at: 0, ttl: 10, revision: 1))

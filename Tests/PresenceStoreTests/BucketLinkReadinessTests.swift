@@ -24,16 +24,16 @@ struct BucketLinkReadinessTests {
         let r1 = machine.takeStorageProbe(now: start + .seconds(60))
         #expect(!r1, "no probe without a refusal")
         machine.storageRefused(now: start)
-        #expect(machine.notReady(isConnected: { _ in false }) == .storageRefused, "checked first")
+        #expect(machine.notReady(isConnected: false) == .storageRefused, "checked first")
         let r2 = machine.takeStorageProbe(now: start + .seconds(1))
         #expect(!r2)
         let r3 = machine.takeStorageProbe(now: start + StorageRefusals.probeInterval)
         #expect(r3)
         let r4 = machine.takeStorageProbe(now: start + StorageRefusals.probeInterval + .seconds(1))
         #expect(!r4, "taken")
-        #expect(machine.notReady(isConnected: { _ in true }) == .storageRefused, "whatever the time")
+        #expect(machine.notReady(isConnected: true) == .storageRefused, "whatever the time")
         machine.writeStored()
-        #expect(machine.notReady(isConnected: { _ in true }) == nil)
+        #expect(machine.notReady(isConnected: true) == nil)
         let r5 = machine.takeStorageProbe(now: start + .seconds(600))
         #expect(!r5)
     }
@@ -42,11 +42,11 @@ struct BucketLinkReadinessTests {
         let peers = [StreamClusterState.Peer(name: "c2", current: true, offline: false, lag: 0, activeSeconds: 0.1)]
         let electing = clustered(leader: nil, peers: peers)
         var center = live(center: true, bucket: electing)
-        #expect(center.notReady(isConnected: { _ in true }) == .noLeader)
+        #expect(center.notReady(isConnected: true) == .noLeader)
         _ = center.probeAnswered(clustered(leader: "c1", peers: peers), highestRevisionBefore: 0)
-        #expect(center.notReady(isConnected: { _ in true }) == nil, "a probe's answer counts")
+        #expect(center.notReady(isConnected: true) == nil, "a probe's answer counts")
         let leaf = live(center: false, bucket: electing)
-        #expect(leaf.notReady(isConnected: { _ in true }) == nil, "a leaf's hub cluster is not its concern")
+        #expect(leaf.notReady(isConnected: true) == nil, "a leaf's hub cluster is not its concern")
     }
 
     @Test func aCenterGrowsItsReplicasEveryFiveSecondsUntilItKeepsEnough() {

@@ -32,7 +32,7 @@ struct BucketLinkStateMachineTests {
     func live(center: Bool = false) -> Machine {
         var machine = synced(center: center)
         machine.initialValuesLoaded()
-        #expect(machine.notReady(isConnected: { _ in true }) == nil)
+        #expect(machine.notReady(isConnected: true) == nil)
         return machine
     }
 
@@ -40,7 +40,7 @@ struct BucketLinkStateMachineTests {
 
     @Test func aFailedBindRetriesWithADoublingPauseAndLogsOnlyANewCause() {
         var machine = Machine(isCenter: false)
-        #expect(machine.notReady(isConnected: { _ in true }) == .connecting(failure: nil))
+        #expect(machine.notReady(isConnected: true) == .connecting(failure: nil))
         let r3 = machine.bindFailed(cause: "refused")
         #expect(r3 == .retry(after: .milliseconds(100), logCause: true))
         let r4 = machine.bindFailed(cause: "refused")
@@ -52,7 +52,7 @@ struct BucketLinkStateMachineTests {
         for _ in 0..<20 { _ = machine.bindFailed(cause: "timed out") }
         let r7 = machine.bindFailed(cause: "timed out")
         #expect(r7 == .retry(after: .seconds(1), logCause: false), "at most a second")
-        #expect(machine.notReady(isConnected: { _ in true }) == .connecting(failure: "timed out"))
+        #expect(machine.notReady(isConnected: true) == .connecting(failure: "timed out"))
         #expect(machine.link == nil && machine.isHubReachable)
     }
 
@@ -61,30 +61,56 @@ struct BucketLinkStateMachineTests {
         let r8 = machine.bound("link", bucketState: bucket)
         #expect(r8 == .run)
         #expect(machine.link == "link")
-        #expect(machine.notReady(isConnected: { _ in true }) == .notWatching(lastError: nil))
+        #expect(machine.notReady(isConnected: true) == .notWatching(lastError: nil))
         _ = machine.watcherStarting(bucket, highestRevisionBefore: 0)
         let r9 = machine.watcherFailedToStart("no consumer")
         #expect(r9 == .milliseconds(250))
         let r10 = machine.watcherFailedToStart("no consumer")
         #expect(r10 == .milliseconds(500))
-        #expect(machine.notReady(isConnected: { _ in true }) == .notWatching(lastError: "no consumer"))
+        #expect(machine.notReady(isConnected: true) == .notWatching(lastError: "no consumer"))
         for _ in 0..<10 { _ = machine.watcherFailedToStart("no consumer") }
         let r11 = machine.watcherFailedToStart("no consumer")
         #expect(r11 == .seconds(5), "at most five seconds")
         let r12 = machine.watcherCreated(7)
         #expect(r12 == .consume)
-        #expect(machine.notReady(isConnected: { _ in true }) == .loading)
+        #expect(machine.notReady(isConnected: true) == .loading)
         let r13 = machine.watcherFailedToStart("again")
         #expect(r13 == .milliseconds(250), "a watcher that started resets the pause")
         let r14 = machine.watcherCreated(8)
         #expect(r14 == .consume)
         machine.initialValuesLoaded()
-        #expect(machine.notReady(isConnected: { _ in true }) == nil)
-        #expect(machine.notReady(isConnected: { _ in false }) == .disconnected, "the connection is asked")
+        #expect(machine.notReady(isConnected: true) == nil)
+        #expect(machine.notReady(isConnected: false) == .disconnected, "the connection is asked")
         machine.watcherEnded(error: "consumer deleted")
-        #expect(machine.notReady(isConnected: { _ in true }) == .notWatching(lastError: "consumer deleted"))
+        #expect(machine.notReady(isConnected: true) == .notWatching(lastError: "consumer deleted"))
         let r15 = machine.bindFailed(cause: "late")
         #expect(r15 == .giveUp, "a bound link never binds again")
+    }
+
+    @Test func aBoundLinkKeepsItsLinkAndItsLastWatcherErrorAcrossRetries() {
+        var machine = started()
+        let second = machine.bound("second", bucketState: bucket)
+        #expect(second == .stop, "another attempt's link is closed, not taken")
+        #expect(machine.link == "link")
+        _ = machine.watcherFailedToStart("no consumer")
+        let replaced = machine.watcherStarting(bucket, highestRevisionBefore: 0)
+        #expect(!replaced)
+        #expect(machine.notReady(isConnected: true) == .notWatching(lastError: "no consumer"), "until a watcher is set up")
+        let created = machine.watcherCreated(1)
+        #expect(created == .consume)
+        machine.watcherEnded(error: nil)
+        #expect(machine.notReady(isConnected: true) == .notWatching(lastError: nil))
+    }
+
+    @Test func aCenterThatGrewItsReplicasWhileBindingWaitsTheIntervalBeforeTheNext() {
+        let start = ContinuousClock.now
+        var machine = Machine(isCenter: true)
+        let outcome = machine.bound("link", bucketState: bucket, grewAt: start)
+        #expect(outcome == .run)
+        let early = machine.takeGrowAttempt(bucketReplicas: 1, wanted: 3, now: start + .seconds(1))
+        #expect(!early)
+        let due = machine.takeGrowAttempt(bucketReplicas: 1, wanted: 3, now: start + Machine.growRetryInterval)
+        #expect(due)
     }
 
     @Test func aStoppedLinkGivesUpClosesWhatItBoundAndStopsItsWatcher() {
@@ -95,16 +121,16 @@ struct BucketLinkStateMachineTests {
         let r17 = connecting.bindFailed(cause: "refused")
         #expect(r17 == .giveUp)
         let r18 = connecting.bound("late link", bucketState: bucket)
-        #expect(r18 == .stop, "a link bound after the stop is closed")
-        guard case .stopped(let toClose) = connecting.state else { Issue.record("not stopped"); return }
-        #expect(toClose == "late link")
+        #expect(r18 == .stop, "a link bound after the stop is closed (by the one who bound it)")
+        guard case .stopped(let held) = connecting.state else { Issue.record("not stopped"); return }
+        #expect(held == nil, "the stopped machine does not take it")
 
         var watching = synced()
         let r19 = watching.stop()
         #expect(r19 == 1, "its watcher is stopped")
         let r20 = watching.stop()
         #expect(r20 == nil, "once")
-        #expect(watching.notReady(isConnected: { _ in true }) == .stopped)
+        #expect(watching.notReady(isConnected: true) == .stopped)
         #expect(watching.link == nil)
         guard case .stopped(let bound) = watching.state else { Issue.record("not stopped"); return }
         #expect(bound == "link")
@@ -125,13 +151,13 @@ struct BucketLinkStateMachineTests {
         let r24 = machine.probeFailed(noResponders: false)
         #expect(r24 == .reportUnreachable(definitive: false))
         #expect(!machine.isHubReachable)
-        #expect(machine.notReady(isConnected: { _ in true }) == .hubUnreachable)
+        #expect(machine.notReady(isConnected: true) == .hubUnreachable)
         let r25 = machine.probeFailed(noResponders: false)
         #expect(r25 == .none, "reported once")
         let r26 = machine.probeAnswered(bucket, highestRevisionBefore: 50)
         #expect(r26 == .reportAnswersAgain)
         #expect(machine.isHubReachable && machine.watcherGoesOn)
-        #expect(machine.notReady(isConnected: { _ in true }) == nil)
+        #expect(machine.notReady(isConnected: true) == nil)
     }
 
     @Test func anAnswerResetsTheCountOfSlowProbes() {
@@ -244,7 +270,7 @@ struct BucketLinkStateMachineTests {
         #expect(r54 == .recreateWatcher(.reconnected, stopping: nil))
         let r55 = machine.watcherCreated(2)
         #expect(r55 == .discard)
-        #expect(machine.notReady(isConnected: { _ in true }) == .notWatching(lastError: nil))
+        #expect(machine.notReady(isConnected: true) == .notWatching(lastError: nil))
         _ = machine.watcherStarting(bucket, highestRevisionBefore: 50)
         let r56 = machine.watcherCreated(3)
         #expect(r56 == .consume)

@@ -8,8 +8,10 @@ import NIOConcurrencyHelpers
 ///
 /// One entry per user on a heap: no pass ever scans all records. An entry that no longer
 /// matches its user's schedule (written since) is skipped when popped. Independent of the
-/// replica's memory bound: a record the replica evicted is still scheduled. It costs about
-/// 100 bytes per user (the user's id, revision and times, and the heap entry).
+/// replica's memory bound: a record the replica evicted is still scheduled (and dropped when
+/// its retention has passed). It costs about 100 bytes per user, outside `cache.max_cost`:
+/// a dictionary entry (the id, 16 bytes, and 32 bytes of revision and times, at the
+/// dictionary's load factor) and a 24-byte heap entry.
 public final class ExpirySchedule: Sendable {
     /// A record with a session or message expiry that still has to be persisted, or one
     /// untouched for the retention period that has to be dropped.
@@ -28,14 +30,21 @@ public final class ExpirySchedule: Sendable {
         }
     }
 
-    /// What the schedule knows of one user's latest record.
+    /// What the schedule knows of one user's latest record: 32 bytes (no optionals, whose
+    /// tags would add a word), ``never`` for a time that does not come.
     private struct Tracked {
         var revision: UInt64
-        /// When the record may change by itself (``StoredPresence/changesAt``); nil: never.
-        var changesAt: Timestamp?
+        /// When the record may change by itself (``StoredPresence/changesAt``).
+        var changesAtMillis: Int64
         var lastWrittenMillis: Int64
-        /// When this user's one entry on the heap falls due, nil if it has none.
-        var scheduledAtMillis: Int64?
+        /// When this user's one entry on the heap falls due.
+        var scheduledAtMillis: Int64
+
+        static let never = Int64.max
+
+        var changesAt: Timestamp? {
+            changesAtMillis == Self.never ? nil : Timestamp(millisecondsSinceEpoch: changesAtMillis)
+        }
     }
 
     private struct Entry: Comparable {
@@ -64,10 +73,10 @@ public final class ExpirySchedule: Sendable {
     public func track(_ stored: StoredPresence) {
         state.withLockedValue { state in
             if let known = state.tracked[stored.user], known.revision >= stored.revision { return }
-            let scheduled = state.tracked[stored.user]?.scheduledAtMillis
+            let scheduled = state.tracked[stored.user]?.scheduledAtMillis ?? Tracked.never
             state.tracked[stored.user] = Tracked(
-                revision: stored.revision, changesAt: stored.changesAt, lastWrittenMillis: stored.lastWrittenMillis,
-                scheduledAtMillis: scheduled)
+                revision: stored.revision, changesAtMillis: stored.changesAt?.millisecondsSinceEpoch ?? Tracked.never,
+                lastWrittenMillis: stored.lastWrittenMillis, scheduledAtMillis: scheduled)
             schedule(stored.user, in: &state)
         }
     }
@@ -96,7 +105,7 @@ public final class ExpirySchedule: Sendable {
                 _ = state.heap.popMin()
                 popped += 1
                 guard var tracked = state.tracked[next.user], tracked.scheduledAtMillis == next.dueMillis else { continue }
-                tracked.scheduledAtMillis = nil
+                tracked.scheduledAtMillis = Tracked.never
                 state.tracked[next.user] = tracked
                 if let changesAt = tracked.changesAt, ExpiryRule.hasArrived(changesAt, at: now) {
                     due.append(DueExpiry(user: next.user, revision: tracked.revision))
@@ -144,7 +153,7 @@ public final class ExpirySchedule: Sendable {
         // A record with a change to come is not dropped before it (see `due`): its entry
         // waits for the change, or it would come due again and again, ahead of others.
         guard let dueAt = (tracked.changesAt ?? dropMoment(of: tracked))?.millisecondsSinceEpoch else { return }
-        if let scheduled = tracked.scheduledAtMillis, scheduled <= dueAt { return }
+        if tracked.scheduledAtMillis <= dueAt { return }
         state.tracked[user]?.scheduledAtMillis = dueAt
         state.heap.insert(Entry(dueMillis: dueAt, user: user))
     }

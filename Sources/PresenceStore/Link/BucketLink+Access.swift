@@ -48,7 +48,10 @@ extension BucketLink {
     /// the bucket led, storage taking writes.
     func readiness() -> Readiness {
         if let problem = configuration.storageProblem?() { return .notReady(problem) }
-        let notReady = machine.withLockedValue { $0.notReady(isConnected: { $0.connection.isConnected }) }
+        // nats.c's status call takes its connection lock, which its reconnect loop holds for
+        // seconds: ask it outside the machine's lock, which every write needs.
+        let connected = link?.connection.isConnected ?? true
+        let notReady = machine.withLockedValue { $0.notReady(isConnected: connected) }
         guard let notReady else { return .ready }
         return .notReady(describe(notReady))
     }

@@ -56,6 +56,12 @@ extension BucketLink {
         let wanted = configuration.replicas
         guard machine.withLockedValue({ $0.takeGrowAttempt(bucketReplicas: bucketReplicas, wanted: wanted, now: .now) })
         else { return }
+        await growReplicas(bucket)
+    }
+
+    /// One try to raise the bucket's replicas to `nats.replicas` (a no-op when it keeps as many).
+    func growReplicas(_ bucket: KeyValueBucket) async {
+        let wanted = configuration.replicas
         do {
             if try await bucket.growReplicas(to: wanted) {
                 logger.notice("the presence bucket now keeps more copies", metadata: ["replicas": "\(wanted)"])

@@ -51,9 +51,10 @@ extension BucketLink {
                 watcher = try await bucket.watchAll(timeout: .seconds(60))
             } catch {
                 let pause = machine.withLockedValue { $0.watcherFailedToStart("\(error)") }
+                let (seconds, attoseconds) = pause.components
                 logger.warning(
                     "cannot start the KV watcher; retrying",
-                    metadata: ["error": "\(error)", "retry_in_seconds": "\(pause)"])
+                    metadata: ["error": "\(error)", "retry_in_seconds": "\(Double(seconds) + Double(attoseconds) / 1e18)"])
                 try? await Task.sleep(for: pause)
                 continue
             }
@@ -118,6 +119,7 @@ extension BucketLink {
                 logger.warning(
                     "rebuilding the replica: the presence bucket went backwards (restored from an older copy)",
                     metadata: ["key": "\(entry.key)", "revision": "\(entry.revision)"])
+                machine.withLockedValue { $0.watcherEnded(error: nil) }  // not ready from this moment on
                 replica.reset()
                 metrics.replicaRebuilds.increment()
                 return false

@@ -104,7 +104,9 @@ final class BucketLink: Sendable {
     /// - Returns: whether the link is bound.
     private func bindUntilBound() async -> Bool {
         while !Task.isCancelled {
-            if link != nil { return true }  // bound already (``bind(before:)``)
+            let (bound, stopped) = machine.withLockedValue { ($0.link != nil, $0.isStopped) }
+            if bound { return true }  // bound already (``bind(before:)``)
+            if stopped { return false }
             do {
                 try await bindOnce()
                 return machine.withLockedValue { $0.link != nil }
@@ -136,6 +138,7 @@ final class BucketLink: Sendable {
         }
         let link: Link
         let bucketState: StreamState
+        var grewAt: ContinuousClock.Instant?
         do {
             let js = try connection.jetStream(domain: configuration.domain, timeout: configuration.requestTimeout)
             let bucket = try await js.keyValue(configuration.bucketConfiguration)
@@ -143,6 +146,9 @@ final class BucketLink: Sendable {
                 // A center: the bucket must not take roll-up headers, or one publish from any
                 // leaf could purge it (the service never rolls up or purges).
                 try await bucket.refuseRollups()
+                // Before the state is read, so that it shows the grown group (and its leader).
+                grewAt = .now
+                await growReplicas(bucket)
             }
             // The watcher gets its own context with a longer timeout: over a million keys,
             // nats-server 2.9 takes seconds to set up a last-value-per-key consumer, and
@@ -156,9 +162,12 @@ final class BucketLink: Sendable {
             await connection.close()
             throw error
         }
-        guard machine.withLockedValue({ $0.bound(link, bucketState: bucketState) }) == .run else { return }
+        guard machine.withLockedValue({ $0.bound(link, bucketState: bucketState, grewAt: grewAt) }) == .run else {
+            // Stopped meanwhile (or bound by another attempt): this connection is not the node's.
+            await connection.close()
+            return
+        }
         bound.withLockedValue { $0 = true }
-        await growReplicasIfDue(link.bucket, bucketReplicas: bucketState.replicas)
         logger.info(
             "connected to the presence bucket",
             metadata: ["bucket": "\(configuration.bucket)", "nats": "\(configuration.natsURLs.joined(separator: ","))"])

@@ -23,8 +23,9 @@ extension BucketLinkStateMachine {
     }
 
     /// Why the link cannot serve, nil when it can.
-    /// - Parameter isConnected: asks the bound link's connection (it knows before its event arrives).
-    func notReady(isConnected: (Link) -> Bool) -> NotReady? {
+    /// - Parameter isConnected: what the bound link's connection says, asked just before
+    ///   (it knows before its event arrives; asking takes nats.c's lock, so not under ours).
+    func notReady(isConnected: Bool) -> NotReady? {
         let bound: Bound
         switch state {
         case .connecting(let connecting): return .connecting(failure: connecting.failure)
@@ -32,7 +33,7 @@ extension BucketLinkStateMachine {
         case .bound(let value): bound = value
         }
         if bound.storage.isRefusing { return .storageRefused }
-        guard isConnected(bound.link) else { return .disconnected }
+        guard isConnected else { return .disconnected }
         guard bound.hub.isReachable else { return .hubUnreachable }
         switch bound.watch {
         case .starting(let lastError): return .notWatching(lastError: lastError)

@@ -9,7 +9,7 @@ extension BucketLinkStateMachine {
         withBound { bound in
             bound.recreatePending = false
             bound.stall = nil
-            bound.watch = .starting(lastError: nil)
+            bound.watch = .starting(lastError: bound.watch.lastError)
             defer { bound.bucketCreated = bucket.created }
             guard let known = bound.bucketCreated else { return bucket.lastSequence < highestRevisionBefore }
             return known != bucket.created || bucket.lastSequence < highestRevisionBefore
@@ -39,12 +39,12 @@ extension BucketLinkStateMachine {
     /// A watcher is set up.
     mutating func watcherCreated(_ watcher: Watcher) -> WatcherStart {
         withBound { bound in
+            bound.watcherRetry = Self.firstWatcherRetry
             guard !bound.recreatePending else {
                 bound.watch = .starting(lastError: nil)
                 return .discard
             }
             bound.watch = .loading(watcher)
-            bound.watcherRetry = Self.firstWatcherRetry
             bound.stall = nil
             return .consume
         } ?? .discard

@@ -145,18 +145,17 @@ struct BucketLinkStateMachine<Link: Sendable, Watcher: Sendable>: Sendable {
     enum BindOutcome: Sendable, Equatable {
         /// Keep it: feed the replica, probe the hub.
         case run
-        /// The link stopped meanwhile: close it (``stopped(_:)`` holds it for that).
+        /// The link stopped meanwhile, or another attempt bound first: close this one.
         case stop
     }
 
     /// The bucket is bound through `link`; `bucketState` is its state at that moment.
-    mutating func bound(_ link: Link, bucketState: StreamState) -> BindOutcome {
-        guard case .connecting = state else {
-            state = .stopped(link)
-            return .stop
-        }
+    /// - Parameter grewAt: when a center tried to grow the bucket's replicas while binding.
+    mutating func bound(_ link: Link, bucketState: StreamState, grewAt: ContinuousClock.Instant? = nil) -> BindOutcome {
+        guard case .connecting = state else { return .stop }
         var bound = Bound(link: link)
         bound.bucketState = bucketState
+        bound.lastGrowAttempt = grewAt
         state = .bound(bound)
         return .run
     }
@@ -199,6 +198,12 @@ struct BucketLinkStateMachine<Link: Sendable, Watcher: Sendable>: Sendable {
 }
 
 extension BucketLinkStateMachine.Watch {
+    /// Why the last watcher failed or could not be set up, while none runs.
+    var lastError: String? {
+        if case .starting(let lastError) = self { return lastError }
+        return nil
+    }
+
     /// The watcher, once set up.
     var watcher: Watcher? {
         switch self {
