@@ -40,7 +40,6 @@ public final class TokenKeyReloader: Service, Sendable {
 
     private let keys: TokenKeys
     private let interval: Duration
-    private let fetchDeadline: Duration
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
     private let requests: AsyncStream<Void>
@@ -51,14 +50,12 @@ public final class TokenKeyReloader: Service, Sendable {
     /// - Parameters:
     ///   - fileMaterial: what ``TokenKeySources/fileMaterial()`` read at start.
     ///   - interval: the time between two scheduled fetches of the URL (`auth.jwks_refresh`).
-    ///   - fetchDeadline: the bound of one fetch (nil: ``JWKSFetcher``'s 5 s; tests may shorten it).
     public init(
         keys: TokenKeys, sources: TokenKeySources, fileMaterial: TokenKeySet.Material,
-        interval: Duration, fetchDeadline: Duration? = nil, logger: Logger
+        interval: Duration, logger: Logger
     ) {
         self.keys = keys
         self.interval = interval
-        self.fetchDeadline = fetchDeadline ?? JWKSFetcher.deadline
         self.logger = logger
         self.state = NIOLockedValueBox(State(sources: sources, fileMaterial: fileMaterial))
         (requests, requestContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -68,7 +65,7 @@ public final class TokenKeyReloader: Service, Sendable {
 
     /// Fetches the URL on its schedule and when asked, until graceful shutdown.
     public func run() async {
-        let fetcher = JWKSFetcher(deadline: fetchDeadline)
+        let fetcher = JWKSFetcher()
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.fetchWhenAsked(with: fetcher) }

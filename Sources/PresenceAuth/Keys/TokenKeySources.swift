@@ -38,11 +38,6 @@ public struct TokenKeySources: Sendable, Equatable {
         }
     }
 
-    /// Whether a token can be verified without the URL's keys.
-    var hasKeysBesideTheURL: Bool {
-        !(secret ?? "").isEmpty || publicKeyFile != nil || jwksFile != nil
-    }
-
     /// The key material of the secret and the files, read now (the URL's document is added
     /// with ``TokenKeySet/Material/adding(jwks:)``).
     /// - Throws: ``Invalid`` naming the key of a file that cannot be read.
