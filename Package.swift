@@ -158,9 +158,16 @@ let package = Package(
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
+        // What more than one test target needs (a test target cannot depend on another).
+        .target(
+            name: "PresenceTestSupport",
+            dependencies: ["PresenceCore"],
+            path: "Tests/Support/PresenceTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "PresenceCoreTests",
-            dependencies: ["PresenceCore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            dependencies: ["PresenceCore", "PresenceTestSupport", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -186,7 +193,8 @@ let package = Package(
         .testTarget(
             name: "PresenceHTTPTests",
             dependencies: [
-                "PresenceHTTP", "PresenceAuth", "PresenceCore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "PresenceHTTP", "PresenceAuth", "PresenceCore", "PresenceTestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -37,21 +37,6 @@ func record(
         nodeID: nodeID, ttl: ttl, revision: revision)
 }
 
-/// The code of the error `body` throws, nil when it does not throw.
-func errorCode(
-    _ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation
-) -> PresenceError.Code? {
-    do {
-        try body()
-        return nil
-    } catch let error as PresenceError {
-        return error.code
-    } catch {
-        Issue.record("not a PresenceError: \(error)", sourceLocation: sourceLocation)
-        return nil
-    }
-}
-
 /// A small deterministic pseudo-random generator (SplitMix64) so property tests are reproducible.
 struct SplitMix64: RandomNumberGenerator {
     var state: UInt64

@@ -1,3 +1,4 @@
+import PresenceTestSupport
 import Testing
 @testable import PresenceCore
 

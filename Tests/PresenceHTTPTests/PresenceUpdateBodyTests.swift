@@ -1,4 +1,5 @@
 import PresenceCore
+import PresenceTestSupport
 import Testing
 
 @testable import PresenceHTTP
