@@ -3,6 +3,9 @@
 
 Prints one line per target (Sources/<Target>) and fails when a gated target is under its floor.
 Usage: scripts/coverage-report.py [--build-path .build] [--floor 85] [--gate PresenceCore,PresenceHTTP,PresenceAuth]
+                                  [--also PROFDATA ...]
+--also adds the counters of an earlier run (each `swift test --enable-code-coverage` starts
+its own afresh; `make test` runs the heavy suites first and keeps theirs).
 """
 import argparse
 import glob
@@ -14,14 +17,14 @@ import sys
 from collections import defaultdict
 
 
-def llvm_cov() -> str:
+def llvm_tool(name: str) -> str:
     swift = shutil.which("swift")
-    candidates = [os.path.join(os.path.dirname(os.path.realpath(swift)), "llvm-cov")] if swift else []
-    candidates.append(shutil.which("llvm-cov") or "")
+    candidates = [os.path.join(os.path.dirname(os.path.realpath(swift)), name)] if swift else []
+    candidates.append(shutil.which(name) or "")
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    sys.exit("coverage: llvm-cov not found next to swift or on PATH")
+    sys.exit(f"coverage: {name} not found next to swift or on PATH")
 
 
 def main() -> int:
@@ -29,6 +32,7 @@ def main() -> int:
     parser.add_argument("--build-path", default=".build")
     parser.add_argument("--floor", type=float, default=85.0)
     parser.add_argument("--gate", default="PresenceCore,PresenceHTTP,PresenceAuth")
+    parser.add_argument("--also", action="append", default=[], help="counters (.profdata) of an earlier run to add")
     args = parser.parse_args()
 
     debug = os.path.join(args.build_path, "debug")
@@ -37,8 +41,15 @@ def main() -> int:
     if not os.path.exists(profdata) or not binaries:
         sys.exit(f"coverage: no {profdata} or test binary: run `swift test --enable-code-coverage` first")
     root = os.path.realpath(".")
+    earlier = [path for path in args.also if os.path.exists(path)]
+    if len(earlier) != len(args.also):
+        sys.exit(f"coverage: missing earlier counters: {sorted(set(args.also) - set(earlier))}")
+    if earlier:
+        merged = os.path.join(debug, "codecov", "merged.profdata")
+        subprocess.run([llvm_tool("llvm-profdata"), "merge", "-sparse", profdata, *earlier, "-o", merged], check=True)
+        profdata = merged
     exported = subprocess.run(
-        [llvm_cov(), "export", "-summary-only", "-instr-profile", profdata, binaries[0]],
+        [llvm_tool("llvm-cov"), "export", "-summary-only", "-instr-profile", profdata, binaries[0]],
         check=True, capture_output=True, text=True).stdout
     lines = defaultdict(lambda: [0, 0])  # target -> [covered, count]
     for data in json.loads(exported)["data"]:
