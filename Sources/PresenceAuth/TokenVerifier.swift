@@ -89,18 +89,7 @@ public struct TokenVerifier: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw Self.unauthorized("the Authorization header must be: Bearer <token>")
         }
-        return try await verify(token: Self.withoutBlanks(parts[1]))
-    }
-
-    /// `text` without the spaces and tabs around it (RFC 9110 §5.5's optional whitespace),
-    /// taken by scalar, as PresenceHTTP's `HeaderValue` trims header values: a space followed
-    /// by a combining mark is one Character.
-    static func withoutBlanks(_ text: Substring) -> String {
-        let scalars = text.unicodeScalars
-        let isBlank: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = scalars.firstIndex(where: { !isBlank($0) }), let last = scalars.lastIndex(where: { !isBlank($0) })
-        else { return "" }
-        return String(Substring(scalars[first...last]))
+        return try await verify(token: String(HeaderValue.trimmed(parts[1])))
     }
 
     /// Verifies a compact JWT. A token verified before is taken from the cache, where only

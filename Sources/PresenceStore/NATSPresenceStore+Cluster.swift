@@ -12,7 +12,7 @@ extension NATSPresenceStore {
     /// Binds (or creates) another bucket through the store's connection, with the store's
     /// replicas; fails while the store is not bound.
     func auxiliaryBucket(named name: String) async throws -> KeyValueBucket {
-        guard let connection = link.link?.connection else {
+        guard let connection = link.bound?.connection else {
             throw PresenceError(.unavailable, "the presence store is not bound yet")
         }
         let js = try connection.jetStream(domain: configuration.domain, timeout: configuration.requestTimeout)
@@ -25,7 +25,7 @@ extension NATSPresenceStore {
     /// standalone store: what the cluster holds is newer).
     /// - Returns: whether it was written.
     public func createIfAbsent(key: String, value: [UInt8]) async throws -> Bool {
-        guard let bucket = link.link?.bucket else {
+        guard let bucket = link.bound?.bucket else {
             throw PresenceError(.unavailable, "the presence store is not bound yet")
         }
         do throws(NATSError) {

@@ -168,7 +168,7 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
 
     /// Facts about the NATS connection for `/health/info`.
     public var connectionInfo: (connected: Bool, url: String?, reconnects: UInt64) {
-        guard let connection = link.link?.connection else { return (false, nil, 0) }
+        guard let connection = link.bound?.connection else { return (false, nil, 0) }
         return (connection.isConnected, connection.connectedURL, connection.reconnects)
     }
 

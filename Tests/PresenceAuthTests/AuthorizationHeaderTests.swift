@@ -11,12 +11,12 @@ struct AuthorizationHeaderTests {
     static let secret = "0123456789abcdef0123456789abcdef-test-secret"
 
     @Test func blanksAroundTheTokenAreRemovedAndBlanksAloneAreNoToken() {
-        #expect(TokenVerifier.withoutBlanks(" \t a.b.c \t") == "a.b.c")
-        #expect(TokenVerifier.withoutBlanks("a.b.c") == "a.b.c")
-        #expect(TokenVerifier.withoutBlanks(" \t ") == "")
-        #expect(TokenVerifier.withoutBlanks("") == "")
+        #expect(HeaderValue.trimmed(" \t a.b.c \t") == "a.b.c")
+        #expect(HeaderValue.trimmed("a.b.c") == "a.b.c")
+        #expect(HeaderValue.trimmed(" \t ") == "")
+        #expect(HeaderValue.trimmed("") == "")
         // A space followed by a combining mark is one Character, but two scalars: the space goes.
-        #expect(TokenVerifier.withoutBlanks(" \u{301}a") == "\u{301}a")
+        #expect(HeaderValue.trimmed(" \u{301}a") == "\u{301}a")
     }
 
     @Test(arguments: ["Bearer \t", "Bearer \t \t", "Bearer  \u{301}a.b.c"])

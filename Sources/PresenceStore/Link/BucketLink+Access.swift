@@ -23,7 +23,7 @@ extension BucketLink {
 
     /// The bucket for a read the replica cannot answer.
     func readableBucket() throws(PresenceError) -> KeyValueBucket {
-        guard let bucket = link?.bucket else {
+        guard let bucket = bound?.bucket else {
             throw PresenceError(.unavailable, "the presence store cannot be reached yet; try again shortly", retryAfter: 1)
         }
         return bucket
@@ -50,7 +50,7 @@ extension BucketLink {
         if let problem = configuration.storageProblem?() { return .notReady(problem) }
         // nats.c's status call takes its connection lock, which its reconnect loop holds for
         // seconds: ask it outside the machine's lock, which every write needs.
-        let connected = link?.connection.isConnected ?? true
+        let connected = bound?.connection.isConnected ?? true
         let notReady = machine.withLockedValue { $0.notReady(isConnected: connected) }
         guard let notReady else { return .ready }
         return .notReady(describe(notReady))

@@ -15,7 +15,7 @@ extension BucketLink {
             } catch {
                 return
             }
-            guard let bucket = link?.bucket else { continue }
+            guard let bucket = bound?.bucket else { continue }
             await probe(bucket)
         }
     }

@@ -62,8 +62,8 @@ final class BucketLink: Sendable {
         } onCancel: {
             stop()
         }
+        stop()
         let link = machine.withLockedValue { machine -> Link? in
-            _ = machine.stop()
             guard case .stopped(let link) = machine.state else { return nil }
             return link
         }
@@ -96,8 +96,8 @@ final class BucketLink: Sendable {
     /// Whether the bucket's JetStream server answered the last probe.
     var isHubReachable: Bool { machine.withLockedValue { $0.isHubReachable } }
 
-    /// The bound link, nil before the bind.
-    var link: Link? { machine.withLockedValue { $0.link } }
+    /// The bound link, nil before the bind and after the stop.
+    var bound: Link? { machine.withLockedValue { $0.link } }
 
     /// Binds the bucket, retrying with a growing pause until it works or the link is
     /// stopped; logs the cause once per change of cause, not per attempt.
