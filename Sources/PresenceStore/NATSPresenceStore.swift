@@ -39,7 +39,7 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
         self.replica = replica
         self.configuration = configuration
         self.logger = logger
-        self.link = BucketLink(replica: replica, configuration: configuration, metrics: metrics, logger: logger)
+        self.link = BucketLink(replica: replica, configuration: configuration, metrics: metrics, logger: logger, clock: clock)
         self.metrics = metrics
         self.clock = clock
     }
@@ -90,39 +90,79 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
     public func apply(_ change: PresenceChange, to user: UserID, ifMatch: RevisionMatch?) async throws(PresenceError)
         -> StoredPresence
     {
+        if case .heartbeat(let session, _) = change, !configuration.durableHeartbeats {
+            return try await heartbeat(session, change, to: user, ifMatch: ifMatch)
+        }
         let bucket = try link.writableBucket()
-        let key = UserKeyCodec.key(for: user)
-        var plan = WritePlanner(
-            change: change, user: user, ifMatch: ifMatch, nodeID: configuration.nodeID,
-            replicaRecord: try await presence(of: user)?.userPresence, retryDeadline: configuration.writeRetryDeadline,
-            maxSessions: configuration.maxSessions)
+        var plan = try await plan(change, to: user, ifMatch: ifMatch)
         return try await plan.run(now: clock) { () throws(PresenceError) in
             try await fetch(user)?.userPresence
         } write: { record, expecting throws(PresenceError) in
-            let started = ContinuousClock.now
-            let generation = replica.generation
-            do throws(NATSError) {
-                let value = UserPresenceJSON.encodeValue(record)
-                let revision: UInt64
-                switch expecting {
-                case .noRecord: revision = try await putFirst(bucket, key, value)
-                case .revision(let expected): revision = try await bucket.put(key, value: value, expecting: .revision(expected))
-                }
-                metrics.putOK.record(ContinuousClock.now - started)
-                link.writeStored()
-                let result = StoredPresence(record.stored(at: revision), encodedValue: value)
-                replica.apply(result, ifGeneration: generation)
-                return result
-            } catch let error where error.isWrongLastSequence {
-                metrics.putConflict.record(ContinuousClock.now - started)
-                metrics.putConflicts.increment()
-                logger.debug("write lost a race", metadata: ["user": "\(user)"])
-                return nil
-            } catch {
-                metrics.putError.record(ContinuousClock.now - started)
-                throw writeFailed(error)
-            }
+            try await write(record, of: user, expecting: expecting, to: bucket)
         }
+    }
+
+    /// A heartbeat that costs no durable write (SPEC §3a): decided by the same plan as a
+    /// write, then applied to the replica and queued for the heartbeat plane instead of
+    /// stored. 503 when no other node would hear it. A user the replica does not hold (it
+    /// evicted them) is written to the bucket as before.
+    private func heartbeat(_ session: SessionID, _ change: PresenceChange, to user: UserID, ifMatch: RevisionMatch?)
+        async throws(PresenceError) -> StoredPresence
+    {
+        try link.requireHeartbeatPlane()
+        var plan = try await plan(change, to: user, ifMatch: ifMatch)
+        return try await plan.run(now: clock) { () throws(PresenceError) in
+            try await fetch(user)?.userPresence
+        } write: { record, expecting throws(PresenceError) in
+            guard let time = record.session(session)?.updatedAt, replica.held(user) != nil else {
+                return try await write(record, of: user, expecting: expecting, to: try link.writableBucket())
+            }
+            // nil: the held record changed since the plan read it; the plan reads again.
+            guard let stored = replica.applyHeartbeat(user: user, session: session, at: time, nodeID: configuration.nodeID)
+            else { return nil }
+            link.plane.enqueue(user: user, session: session, at: time)
+            return stored
+        }
+    }
+
+    /// The plan of `change`, starting from the record the replica holds.
+    private func plan(_ change: PresenceChange, to user: UserID, ifMatch: RevisionMatch?) async throws(PresenceError)
+        -> WritePlanner
+    {
+        WritePlanner(
+            change: change, user: user, ifMatch: ifMatch, nodeID: configuration.nodeID,
+            replicaRecord: try await presence(of: user)?.userPresence, retryDeadline: configuration.writeRetryDeadline,
+            maxSessions: configuration.maxSessions)
+    }
+
+    /// Stores `record` with a compare-and-set on `expecting`; nil when the race was lost.
+    private func write(
+        _ record: UserPresence, of user: UserID, expecting: WritePlanner.Expectation, to bucket: KeyValueBucket
+    ) async throws(PresenceError) -> StoredPresence? {
+        let key = UserKeyCodec.key(for: user)
+        let started = ContinuousClock.now
+        let generation = replica.generation
+        do throws(NATSError) {
+            let value = UserPresenceJSON.encodeValue(record)
+            let revision: UInt64
+            switch expecting {
+            case .noRecord: revision = try await putFirst(bucket, key, value)
+            case .revision(let expected): revision = try await bucket.put(key, value: value, expecting: .revision(expected))
+            }
+            metrics.putOK.record(ContinuousClock.now - started)
+            link.writeStored()
+            let result = StoredPresence(record.stored(at: revision), encodedValue: value)
+            replica.apply(result, ifGeneration: generation)
+            return result
+        } catch let error where error.isWrongLastSequence {
+            metrics.putConflict.record(ContinuousClock.now - started)
+            metrics.putConflicts.increment()
+            logger.debug("write lost a race", metadata: ["user": "\(user)"])
+            return nil
+        } catch {
+            metrics.putError.record(ContinuousClock.now - started)
+            throw writeFailed(error)
+            }
     }
 
     /// Drops a record untouched for the retention period, if it is still at `revision` (a
@@ -196,7 +236,8 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
             return nil
         }
         replica.apply(stored)
-        return stored
+        // What the replica holds: the record with the heartbeats this node heard since it was written.
+        return replica.held(user) ?? stored
     }
 
     /// The honest answer to a failed write: 503 only when it certainly was not applied

@@ -28,6 +28,9 @@ public struct PresenceStoreConfiguration: Sendable {
     public var writeRetryDeadline: Duration = .seconds(5)
     /// `presence.max_sessions`: sessions a user may have; a new one past it ends the least recently updated.
     public var maxSessions: Int
+    /// `presence.durable_heartbeats`: store every heartbeat in the bucket as v0.2 did, instead
+    /// of sending it on the heartbeat plane (for a rolling upgrade from v0.2, SPEC §3a).
+    public var durableHeartbeats = false
     /// Why the hub cannot be reached, as the leaf's own nats-server reports it (connection
     /// refused, credential refused, TLS failure); nil when it reports nothing.
     public var hubProblem: (@Sendable () -> String?)?

@@ -15,6 +15,8 @@ public struct StoreMetrics: Sendable {
     let watcherLag: DurationHistogram
     let watcherResyncs: Counter
     let watcherStalls: Counter
+    /// The heartbeat plane's.
+    let heartbeats: HeartbeatMetrics
 
     /// Latency buckets from 100 µs to 2.5 s.
     public static let latencyBuckets: [Duration] = [
@@ -66,6 +68,7 @@ public struct StoreMetrics: Sendable {
             descriptor: .init(
                 namespace: "presence", metricName: "watcher_stalls", unitName: "total",
                 helpText: "Times a watcher that delivered nothing while the bucket was ahead was recreated"))
+        heartbeats = HeartbeatMetrics(registry: registry)
     }
 
     /// Metrics that go nowhere (tools and tests that do not scrape).

@@ -15,7 +15,7 @@ struct EntityTagTests {
         let record = PresenceRecord(
             userID: try UserID(validating: "alice"), status: .online, message: "", lastSeen: Timestamp(millisecondsSinceEpoch: 0),
             updatedAt: Timestamp(millisecondsSinceEpoch: 0), nodeID: "n", ttl: 60, revision: 99)
-        #expect(EntityTag.of(StoredPresence(record)) == #""99""#)
+        #expect(EntityTag.of(StoredPresence(record).publicRevision) == #""99""#)
     }
 
     @Test("If-Match forms", arguments: [
@@ -78,5 +78,30 @@ struct EntityTagTests {
         #expect(EntityTag.ifNoneMatch("\"41\",\tW/\"42\" , \"43\"", matches: 42))
         #expect(!EntityTag.ifNoneMatch(#""41", "43", W/"44""#, matches: 42))
         #expect(EntityTag.ifNoneMatch(EntityTag.of(.max), matches: .max))
+    }
+}
+
+/// ETags once heartbeats moved a body without a new revision (SPEC §3a).
+struct HeartbeatEntityTagTests {
+    let heard = Timestamp(millisecondsSinceEpoch: 1_795_255_200_123)
+
+    @Test func aHeardHeartbeatShowsAfterTheRevision() {
+        #expect(EntityTag.of(42, heardAt: heard) == #""42.1795255200123""#)
+        #expect(EntityTag.of(42, heardAt: nil) == #""42""#)
+    }
+
+    @Test func ifMatchComparesTheRevisionAlone() {
+        #expect(EntityTag.parseIfMatch(#""42.1795255200123""#) == .revision(42))
+        #expect(EntityTag.parseIfMatch(#""42.1", "43""#) == .oneOf([42, 43]))
+        #expect(EntityTag.parseIfMatch(#""42.""#) == RevisionMatch.none)
+        #expect(EntityTag.parseIfMatch(#""42.x1""#) == RevisionMatch.none)
+        #expect(EntityTag.parseIfMatch(#"".5""#) == RevisionMatch.none)
+    }
+
+    @Test func ifNoneMatchNeedsTheWholeTag() {
+        #expect(EntityTag.ifNoneMatch(#""42.1795255200123""#, matches: 42, heardAt: heard))
+        #expect(!EntityTag.ifNoneMatch(#""42""#, matches: 42, heardAt: heard), "the body moved since that tag")
+        #expect(!EntityTag.ifNoneMatch(#""42.1795255200123""#, matches: 42), "the tag of a body this node no longer serves")
+        #expect(EntityTag.ifNoneMatch(#"W/"42.1795255200123""#, matches: 42, heardAt: heard))
     }
 }

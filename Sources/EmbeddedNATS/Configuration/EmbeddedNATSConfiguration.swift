@@ -29,6 +29,9 @@ public struct EmbeddedNATSConfiguration: Sendable, Equatable {
     public var domain: String = "hub"
     /// The KV bucket leaves may use (their permissions name it).
     public var bucket: String = "presence"
+    /// The core NATS subject of the heartbeat plane, which leaves may publish and subscribe
+    /// to (`HeartbeatBatch.subject(bucket:)`); nil allows none.
+    public var heartbeatSubject: String?
     /// JetStream's file storage limit (center), in bytes: always written, because nats-server
     /// otherwise sizes it from the space free when it starts, and a restart on a nearly full
     /// disk then keeps a limit of a few hundred KB for ever (`nats.max_store`).

@@ -25,8 +25,8 @@ enum LeafPermissions {
         return "_INBOX_LEAF." + token
     }
 
-    /// Subjects a leaf may publish to.
-    static func publish(bucket: String, domain: String) -> [String] {
+    /// Subjects a leaf may publish to (with `heartbeats`, the heartbeat plane's subject).
+    static func publish(bucket: String, domain: String, heartbeats: String? = nil) -> [String] {
         let stream = "KV_" + bucket
         let api = [
             "INFO",  // account info: the leaf's reachability probe
@@ -45,13 +45,15 @@ enum LeafPermissions {
             "$KV.\(bucket).>", "$JS.\(domain).API.$KV.\(bucket).>",  // writes (puts with compare-and-set)
             "$JS.FC.\(stream).>",  // flow-control answers of the watcher
         ]
+        if let heartbeats { subjects.append(heartbeats) }  // the node's heartbeat batches
         return subjects
     }
 
     /// Subjects a leaf may subscribe to: replies and watcher deliveries (both on its own
-    /// inboxes), and nats-server's own leafnode loop detection.
-    static func subscribe(leafUser: String?) -> [String] {
-        [inboxPrefix(leafUser: leafUser) + ".>", "$LDS.>"]
+    /// inboxes), nats-server's own leafnode loop detection, and with `heartbeats` the
+    /// heartbeat plane (every other node's batches).
+    static func subscribe(leafUser: String?, heartbeats: String? = nil) -> [String] {
+        [inboxPrefix(leafUser: leafUser) + ".>", "$LDS.>"] + (heartbeats.map { [$0] } ?? [])
     }
 }
 

@@ -120,9 +120,10 @@ public enum NATSServerConfigFile {
         if let user = configuration.leafUser { leaves.insert((user, configuration.leafPassword ?? ""), at: 0) }
         let anonymous = leaves.isEmpty
         if anonymous { leaves = [(nil, anonymousLeafPassword)] }
-        let publish = LeafPermissions.publish(bucket: configuration.bucket, domain: configuration.domain)
+        let heartbeats = configuration.heartbeatSubject
+        let publish = LeafPermissions.publish(bucket: configuration.bucket, domain: configuration.domain, heartbeats: heartbeats)
         for leaf in leaves {
-            let subscribe = LeafPermissions.subscribe(leafUser: leaf.user)
+            let subscribe = LeafPermissions.subscribe(leafUser: leaf.user, heartbeats: heartbeats)
             users.append(
                 "{user: \(quoted(leaf.user ?? EmbeddedNATSConfiguration.anonymousLeafUser)), password: \(quoted(leaf.password)), "
                     + "allowed_connection_types: [\"LEAFNODE\"], permissions: { "

@@ -18,6 +18,11 @@ public struct PresenceSession: Sendable, Equatable {
     public var nodeID: String
     /// An optional device label (at most 32 characters).
     public var device: String
+    /// In memory only, never stored: a moment this node assumes the session was alive
+    /// although it heard no heartbeat then (it started listening to the heartbeat plane at
+    /// that moment, SPEC §3a). Expiry counts from the later of this and ``updatedAt``; what
+    /// reads show (`updated_at`, `last_seen`) does not move.
+    public var assumedAliveAt: Timestamp?
 
     /// Creates a session.
     public init(
@@ -35,8 +40,12 @@ public struct PresenceSession: Sendable, Equatable {
         self.device = device
     }
 
-    /// When a non-offline status stops counting (``ExpiryRule``).
-    public var expiresAt: Timestamp { ExpiryRule.expiresAt(updatedAt: updatedAt, ttl: ttl) }
+    /// When a non-offline status stops counting (``ExpiryRule``): `ttl` after the later of
+    /// ``updatedAt`` and ``assumedAliveAt``.
+    public var expiresAt: Timestamp {
+        let alive = assumedAliveAt.map { max($0, updatedAt) } ?? updatedAt
+        return ExpiryRule.expiresAt(updatedAt: alive, ttl: ttl)
+    }
 
     /// Whether the session counts at `now`: its status is not `offline` and it has not expired.
     public func isLive(at now: Timestamp) -> Bool {

@@ -20,7 +20,7 @@ public struct StoredPresence: Sendable, Equatable {
     public let publicRevision: UInt64
     /// Milliseconds since the epoch from which the body may no longer be right; `Int64.max`
     /// when it stays right.
-    private let changesAtMillis: Int64
+    private var changesAtMillis: Int64
     /// When the record was last written (its newest `updated_at`), in milliseconds since
     /// the epoch: retention counts from here.
     public let lastWrittenMillis: Int64
@@ -29,11 +29,21 @@ public struct StoredPresence: Sendable, Equatable {
     private let viewDigest: UInt32
     /// The public status in the body.
     public let status: PresenceStatus
+    /// Whether ``heardMillis`` shows in the public body (not while the user is invisible).
+    private let heardIsPublic: Bool
+    /// The latest heartbeat this node heard for the record that its stored value does not
+    /// have (SPEC §3a), in milliseconds since the epoch; 0 when none.
+    private let heardMillis: Int64
+    /// The moment this node assumes the record's sessions were alive
+    /// (``UserPresence/assumingAlive(since:)``), in milliseconds since the epoch; 0 when none.
+    private var assumedAliveMillis: Int64
 
     /// Wraps a record, encoding its public body once.
-    /// - Parameter encodedValue: the record's KV value when the caller has it (saves encoding).
-    public init(_ record: UserPresence, encodedValue: [UInt8]? = nil) {
-        self.init(record, encodedValue: encodedValue, valueIsCanonical: false)
+    /// - Parameters:
+    ///   - encodedValue: the record's KV value when the caller has it (saves encoding).
+    ///   - heardAt: the latest heartbeat in `record` that its stored value does not have.
+    public init(_ record: UserPresence, encodedValue: [UInt8]? = nil, heardAt: Timestamp? = nil) {
+        self.init(record, encodedValue: encodedValue, valueIsCanonical: false, heardAt: heardAt)
     }
 
     /// Decodes a KV value stored under `revision`; nil when it is not a presence record.
@@ -53,7 +63,7 @@ public struct StoredPresence: Sendable, Equatable {
 
     /// - Parameter valueIsCanonical: `encodedValue` is exactly `PresenceJSON.encodeValue` of
     ///   the record's single record.
-    private init(_ record: UserPresence, encodedValue: [UInt8]?, valueIsCanonical: Bool) {
+    private init(_ record: UserPresence, encodedValue: [UInt8]?, valueIsCanonical: Bool, heardAt: Timestamp? = nil) {
         let view = record.publicView(at: record.lastWritten)
         if valueIsCanonical, let encodedValue, let single = record.singleRecord, view.hasSameFields(as: single) {
             self.responseBody = PresenceJSON.encodeResponse(
@@ -69,6 +79,10 @@ public struct StoredPresence: Sendable, Equatable {
         self.lastWrittenMillis = record.lastWritten.millisecondsSinceEpoch
         self.viewDigest = Self.digest(view)
         self.status = view.status
+        self.heardMillis = heardAt?.millisecondsSinceEpoch ?? 0
+        self.heardIsPublic = heardAt != nil && !(record.hidden != nil && record.isInvisible(at: record.lastWritten))
+        self.assumedAliveMillis =
+            record.sessions.compactMap(\.assumedAliveAt).max()?.millisecondsSinceEpoch ?? 0
     }
 
     /// Wraps a record in the single-record form.
@@ -88,7 +102,39 @@ public struct StoredPresence: Sendable, Equatable {
             // Both were encoded from a record by `init`, and the encoders' output always decodes.
             preconditionFailure("a stored presence does not decode")
         }
-        return decoded
+        guard assumedAliveMillis != 0 else { return decoded }
+        return decoded.assumingAlive(since: Timestamp(millisecondsSinceEpoch: assumedAliveMillis)) ?? decoded
+    }
+
+    /// This record as a node that started listening to heartbeats at `floor` reads it
+    /// (``UserPresence/assumingAlive(since:)``); nil when that changes nothing. A record in
+    /// the single-record form only moves its expiry (its body, the view as of its one
+    /// session's write, stays right), so a new node's replica load decodes nothing for it.
+    public func assumingAlive(since floor: Timestamp) -> StoredPresence? {
+        guard changesAtMillis != .max, floor.millisecondsSinceEpoch > assumedAliveMillis else { return nil }
+        let floorMillis = floor.millisecondsSinceEpoch
+        guard value == nil else {
+            guard let assumed = userPresence.assumingAlive(since: floor) else { return nil }
+            return StoredPresence(assumed, encodedValue: value, heardAt: heardAt)
+        }
+        // One live session, written at `lastWrittenMillis`, expiring `ttl` + 1 ms later.
+        guard lastWrittenMillis < floorMillis else { return nil }
+        var copy = self
+        copy.changesAtMillis = floorMillis + (changesAtMillis - lastWrittenMillis)
+        copy.assumedAliveMillis = floorMillis
+        return copy
+    }
+
+    /// The latest heartbeat heard for the record that its stored value does not have, nil
+    /// when none: what the owner's view shows beyond the revision (its `ETag`).
+    public var heardAt: Timestamp? {
+        heardMillis == 0 ? nil : Timestamp(millisecondsSinceEpoch: heardMillis)
+    }
+
+    /// ``heardAt`` when it shows in the public body (not while the user is invisible): what
+    /// a public `ETag` carries beyond the revision.
+    public var publicHeardAt: Timestamp? {
+        heardIsPublic ? heardAt : nil
     }
 
     /// When the body may stop being right by itself, nil when never.

@@ -69,13 +69,22 @@ public final class ExpirySchedule: Sendable {
         self.retentionSeconds = retentionSeconds
     }
 
-    /// A record the store now holds; ignored unless its revision is newer than the one known.
+    /// A record the store now holds; ignored unless its revision is newer than the one known,
+    /// or it is that revision with other times (a heartbeat moved its expiry, SPEC §3a).
     public func track(_ stored: StoredPresence) {
         state.withLockedValue { state in
-            if let known = state.tracked[stored.user], known.revision >= stored.revision { return }
+            let changesAtMillis = stored.changesAt?.millisecondsSinceEpoch ?? Tracked.never
+            if let known = state.tracked[stored.user] {
+                if known.revision > stored.revision { return }
+                if known.revision == stored.revision, known.changesAtMillis == changesAtMillis,
+                    known.lastWrittenMillis == stored.lastWrittenMillis
+                {
+                    return
+                }
+            }
             let scheduled = state.tracked[stored.user]?.scheduledAtMillis ?? Tracked.never
             state.tracked[stored.user] = Tracked(
-                revision: stored.revision, changesAtMillis: stored.changesAt?.millisecondsSinceEpoch ?? Tracked.never,
+                revision: stored.revision, changesAtMillis: changesAtMillis,
                 lastWrittenMillis: stored.lastWrittenMillis, scheduledAtMillis: scheduled)
             schedule(stored.user, in: &state)
         }

@@ -49,6 +49,9 @@ public final class PresenceReplica: Sendable {
         var generation: UInt64 = 0
         /// The center sweeper's schedule, told of every record held and every one deleted.
         var expirySchedule: ExpirySchedule?
+        /// Since when the node hears the heartbeat plane without a gap: sessions written
+        /// before it are assumed alive then (``assumeAlive(since:)``).
+        var livenessFloor: Timestamp?
     }
 
     private let state = NIOLockedValueBox(State())
@@ -132,37 +135,111 @@ public final class PresenceReplica: Sendable {
     }
 
     /// Applies a record if its revision is newer than the one held.
+    ///
+    /// The record held is the new revision with what this node knows beyond it: heartbeats it
+    /// heard since the older revision was written (``UserPresence/keepingHeartbeats(of:)``)
+    /// and its listening floor (``assumeAlive(since:)``).
     /// - Returns: whether the replica changed.
     @discardableResult
     public func apply(_ stored: StoredPresence) -> Bool {
-        let changed = state.withLockedValue { state in
+        let held: StoredPresence? = state.withLockedValue { state in
             let user = stored.user
             if !state.absentUntil.isEmpty { state.absentUntil[user] = nil }
-            state.tick &+= 1
-            let tick = UInt32(truncatingIfNeeded: state.tick)
             state.highestRevision = max(state.highestRevision, stored.revision)
-            if let position = state.index[user].map(Int.init) {
-                let old = state.slots[position].stored
+            let position = state.index[user].map(Int.init)
+            if let position {
                 state.slots[position].resyncMark = state.resync
-                guard stored.revision > old.revision else { return false }
-                state.slots[position].stored = stored
-                state.slots[position].lastAccess = tick
-                state.statistics.costBytes += stored.cost - old.cost
-                state.statistics.byStatus[old.status, default: 0] -= 1
-                state.statistics.byStatus[stored.status, default: 0] += 1
-            } else {
-                state.index[user] = Int32(state.slots.count)
-                state.slots.append(Slot(stored: stored, lastAccess: tick, resyncMark: state.resync))
-                state.statistics.costBytes += stored.cost
-                state.statistics.entries += 1
-                state.statistics.byStatus[stored.status, default: 0] += 1
+                guard stored.revision > state.slots[position].stored.revision else { return nil }
             }
-            state.expirySchedule?.track(stored)
-            evictIfNeeded(&state, keeping: user)
-            return true
+            var known = stored
+            if let position, state.slots[position].stored.heardAt != nil {
+                known = Self.keepingHeartbeats(of: state.slots[position].stored, in: known)
+            }
+            if let floor = state.livenessFloor, let assumed = known.assumingAlive(since: floor) { known = assumed }
+            store(known, at: position, in: &state)
+            return known
         }
-        if changed { onChange?(stored) }
-        return changed
+        if let held { onChange?(held) }
+        return held != nil
+    }
+
+    /// The record held for `user` (no access counted), nil when none is.
+    public func held(_ user: UserID) -> StoredPresence? {
+        state.withLockedValue { state in state.index[user].map { state.slots[Int($0)].stored } }
+    }
+
+    /// Applies a heartbeat at `time` on `session` of a held record, accepted by `nodeID`
+    /// (this node, or another that published it on the heartbeat plane). The rule is the
+    /// heartbeat's own (``PresenceChange/heartbeat(_:sessionRequired:)``): only a live
+    /// session, never backwards; the revision stays, streams are not told (a heartbeat
+    /// sends no event), the sweeper's schedule is.
+    /// - Returns: the record now held, nil when the heartbeat changed nothing (no record
+    ///   held, no such session, the session reads offline, or it already has a later time).
+    public func applyHeartbeat(
+        user: UserID, session: SessionID, at time: Timestamp, nodeID: String
+    ) -> StoredPresence? {
+        state.withLockedValue { state in
+            guard let position = state.index[user].map(Int.init) else { return nil }
+            let held = state.slots[position].stored
+            let change = PresenceChange.heartbeat(session, sessionRequired: true)
+            guard case .write(let refreshed) = change.apply(
+                to: held.userPresence, user: user, now: time, nodeID: nodeID, maxSessions: .max)
+            else { return nil }
+            let stored = StoredPresence(refreshed, heardAt: max(time, held.heardAt ?? time))
+            store(stored, at: position, in: &state)
+            return stored
+        }
+    }
+
+    /// The node hears every heartbeat from `floor` on (it subscribed to the heartbeat plane,
+    /// or its link to the hub came back): until each session's first heartbeat heard, it
+    /// is assumed alive at `floor`, so nobody who kept heartbeating reads offline because
+    /// their heartbeats went unheard (SPEC §3a). Applies to every record held and applied later.
+    public func assumeAlive(since floor: Timestamp) {
+        state.withLockedValue { state in
+            if let current = state.livenessFloor, current >= floor { return }
+            state.livenessFloor = floor
+            for position in state.slots.indices {
+                guard let assumed = state.slots[position].stored.assumingAlive(since: floor) else { continue }
+                store(assumed, at: position, in: &state)
+            }
+        }
+    }
+
+    /// Since when the node hears the heartbeat plane (``assumeAlive(since:)``), nil before it does.
+    public var livenessFloor: Timestamp? {
+        state.withLockedValue { $0.livenessFloor }
+    }
+
+    /// `newer` with the heartbeats `older` (this node's copy of an earlier revision) heard.
+    private static func keepingHeartbeats(of older: StoredPresence, in newer: StoredPresence) -> StoredPresence {
+        let record = newer.userPresence
+        let kept = record.keepingHeartbeats(of: older.userPresence)
+        guard kept != record else { return newer }
+        return StoredPresence(kept, heardAt: older.heardAt)
+    }
+
+    /// Puts `stored` into the slot at `position` (a new slot when nil), keeping the counters,
+    /// the schedule and the memory bound.
+    private func store(_ stored: StoredPresence, at position: Int?, in state: inout State) {
+        state.tick &+= 1
+        let tick = UInt32(truncatingIfNeeded: state.tick)
+        if let position {
+            let old = state.slots[position].stored
+            state.slots[position].stored = stored
+            state.slots[position].lastAccess = tick
+            state.statistics.costBytes += stored.cost - old.cost
+            state.statistics.byStatus[old.status, default: 0] -= 1
+            state.statistics.byStatus[stored.status, default: 0] += 1
+        } else {
+            state.index[stored.user] = Int32(state.slots.count)
+            state.slots.append(Slot(stored: stored, lastAccess: tick, resyncMark: state.resync))
+            state.statistics.costBytes += stored.cost
+            state.statistics.entries += 1
+            state.statistics.byStatus[stored.status, default: 0] += 1
+        }
+        state.expirySchedule?.track(stored)
+        evictIfNeeded(&state, keeping: stored.user)
     }
 
     /// Removes a user whose record was deleted or purged in the store at `revision`.

@@ -2,7 +2,8 @@
 public enum PresenceChange: Sendable, Equatable {
     /// `PUT`: create or update a session's status, message, TTL and device.
     case set(SessionID, SessionUpdate)
-    /// `POST …/heartbeat`: refresh `updated_at` and `last_seen` of a live session. With
+    /// `POST …/heartbeat` (and a heartbeat heard from another node): refresh `updated_at` and
+    /// `last_seen` of a live session, never to an earlier time than it has. With
     /// `sessionRequired` (the session routes) a missing session is 404; without (the
     /// single-record route) it writes nothing, as a heartbeat on an offline session.
     case heartbeat(SessionID, sessionRequired: Bool)
@@ -90,6 +91,8 @@ public enum PresenceChange: Sendable, Equatable {
                 return sessionRequired ? .notFound : .unchanged(current)
             }
             guard current.sessions[index].isLive(at: now) else { return .unchanged(current) }
+            // Never backwards: a write or heartbeat already stored or heard a later time.
+            guard now > current.sessions[index].updatedAt else { return .unchanged(current) }
             var next = current
             next.sessions[index].updatedAt = now
             next.sessions[index].lastSeen = now

@@ -113,13 +113,17 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         }
         let now = clock()
         let revision = isOwner ? stored.revision : stored.publicRevision(at: now)
+        let heardAt = isOwner ? stored.heardAt : stored.publicHeardAt
         let current = !stored.isStale(at: now)
-        if current, let ifNoneMatch = request.headers[.ifNoneMatch], EntityTag.ifNoneMatch(ifNoneMatch, matches: revision) {
-            return Response(status: .notModified, headers: [.eTag: EntityTag.of(revision)])
+        if current, let ifNoneMatch = request.headers[.ifNoneMatch],
+            EntityTag.ifNoneMatch(ifNoneMatch, matches: revision, heardAt: heardAt)
+        {
+            return Response(status: .notModified, headers: [.eTag: EntityTag.of(revision, heardAt: heardAt)])
         }
         let body = isOwner ? Self.ownerBody(stored, at: now, includeSessions: includeSessions) : stored.body(at: now)
         let headers: HTTPFields = [
-            .contentType: "application/json; charset=utf-8", .eTag: EntityTag.of(revision), .cacheControl: "no-cache",
+            .contentType: "application/json; charset=utf-8", .eTag: EntityTag.of(revision, heardAt: heardAt),
+            .cacheControl: "no-cache",
         ]
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(jsonLine: body)))
     }
@@ -259,7 +263,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         let ifMatch = EntityTag.parseIfMatch(request.headers[.ifMatch])
         let stored = try await repository.apply(change, to: user, ifMatch: ifMatch)
         let body = Self.ownerBody(stored, at: clock(), includeSessions: false)
-        return .json(body, headers: [.eTag: EntityTag.of(stored.revision)])
+        return .json(body, headers: [.eTag: EntityTag.of(stored.revision, heardAt: stored.heardAt)])
     }
 
     // MARK: Checks

@@ -148,6 +148,9 @@ enum ConfigurationKeys {
     static let maxSessions = Key(
         "presence.max_sessions", \C.maxSessions, default: 16, .int(in: 1...256),
         doc: "Sessions a user may have; a new one past it ends the least recently updated.")
+    static let durableHeartbeats = Key(
+        "presence.durable_heartbeats", \C.durableHeartbeats, default: false, .bool,
+        doc: "Store every heartbeat in the bucket as v0.2 did instead of sending it on the heartbeat plane; only while v0.2 nodes remain in a rolling upgrade.")
     static let retention = Key(
         "presence.retention", \C.retention, default: 2_592_000, .int(in: 60...Int(Int32.max)),
         doc: "Seconds after its last write a record is dropped by the center (then 404 everywhere).")
@@ -228,7 +231,7 @@ enum ConfigurationKeys {
         natsUser, natsPassword, natsToken, leafUser, leafPassword, leafCredentials, leafTLSCertFile, leafTLSKeyFile, leafTLSCAFile,
         routeUser, routePassword, routeTLSCertFile, routeTLSKeyFile, routeTLSCAFile,
         cacheMaxCost, cacheNumCounters, cacheNegativeTTL,
-        defaultTTL, maxSessions, retention, sweepInterval, sweepBatch,
+        defaultTTL, maxSessions, durableHeartbeats, retention, sweepInterval, sweepBatch,
         maxStreams, streamQueueSize, streamKeepalive, streamMaxBufferedBytes, streamMaxTotalBufferedBytes,
         jwtSecret, publicKeyFile, jwksFile, jwksURL, jwksRefresh, issuer, audience, publicReads, leeway,
         writesPerSecond, writeBurst, readsPerSecond, readBurst,

@@ -1,15 +1,17 @@
 import EmbeddedNATS
+import PresenceCore
 
 extension EmbeddedNATSConfiguration {
     /// The embedded nats-server of a node, from its `service.node_id`, `service.role`,
     /// `nats.*` keys (server binary, data directory, ports, hosts, `max_store`, leaf
-    /// credentials and TLS, cluster and routes).
+    /// credentials and TLS, cluster and routes), and the heartbeat plane's subject.
     init(_ node: NodeConfiguration) {
         let mode: Mode = node.role == .center ? .center(leafnodePort: node.natsLeafnodePort) : .leaf(hubURLs: node.hubURLs)
         self.init(
             serverName: node.nodeID, dataDirectory: node.dataDirectory, mode: mode, serverBinary: node.natsServerBinary,
             clientPort: node.natsClientPort, monitorPort: node.natsMonitorPort, leafnodeHost: node.natsLeafnodeHost)
         maxStoreBytes = node.natsMaxStore
+        heartbeatSubject = HeartbeatBatch.subject(bucket: bucket)
         leafUser = node.leafUser
         leafPassword = node.leafPassword
         moreLeafCredentials = node.leafCredentialPairs.map { .init(user: $0.user, password: $0.password) }

@@ -86,6 +86,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var defaultTTL: Int = K.defaultTTL.defaultValue
     /// Sessions a user may have (`presence.max_sessions`).
     public var maxSessions: Int = K.maxSessions.defaultValue
+    /// Heartbeats are stored in the bucket as in v0.2 (`presence.durable_heartbeats`).
+    public var durableHeartbeats: Bool = K.durableHeartbeats.defaultValue
     public var retention: Int = K.retention.defaultValue
     /// Seconds between expiry sweeps on the center (`presence.sweep_interval`).
     public var sweepInterval: Double = K.sweepInterval.defaultValue

@@ -4,7 +4,7 @@ import PresenceStore
 extension PresenceStoreConfiguration {
     /// How a node reaches its bucket, from its `service.node_id`, `service.role`, `nats.replicas`,
     /// `nats.url` and `nats.user`/`password`/`token` (without an embedded nats-server),
-    /// `cache.*` and `presence.max_sessions`.
+    /// `cache.*`, `presence.max_sessions` and `presence.durable_heartbeats`.
     /// - Parameters:
     ///   - supervisor: the embedded nats-server: the store connects to it with its client
     ///     credential, and a leaf's store reports the hub problems it sees.
@@ -18,6 +18,7 @@ extension PresenceStoreConfiguration {
             natsURLs: supervisor.map { [$0.clientURL] } ?? [node.natsURL], nodeID: node.nodeID, replicas: node.replicas,
             cacheMaxCost: node.cacheMaxCost, negativeTTLSeconds: node.cacheNegativeTTL, maxSessions: node.maxSessions)
         domain = node.role == .leaf ? "hub" : nil
+        durableHeartbeats = node.durableHeartbeats
         if let supervisor {
             user = supervisor.clientCredential?.user
             password = supervisor.clientCredential?.password

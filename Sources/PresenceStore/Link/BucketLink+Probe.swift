@@ -99,11 +99,14 @@ extension BucketLink {
                 metadata: ["cause": "\(configuration.hubProblem?() ?? (definitive ? "no responders" : "no answer in time"))"])
         case .reportAnswersAgain:
             logger.info("the presence bucket answers again")
+            plane.heardFromNow()
         case .reportConnectionLost:
             logger.warning("NATS connection lost; reads are served from the replica, writes refused")
         case .recreateWatcher(let why, let watcher):
             report(why)
             watcher?.stop()
+            // Back from a gap in which heartbeats went unheard (the hub, or the connection).
+            if case .stalled = why {} else { plane.heardFromNow() }
         }
         return action
     }

@@ -38,21 +38,30 @@ final class BucketLink: Sendable {
     let loadTiming = NIOLockedValueBox(ReplicaLoadTiming())
     /// Who waits for the watch loop to end (see ``feedReplica()``).
     let watchLoopEnd = NIOLockedValueBox(WatchLoopEnd())
+    /// The heartbeat plane on the bound connection.
+    let plane: HeartbeatPlane
 
-    init(replica: PresenceReplica, configuration: PresenceStoreConfiguration, metrics: StoreMetrics, logger: Logger) {
+    init(
+        replica: PresenceReplica, configuration: PresenceStoreConfiguration, metrics: StoreMetrics, logger: Logger,
+        clock: @escaping @Sendable () -> Timestamp
+    ) {
         self.replica = replica
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
         self.machine = NIOLockedValueBox(Machine(isCenter: configuration.domain == nil))
+        self.plane = HeartbeatPlane(
+            replica: replica, nodeID: configuration.nodeID, bucket: configuration.bucket, metrics: metrics.heartbeats,
+            logger: logger, clock: clock)
     }
 
     /// Binds (retrying for as long as it runs), then feeds the replica from the watcher and
     /// probes the hub until ``stop()`` or cancellation; closes the connection at the end.
     func run() async {
         await withTaskCancellationHandler {
-            if await bindUntilBound() {
+            if await bindUntilBound(), let connection = bound?.connection {
                 await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await self.plane.run(on: connection) }
                     group.addTask { await self.feedReplica() }
                     group.addTask { await self.probeHub() }
                     await group.next()
@@ -70,7 +79,8 @@ final class BucketLink: Sendable {
         await link?.connection.close()
     }
 
-    /// Binds, retrying until `deadline`, for tools and tests that need the bucket at once.
+    /// Binds, retrying until `deadline`, for tools and tests that need the bucket at once
+    /// (``run()`` then starts the watcher, the probe and the heartbeat plane).
     func bind(before deadline: ContinuousClock.Instant) async throws {
         var lastError: any Error = NATSError.poolUnavailable
         while ContinuousClock.now < deadline {

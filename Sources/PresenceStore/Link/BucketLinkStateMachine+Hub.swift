@@ -34,6 +34,13 @@ extension BucketLinkStateMachine {
         return bound.hub.isReachable
     }
 
+    /// Whether a heartbeat sent now reaches the other nodes (SPEC §3a): bound, connected,
+    /// and the hub answering.
+    var carriesHeartbeats: Bool {
+        guard case .bound(let bound) = state else { return false }
+        return bound.hub.isReachable && !bound.disconnected
+    }
+
     /// A probe got the bucket's state.
     /// - Parameters:
     ///   - highestRevisionBefore: the replica's highest revision, read before the probe was
