@@ -136,7 +136,11 @@ struct PresenceAPIReadWriteTests {
             #expect(beat.json["status"] as? String == "busy")
             #expect(beat.json["message"] as? String == "deep work")
             #expect(beat.json["updated_at"] as? String != put.json["updated_at"] as? String)
-            #expect((beat.json["revision"] as? Int ?? 0) > (put.json["revision"] as? Int ?? 0))
+            // Not a durable write (SPEC §3a): the revision stays, the ETag says the body moved.
+            let revision = try #require(put.json["revision"] as? Int)
+            #expect(beat.json["revision"] as? Int == revision)
+            #expect(put.headers[.eTag] == "\"\(revision)\"")
+            #expect(beat.headers[.eTag]?.hasPrefix("\"\(revision).") == true, "\(beat.headers[.eTag] ?? "no ETag")")
 
             // Past the TTL the record reads offline, and a heartbeat does not bring it back.
             clock.advance(seconds: 11)

@@ -51,20 +51,26 @@ final class HeartbeatPlane: Sendable {
         metrics.accepted.increment()
     }
 
-    /// Subscribes on `connection`, then sends the batches as they fall due until cancelled
-    /// (sending what is left first).
-    func run(on connection: NATSConnection) async {
+    /// Subscribes on `connection`, and from then on assumes everyone alive until heard
+    /// (``heardFromNow()``). Called before the replica loads: no record is ever judged on
+    /// stored times alone.
+    func listen(on connection: NATSConnection) async {
         do {
             let subscription = try await connection.subscribe(subject) { [weak self] payload in
                 self?.receive(payload)
             }
             self.subscription.withLockedValue { $0 = subscription }
-            heardFromNow()
         } catch {
-            // Without the subscription the node hears no one: it keeps assuming nobody alive
-            // beyond the stored times, as before the plane (nats.c fails this only when closed).
+            // nats.c refuses only on a closed connection, which the link replaces; meanwhile
+            // the floor below still keeps everyone alive for one TTL.
             logger.error("cannot subscribe to the heartbeat plane", metadata: ["error": "\(error)"])
         }
+        heardFromNow()
+    }
+
+    /// Sends the batches as they fall due until cancelled (sending what is left first), then
+    /// ends the subscription.
+    func send(on connection: NATSConnection) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: Self.tick)
             await sendIfDue(on: connection, force: Task.isCancelled)

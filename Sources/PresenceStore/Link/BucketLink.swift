@@ -60,8 +60,9 @@ final class BucketLink: Sendable {
     func run() async {
         await withTaskCancellationHandler {
             if await bindUntilBound(), let connection = bound?.connection {
+                await plane.listen(on: connection)
                 await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await self.plane.run(on: connection) }
+                    group.addTask { await self.plane.send(on: connection) }
                     group.addTask { await self.feedReplica() }
                     group.addTask { await self.probeHub() }
                     await group.next()
