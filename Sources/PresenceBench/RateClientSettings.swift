@@ -12,8 +12,11 @@ struct RateClientSettings: Sendable {
     /// The most connections one event loop keeps open; a request that finds none free and
     /// cannot open one waits (and is counted late).
     var maxConnections = 4096
+    /// Connections being opened at once, at most (the rest of the waiting requests wait for
+    /// them or for a connection that becomes free, whichever comes first).
+    var maxConnecting = 16
     /// Connections opened before the first request is due.
-    var warmConnections = 8
+    var warmConnections = 32
     /// How long a request may wait for its answer (and a connection for its handshake).
     var timeout: TimeAmount = .seconds(5)
     /// A send later than this after its scheduled time counts as late.

@@ -15,7 +15,8 @@ struct RateOptions: ParsableArguments {
     var lateMs: Double = 1
     @Option(help: "Source addresses 127.0.0.1 … 127.0.0.N the connections are spread over.") var sources: Int = 4
     @Option(help: "The most connections per thread.") var maxConnections: Int = 4096
-    @Option(help: "Connections per thread opened before the first request is due.") var warmConnections: Int = 8
+    @Option(help: "Connections per thread being opened at once, at most.") var maxConnecting: Int = 16
+    @Option(help: "Connections per thread opened before the first request is due.") var warmConnections: Int = 32
     @Option(help: "Event loops (threads) sending, each a share of the rate on connections of its own.")
     var threads: Int = 1
     @Option(help: "Local ports of the client sockets (low-high; Linux 6.3+), or 'system'.")
@@ -25,8 +26,8 @@ struct RateOptions: ParsableArguments {
 
     func validate() throws {
         guard users > 0 else { throw ValidationError("--users must be at least 1") }
-        guard threads > 0, maxConnections > 0, sources > 0 else {
-            throw ValidationError("--threads, --max-connections and --sources must be at least 1")
+        guard threads > 0, maxConnections > 0, maxConnecting > 0, sources > 0 else {
+            throw ValidationError("--threads, --max-connections, --max-connecting and --sources must be at least 1")
         }
         guard localPorts == "system" || portRange != nil else {
             throw ValidationError("--local-ports takes low-high (e.g. 40001-60999) or 'system'")
@@ -42,7 +43,8 @@ struct RateOptions: ParsableArguments {
     /// The load these options describe; `startOnlineTTL` as in ``RateRequestShape``.
     func load(startOnlineTTL: Int? = nil) -> RateLoad {
         let settings = RateClientSettings(
-            host: host, port: port, sources: sources, maxConnections: maxConnections, warmConnections: warmConnections,
+            host: host, port: port, sources: sources, maxConnections: maxConnections, maxConnecting: maxConnecting,
+            warmConnections: warmConnections,
             timeout: .nanoseconds(Int64(timeout * 1e9)), lateBound: .nanoseconds(Int64(lateMs * 1e6)),
             localPorts: portRange)
         let shape = RateRequestShape(prefix: prefix, session: session, token: token, startOnlineTTL: startOnlineTTL)
