@@ -27,6 +27,22 @@ def _load(raw_dir, name, failures, part):
         return None
 
 
+# The heartbeat plane's metrics, by node (HTTP port), as bench/heartbeats reads them.
+_NODES = {"18080": "center", "18081": "leaf-1", "18082": "leaf-2"}
+
+
+def metric_deltas(pair):
+    """What each node's presence_heartbeat* metrics grew by between {"before", "after"}."""
+    if not pair:
+        return None
+    deltas = {}
+    for port, after in (pair.get("after") or {}).items():
+        before = (pair.get("before") or {}).get(port) or {}
+        deltas[_NODES.get(port, port)] = None if after is None else {
+            name: round(value - before.get(name, 0), 6) for name, value in after.items()}
+    return deltas
+
+
 def _clean(run):
     """Whether an open-loop run got a 2xx for every request."""
     return run is not None and run.get("non_2xx") == 0 and run.get("errors") == 0
@@ -42,6 +58,10 @@ def summarize(raw_dir):
     beats = _load(raw_dir, "fo_heartbeats.json", failures, "no-false-offline")
     watch = _load(raw_dir, "fo_watch.json", failures, "no-false-offline")
     events = _load(raw_dir, "fo_events.json", failures, "no-false-offline")
+    plane = metric_deltas(_load(raw_dir, "plane_metrics.json", failures, "load"))
+    for run in (steps, durable):
+        if run and "plane_metrics" in run:
+            run["plane_metrics"] = metric_deltas(run["plane_metrics"])
 
     summary = dict.fromkeys(("offered_per_second", "answered_per_second", "p99_ms", "non_2xx", "bucket_writes_per_second",
                              "max_held_per_second", "durable_max_held_per_second", "offline_p99_ms", "false_offline"))
@@ -83,7 +103,7 @@ def summarize(raw_dir):
             failures.append(f"heartbeats no-false-offline: {watch['false_offline']} false offline "
                             f"({watch['stream_offline_events']} stream events, {watch['read_offline']} reads)")
 
-    runs = {"load": load, "bucket": bucket, "offline": offline, "steps": steps, "durable_steps": durable,
+    runs = {"load": load, "bucket": bucket, "plane_metrics": plane, "offline": offline, "steps": steps, "durable_steps": durable,
             "no_false_offline": {"heartbeats": beats, "watch": watch, "events": events} if watch or beats else None}
     return summary, runs, failures
 
@@ -107,6 +127,23 @@ def rows(summary, runs):
                     f"heartbeats offered {offered:,.0f}/s", round(writes / offered, 3) if writes is not None and offered else None,
                     "the status-change rate, not the heartbeat rate (≤ 5 % of it)",
                     writes is not None and offered and writes <= 0.05 * offered))
+    metrics = runs.get("plane_metrics")
+    if metrics is not None:
+        def total(node, name):
+            return sum(v for k, v in ((metrics.get(node) or {}).items()) if k.split("{")[0] == name)
+        if not any(metrics.values()):
+            seen = "no presence_heartbeat* metrics on any node (no heartbeat plane)"
+        else:
+            parts = [f"leaf-1 accepted {total('leaf-1', 'presence_heartbeats_accepted_total'):,.0f}, "
+                     f"sent {total('leaf-1', 'presence_heartbeat_batches_sent_total'):,.0f} batches"]
+            for node in ("center", "leaf-2"):
+                count = total(node, "presence_heartbeat_lag_seconds_count")
+                lag = total(node, "presence_heartbeat_lag_seconds_sum") / count if count else None
+                parts.append(f"{node} received {total(node, 'presence_heartbeat_batches_received_total'):,.0f} batches, "
+                             f"applied {total(node, 'presence_heartbeats_applied_total'):,.0f}"
+                             + (f", mean lag {lag * 1000:.1f} ms" if lag is not None else ""))
+            seen = "; ".join(parts)
+        out.append(("The heartbeat plane during that load (the nodes' metrics)", seen, "", None, "", None))
     plane, durable = summary["max_held_per_second"], summary["durable_max_held_per_second"]
     if runs.get("steps") or runs.get("durable_steps"):
         def rate(value, steps):
@@ -118,6 +155,8 @@ def rows(summary, runs):
             if missed.get("held") is False:
                 held += (f" (missed {missed['offered_per_second']:,.0f}/s: p99 {missed['p99_ms']} ms, "
                          f"non-2xx {missed['non_2xx']}, errors {missed['errors']})")
+            else:
+                held += " (the highest rate tried: the node may hold more)"
             return held + f"; bucket writes meanwhile {steps['bucket_writes_per_second']:,.0f}/s"
         limit = (runs.get("steps") or runs.get("durable_steps"))["p99_limit_ms"]
         out.append((f"Highest open-loop heartbeat rate leaf-1 holds (p99 ≤ {limit:g} ms, every answer 2xx)",
