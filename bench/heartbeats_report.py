@@ -78,6 +78,8 @@ def summarize(raw_dir):
                             f"(statuses {load.get('statuses')})")
     elif os.path.exists(os.path.join(raw_dir, "bucket.json")):
         failures.append("heartbeats load: no output")
+    if bucket and offline is not None and not bucket.get("offline_ended_within_load", True):
+        failures.append("heartbeats time-to-offline: it ended after the load (BENCH_HB_SECONDS too short for it)")
     if offline is not None:
         if offline["stream_events"] == offline["users"] and offline["reads_offline"] == offline["users"]:
             worst = max(offline["stream_p99_ms"], offline["read_p99_ms"])
