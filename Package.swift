@@ -143,11 +143,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Benchmark helpers for bench/run: seeding, the write ceiling, propagation, fan-out.
+        // Benchmark helpers for bench/run: seeding, the write ceiling, propagation, fan-out, open-loop heartbeats.
         .executableTarget(
             name: "PresenceBench",
             dependencies: [
                 "PresenceCore", "NATSClient", "EmbeddedNATS", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

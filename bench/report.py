@@ -1,10 +1,47 @@
 #!/usr/bin/env python3
-"""Turns bench/run's raw outputs into bench/results/<time>.md and .json (and latest.*)."""
+"""Turns bench/run's raw outputs into bench/results/<time>.md and .json (and latest.*).
+
+    bench/report.py RAW_DIR USERS          bench/run's report (RAW_DIR/heartbeats: results.heartbeats)
+    bench/report.py --heartbeats RAW_DIR   bench/heartbeats alone: heartbeats-<time>.md/.json (and -latest)
+BENCH_RESULTS_DIR writes elsewhere than bench/results (a smoke run's figures are not results).
+"""
 import json, os, re, sys, time, platform, subprocess
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import heartbeats_report
+
+results_dir = os.environ.get("BENCH_RESULTS_DIR") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+os.makedirs(results_dir, exist_ok=True)
+
+def machine_description(generator):
+    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
+    return f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}; load generator ({generator}) on the same cores"
+
+def table(rows):
+    lines = ["| scenario | result | baseline (same run) | ratio | target | holds |", "|---|---|---|---|---|---|"]
+    for scenario, value, baseline, r, target, holds in rows:
+        cells = (scenario, value, baseline, "" if r is None else f"{r}×", target, "" if holds is None else ("✅" if holds else "❌"))
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return lines
+
+if sys.argv[1] == "--heartbeats":
+    summary, runs, failures = heartbeats_report.summarize(sys.argv[2])
+    machine = machine_description("presence-bench rate, open loop")
+    stamp = time.strftime("%Y-%m-%dT%H%M%SZ", time.gmtime())
+    md = [f"# Heartbeats: the open-loop figures ({stamp})", "", f"Machine: {machine}.", ""]
+    md += table(heartbeats_report.rows(summary, runs))
+    md += ["", "Reproduce: `bench/heartbeats` (or `make bench`, whose report has these rows too)."]
+    if failures:
+        md += ["", "Failed: " + "; ".join(failures)]
+    text = "\n".join(md) + "\n"
+    for name in (f"heartbeats-{stamp}", "heartbeats-latest"):
+        open(os.path.join(results_dir, name + ".md"), "w").write(text)
+        json.dump({"machine": machine, "results": {"heartbeats": summary, "heartbeats_runs": runs}, "failed": failures},
+                  open(os.path.join(results_dir, name + ".json"), "w"), indent=2)
+    print(text)
+    print(json.dumps({"heartbeats": summary}))
+    sys.exit(1 if failures else 0)
 
 raw, users = sys.argv[1], int(sys.argv[2])
-results_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
-os.makedirs(results_dir, exist_ok=True)
 failures = []
 
 def read(name):
@@ -164,9 +201,13 @@ if f:
 rc = data.get("recovery") or {}
 if rc:
     row("Hub restart: center start → leaf ready again", f"{rc['recovery_ms']/1000:.2f} s")
+if os.path.isdir(os.path.join(raw, "heartbeats")):
+    data["heartbeats"], data["heartbeats_runs"], heartbeat_failures = heartbeats_report.summarize(os.path.join(raw, "heartbeats"))
+    failures += heartbeat_failures
+    for scenario, value, baseline, r, target, holds in heartbeats_report.rows(data["heartbeats"], data["heartbeats_runs"]):
+        row(scenario, value, baseline, r, target, holds)
 
-cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
-machine = f"{os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}; load generator (wrk -t2) on the same cores"
+machine = machine_description("wrk -t2")
 stamp = time.strftime("%Y-%m-%dT%H%M%SZ", time.gmtime())
 md = [f"# swift-presence benchmark ({stamp})", "", f"Machine: {machine}. Users seeded: {users:,}.", "",
       "| scenario | result | baseline (same run) | ratio | target | holds |", "|---|---|---|---|---|---|"]

@@ -20,10 +20,7 @@ struct FanoutCommand: AsyncParsableCommand {
     @Option(help: "Groups each second's updates are spread over (1: one burst a second).") var slices: Int = 50
 
     func run() async throws {
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        limit.rlim_cur = limit.rlim_max
-        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        raiseOpenFileLimit()
 
         let users = (0..<streams).map { "fan\($0)" }
         let connection = try await NATSConnection.connect(options: .init(urls: [nats], name: "presence-bench-fanout"))

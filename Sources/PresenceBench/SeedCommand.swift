@@ -14,6 +14,14 @@ struct SeedCommand: AsyncParsableCommand {
     @Option(help: "User id prefix.") var prefix: String = "user"
     @Option(help: "TTL of the seeded records (seconds).") var ttl: Int = 86_400
     @Option(help: "Sessions per user (1: the single-record form; more: named sessions).") var sessions: Int = 1
+    @Option(help: "Status of every seeded session (online, away, busy, offline), or 'mixed': the four in turn.")
+    var status: String = "mixed"
+
+    func validate() throws {
+        guard status == "mixed" || PresenceStatus(rawValue: status) != nil else {
+            throw ValidationError("--status takes online, away, busy, offline or mixed")
+        }
+    }
 
     func run() async throws {
         let connection = try await NATSConnection.connect(options: .init(urls: [nats], name: "presence-bench-seed"))
@@ -22,12 +30,12 @@ struct SeedCommand: AsyncParsableCommand {
         let (users, prefix, ttl, sessions) = (self.users, self.prefix, self.ttl, max(1, self.sessions))
         let started = monotonicMicros()
         let now = Timestamp.now()
-        let statuses: [PresenceStatus] = [.online, .away, .busy, .offline]
+        let statuses: [PresenceStatus] = PresenceStatus(rawValue: status).map { [$0] } ?? [.online, .away, .busy, .offline]
         try await bucket.putWithoutWaiting { put in
             for index in 0..<users {
                 let user = try UserID(validating: "\(prefix)\(index)")
                 let record = PresenceRecord(
-                    userID: user, status: statuses[index % 4], message: index % 3 == 0 ? "In a meeting until 15:00" : "",
+                    userID: user, status: statuses[index % statuses.count], message: index % 3 == 0 ? "In a meeting until 15:00" : "",
                     lastSeen: now, updatedAt: now, nodeID: "bench-seed", ttl: ttl, revision: 0)
                 guard sessions > 1 else {
                     try put(UserKeyCodec.key(for: user), PresenceJSON.encodeValue(record))
@@ -37,7 +45,7 @@ struct SeedCommand: AsyncParsableCommand {
                 presence.sessions = try (0..<sessions).map { number in
                     var session = presence.sessions[0]
                     session.id = try SessionID(validating: "device\(number)")
-                    session.status = statuses[(index + number) % 4]
+                    session.status = statuses[(index + number) % statuses.count]
                     return session
                 }
                 try put(UserKeyCodec.key(for: user), UserPresenceJSON.encodeValue(presence))
