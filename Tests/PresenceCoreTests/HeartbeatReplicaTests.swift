@@ -159,6 +159,21 @@ struct HeartbeatReplicaTests {
         #expect(refreshed.publicRevision == before.publicRevision)
     }
 
+    @Test func oneLostBatchNeverMakesAUserWhoHeartbeatsAtATTLThirdOffline() throws {
+        // TTL 12 s, a heartbeat every 4 s (ttl / 3), the one at 8 s lost: online throughout.
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        replica.apply(StoredPresence(record("alice", status: .online, updatedAt: t0, ttl: 12, revision: 7)))
+        var previous: Int64 = 0
+        for second: Int64 in [4, 12, 16] {
+            let stored = try held(replica)
+            defer { previous = second }
+            for millis in stride(from: previous * 1_000, through: second * 1_000, by: 250) {
+                #expect(stored.publicView(at: at(t0, plusMillis: millis)).status == .online, "at \(millis) ms")
+            }
+            #expect(replica.applyHeartbeat(user: alice, session: .defaultSession, at: at(t0, plusMillis: second * 1_000), nodeID: "l") != nil)
+        }
+    }
+
     @Test func theSweepersScheduleFollowsAHeartbeat() throws {
         let replica = replica()
         let schedule = ExpirySchedule(retentionSeconds: nil)

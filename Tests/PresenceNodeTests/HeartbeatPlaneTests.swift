@@ -120,6 +120,26 @@ struct HeartbeatPlaneTests {
         #expect(beat == 200)
         #expect((stored["revision"] as? Int ?? 0) > (bob["revision"] as? Int ?? 0), "a durable heartbeat is a new revision")
         #expect(try await Self.everywhere(nodes, "/api/v2/presence/bob", within: .seconds(2)) { $0["revision"] as? Int == stored["revision"] as? Int })
+
+        // A forged batch: a time a day ahead counts as the receiver's present, an offline user
+        // is not revived, and a message that is not a batch is refused and counted.
+        let forger = try await NATSConnection.connect(options: .init(urls: [topology.center.natsClientURL], name: "forger"))
+        let future = Timestamp.now().adding(seconds: 86_400)
+        let forged = HeartbeatBatch(nodeID: "forger", heartbeats: [
+            .init(user: try UserID(validating: "bob"), session: .defaultSession, time: future),
+            .init(user: try UserID(validating: "alice"), session: .defaultSession, time: future),
+        ])
+        try await forger.publish(HeartbeatBatch.subject(bucket: "presence"), payload: forged.encoded())
+        try await forger.publish(HeartbeatBatch.subject(bucket: "presence"), payload: Array("not a batch".utf8))
+        await forger.close()
+        #expect(try await Self.everywhere([topology.center, leaf2], "/api/v2/presence/bob", within: .seconds(2)) { $0["node_id"] as? String == "forger" })
+        for node in [topology.center, leaf2] {
+            let (_, forgedBob) = try await node.get("/api/v2/presence/bob")
+            #expect(try Self.time(forgedBob, "updated_at") <= Timestamp.now(), "never past the receiver's clock")
+            let (_, aliceNow) = try await node.get("/api/v2/presence/alice")
+            #expect(aliceNow["status"] as? String == "offline", "an offline user is not revived")
+            #expect(try Self.counter(node, "presence_heartbeat_batches_refused_total") == 1)
+        }
         for node in [durable, leaf2, leaf1] { await node.stop() }
         await topology.center.stop()
     }

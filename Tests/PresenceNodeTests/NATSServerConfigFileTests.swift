@@ -77,6 +77,21 @@ struct NATSServerConfigFileTests {
         #expect(!publish.contains { $0.contains("PURGE") || $0.contains("UPDATE") || $0.hasSuffix("STREAM.CREATE.KV_presence") })
     }
 
+    @Test func leavesMayPublishAndSubscribeToTheHeartbeatPlaneAndNoOtherCoreSubject() {
+        var configuration = EmbeddedNATSConfiguration(serverName: "c", dataDirectory: "/tmp/d", mode: .center(leafnodePort: 7422))
+        configuration.leafUser = "eu-1"
+        configuration.leafPassword = "pw"
+        configuration.heartbeatSubject = "presence.heartbeats.presence"
+        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, client: Self.client)
+        #expect(text.contains(#"subscribe: { allow: ["_INBOX_LEAF.eu-1.>", "$LDS.>", "presence.heartbeats.presence"] }"#))
+        let publish = LeafPermissions.publish(bucket: "presence", domain: "hub", heartbeats: "presence.heartbeats.presence")
+        #expect(publish.last == "presence.heartbeats.presence")
+        #expect(text.contains(#""$JS.FC.KV_presence.>", "presence.heartbeats.presence"] }"#))
+        // Beside the plane's one subject, only JetStream and KV subjects: no wildcard of ours.
+        #expect(publish.filter { !$0.hasPrefix("$") } == ["presence.heartbeats.presence"])
+        #expect(!LeafPermissions.publish(bucket: "presence", domain: "hub").contains { $0.hasPrefix("presence.") })
+    }
+
     @Test func aClusteredCenterRoutesToTheOtherCentersWithTheRouteCredential() {
         var configuration = EmbeddedNATSConfiguration(serverName: "c1", dataDirectory: "/tmp/d", mode: .center(leafnodePort: 7422))
         var cluster = EmbeddedNATSConfiguration.Cluster(

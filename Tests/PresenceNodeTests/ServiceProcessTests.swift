@@ -88,6 +88,10 @@ struct ServiceProcessTests {
                 body: #"{"status":"busy","message":"write \#(index)"}"#)
             #expect(status == 200)
             acknowledged["user\(index)"] = body["revision"] as? Int
+            // A heartbeat between status writes (SPEC §3a: not stored) takes nothing away from them.
+            let (beat, _) = try await HTTP.request(
+                "POST", port: port, path: "/api/v2/presence/user\(index)/heartbeat", headers: ["Authorization": "Bearer \(admin)"])
+            #expect(beat == 200)
         }
         // Kill the service and its nats-server at once, with no chance to flush anything.
         let natsPID = try #require(first.natsServerPID)
