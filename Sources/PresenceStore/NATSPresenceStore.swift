@@ -110,18 +110,23 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
         async throws(PresenceError) -> StoredPresence
     {
         try link.requireHeartbeatPlane()
-        var plan = try await plan(change, to: user, ifMatch: ifMatch)
+        // The record the plan starts from, as the replica holds it.
+        var basis = try await presence(of: user)
+        var plan = WritePlanner(
+            change: change, user: user, ifMatch: ifMatch, nodeID: configuration.nodeID, replicaRecord: basis?.userPresence,
+            retryDeadline: configuration.writeRetryDeadline, maxSessions: configuration.maxSessions)
         return try await plan.run(now: clock) { () throws(PresenceError) in
-            try await fetch(user)?.userPresence
+            basis = try await fetch(user)
+            return basis?.userPresence
         } write: { record, expecting throws(PresenceError) in
-            guard let time = record.session(session)?.updatedAt, replica.held(user) != nil else {
+            guard let time = record.session(session)?.updatedAt, let basis, replica.held(user) != nil else {
                 return try await write(record, of: user, expecting: expecting, to: try link.writableBucket())
             }
-            // nil: the held record changed since the plan read it; the plan reads again.
-            guard let stored = replica.applyHeartbeat(user: user, session: session, at: time, nodeID: configuration.nodeID)
-            else { return nil }
+            let refreshed = StoredPresence(record, heardAt: max(time, basis.heardAt ?? time))
+            // false: the held record changed since the plan read it; the plan reads again.
+            guard replica.replace(basis, with: refreshed) else { return nil }
             link.plane.enqueue(user: user, session: session, at: time)
-            return stored
+            return refreshed
         }
     }
 

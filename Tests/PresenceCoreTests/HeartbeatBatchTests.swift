@@ -26,6 +26,7 @@ struct HeartbeatBatchTests {
     @Test("a message that is not a batch of this version is refused whole", arguments: [
         "", "hello", "presence-heartbeats 2 1795255200000 n\nalice default 1\n", "presence-heartbeats 1 -5 n\n",
         "presence-heartbeats 1 12x n\n", "presence-heartbeats 1 1795255200000\n", "presence-heartbeat 1 1 n\n",
+        "presence-heartbeats 1 9223372036854775807 n\nalice default 60000\n", "presence-heartbeats 1 253402300800000 n\n",
     ])
     func foreignMessagesAreRefused(text: String) {
         #expect(HeartbeatBatch.decode(Array(text.utf8)) == nil)
@@ -96,6 +97,20 @@ struct HeartbeatBatcherTests {
         #expect(!first && !second)
         #expect(third, "the third fills it")
         #expect(batcher.isDue(at: start))
+    }
+
+    @Test func heartbeatsFasterThanBatchesGoOutInSeveralBatchesOfTheMostEach() throws {
+        var batcher = HeartbeatBatcher(interval: .seconds(60), maxHeartbeats: 2)
+        for index in 0..<5 { _ = batcher.add(beat("u\(index)", plus: 0), now: start) }
+        var sizes: [Int] = []
+        var users: Set<String> = []
+        while batcher.isDue(at: start), let batch = batcher.take(nodeID: "n") {
+            sizes.append(batch.heartbeats.count)
+            users.formUnion(batch.heartbeats.map(\.user.rawValue))
+        }
+        #expect(sizes == [2, 2, 1])
+        #expect(users.count == 5)
+        #expect(batcher.count == 0 && !batcher.isDue(at: start + .seconds(120)))
     }
 
     @Test func aSessionHeartbeatingTwiceIsSentOnceWithItsLatestTime() throws {

@@ -40,6 +40,9 @@ public struct HeartbeatBatch: Sendable, Equatable {
     static let version = 1
     /// The latest a heartbeat may be after its batch's base time: a batch covers one period.
     public static let maxSpanMillis: Int64 = 60_000
+    /// The latest base time a batch may have (9999-12-31T23:59:59.999Z): a forged one cannot
+    /// make a time overflow.
+    static let maxBaseMillis: Int64 = 253_402_300_799_999
 
     public init(nodeID: String, heartbeats: [Heartbeat]) {
         self.nodeID = nodeID
@@ -80,7 +83,7 @@ public struct HeartbeatBatch: Sendable, Equatable {
         guard let header = lines.popFirst() else { return nil }
         let fields = header.split(separator: 0x20, maxSplits: 3, omittingEmptySubsequences: false)
         guard fields.count == 4, fields[0].elementsEqual(magic.utf8), fields[1].elementsEqual(String(version).utf8),
-            let base = Int64(String(decoding: fields[2], as: UTF8.self)), base >= 0
+            let base = Int64(String(decoding: fields[2], as: UTF8.self)), (0...maxBaseMillis).contains(base)
         else { return nil }
         let nodeID = String(decoding: fields[3], as: UTF8.self)
         var heartbeats: [Heartbeat] = []

@@ -10,6 +10,8 @@ public struct HeartbeatBatcher: Sendable {
 
     private var pending: [Key: Timestamp] = [:]
     private var firstAt: ContinuousClock.Instant?
+    /// Heartbeats were left over by a full batch: the rest is due at once.
+    private var leftOver = false
     private let interval: Duration
     private let maxHeartbeats: Int
 
@@ -37,7 +39,7 @@ public struct HeartbeatBatcher: Sendable {
     /// Whether the batch should go out at `now`: full, or its first heartbeat waited `interval`.
     public func isDue(at now: ContinuousClock.Instant) -> Bool {
         guard let firstAt else { return false }
-        return pending.count >= maxHeartbeats || now - firstAt >= interval
+        return leftOver || pending.count >= maxHeartbeats || now - firstAt >= interval
     }
 
     /// When the waiting batch falls due, nil when nothing waits.
@@ -45,12 +47,24 @@ public struct HeartbeatBatcher: Sendable {
         firstAt.map { $0 + interval }
     }
 
-    /// Takes the waiting heartbeats as a batch of `nodeID`, nil when none wait.
+    /// Takes up to `maxHeartbeats` of the waiting heartbeats as a batch of `nodeID`, nil when
+    /// none wait. What is left (heartbeats came faster than batches went) stays due at once.
     public mutating func take(nodeID: String) -> HeartbeatBatch? {
         guard !pending.isEmpty else { return nil }
-        let heartbeats = pending.map { HeartbeatBatch.Heartbeat(user: $0.key.user, session: $0.key.session, time: $0.value) }
-        pending.removeAll(keepingCapacity: true)
-        firstAt = nil
+        var heartbeats: [HeartbeatBatch.Heartbeat] = []
+        if pending.count <= maxHeartbeats {
+            heartbeats = pending.map { HeartbeatBatch.Heartbeat(user: $0.key.user, session: $0.key.session, time: $0.value) }
+            pending.removeAll(keepingCapacity: true)
+            firstAt = nil
+            leftOver = false
+        } else {
+            heartbeats.reserveCapacity(maxHeartbeats)
+            for (key, time) in pending.prefix(maxHeartbeats) {
+                heartbeats.append(HeartbeatBatch.Heartbeat(user: key.user, session: key.session, time: time))
+            }
+            for heartbeat in heartbeats { pending[Key(user: heartbeat.user, session: heartbeat.session)] = nil }
+            leftOver = true
+        }
         return HeartbeatBatch(nodeID: nodeID, heartbeats: heartbeats)
     }
 }

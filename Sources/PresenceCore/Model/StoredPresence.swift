@@ -125,6 +125,10 @@ public struct StoredPresence: Sendable, Equatable {
         return copy
     }
 
+    /// Whether the public view is also the owner's (the single-record form: one visible
+    /// session, nothing hidden), so the owner's read can use ``body(at:)``.
+    public var publicBodyIsOwnersView: Bool { value == nil }
+
     /// The latest heartbeat heard for the record that its stored value does not have, nil
     /// when none: what the owner's view shows beyond the revision (its `ETag`).
     public var heardAt: Timestamp? {

@@ -191,6 +191,19 @@ public final class PresenceReplica: Sendable {
         }
     }
 
+    /// Replaces the record held for `replacement.user` with `replacement` if it is still
+    /// exactly `expected` (a heartbeat this node planned from it; nothing applied since).
+    /// Streams are not told, the schedule is.
+    /// - Returns: whether it was replaced.
+    public func replace(_ expected: StoredPresence, with replacement: StoredPresence) -> Bool {
+        state.withLockedValue { state in
+            guard let position = state.index[replacement.user].map(Int.init), state.slots[position].stored == expected
+            else { return false }
+            store(replacement, at: position, in: &state)
+            return true
+        }
+    }
+
     /// The node hears every heartbeat from `floor` on (it subscribed to the heartbeat plane,
     /// or its link to the hub came back): until each session's first heartbeat heard, it
     /// is assumed alive at `floor`, so nobody who kept heartbeating reads offline because

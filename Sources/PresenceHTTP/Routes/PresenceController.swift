@@ -131,6 +131,8 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     /// The user's own view: the real fields, `invisible` while hidden, and with
     /// `includeSessions` a `session_list` of every session as it reads at `now`.
     static func ownerBody(_ stored: StoredPresence, at now: Timestamp, includeSessions: Bool) -> [UInt8] {
+        // Most users: one plain session, whose owner's view is the public one (no decoding).
+        if !includeSessions, stored.publicBodyIsOwnersView { return stored.body(at: now) }
         let record = stored.userPresence
         var body = PresenceJSON.encodeResponse(record.ownerView(at: now))
         guard includeSessions else { return body }

@@ -83,21 +83,22 @@ final class HeartbeatPlane: Sendable {
         replica.assumeAlive(since: clock())
     }
 
-    /// Publishes the waiting batch when it is due (or `force`).
+    /// Publishes the waiting batches when they are due (or `force`), each at most ``maxBatch``.
     private func sendIfDue(on connection: NATSConnection, force: Bool) async {
-        let batch = batcher.withLockedValue { batcher -> HeartbeatBatch? in
+        while let batch = batcher.withLockedValue({ batcher -> HeartbeatBatch? in
             guard force || batcher.isDue(at: .now) else { return nil }
             return batcher.take(nodeID: nodeID)
-        }
-        guard let batch else { return }
-        do {
-            try await connection.publish(subject, payload: batch.encoded())
-            metrics.batchesSent.increment()
-            metrics.batchSize.record(Double(batch.heartbeats.count))
-        } catch {
-            metrics.batchesFailed.increment()
-            logger.warning(
-                "a heartbeat batch could not be sent", metadata: ["heartbeats": "\(batch.heartbeats.count)", "error": "\(error)"])
+        }) {
+            do {
+                try await connection.publish(subject, payload: batch.encoded())
+                metrics.batchesSent.increment()
+                metrics.batchSize.record(Double(batch.heartbeats.count))
+            } catch {
+                metrics.batchesFailed.increment()
+                logger.warning(
+                    "a heartbeat batch could not be sent",
+                    metadata: ["heartbeats": "\(batch.heartbeats.count)", "error": "\(error)"])
+            }
         }
     }
 
