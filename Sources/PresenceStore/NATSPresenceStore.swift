@@ -122,7 +122,7 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
             guard let time = record.session(session)?.updatedAt, let basis, replica.held(user) != nil else {
                 return try await write(record, of: user, expecting: expecting, to: try link.writableBucket())
             }
-            let refreshed = StoredPresence(record, heardAt: max(time, basis.heardAt ?? time))
+            let refreshed = StoredPresence(record, heardAt: basis.heardStamp(after: time))
             // false: the held record changed since the plan read it; the plan reads again.
             guard replica.replace(basis, with: refreshed) else { return nil }
             link.plane.enqueue(user: user, session: session, at: time)
@@ -240,9 +240,13 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
             replica.rememberAbsent(user, now: clock())
             return nil
         }
-        replica.apply(stored)
+        // A user the replica did not hold (evicted, or not loaded yet): any heartbeats of
+        // theirs went unheard here, so they are assumed alive from now for one TTL, as on a
+        // node that just started (SPEC §3a); their next heartbeat then finds them held.
+        let known = replica.held(user) == nil ? (stored.assumingAlive(since: clock()) ?? stored) : stored
+        replica.apply(known)
         // What the replica holds: the record with the heartbeats this node heard since it was written.
-        return replica.held(user) ?? stored
+        return replica.held(user) ?? known
     }
 
     /// The honest answer to a failed write: 503 only when it certainly was not applied

@@ -27,6 +27,7 @@ struct HeartbeatBatchTests {
         "", "hello", "presence-heartbeats 2 1795255200000 n\nalice default 1\n", "presence-heartbeats 1 -5 n\n",
         "presence-heartbeats 1 12x n\n", "presence-heartbeats 1 1795255200000\n", "presence-heartbeat 1 1 n\n",
         "presence-heartbeats 1 9223372036854775807 n\nalice default 60000\n", "presence-heartbeats 1 253402300800000 n\n",
+        "presence-heartbeats 1 1795255200000 node\u{1B}[31m\n", "presence-heartbeats 1 1795255200000 \(String(repeating: "n", count: 129))\n",
     ])
     func foreignMessagesAreRefused(text: String) {
         #expect(HeartbeatBatch.decode(Array(text.utf8)) == nil)

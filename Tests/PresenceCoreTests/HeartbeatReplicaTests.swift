@@ -174,6 +174,40 @@ struct HeartbeatReplicaTests {
         }
     }
 
+    @Test func aRecordWhoseLiveSessionHadExpiredAtItsLastWriteIsAssumedAliveToo() throws {
+        // The phone heartbeats on the plane (its stored time stays t0); another node, which had
+        // not heard it, ends the web session a minute later: the stored record has nothing live.
+        let phone = PresenceSession(id: sid("phone"), status: .online, message: "", ttl: 10, updatedAt: t0, lastSeen: t0, nodeID: "a")
+        let minuteLater = at(t0, plusMillis: 60_000)
+        let record = UserPresence(
+            userID: alice, sessions: [phone], lastSeen: t0, updatedAt: minuteLater, nodeID: "b", ttl: 10, revision: 9)
+        let stored = StoredPresence(record)
+        #expect(stored.changesAt == nil, "nothing changes by itself from its last write on")
+        let floor = at(t0, plusMillis: 120_000)
+        let assumed = try #require(stored.assumingAlive(since: floor))
+        #expect(assumed.publicView(at: at(floor, plusMillis: 10_000)).status == .online)
+        #expect(assumed.publicView(at: at(floor, plusMillis: 10_001)).status == .offline)
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        replica.assumeAlive(since: floor)
+        replica.apply(stored)
+        let beat = at(floor, plusMillis: 3_000)
+        #expect(replica.applyHeartbeat(user: alice, session: sid("phone"), at: beat, nodeID: "a") != nil, "its heartbeats count again")
+    }
+
+    @Test func everyHeartbeatAppliedGivesAnotherStampEvenOneHeardLate() throws {
+        let sessions = ["default", "phone"].map {
+            PresenceSession(id: sid($0), status: .online, message: "", ttl: 10, updatedAt: t0, lastSeen: t0, nodeID: "a")
+        }
+        let replica = PresenceReplica(maxCost: 1 << 20, negativeTTLSeconds: 5)
+        replica.apply(StoredPresence(UserPresence(userID: alice, sessions: sessions, lastSeen: t0, updatedAt: t0, nodeID: "a", ttl: 10, revision: 7)))
+        let first = try #require(replica.applyHeartbeat(user: alice, session: .defaultSession, at: at(t0, plusMillis: 5_000), nodeID: "a"))
+        // The phone's heartbeat from before that one, heard later (batches cross): the body changes.
+        let late = try #require(replica.applyHeartbeat(user: alice, session: sid("phone"), at: at(t0, plusMillis: 4_000), nodeID: "b"))
+        let stamps = [first.heardAt, late.heardAt].compactMap { $0?.millisecondsSinceEpoch }
+        #expect(stamps.count == 2 && stamps[1] > stamps[0], "\(stamps)")
+        #expect(late.userPresence.session(sid("phone"))?.updatedAt == at(t0, plusMillis: 4_000))
+    }
+
     @Test func theSweepersScheduleFollowsAHeartbeat() throws {
         let replica = replica()
         let schedule = ExpirySchedule(retentionSeconds: nil)

@@ -40,6 +40,8 @@ public struct HeartbeatBatch: Sendable, Equatable {
     static let version = 1
     /// The latest a heartbeat may be after its batch's base time: a batch covers one period.
     public static let maxSpanMillis: Int64 = 60_000
+    /// The longest node id a batch may carry, in bytes.
+    static let maxNodeIDBytes = 128
     /// The latest base time a batch may have (9999-12-31T23:59:59.999Z): a forged one cannot
     /// make a time overflow.
     static let maxBaseMillis: Int64 = 253_402_300_799_999
@@ -85,6 +87,8 @@ public struct HeartbeatBatch: Sendable, Equatable {
         guard fields.count == 4, fields[0].elementsEqual(magic.utf8), fields[1].elementsEqual(String(version).utf8),
             let base = Int64(String(decoding: fields[2], as: UTF8.self)), (0...maxBaseMillis).contains(base)
         else { return nil }
+        // It becomes records' `node_id`: bounded, no control characters.
+        guard fields[3].count <= maxNodeIDBytes, !fields[3].contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return nil }
         let nodeID = String(decoding: fields[3], as: UTF8.self)
         var heartbeats: [Heartbeat] = []
         heartbeats.reserveCapacity(lines.count)

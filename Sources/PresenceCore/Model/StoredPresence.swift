@@ -111,14 +111,16 @@ public struct StoredPresence: Sendable, Equatable {
     /// the single-record form only moves its expiry (its body, the view as of its one
     /// session's write, stays right), so a new node's replica load decodes nothing for it.
     public func assumingAlive(since floor: Timestamp) -> StoredPresence? {
-        guard changesAtMillis != .max, floor.millisecondsSinceEpoch > assumedAliveMillis else { return nil }
+        guard floor.millisecondsSinceEpoch > assumedAliveMillis else { return nil }
         let floorMillis = floor.millisecondsSinceEpoch
         guard value == nil else {
+            // Sessions may have expired before the record's last write: only they can tell.
             guard let assumed = userPresence.assumingAlive(since: floor) else { return nil }
             return StoredPresence(assumed, encodedValue: value, heardAt: heardAt)
         }
-        // One live session, written at `lastWrittenMillis`, expiring `ttl` + 1 ms later.
-        guard lastWrittenMillis < floorMillis else { return nil }
+        // One session: live, written at `lastWrittenMillis` and expiring `ttl` + 1 ms later;
+        // or offline (nothing to expire).
+        guard changesAtMillis != .max, lastWrittenMillis < floorMillis else { return nil }
         var copy = self
         copy.changesAtMillis = floorMillis + (changesAtMillis - lastWrittenMillis)
         copy.assumedAliveMillis = floorMillis
@@ -128,6 +130,15 @@ public struct StoredPresence: Sendable, Equatable {
     /// Whether the public view is also the owner's (the single-record form: one visible
     /// session, nothing hidden), so the owner's read can use ``body(at:)``.
     public var publicBodyIsOwnersView: Bool { value == nil }
+
+    /// The stamp of a record that `heartbeat` (heard at that time) moves beyond this one:
+    /// the heartbeat's time, but always after this record's own stamp, so every heartbeat
+    /// applied gives another `ETag` (heartbeats arrive out of order, and an earlier one may
+    /// still change the body, e.g. which session's message shows).
+    public func heardStamp(after heartbeat: Timestamp) -> Timestamp {
+        guard let heardAt, heardAt >= heartbeat else { return heartbeat }
+        return Timestamp(millisecondsSinceEpoch: heardAt.millisecondsSinceEpoch + 1)
+    }
 
     /// The latest heartbeat heard for the record that its stored value does not have, nil
     /// when none: what the owner's view shows beyond the revision (its `ETag`).

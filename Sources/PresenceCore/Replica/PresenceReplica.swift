@@ -185,7 +185,7 @@ public final class PresenceReplica: Sendable {
             guard case .write(let refreshed) = change.apply(
                 to: held.userPresence, user: user, now: time, nodeID: nodeID, maxSessions: .max)
             else { return nil }
-            let stored = StoredPresence(refreshed, heardAt: max(time, held.heardAt ?? time))
+            let stored = StoredPresence(refreshed, heardAt: held.heardStamp(after: time))
             store(stored, at: position, in: &state)
             return stored
         }

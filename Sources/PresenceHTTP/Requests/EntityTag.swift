@@ -4,10 +4,10 @@ import PresenceCore
 /// or compared.
 ///
 /// A record's strong ETag is its revision in double quotes, `"42"`; once heartbeats this node
-/// heard moved the body without a new revision (SPEC §3a), the revision and the latest such
-/// heartbeat in milliseconds, `"42.1733000000123"`. So a conditional GET never answers 304
-/// for a body that changed, and `If-Match` compares the revision alone: a heartbeat never
-/// makes a conditional write fail.
+/// heard moved the body without a new revision (SPEC §3a), the revision and a heartbeat stamp
+/// in milliseconds (`StoredPresence.heardStamp(after:)`), `"42.1733000000123"`. So a
+/// conditional GET never answers 304 for a body that changed, and `If-Match` compares the
+/// revision alone: a heartbeat never makes a conditional write fail.
 enum EntityTag {
     /// The ETag of a revision: `"42"`, or with a heartbeat heard since `"42.1733000000123"`.
     static func of(_ revision: UInt64, heardAt: Timestamp? = nil) -> String {

@@ -55,25 +55,35 @@ final class HeartbeatPlane: Sendable {
     /// (``heardFromNow()``). Called before the replica loads: no record is ever judged on
     /// stored times alone.
     func listen(on connection: NATSConnection) async {
+        await subscribe(on: connection)
+    }
+
+    /// Whether the node hears the plane (its subscription is in place).
+    var isListening: Bool { subscription.withLockedValue { $0 != nil } }
+
+    /// Subscribes; on success the node hears from now on. A failure is logged and tried again
+    /// by ``send(on:)`` every second.
+    private func subscribe(on connection: NATSConnection) async {
         do {
             let subscription = try await connection.subscribe(subject) { [weak self] payload in
                 self?.receive(payload)
             }
             self.subscription.withLockedValue { $0 = subscription }
+            heardFromNow()
         } catch {
-            // nats.c refuses only on a closed connection, which the link replaces; meanwhile
-            // the floor below still keeps everyone alive for one TTL.
-            logger.error("cannot subscribe to the heartbeat plane", metadata: ["error": "\(error)"])
+            logger.error("cannot subscribe to the heartbeat plane; retrying", metadata: ["error": "\(error)"])
         }
-        heardFromNow()
     }
 
-    /// Sends the batches as they fall due until cancelled (sending what is left first), then
-    /// ends the subscription.
+    /// Sends the batches as they fall due until cancelled (sending what is left first), and
+    /// subscribes again while the subscription failed; then ends the subscription.
     func send(on connection: NATSConnection) async {
+        var ticks = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: Self.tick)
             await sendIfDue(on: connection, force: Task.isCancelled)
+            ticks += 1
+            if ticks % 20 == 0, !isListening, !Task.isCancelled { await subscribe(on: connection) }
         }
         subscription.withLockedValue { $0 = nil }
     }

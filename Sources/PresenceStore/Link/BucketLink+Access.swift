@@ -24,7 +24,7 @@ extension BucketLink {
     /// Fails fast (503) when a heartbeat accepted now would reach no other node: the link
     /// is not bound, the connection is down or the hub does not answer (SPEC §3a).
     func requireHeartbeatPlane() throws(PresenceError) {
-        guard machine.withLockedValue({ $0.carriesHeartbeats }) else {
+        guard machine.withLockedValue({ $0.carriesHeartbeats }), plane.isListening else {
             throw PresenceError(
                 .unavailable, "the other nodes cannot be reached (hub); the heartbeat was not applied", retryAfter: 1)
         }

@@ -99,14 +99,20 @@ extension BucketLink {
                 metadata: ["cause": "\(configuration.hubProblem?() ?? (definitive ? "no responders" : "no answer in time"))"])
         case .reportAnswersAgain:
             logger.info("the presence bucket answers again")
-            plane.heardFromNow()
+            // A leaf's slow answers may have been its link to the hub; a center's JetStream
+            // being slow says nothing about core NATS, where it kept hearing heartbeats.
+            if isLeaf { plane.heardFromNow() }
         case .reportConnectionLost:
             logger.warning("NATS connection lost; reads are served from the replica, writes refused")
         case .recreateWatcher(let why, let watcher):
             report(why)
             watcher?.stop()
-            // Back from a gap in which heartbeats went unheard (the hub, or the connection).
-            if case .stalled = why {} else { plane.heardFromNow() }
+            // Back from a gap in which heartbeats went unheard: the connection, or a leaf's hub.
+            switch why {
+            case .reconnected: plane.heardFromNow()
+            case .hubBack: if isLeaf { plane.heardFromNow() }
+            case .bucketReplaced, .stalled: break  // a replaced bucket's reset moves it (feedReplica)
+            }
         }
         return action
     }

@@ -89,6 +89,7 @@ extension BucketLink {
                 "rebuilding the replica: the presence bucket is not the one it mirrored (recreated, or restored from an older copy)",
                 metadata: ["last_revision": "\(bucketState.lastSequence)", "highest_seen": "\(highestBefore)"])
             replica.reset()
+            plane.heardFromNow()  // the heartbeats held with the old records are gone
             metrics.replicaRebuilds.increment()
         }
         replica.beginResync()
@@ -121,6 +122,7 @@ extension BucketLink {
                     metadata: ["key": "\(entry.key)", "revision": "\(entry.revision)"])
                 machine.withLockedValue { $0.watcherEnded(error: nil) }  // not ready from this moment on
                 replica.reset()
+                plane.heardFromNow()  // the heartbeats held with the old records are gone
                 metrics.replicaRebuilds.increment()
                 return false
             }

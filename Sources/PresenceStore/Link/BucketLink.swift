@@ -104,6 +104,9 @@ final class BucketLink: Sendable {
         endWatchLoop()
     }
 
+    /// Whether this node is a leaf (its bucket is the hub's, across a leafnode link).
+    var isLeaf: Bool { configuration.domain != nil }
+
     /// Whether the bucket's JetStream server answered the last probe.
     var isHubReachable: Bool { machine.withLockedValue { $0.isHubReachable } }
 

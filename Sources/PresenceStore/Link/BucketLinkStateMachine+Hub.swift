@@ -35,10 +35,10 @@ extension BucketLinkStateMachine {
     }
 
     /// Whether a heartbeat sent now reaches the other nodes (SPEC §3a): bound, connected,
-    /// and the hub answering.
+    /// and on a leaf the hub answering (a center's slow JetStream does not stop core NATS).
     var carriesHeartbeats: Bool {
         guard case .bound(let bound) = state else { return false }
-        return bound.hub.isReachable && !bound.disconnected
+        return !bound.disconnected && (isCenter || bound.hub.isReachable)
     }
 
     /// A probe got the bucket's state.
