@@ -28,23 +28,6 @@ extension HeavyProcessSuites {
             return try await bucket.state(timeout: .seconds(2)).lastSequence
         }
 
-        /// Polls `path` on every node until `check` holds on all of them.
-        static func everywhere(
-            _ nodes: [ServiceProcess], _ path: String, within timeout: Duration, _ check: ([String: Any]) -> Bool
-        ) async throws -> Bool {
-            let deadline = ContinuousClock.now + timeout
-            repeat {
-                var all = true
-                for node in nodes {
-                    let (status, body) = try await node.get(path)
-                    if status != 200 || !check(body) { all = false }
-                }
-                if all { return true }
-                try await Task.sleep(for: .milliseconds(20))
-            } while ContinuousClock.now < deadline
-            return false
-        }
-
         static func time(_ body: [String: Any], _ field: String) throws -> Timestamp {
             try #require((body[field] as? String).flatMap(Timestamp.init(rfc3339:)), "\(field) in \(body)")
         }
@@ -67,7 +50,7 @@ extension HeavyProcessSuites {
 
             let (put, written) = try await leaf1.put("alice", #"{"status":"online","message":"hi","ttl":10}"#)
             #expect(put == 200)
-            #expect(try await Self.everywhere(nodes, "/api/v2/presence/alice", within: .seconds(5)) { $0["revision"] as? Int == written["revision"] as? Int })
+            #expect(try await everywhere(nodes, "/api/v2/presence/alice", within: .seconds(5)) { $0["revision"] as? Int == written["revision"] as? Int })
             let stream = try SSEClient(port: leaf2.httpPort, path: "/api/v2/presence/stream?users=alice")
             #expect(await stream.wait { $0.presences.count == 1 })
             let before = try await Self.bucketLastSequence(topology.center)
@@ -81,7 +64,7 @@ extension HeavyProcessSuites {
                 #expect(body["revision"] as? Int == written["revision"] as? Int, "not a durable write")
                 #expect(try Self.time(body, "updated_at") > Self.time(written, "updated_at"))
                 last = body
-                let moved = try await Self.everywhere([topology.center, leaf2], "/api/v2/presence/alice", within: .seconds(1)) {
+                let moved = try await everywhere([topology.center, leaf2], "/api/v2/presence/alice", within: .seconds(1)) {
                     $0["updated_at"] as? String == body["updated_at"] as? String && $0["last_seen"] as? String == body["last_seen"] as? String
                 }
                 #expect(moved, "the heartbeat moved updated_at and last_seen on the center and the other leaf within 1 s")
@@ -121,7 +104,7 @@ extension HeavyProcessSuites {
             let (beat, stored) = try await Self.heartbeat(durable, "bob", admin)
             #expect(beat == 200)
             #expect((stored["revision"] as? Int ?? 0) > (bob["revision"] as? Int ?? 0), "a durable heartbeat is a new revision")
-            #expect(try await Self.everywhere(nodes, "/api/v2/presence/bob", within: .seconds(2)) { $0["revision"] as? Int == stored["revision"] as? Int })
+            #expect(try await everywhere(nodes, "/api/v2/presence/bob", within: .seconds(2)) { $0["revision"] as? Int == stored["revision"] as? Int })
 
             // A forged batch: a time a day ahead counts as the receiver's present, an offline user
             // is not revived, and a message that is not a batch is refused and counted.
@@ -134,7 +117,7 @@ extension HeavyProcessSuites {
             try await forger.publish(HeartbeatBatch.subject(bucket: "presence"), payload: forged.encoded())
             try await forger.publish(HeartbeatBatch.subject(bucket: "presence"), payload: Array("not a batch".utf8))
             await forger.close()
-            #expect(try await Self.everywhere([topology.center, leaf2], "/api/v2/presence/bob", within: .seconds(2)) { $0["node_id"] as? String == "forger" })
+            #expect(try await everywhere([topology.center, leaf2], "/api/v2/presence/bob", within: .seconds(2)) { $0["node_id"] as? String == "forger" })
             for node in [topology.center, leaf2] {
                 let (_, forgedBob) = try await node.get("/api/v2/presence/bob")
                 #expect(try Self.time(forgedBob, "updated_at") <= Timestamp.now(), "never past the receiver's clock")

@@ -16,23 +16,6 @@ struct SessionTopologyTests {
             method, port: node.httpPort, path: path, headers: ["Authorization": "Bearer \(token)"], body: body)
     }
 
-    /// Polls `path` on every node until `check` holds on all of them (10 s at most).
-    private func everywhere(
-        _ nodes: [ServiceProcess], _ path: String, timeout: Duration = .seconds(10), _ check: ([String: Any]) -> Bool
-    ) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            var all = true
-            for node in nodes {
-                let (status, body) = try await node.get(path)
-                if status != 200 || !check(body) { all = false }
-            }
-            if all { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return false
-    }
-
     /// Raw `GET` with `If-None-Match`: the status line.
     private func conditionalGet(_ node: ServiceProcess, _ path: String, etag: String) throws -> String {
         let response = try RawHTTP.send(
@@ -83,7 +66,7 @@ struct SessionTopologyTests {
         // The phone comes back away with a long TTL; the desktop's session expires: away everywhere.
         _ = try await send("PUT", leaf2, "/api/v2/presence/alice/sessions/phone", body: #"{"status":"away","ttl":600}"#)
         #expect(
-            try await everywhere(nodes, "/api/v2/presence/alice", timeout: .seconds(20)) { $0["status"] as? String == "away" })
+            try await everywhere(nodes, "/api/v2/presence/alice", within: .seconds(20)) { $0["status"] as? String == "away" })
         #expect(await stream.wait(timeout: .seconds(20)) { $0.presences.last?["status"] as? String == "away" })
 
         // Sign out everywhere.

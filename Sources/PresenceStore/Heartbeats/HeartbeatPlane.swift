@@ -53,17 +53,8 @@ final class HeartbeatPlane: Sendable {
 
     /// Subscribes on `connection`, and from then on assumes everyone alive until heard
     /// (``heardFromNow()``). Called before the replica loads: no record is ever judged on
-    /// stored times alone.
+    /// stored times alone. A failure is logged and tried again by ``send(on:)`` every second.
     func listen(on connection: NATSConnection) async {
-        await subscribe(on: connection)
-    }
-
-    /// Whether the node hears the plane (its subscription is in place).
-    var isListening: Bool { subscription.withLockedValue { $0 != nil } }
-
-    /// Subscribes; on success the node hears from now on. A failure is logged and tried again
-    /// by ``send(on:)`` every second.
-    private func subscribe(on connection: NATSConnection) async {
         do {
             let subscription = try await connection.subscribe(subject) { [weak self] payload in
                 self?.receive(payload)
@@ -83,10 +74,13 @@ final class HeartbeatPlane: Sendable {
             try? await Task.sleep(for: Self.tick)
             await sendIfDue(on: connection, force: Task.isCancelled)
             ticks += 1
-            if ticks % 20 == 0, !isListening, !Task.isCancelled { await subscribe(on: connection) }
+            if ticks % 20 == 0, !isListening, !Task.isCancelled { await listen(on: connection) }
         }
         subscription.withLockedValue { $0 = nil }
     }
+
+    /// Whether the node hears the plane (its subscription is in place).
+    var isListening: Bool { subscription.withLockedValue { $0 != nil } }
 
     /// The node hears the plane from now on (subscribed, or its link to the hub is back).
     func heardFromNow() {

@@ -87,3 +87,21 @@ extension ServiceProcess {
         _ = await waitForExit()
     }
 }
+
+/// Polls `path` on every node until `check` holds on all of them (checked at least once), for
+/// at most `timeout`: whether it came to hold.
+func everywhere(
+    _ nodes: [ServiceProcess], _ path: String, within timeout: Duration = .seconds(10), _ check: ([String: Any]) -> Bool
+) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    repeat {
+        var all = true
+        for node in nodes {
+            let (status, body) = try await node.get(path)
+            if status != 200 || !check(body) { all = false }
+        }
+        if all { return true }
+        try await Task.sleep(for: .milliseconds(20))
+    } while ContinuousClock.now < deadline
+    return false
+}
