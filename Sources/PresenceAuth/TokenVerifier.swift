@@ -95,13 +95,19 @@ public struct TokenVerifier: Sendable {
     /// Verifies a compact JWT. A token verified before is taken from the cache, where only
     /// its time window (`exp`, `nbf`) is checked again: everything else about it is fixed.
     public func verify(token: String) async throws(PresenceError) -> Identity {
+        try await verifyExpiring(token: token).identity
+    }
+
+    /// Verifies a compact JWT like ``verify(token:)``, and says until when it is valid (its
+    /// `exp`): a connected socket lives with its token.
+    public func verifyExpiring(token: String) async throws(PresenceError) -> (identity: Identity, expires: Date) {
         // A compact JWT is ASCII. Checked first because Strings compare by canonical
         // equivalence: a look-alike non-ASCII text must not match a cached token.
         guard token.utf8.allSatisfy({ $0 < 0x80 }) else { throw Self.unauthorized("the token is malformed") }
         var (keySet, generation) = keys.current
         if let known = verified.lookup(token), known.keyGeneration == generation {
             try checkTimeWindow(expires: known.expires, notBefore: known.notBefore)
-            return known.identity
+            return (known.identity, known.expires)
         }
         guard let header = Self.header(of: token), case .string(let algorithm)? = header["alg"] else {
             throw Self.unauthorized("the token is malformed")
@@ -160,7 +166,7 @@ public struct TokenVerifier: Sendable {
         verified.insert(
             token,
             .init(identity: identity, expires: claims.exp.value, notBefore: claims.nbf?.value, keyGeneration: generation))
-        return identity
+        return (identity, claims.exp.value)
     }
 
     /// Whether keys still to come may verify a token that has `candidates` now.

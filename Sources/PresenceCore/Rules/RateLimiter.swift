@@ -7,54 +7,34 @@ import NIOConcurrencyHelpers
 /// active within the last `burst / rate` seconds.
 public final class RateLimiter: Sendable {
     /// The decision for one request.
-    public enum Decision: Sendable, Equatable {
-        /// Go ahead.
-        case allowed
-        /// Refused; a token will be available in this many seconds (rounded up, at least 1).
-        case limited(retryAfterSeconds: Int)
-    }
-
-    private struct Bucket {
-        var tokens: Double
-        var updatedMillis: Int64
-    }
+    public typealias Decision = TokenBucket.Decision
 
     private let ratePerSecond: Double
-    private let burst: Double
-    private let buckets = NIOLockedValueBox([String: Bucket]())
+    private let burst: Int
+    private let buckets = NIOLockedValueBox([String: TokenBucket]())
     private let sweepThreshold = 10_000
 
     /// Creates a limiter. A rate of 0 or less disables limiting.
     public init(ratePerSecond: Double, burst: Int) {
         self.ratePerSecond = ratePerSecond
-        self.burst = Double(max(burst, 1))
+        self.burst = max(burst, 1)
     }
 
     /// Takes one token for `key` at `now`.
     public func acquire(_ key: String, now: Timestamp) -> Decision {
         guard ratePerSecond > 0 else { return .allowed }
-        let nowMillis = now.millisecondsSinceEpoch
         return buckets.withLockedValue { buckets in
-            if buckets.count > sweepThreshold { sweep(&buckets, nowMillis: nowMillis) }
-            var bucket = buckets[key] ?? Bucket(tokens: burst, updatedMillis: nowMillis)
-            let elapsed = Double(max(0, nowMillis - bucket.updatedMillis)) / 1000
-            bucket.tokens = min(burst, bucket.tokens + elapsed * ratePerSecond)
-            bucket.updatedMillis = nowMillis
-            guard bucket.tokens >= 1 else {
-                buckets[key] = bucket
-                let wait = (1 - bucket.tokens) / ratePerSecond
-                return .limited(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
-            }
-            bucket.tokens -= 1
+            if buckets.count > sweepThreshold { sweep(&buckets, nowMillis: now.millisecondsSinceEpoch) }
+            var bucket = buckets[key] ?? TokenBucket(burst: burst, now: now)
+            let decision = bucket.take(ratePerSecond: ratePerSecond, burst: burst, now: now)
             buckets[key] = bucket
-            return .allowed
+            return decision
         }
     }
 
-    private func sweep(_ buckets: inout [String: Bucket], nowMillis: Int64) {
+    private func sweep(_ buckets: inout [String: TokenBucket], nowMillis: Int64) {
         buckets = buckets.filter { _, bucket in
-            let elapsed = Double(max(0, nowMillis - bucket.updatedMillis)) / 1000
-            return bucket.tokens + elapsed * ratePerSecond < burst
+            !bucket.isFull(ratePerSecond: ratePerSecond, burst: burst, nowMillis: nowMillis)
         }
     }
 }

@@ -30,11 +30,18 @@ public final class PresenceChangeHub: Sendable {
         let subscription: Subscription
     }
 
+    struct Listener {
+        let target: any PresenceChangeListener
+        var users: Set<UserID> = []
+    }
+
     private struct State {
         var nextID = 0
         var subscribers: [Int: Subscriber] = [:]
         var index: [UserID: Set<Int>] = [:]
         var overruns = 0
+        var listeners: [Int: Listener] = [:]
+        var listenerIndex: [UserID: Set<Int>] = [:]
     }
 
     private let state = NIOLockedValueBox(State())
@@ -77,13 +84,65 @@ public final class PresenceChangeHub: Sendable {
         return subscription
     }
 
-    /// Delivers a change to the subscribers of its user.
+    /// Delivers a change to the subscribers and listeners of its user.
     public func publish(_ stored: StoredPresence) {
-        let targets: [Subscriber] = state.withLockedValue { state in
-            guard let ids = state.index[stored.user] else { return [] }
-            return ids.compactMap { state.subscribers[$0] }
+        let (targets, listeners): ([Subscriber], [any PresenceChangeListener]) = state.withLockedValue { state in
+            let targets = state.index[stored.user].map { ids in ids.compactMap { state.subscribers[$0] } } ?? []
+            let listeners =
+                state.listenerIndex[stored.user].map { ids in ids.compactMap { state.listeners[$0]?.target } } ?? []
+            return (targets, listeners)
         }
-        deliver(.presence(stored), to: targets)
+        if !targets.isEmpty { deliver(.presence(stored), to: targets) }
+        for listener in listeners { listener.presenceChanged(stored) }
+    }
+
+    /// Adds a listener that watches no user yet.
+    public func listen(_ listener: any PresenceChangeListener) -> Listening {
+        let id = state.withLockedValue { state in
+            let id = state.nextID
+            state.nextID += 1
+            state.listeners[id] = Listener(target: listener)
+            return id
+        }
+        return Listening(id: id, hub: self)
+    }
+
+    /// Listeners right now.
+    public var listenerCount: Int { state.withLockedValue { $0.listeners.count } }
+
+    func watch(_ users: [UserID], listener id: Int, limit: Int) -> Bool {
+        state.withLockedValue { state in
+            guard let listener = state.listeners[id] else { return false }
+            let added = Set(users).subtracting(listener.users)
+            guard listener.users.count + added.count <= limit else { return false }
+            state.listeners[id]?.users.formUnion(added)
+            for user in added { state.listenerIndex[user, default: []].insert(id) }
+            return true
+        }
+    }
+
+    func unwatch(_ users: some Sequence<UserID>, listener id: Int) {
+        state.withLockedValue { state in
+            for user in users where state.listeners[id]?.users.remove(user) != nil {
+                Self.unindex(user, id, in: &state.listenerIndex)
+            }
+        }
+    }
+
+    func watchedCount(listener id: Int) -> Int {
+        state.withLockedValue { $0.listeners[id]?.users.count ?? 0 }
+    }
+
+    func removeListener(_ id: Int) {
+        state.withLockedValue { state in
+            guard let listener = state.listeners.removeValue(forKey: id) else { return }
+            for user in listener.users { Self.unindex(user, id, in: &state.listenerIndex) }
+        }
+    }
+
+    private static func unindex(_ user: UserID, _ id: Int, in index: inout [UserID: Set<Int>]) {
+        index[user]?.remove(id)
+        if index[user]?.isEmpty == true { index[user] = nil }
     }
 
     /// Sends a keepalive to every subscriber.

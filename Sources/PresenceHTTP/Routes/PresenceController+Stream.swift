@@ -70,7 +70,7 @@ extension PresenceController {
                     try await writer.write(ServerSentEvent.retry)
                     // What each listed user last looked like to this client: an event goes out
                     // only when the public status or message changes.
-                    var sent: [UserID: SentState] = [:]
+                    var filter = PresenceEventFilter()
                     var snapshot: [StoredPresence] = []
                     for user in users where !subscription.wasOverrun {
                         let stored: StoredPresence?
@@ -81,9 +81,9 @@ extension PresenceController {
                             return
                         }
                         guard let stored else { continue }
-                        let now = clock()
-                        sent[user] = SentState(revision: stored.publicRevision, digest: stored.viewDigest(at: now))
-                        if stored.publicRevision > resumeAfter { snapshot.append(stored) }
+                        if filter.admitSnapshot(stored, at: clock()), stored.publicRevision > resumeAfter {
+                            snapshot.append(stored)
+                        }
                     }
                     // In revision order, so the last id a client got is a correct resume point
                     // for every user sent before it.
@@ -107,11 +107,7 @@ extension PresenceController {
                             try await writer.write(ServerSentEvent.keepalive)
                         case .presence(let stored):
                             let now = clock()
-                            let previous = sent[stored.user]
-                            guard stored.publicRevision > previous?.revision ?? 0 else { continue }
-                            let digest = stored.viewDigest(at: now)
-                            sent[stored.user] = SentState(revision: stored.publicRevision, digest: digest)
-                            guard digest != previous?.digest else { continue }
+                            guard filter.admitChange(stored, at: now) else { continue }
                             try await writer.write(ServerSentEvent.presence(stored, at: now))
                         }
                     }
@@ -124,12 +120,4 @@ extension PresenceController {
                 try await writer.finish(nil)
             })
     }
-}
-
-/// What a stream last told its client about one user.
-struct SentState {
-    /// The public revision of the last event (or of the snapshot read, if nothing was sent).
-    var revision: UInt64
-    /// ``StoredPresence/viewDigest(at:)`` then.
-    var digest: UInt32
 }

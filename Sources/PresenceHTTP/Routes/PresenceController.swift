@@ -12,7 +12,8 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     let changes: PresenceChangeHub
     let verifier: TokenVerifier
     let settings: PresenceAPISettings
-    let writeLimiter: RateLimiter
+    /// The write path, shared with connected sockets.
+    public let writer: PresenceWriter<Repository>
     let readLimiter: RateLimiter
     let metrics: HTTPMetrics
     /// Stream handlers still running (a subscriber cut off for reading too slowly keeps its
@@ -33,7 +34,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         self.changes = changes
         self.verifier = verifier
         self.settings = settings
-        self.writeLimiter = RateLimiter(ratePerSecond: settings.writesPerSecond, burst: settings.writeBurst)
+        self.writer = PresenceWriter(repository: repository, settings: settings, metrics: metrics, clock: clock)
         self.readLimiter = RateLimiter(ratePerSecond: settings.readsPerSecond, burst: settings.readBurst)
         self.clock = clock
     }
@@ -120,27 +121,12 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
         {
             return Response(status: .notModified, headers: [.eTag: EntityTag.of(revision, heardAt: heardAt)])
         }
-        let body = isOwner ? Self.ownerBody(stored, at: now, includeSessions: includeSessions) : stored.body(at: now)
+        let body = isOwner ? OwnerView.body(stored, at: now, includeSessions: includeSessions) : stored.body(at: now)
         let headers: HTTPFields = [
             .contentType: "application/json; charset=utf-8", .eTag: EntityTag.of(revision, heardAt: heardAt),
             .cacheControl: "no-cache",
         ]
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(jsonLine: body)))
-    }
-
-    /// The user's own view: the real fields, `invisible` while hidden, and with
-    /// `includeSessions` a `session_list` of every session as it reads at `now`.
-    static func ownerBody(_ stored: StoredPresence, at now: Timestamp, includeSessions: Bool) -> [UInt8] {
-        // Most users: one plain session, whose owner's view is the public one (no decoding).
-        if !includeSessions, stored.publicBodyIsOwnersView { return stored.body(at: now) }
-        let record = stored.userPresence
-        var body = PresenceJSON.encodeResponse(record.ownerView(at: now))
-        guard includeSessions else { return body }
-        body.removeLast()
-        body.append(contentsOf: #","session_list":"#.utf8)
-        UserPresenceJSON.appendSessions(record.sessions.map { $0.effective(at: now) }, to: &body)
-        body.append(UInt8(ascii: "}"))
-        return body
     }
 
     /// Whether the read is the user's own (or an admin's): a valid token of the user or with
@@ -252,19 +238,14 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
             defaultTTL: settings.defaultTTL, now: clock())
     }
 
-    /// Takes a rate-limit token (only for requests that passed every check, so a flood of bad
-    /// requests never blocks good ones) and applies the change. The answer is the writer's
-    /// own view (the writer is the user or an admin).
+    /// Applies the change through ``writer`` (rate limit, then the store). The answer is the
+    /// writer's own view (the writer is the user or an admin).
     private func write(
         _ change: PresenceChange, to user: UserID, by identity: TokenVerifier.Identity, request: Request
     ) async throws -> Response {
-        if case .limited(let retryAfter) = writeLimiter.acquire(identity.subject, now: clock()) {
-            metrics.writesRateLimited.increment()
-            throw PresenceError(.rateLimited, "too many writes; slow down", retryAfter: retryAfter)
-        }
         let ifMatch = EntityTag.parseIfMatch(request.headers[.ifMatch])
-        let stored = try await repository.apply(change, to: user, ifMatch: ifMatch)
-        let body = Self.ownerBody(stored, at: clock(), includeSessions: false)
+        let stored = try await writer.write(change, to: user, by: identity, ifMatch: ifMatch)
+        let body = OwnerView.body(stored, at: clock(), includeSessions: false)
         return .json(body, headers: [.eTag: EntityTag.of(stored.revision, heardAt: stored.heardAt)])
     }
 

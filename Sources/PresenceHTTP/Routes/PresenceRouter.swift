@@ -4,9 +4,11 @@ import PresenceCore
 /// Builds the router of a presence node: the API under `/api/v2/presence`, health under
 /// `/health`, `/metrics`, errors rendered as the spec's error body, every request measured,
 /// 405 with `Allow` for another method on a known path.
-/// - Parameter metricsText: renders the Prometheus text exposition for `GET /metrics`.
+/// - Parameters:
+///   - sockets: `GET /api/v2/connect`; the router answers the upgrades it refused.
+///   - metricsText: renders the Prometheus text exposition for `GET /metrics`.
 public func buildPresenceRouter<Repository: PresenceRepository>(
-    controller: PresenceController<Repository>, health: HealthController<Repository>,
+    controller: PresenceController<Repository>, sockets: SocketEndpoint? = nil, health: HealthController<Repository>,
     metricsText: @escaping @Sendable () async -> [UInt8], logRequests: Bool = false
 ) -> Router<PresenceRequestContext> {
     let router = Router(context: PresenceRequestContext.self)
@@ -22,6 +24,16 @@ public func buildPresenceRouter<Repository: PresenceRepository>(
     router.add(middleware: HeadRequestMiddleware())
     router.add(middleware: ErrorMiddleware())
     controller.addRoutes(to: router.group("api/v2/presence"))
+    if let sockets {
+        // An upgrade the socket endpoint admitted never reaches the router: what comes here
+        // was refused, or is no upgrade, or came on a connection used before.
+        router.get("api/v2/connect") { request, _ -> Response in
+            if let refusal = sockets.refusal(origin: request.headers[.origin]) { throw refusal }
+            throw PresenceError(
+                .badRequest,
+                "GET /api/v2/connect is a WebSocket upgrade (Upgrade: websocket, Sec-WebSocket-Key, Sec-WebSocket-Version: 13) as the first request of a connection")
+        }
+    }
     health.addRoutes(to: router.group("health"))
     for method in [HTTPRequest.Method.get, .head] {
         router.on("openapi.yaml", method: method) { _, _ in

@@ -22,9 +22,22 @@ struct PresenceUpdateBody: Equatable {
         guard let fields = JSONValue.object(from: bytes) else {
             throw PresenceError(.badRequest, "the body must be a JSON object")
         }
+        try self.init(fields: fields, defaultTTL: defaultTTL, now: now)
+    }
+
+    /// Validates the fields of a parsed body, or of a connected socket's `hello` or `set`
+    /// (SPEC §3b), by the same rules.
+    /// - Parameter defaultStatus: the status when the body names none; nil: `status` is required.
+    init(
+        fields: [String: JSONValue], defaultTTL: Int, now: Timestamp, defaultStatus: PresenceStatus? = nil
+    ) throws(PresenceError) {
         switch fields["status"] {
         case .string(let raw)?: status = try PresenceStatus(validating: raw)
-        case nil, .null?: throw PresenceError(.invalidStatus, "status is required: online, away, busy, offline or invisible")
+        case nil, .null?:
+            guard let defaultStatus else {
+                throw PresenceError(.invalidStatus, "status is required: online, away, busy, offline or invisible")
+            }
+            status = defaultStatus
         default: throw PresenceError(.invalidStatus, "status must be one of online, away, busy, offline")
         }
         switch fields["message"] {

@@ -41,6 +41,21 @@ enum ConfigurationKeys {
     static let corsAllowedOrigins = Key(
         "service.http.cors.allowed_origins", \C.corsAllowedOrigins, default: [], .list,
         doc: "Origins whose browser apps may call the API (exact, e.g. https://app.example.com, or *).")
+    static let wsPingInterval = Key(
+        "service.ws.ping_interval", \C.wsPingInterval, default: 20, .int(in: 1...3600),
+        doc: "Seconds between pings of a connected socket; each pong is its session's heartbeat.")
+    static let wsPongTimeout = Key(
+        "service.ws.pong_timeout", \C.wsPongTimeout, default: 10, .int(in: 1...3600),
+        doc: "Seconds after a ping interval without a pong before a silent socket's session ends.")
+    static let wsAuthTimeout = Key(
+        "service.ws.auth_timeout", \C.wsAuthTimeout, default: 5, .int(in: 1...600),
+        doc: "Seconds a new socket has to say hello with a valid token (then closed with 4408).")
+    static let wsMaxConnections = Key(
+        "service.ws.max_connections", \C.wsMaxConnections, default: 0, .int(in: 0...10_000_000),
+        doc: "Sockets a node keeps open; past it upgrades are refused with 503. 0: the connection budget decides.")
+    static let wsMaxSubscriptions = Key(
+        "service.ws.max_subscriptions", \C.wsMaxSubscriptions, default: 1_000, .int(in: 1...100_000),
+        doc: "Users one socket may subscribe to.")
 
     static let natsEmbedded = Key(
         "nats.embedded", \C.natsEmbedded, default: true, .bool,
@@ -151,6 +166,9 @@ enum ConfigurationKeys {
     static let durableHeartbeats = Key(
         "presence.durable_heartbeats", \C.durableHeartbeats, default: false, .bool,
         doc: "Store every heartbeat in the bucket as v0.2 did instead of sending it on the heartbeat plane; only while v0.2 nodes remain in a rolling upgrade.")
+    static let reconnectGrace = Key(
+        "presence.reconnect_grace", \C.reconnectGrace, default: 5, .int(in: 0...3600),
+        doc: "Seconds a dropped socket's session waits for a new socket to take it over before it ends.")
     static let retention = Key(
         "presence.retention", \C.retention, default: 2_592_000, .int(in: 60...Int(Int32.max)),
         doc: "Seconds after its last write a record is dropped by the center (then 404 everywhere).")
@@ -226,12 +244,13 @@ enum ConfigurationKeys {
     /// Every key, in the order of the documentation.
     static let all: [any AnyConfigurationKey] = [
         nodeID, role, httpHost, httpPort, httpHeaderTimeout, httpIdleTimeout, httpMaxConnections, httpTLSCertFile, httpTLSKeyFile, corsAllowedOrigins,
+        wsPingInterval, wsPongTimeout, wsAuthTimeout, wsMaxConnections, wsMaxSubscriptions,
         natsEmbedded, natsServerBinary, dataDirectory, natsClientPort, natsLeafnodePort, natsLeafnodeHost,
         natsMonitorPort, hubURLs, natsURL, natsMaxStore, replicas, clusterName, clusterHost, clusterPort, clusterRoutes,
         natsUser, natsPassword, natsToken, leafUser, leafPassword, leafCredentials, leafTLSCertFile, leafTLSKeyFile, leafTLSCAFile,
         routeUser, routePassword, routeTLSCertFile, routeTLSKeyFile, routeTLSCAFile,
         cacheMaxCost, cacheNumCounters, cacheNegativeTTL,
-        defaultTTL, maxSessions, durableHeartbeats, retention, sweepInterval, sweepBatch,
+        defaultTTL, maxSessions, durableHeartbeats, reconnectGrace, retention, sweepInterval, sweepBatch,
         maxStreams, streamQueueSize, streamKeepalive, streamMaxBufferedBytes, streamMaxTotalBufferedBytes,
         jwtSecret, publicKeyFile, jwksFile, jwksURL, jwksRefresh, issuer, audience, publicReads, leeway,
         writesPerSecond, writeBurst, readsPerSecond, readBurst,

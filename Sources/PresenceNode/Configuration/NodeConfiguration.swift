@@ -29,6 +29,12 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var httpTLSKeyFile: String? = K.httpTLSKeyFile.defaultValue
     /// Origins whose browser apps may call the API (`service.http.cors.allowed_origins`).
     public var corsAllowedOrigins: [String] = K.corsAllowedOrigins.defaultValue
+    /// Connected sockets (`service.ws.*`, SPEC §3b).
+    public var wsPingInterval: Int = K.wsPingInterval.defaultValue
+    public var wsPongTimeout: Int = K.wsPongTimeout.defaultValue
+    public var wsAuthTimeout: Int = K.wsAuthTimeout.defaultValue
+    public var wsMaxConnections: Int = K.wsMaxConnections.defaultValue
+    public var wsMaxSubscriptions: Int = K.wsMaxSubscriptions.defaultValue
 
     public var natsEmbedded: Bool = K.natsEmbedded.defaultValue
     public var natsServerBinary: String = K.natsServerBinary.defaultValue
@@ -88,6 +94,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var maxSessions: Int = K.maxSessions.defaultValue
     /// Heartbeats are stored in the bucket as in v0.2 (`presence.durable_heartbeats`).
     public var durableHeartbeats: Bool = K.durableHeartbeats.defaultValue
+    /// Seconds a dropped socket's session waits for a takeover (`presence.reconnect_grace`).
+    public var reconnectGrace: Int = K.reconnectGrace.defaultValue
     public var retention: Int = K.retention.defaultValue
     /// Seconds between expiry sweeps on the center (`presence.sweep_interval`).
     public var sweepInterval: Double = K.sweepInterval.defaultValue

@@ -20,10 +20,15 @@ extension PresenceNode {
         let info = NodeInfoSource(configuration: configuration, store: store, supervisor: supervisor, started: .now)
         let drain = HTTPDrain()
         let httpConnections = ConnectionRegistry(budget: connections.maxConnections)
+        let api = PresenceAPISettings(configuration)
+        let controller = PresenceController(
+            repository: store, changes: changes, verifier: verifier, settings: api,
+            metrics: HTTPMetrics(registry: metrics.registry), clock: clock)
+        let sockets = SocketEndpoint(
+            writer: controller.writer, verifier: verifier, hub: changes, settings: SocketSettings(configuration), api: api,
+            metrics: SocketMetrics(registry: metrics.registry), clock: clock, logger: logger)
         let router = buildPresenceRouter(
-            controller: PresenceController(
-                repository: store, changes: changes, verifier: verifier, settings: PresenceAPISettings(configuration),
-                metrics: HTTPMetrics(registry: metrics.registry), clock: clock),
+            controller: controller, sockets: sockets,
             health: HealthController(repository: store, drain: drain, keysMissing: { verifier.keys.missing }) {
                 await info.current()
             },
@@ -35,7 +40,8 @@ extension PresenceNode {
             logRequests: configuration.logLevel <= .debug)
         return Application(
             router: router,
-            server: .presence(HTTPServerSettings(configuration), drain: drain, tls: tls, connections: httpConnections),
+            server: .presence(
+                HTTPServerSettings(configuration), drain: drain, tls: tls, connections: httpConnections, sockets: sockets),
             configuration: .init(
                 address: .hostname(configuration.httpHost, port: configuration.httpPort),
                 // Connections waiting to be accepted hold no descriptor of the node: a long

@@ -29,7 +29,7 @@ public struct HeartbeatMetrics: Sendable {
         batchesSent = counter("heartbeat_batches_sent", "Heartbeat batches published on core NATS")
         batchesFailed = counter("heartbeat_batches_failed", "Heartbeat batches that could not be published (connection closed)")
         batchSize = registry.makeValueHistogram(
-            descriptor: .init(namespace: "presence", metricName: "heartbeat_batch_size", helpText: "Heartbeats per published batch"),
+            descriptor: .init(namespace: "presence", metricName: "heartbeat_batch_size", unitName: "", helpText: "Heartbeats per published batch"),
             buckets: [1, 10, 100, 500, 1_000, 2_000, 4_000])
         batchesReceived = counter("heartbeat_batches_received", "Heartbeat batches received from other nodes")
         batchesRefused = counter("heartbeat_batches_refused", "Messages on the heartbeat subject that were not a heartbeat batch")

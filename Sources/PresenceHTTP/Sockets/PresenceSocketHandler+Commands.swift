@@ -1,0 +1,180 @@
+import Foundation
+import NIOCore
+import PresenceAuth
+import PresenceCore
+
+extension PresenceSocketHandler {
+    /// What a hello's work in the store came to.
+    enum HelloOutcome: Sendable {
+        case welcomed(Session, StoredPresence, tokenExpires: Timestamp)
+        /// The token: the socket closes (4401).
+        case unauthorized(String)
+        /// Anything else: answered, and the client may say hello again.
+        case refused(PresenceError)
+    }
+
+    /// `hello`: verifies the token (the hello's, else the upgrade request's), writes the
+    /// session (status `online` unless named; a hello that names no status for a session that
+    /// lives keeps its status and message), and welcomes the socket. A bad, expired or missing
+    /// token closes with 4401; other refusals are answered and the socket may try again until
+    /// its auth time-out.
+    func hello(_ hello: SocketHello, id: [UInt8]?) {
+        guard lifecycleHelloArrived() else {
+            reply(id: id, PresenceError(.badRequest, "this socket has said hello already"))
+            return
+        }
+        guard let token = hello.token ?? headerTokenValue else {
+            close(.unauthorized("a token is required: in the hello or an Authorization header"))
+            return
+        }
+        let endpoint = self.endpoint
+        inStore({ () async -> HelloOutcome in
+            await Self.welcome(hello, token: token, endpoint: endpoint)
+        }) { handler, outcome in
+            handler.finishHello(outcome, id: id)
+        }
+    }
+
+    private static func welcome(_ hello: SocketHello, token: String, endpoint: SocketEndpoint) async -> HelloOutcome {
+        let identity: TokenVerifier.Identity
+        let expires: Date
+        do throws(PresenceError) {
+            (identity, expires) = try await endpoint.verifier.verifyExpiring(token: token)
+        } catch {
+            return error.code == .unauthorized ? .unauthorized(error.message) : .refused(error)
+        }
+        guard let user = try? UserID(validating: identity.subject) else {
+            return .unauthorized("the token's subject is not a valid user id")
+        }
+        let sessionID = hello.session ?? SocketEndpoint.newSessionID()
+        var update = hello.update.update
+        update.ttl = endpoint.settings.sessionTTL
+        do throws(PresenceError) {
+            if !hello.namesStatus, let stored = try await endpoint.read(user),
+                let live = stored.userPresence.session(sessionID)?.effective(at: endpoint.clock()),
+                live.status != .offline
+            {
+                update.status = live.status
+                update.message = live.message
+                update.messageExpiresAt = live.messageExpiresAt
+            }
+            let stored = try await endpoint.write(.set(sessionID, update), user, identity)
+            let session = Session(
+                key: .init(user: user, session: sessionID), identity: identity, device: hello.update.device)
+            let tokenExpires = Timestamp(millisecondsSinceEpoch: Int64(expires.timeIntervalSince1970 * 1_000))
+            return .welcomed(session, stored, tokenExpires: tokenExpires)
+        } catch {
+            return .refused(error)
+        }
+    }
+
+    private func finishHello(_ outcome: HelloOutcome, id: [UInt8]?) {
+        switch outcome {
+        case .unauthorized(let message):
+            close(.unauthorized(message))
+        case .refused(let error):
+            lifecycleHelloRefused()
+            reply(id: id, error)
+        case .welcomed(let session, let stored, let tokenExpires):
+            guard lifecycleWelcomed(now: endpoint.clock(), tokenExpires: tokenExpires) else {
+                // Closed while the session was written: it ends at once.
+                let endpoint = self.endpoint
+                Task { await endpoint.endSession(session.key, reason: .close) }
+                return
+            }
+            becomeLive(session)
+            let body = OwnerView.body(stored, at: endpoint.clock(), includeSessions: false)
+            send(SocketMessage.welcome(id: id, session: session.key.session, presence: body, allocator: allocator))
+        }
+    }
+
+    /// `set`: the socket's session takes the status, message and `message_expires_at`.
+    func set(_ body: PresenceUpdateBody, id: [UInt8]?) {
+        guard let session, isLive else {
+            reply(id: id, PresenceError(.unauthorized, "say hello first"))
+            return
+        }
+        var update = body.update
+        update.ttl = endpoint.settings.sessionTTL
+        update.device = session.device
+        let endpoint = self.endpoint
+        let change = PresenceChange.set(session.key.session, update)
+        inStore({ () async -> Result<StoredPresence, PresenceError> in
+            do throws(PresenceError) {
+                return .success(try await endpoint.write(change, session.key.user, session.identity))
+            } catch {
+                return .failure(error)
+            }
+        }) { handler, result in
+            switch result {
+            case .success(let stored):
+                let body = OwnerView.body(stored, at: handler.endpoint.clock(), includeSessions: false)
+                handler.send(SocketMessage.ok(id: id, presence: body, allocator: handler.allocator))
+            case .failure(let error):
+                handler.reply(id: id, error)
+            }
+        }
+    }
+
+    /// `subscribe`: `ok`, then each listed user's presence (those with a record), then their
+    /// changes. Subscribed first, then read, so a change in between is not missed (the filter
+    /// drops whichever of the two is older).
+    func subscribe(_ users: [UserID], id: [UInt8]?) {
+        guard isLive, let loop = eventLoop else {
+            reply(id: id, PresenceError(.unauthorized, "say hello first"))
+            return
+        }
+        let listening = listeningHandle ?? endpoint.hub.listen(SocketListener(NIOLoopBound(self, eventLoop: loop)))
+        listeningHandle = listening
+        let limit = endpoint.settings.maxSubscriptions
+        guard listening.watch(users, limit: limit) else {
+            reply(id: id, PresenceError(.tooManyUsers, "a socket may subscribe to at most \(limit) users"))
+            return
+        }
+        send(SocketMessage.ok(id: id, allocator: allocator))
+        let endpoint = self.endpoint
+        inStore({ () async -> Result<[StoredPresence], PresenceError> in
+            var found = [StoredPresence]()
+            for user in users {
+                do throws(PresenceError) {
+                    if let stored = try await endpoint.read(user) { found.append(stored) }
+                } catch {
+                    return .failure(error)
+                }
+            }
+            return .success(found)
+        }) { handler, result in
+            switch result {
+            case .success(let records):
+                for stored in records { handler.deliverSnapshot(stored) }
+            case .failure(let error):
+                handler.reply(id: nil, error)
+            }
+        }
+    }
+
+    /// `unsubscribe`: no more of these users' changes.
+    func unsubscribe(_ users: [UserID], id: [UInt8]?) {
+        guard isLive else {
+            reply(id: id, PresenceError(.unauthorized, "say hello first"))
+            return
+        }
+        listeningHandle?.unwatch(users)
+        forget(users)
+        send(SocketMessage.ok(id: id, allocator: allocator))
+    }
+}
+
+/// A socket's place in the change hub: hands each change to the socket's event loop.
+final class SocketListener: PresenceChangeListener {
+    private let handler: NIOLoopBound<PresenceSocketHandler>
+
+    init(_ handler: NIOLoopBound<PresenceSocketHandler>) {
+        self.handler = handler
+    }
+
+    func presenceChanged(_ stored: StoredPresence) {
+        let handler = self.handler
+        handler.eventLoop.execute { handler.value.deliver(stored) }
+    }
+}
