@@ -66,3 +66,8 @@ if [ -x "$CHROMIUM" ] && ! "$VENV/bin/python" -c 'import playwright.sync_api' >/
   echo "Installing playwright (PyPI) into $VENV..."
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check playwright
 fi
+# The Python example of a connected client (docs/examples/presence_socket.py), run by the test.
+if ! "$VENV/bin/python" -c 'import websockets' >/dev/null 2>&1; then
+  echo "Installing websockets (PyPI) into $VENV..."
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check websockets
+fi

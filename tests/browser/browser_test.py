@@ -10,7 +10,12 @@ A page served from another origin than the API (same host, another port, so CORS
       then writes `busy`, and the same EventSource, reconnecting by itself (`retry: 2000`,
       `Last-Event-ID`), delivers it;
   (d) a page on an origin that is not allowed cannot read (fetch rejects), cannot write
-      (the preflight is refused, nothing is written) and cannot open the stream.
+      (the preflight is refused, nothing is written) and cannot open the stream;
+  (e) a connected client (SPEC §3b) with docs/examples/presence-socket.js: the page opens a
+      WebSocket to the node, says hello as carol, sets busy, subscribes to bob, sees bob's
+      change made by docs/examples/presence_socket.py on a leaf of the node (and bob going
+      offline when that client stops), and carol reads busy on the leaf; when the page is
+      closed, carol reads offline on the leaf; a page on another origin cannot open a socket.
 
 The node is started as in production:
   presence serve --data-dir <tmp> --http-port <port> --node-id browser-node
@@ -59,6 +64,7 @@ PAGE = """<!doctype html>
 <title>swift-presence browser test</title>
 <link rel="icon" href="data:,">
 <p>swift-presence browser test page</p>
+<script src="presence-socket.js"></script>
 <script>
 // fetch with the answer's status, body and the headers the page can read (CORS-exposed).
 async function call(method, url, options) {
@@ -154,8 +160,9 @@ class PageServer:
 class Node:
     """`presence serve`, started and stopped as in production; its log goes to a file."""
 
-    def __init__(self, binary, work_dir, data_dir, port, allowed_origins):
+    def __init__(self, binary, work_dir, data_dir, port, allowed_origins, node_id="browser-node", extra_args=()):
         self.binary, self.work_dir, self.data_dir, self.port = binary, work_dir, data_dir, port
+        self.node_id, self.extra_args = node_id, list(extra_args)
         self.api = f"http://127.0.0.1:{port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PRESENCE_") and k != "JWT_SECRET"}
         self.env.update({
@@ -171,13 +178,13 @@ class Node:
 
     def start(self, timeout=60):
         self.starts += 1
-        log = open(os.path.join(self.work_dir, f"node-{self.starts}.log"), "w")
+        log = open(os.path.join(self.work_dir, f"{self.node_id}-{self.starts}.log"), "w")
         listening = threading.Event()
         # Its own process group, so that cleanup can also reach the nats-server it started;
         # the working directory is the temporary one (a coverage build writes default.profraw).
         self.proc = subprocess.Popen(
             [self.binary, "serve", "--data-dir", self.data_dir, "--http-port", str(self.port),
-             "--node-id", "browser-node"],
+             "--node-id", self.node_id] + self.extra_args,
             env=self.env, cwd=self.work_dir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True, text=True, errors="replace")
 
@@ -296,6 +303,7 @@ def main():
     os.makedirs(page_dir)
     with open(os.path.join(page_dir, "index.html"), "w") as f:
         f.write(PAGE)
+    shutil.copy(os.path.join(REPO, "docs", "examples", "presence-socket.js"), page_dir)
 
     allowed_page = PageServer(page_dir)
     other_page = PageServer(page_dir)  # same page, an origin the node does not list
@@ -306,6 +314,7 @@ def main():
     browser = None
     playwright = None
     console = []
+    leaf = None
 
     def step(name, fn):
         t0 = time.monotonic()
@@ -461,7 +470,70 @@ def main():
             return (f"from {other_page.origin}: fetch GET rejected ({r['error']}), fetch PUT rejected and not "
                     f"applied, EventSource closed without events")
 
-        for name, fn in (("a", step_a), ("b", step_b), ("c", step_c), ("d", step_d)):
+        # (e) a connected client: docs/examples/presence-socket.js in the page, the Python
+        # example for another user on a leaf of the node
+        def step_e():
+            nonlocal leaf
+            ports = [l.split("leafnode_port=")[1].split()[0] for l in node.lines if "leafnode_port=" in l]
+            check(ports, "the node did not log its leafnode port")
+            hub = f"nats-leaf://127.0.0.1:{ports[-1].split(':')[-1]}"
+            leaf = Node(binary, work_dir, os.path.join(work_dir, "leaf-data"), free_port(),
+                        node.env["PRESENCE_SERVICE_HTTP_CORS_ALLOWED_ORIGINS"], node_id="browser-leaf",
+                        extra_args=["--role", "leaf", "--hub", hub])
+            leaf.start()
+            ws_url = api.replace("http://", "ws://") + "/api/v2/connect"
+            page.evaluate("""([url, token]) => {
+                window.socketLog = []; window.socketStates = [];
+                window.sock = new PresenceSocket({url, token, session: "tab-1", device: "chromium",
+                    onPresence: p => socketLog.push(p), onState: (s, d) => socketStates.push(s)});
+            }""", [ws_url, mint_token(SECRET, "carol")])
+            live = wait_for(page, "socketStates.includes('live')", 10)
+            check(live, f"the socket did not become live: states {page.evaluate('socketStates')}")
+            own = page.evaluate("sock.set('busy', 'in the browser').then(p => p, e => ({error: e.code || String(e)}))")
+            check(own.get("status") == "busy", f"set answered {own}")
+            page.evaluate("sock.subscribe(['bob'])")
+
+            def leaf_read(user):
+                try:
+                    with urllib.request.urlopen(f"{leaf.api}/api/v2/presence/{user}", timeout=5) as resp:
+                        return json.loads(resp.read())
+                except urllib.error.HTTPError as e:
+                    return {"http": e.code}
+
+            deadline = time.monotonic() + 5
+            while leaf_read("carol").get("status") != "busy" and time.monotonic() < deadline:
+                time.sleep(0.05)
+            check(leaf_read("carol").get("status") == "busy", f"carol on the leaf: {leaf_read('carol')}")
+            example = subprocess.run(
+                [sys.executable, os.path.join(REPO, "docs", "examples", "presence_socket.py"),
+                 "--url", leaf.api.replace("http://", "ws://") + "/api/v2/connect", "--token", mint_token(SECRET, "bob"),
+                 "--status", "away", "--message", "from python", "--seconds", "1.5"],
+                capture_output=True, text=True, timeout=30)
+            check(example.returncode == 0 and '"welcome"' in example.stdout,
+                  f"the Python example exited {example.returncode}: {example.stdout[-300:]} {example.stderr[-300:]}")
+            seen = wait_for(page, "socketLog.some(p => p.user_id === 'bob' && p.status === 'away' && p.message === 'from python')"
+                                  " && socketLog.some(p => p.user_id === 'bob' && p.status === 'offline')", 10)
+            check(seen, f"the page did not see bob away then offline: {page.evaluate('socketLog')}")
+            page.close()
+            closed_at = time.monotonic()
+            while leaf_read("carol").get("status") != "offline" and time.monotonic() < closed_at + 10:
+                time.sleep(0.02)
+            offline_ms = (time.monotonic() - closed_at) * 1000
+            check(leaf_read("carol").get("status") == "offline", f"carol after the page closed: {leaf_read('carol')}")
+            other = context.new_page()
+            other.goto(other_page.origin + "/index.html")
+            refused = other.evaluate("""(url) => new Promise(resolve => {
+                const ws = new WebSocket(url);
+                ws.onopen = () => resolve('opened');
+                ws.onclose = e => resolve('closed ' + e.code);
+            })""", ws_url)
+            check(refused.startswith("closed"), f"a page on {other_page.origin} opened a socket: {refused}")
+            other.close()
+            return (f"page socket (presence-socket.js) live as carol, set busy, saw bob away 'from python' (the Python "
+                    f"example on the leaf) then offline; carol offline on the leaf {offline_ms:.0f} ms after the page "
+                    f"closed; from {other_page.origin}: {refused}")
+
+        for name, fn in (("a", step_a), ("b", step_b), ("c", step_c), ("d", step_d), ("e", step_e)):
             step(name, fn)
     except Exception as e:
         results.append(("setup", False, f"FAIL (setup) {type(e).__name__}: {e}"))
@@ -475,6 +547,8 @@ def main():
         except Exception as e:
             print(f"(closing the browser: {e})", file=sys.stderr)
         node.kill()
+        if leaf is not None:
+            leaf.kill()
         allowed_page.close()
         other_page.close()
 
