@@ -77,8 +77,9 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
         case .binary:
             send(SocketMessage.error(id: nil, PresenceError(.badRequest, "commands are JSON text frames"), allocator: context.channel.allocator))
         case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            // Counted like any other frame: a client that sends pings and never reads
+            // cannot pile pongs up in the node.
+            send(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
         case .pong:
             break
         case .connectionClose:
@@ -189,8 +190,14 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
 
     /// Sends one text frame, counting its bytes until they are written.
     func send(_ text: ByteBuffer) {
+        send(WebSocketFrame(fin: true, opcode: .text, data: text))
+    }
+
+    /// Sends one frame, counting its bytes until they are written; past
+    /// ``SocketSettings/maxQueuedBytes`` the client is cut as a slow reader.
+    private func send(_ frame: WebSocketFrame) {
         guard let context, !closing else { return }
-        let size = text.readableBytes
+        let size = frame.data.readableBytes + 2
         queuedBytes += size
         guard queuedBytes <= endpoint.settings.maxQueuedBytes else {
             endpoint.metrics.slowReaders.increment()
@@ -200,7 +207,7 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
         let promise = context.eventLoop.makePromise(of: Void.self)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         promise.futureResult.whenComplete { _ in handler.value.queuedBytes -= size }
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: text)), promise: promise)
+        context.writeAndFlush(wrapOutboundOut(frame), promise: promise)
     }
 
     func reply(id: [UInt8]?, _ error: PresenceError) {
@@ -218,6 +225,18 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
     /// Closes the socket for `reason` (a close frame, then the connection) and settles its session.
     func close(_ reason: SocketClose) {
         let ending = lifecycle.close(reason)
+        if reason == .goingAway, ending == .now, let session, let loop = context?.eventLoop {
+            // The node drains: the session's end is written before the socket closes (the
+            // server waits for its sockets to close before the store stops).
+            let endpoint = self.endpoint
+            let handler = NIOLoopBound(self, eventLoop: loop)
+            settle(.keep, reason: .drain)
+            Task {
+                await endpoint.endSession(session.key, reason: .drain)
+                handler.eventLoop.execute { handler.value.sendClose(reason) }
+            }
+            return
+        }
         // Settled first: the close below may run channelInactive at once.
         settle(ending, reason: reason == .goingAway ? .drain : .close)
         sendClose(reason)
