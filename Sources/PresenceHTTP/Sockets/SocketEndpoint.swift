@@ -61,7 +61,7 @@ public final class SocketEndpoint: Sendable {
     /// Why an upgrade to the socket with this `Origin` is refused now, nil when it is
     /// admitted: 403 for an origin not in `service.http.cors.allowed_origins` (when that list is
     /// set; a request without `Origin` is not a browser's), 503 while the node drains or holds
-    /// `service.ws.max_connections` sockets.
+    /// `service.ws.max_connections` sockets (with its SSE streams: both are long-lived).
     public func refusal(origin: String?) -> PresenceError? {
         if let origin, !allowedOrigins.isEmpty, !allowedOrigins.contains("*"), !allowedOrigins.contains(origin) {
             return PresenceError(.forbidden, "this origin may not open a presence socket")
@@ -69,7 +69,9 @@ public final class SocketEndpoint: Sendable {
         if draining.load(ordering: .relaxed) {
             return PresenceError(.unavailable, "the node is shutting down; connect to another", retryAfter: 1)
         }
-        if settings.maxConnections > 0, connections.load(ordering: .relaxed) >= settings.maxConnections {
+        if settings.maxConnections > 0,
+            connections.load(ordering: .relaxed) + hub.subscriberCount >= settings.maxConnections
+        {
             return PresenceError(.unavailable, "this node holds as many sockets as it may; try again later", retryAfter: 5)
         }
         return nil

@@ -52,7 +52,7 @@ enum ConfigurationKeys {
         doc: "Seconds a new socket has to say hello with a valid token (then closed with 4408).")
     static let wsMaxConnections = Key(
         "service.ws.max_connections", \C.wsMaxConnections, default: 0, .int(in: 0...10_000_000),
-        doc: "Sockets a node keeps open; past it upgrades are refused with 503. 0: the connection budget decides.")
+        doc: "WebSockets a node keeps open, with its SSE streams; past it upgrades are refused with 503. 0 (and at most): three quarters of the connection budget.")
     static let wsMaxSubscriptions = Key(
         "service.ws.max_subscriptions", \C.wsMaxSubscriptions, default: 1_000, .int(in: 1...100_000),
         doc: "Users one socket may subscribe to.")

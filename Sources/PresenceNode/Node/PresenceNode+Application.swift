@@ -24,8 +24,15 @@ extension PresenceNode {
         let controller = PresenceController(
             repository: store, changes: changes, verifier: verifier, settings: api,
             metrics: HTTPMetrics(registry: metrics.registry), clock: clock)
+        // Sockets live long like streams: at most the same share of the connection budget, so
+        // a probe or a request always finds a descriptor.
+        var socketSettings = SocketSettings(configuration)
+        let socketShare = connections.streamShare
+        if socketSettings.maxConnections == 0 || socketSettings.maxConnections > socketShare {
+            socketSettings.maxConnections = socketShare
+        }
         let sockets = SocketEndpoint(
-            writer: controller.writer, verifier: verifier, hub: changes, settings: SocketSettings(configuration), api: api,
+            writer: controller.writer, verifier: verifier, hub: changes, settings: socketSettings, api: api,
             metrics: SocketMetrics(registry: metrics.registry), clock: clock, logger: logger)
         let router = buildPresenceRouter(
             controller: controller, sockets: sockets,
