@@ -181,6 +181,17 @@ struct ConnectedSocketTests {
         _ = try #require(try await big.hello(token: try await TestNode.token("bob")))
         try await big.send(String(repeating: "x", count: 5_000))
         #expect(try await big.closed().code == 1009)
+
+        // Bad framing: a reserved bit without an extension, a continuation with nothing to continue.
+        for frame in [
+            WebSocketFrame(fin: true, rsv1: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: "{}")),
+            WebSocketFrame(fin: true, opcode: .continuation, maskKey: .random(), data: ByteBuffer(string: "x")),
+        ] {
+            let socket = try await TestSocket.connect(port: node.httpPort)
+            _ = try #require(try await socket.hello(token: try await TestNode.token("framer")))
+            try await socket.sendFrame(frame)
+            #expect(try await socket.closed().code == 1002, "\(frame.opcode)")
+        }
         #expect(
             try await everywhere([node], "/api/v2/presence/bob", within: .seconds(2)) { $0["status"] as? String == "offline" },
             "the server closed it: the session ends at once")

@@ -69,6 +69,10 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         guard !lifecycle.isClosed else { return }
+        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
+            close(.protocolError("no extension was negotiated"))
+            return
+        }
         if lifecycle.heard(now: endpoint.clock()) { refresh() }
         switch frame.opcode {
         case .text:
@@ -98,8 +102,11 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if let error = error as? NIOWebSocketError, error == .invalidFrameLength {
             close(.tooBig)
-        } else if error is NIOWebSocketFrameAggregator.Error {
-            close(.tooBig)
+        } else if let error = error as? NIOWebSocketFrameAggregator.Error {
+            switch error {
+            case .accumulatedFrameSizeIsTooLarge, .tooManyFragments: close(.tooBig)
+            default: close(.protocolError("invalid fragments"))
+            }
         } else if error is NIOWebSocketError {
             close(.protocolError("invalid frame"))
         } else {
