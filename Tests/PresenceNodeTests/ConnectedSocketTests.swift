@@ -221,6 +221,10 @@ struct ConnectedSocketTests {
         }
         let u0 = try await Self.presence(node, "u0")
         #expect(cut, "the slow reader was cut; it read \(reader.received.texts.count) frames, u0: \(u0)")
+        try await reader.resumeReading()
+        let closed = try await reader.closed()
+        #expect(closed.closed, "the connection was closed")
+        #expect(closed.code == 1013, "a client that reads again within the close time-out is told why: \(closed)")
         #expect(try await everywhere([node], "/api/v2/presence/slow", within: .seconds(5)) { $0["status"] as? String == "offline" },
             "after the grace, its session ends")
     }
@@ -248,5 +252,17 @@ struct ConnectedSocketTests {
         let statuses = watcher.messages.compactMap { ($0["presence"] as? [String: Any])?["status"] as? String }
         #expect(!statuses.contains("offline"), "no flapping: \(statuses)")
         #expect(try await Self.presence(node, "alice")["status"] as? String == "busy")
+    }
+
+    @Test func aSessionEndedElsewhereClosesItsSocketWith4410() async throws {
+        let node = try await Self.node()
+        let socket = try await TestSocket.connect(port: node.httpPort)
+        _ = try #require(try await socket.hello(token: try await TestNode.token("alice"), session: "tab"))
+        let (status, _) = try await HTTP.request(
+            "DELETE", port: node.httpPort, path: "/api/v2/presence/alice",
+            headers: ["Authorization": "Bearer \(try await TestNode.token("alice"))"])
+        #expect(status == 200)
+        // The next pong's heartbeat finds the session gone (pings every second).
+        #expect(try await socket.closed(within: .seconds(5)).code == 4410)
     }
 }

@@ -128,5 +128,45 @@ extension HeavyProcessSuites {
             let took = ContinuousClock.now - killedAt
             #expect(took < .seconds(13), "by expiry: ttl 10 s after the last pong, + 1.5 s (\(took))")
         }
+
+        @Test func aTakeoverOnTheOtherLeafBeforeTheDropIsSeenShowsNoOffline() async throws {
+            let nodes = try await Self.start()
+            let watcher = try await Self.watcher(on: nodes.topology.center, ["bob"])
+            let token = try await TestNode.token("bob")
+            let old = try await TestSocket.connect(port: nodes.leaf1.httpPort)
+            _ = try #require(try await old.hello(token: token, session: "phone", extra: ["status": "away"]))
+            #expect(try await Self.told(watcher, "bob", "away") != nil)
+            // A network switch as it happens: the new connection says hello first, the old
+            // node learns of the drop only afterwards.
+            let new = try await TestSocket.connect(port: nodes.leaf2.httpPort)
+            _ = try #require(try await new.hello(token: token, session: "phone"))
+            try await Task.sleep(for: .milliseconds(300))
+            await old.drop()
+            try await Task.sleep(for: .seconds(4))
+            #expect(!Self.statuses(watcher, "bob").contains("offline"), "no flapping: \(Self.statuses(watcher, "bob"))")
+            #expect(!new.received.closed, "the new socket lives: \(new.received)")
+            #expect(try await everywhere(nodes.all, "/api/v2/presence/bob", within: .seconds(1)) { $0["status"] as? String == "away" })
+        }
+
+        @Test func aDrainingLeafEndsTheSessionsStillInTheirGrace() async throws {
+            let slowGrace = ["PRESENCE_PRESENCE_RECONNECT_GRACE": "60"]
+            let topology = try await Topology.startCenter(extraEnvironment: Self.fast)
+            let leaf1 = try topology.startLeaf(name: "leaf-1", extraEnvironment: Self.fast.merging(slowGrace) { $1 })
+            let leaf2 = try topology.startLeaf(name: "leaf-2", extraEnvironment: Self.fast)
+            try await leaf1.waitUntilReady()
+            try await leaf2.waitUntilReady()
+            let watcher = try await Self.watcher(on: leaf2, ["carol"])
+            let carol = try await TestSocket.connect(port: leaf1.httpPort)
+            _ = try #require(try await carol.hello(token: try await TestNode.token("carol")))
+            #expect(try await Self.told(watcher, "carol", "online") != nil)
+            await carol.drop()
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(!Self.statuses(watcher, "carol").contains("offline"), "waiting out its 60 s grace")
+            let stopped = ContinuousClock.now
+            await leaf1.stop()
+            let took = try await Self.told(watcher, "carol", "offline", within: .seconds(8))
+            #expect(took != nil, "the drain ended the session in its grace")
+            #expect(ContinuousClock.now - stopped < .seconds(8))
+        }
     }
 }

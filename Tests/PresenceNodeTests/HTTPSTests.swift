@@ -89,6 +89,25 @@ extension HeavyProcessSuites {
             #expect(await service.waitForExit() == 0)
         }
 
+        @Test func aSocketOverHTTPSIsASecureWebSocket() async throws {
+            let certificates = TemporaryDirectory.make()
+            try HTTPSCertificates.makeAuthority(in: certificates)
+            try HTTPSCertificates.makeServerCertificate("presence-one", in: certificates)
+            let service = try ServiceProcess.serve(
+                dataDirectory: TemporaryDirectory.make(),
+                environment: ServiceProcess.testEnvironment([
+                    "PRESENCE_SERVICE_HTTP_TLS_CERT_FILE": certificates + "/presence-one.pem",
+                    "PRESENCE_SERVICE_HTTP_TLS_KEY_FILE": certificates + "/presence-one.key",
+                ]))
+            try await waitUntilReady(service, certificates: certificates)
+            let socket = try await TestSocket.connect(
+                port: service.httpPort, tls: (caFile: certificates + "/ca.pem", hostname: "localhost"))
+            let welcome = try #require(try await socket.hello(token: try await TestNode.token("alice")))
+            #expect((welcome["presence"] as? [String: Any])?["status"] as? String == "online")
+            try await socket.close()
+            #expect(try await socket.closed().code == 1000)
+        }
+
         @Test func aCertificateWithoutItsKeyStopsStartUpNamingTheKeys() async throws {
             let service = try ServiceProcess.serve(
                 dataDirectory: TemporaryDirectory.make(),

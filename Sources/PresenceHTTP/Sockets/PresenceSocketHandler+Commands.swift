@@ -19,11 +19,11 @@ extension PresenceSocketHandler {
     /// token closes with 4401; other refusals are answered and the socket may try again until
     /// its auth time-out.
     func hello(_ hello: SocketHello, id: [UInt8]?) {
-        guard lifecycleHelloArrived() else {
+        guard lifecycle.helloArrived() else {
             reply(id: id, PresenceError(.badRequest, "this socket has said hello already"))
             return
         }
-        guard let token = hello.token ?? headerTokenValue else {
+        guard let token = hello.token ?? headerToken else {
             close(.unauthorized("a token is required: in the hello or an Authorization header"))
             return
         }
@@ -59,8 +59,11 @@ extension PresenceSocketHandler {
                 update.messageExpiresAt = live.messageExpiresAt
             }
             let stored = try await endpoint.write(.set(sessionID, update), user, identity)
+            let stamp = SocketSessionStamp()
+            stamp.note(sessionID, in: stored)
             let session = Session(
-                key: .init(user: user, session: sessionID), identity: identity, device: hello.update.device)
+                key: .init(user: user, session: sessionID), identity: identity, device: hello.update.device,
+                status: update.status, stamp: stamp)
             let tokenExpires = Timestamp(millisecondsSinceEpoch: Int64(expires.timeIntervalSince1970 * 1_000))
             return .welcomed(session, stored, tokenExpires: tokenExpires)
         } catch {
@@ -73,13 +76,12 @@ extension PresenceSocketHandler {
         case .unauthorized(let message):
             close(.unauthorized(message))
         case .refused(let error):
-            lifecycleHelloRefused()
+            lifecycle.helloRefused()
             reply(id: id, error)
         case .welcomed(let session, let stored, let tokenExpires):
-            guard lifecycleWelcomed(now: endpoint.clock(), tokenExpires: tokenExpires) else {
-                // Closed while the session was written: it ends at once.
-                let endpoint = self.endpoint
-                Task { await endpoint.endSession(session.key, reason: .close) }
+            guard lifecycle.welcomed(now: endpoint.clock(), tokenExpires: tokenExpires) else {
+                // Closed while the session was written: it ends, unless another socket has it.
+                endpoint.end(session.key, stamp: session.stamp, reason: .close)
                 return
             }
             becomeLive(session)
@@ -90,7 +92,7 @@ extension PresenceSocketHandler {
 
     /// `set`: the socket's session takes the status, message and `message_expires_at`.
     func set(_ body: PresenceUpdateBody, id: [UInt8]?) {
-        guard let session, isLive else {
+        guard let session, lifecycle.isLive else {
             reply(id: id, PresenceError(.unauthorized, "say hello first"))
             return
         }
@@ -101,13 +103,16 @@ extension PresenceSocketHandler {
         let change = PresenceChange.set(session.key.session, update)
         inStore({ () async -> Result<StoredPresence, PresenceError> in
             do throws(PresenceError) {
-                return .success(try await endpoint.write(change, session.key.user, session.identity))
+                let stored = try await endpoint.write(change, session.key.user, session.identity)
+                session.stamp.note(session.key.session, in: stored)
+                return .success(stored)
             } catch {
                 return .failure(error)
             }
         }) { handler, result in
             switch result {
             case .success(let stored):
+                handler.session?.status = update.status
                 let body = OwnerView.body(stored, at: handler.endpoint.clock(), includeSessions: false)
                 handler.send(SocketMessage.ok(id: id, presence: body, allocator: handler.allocator))
             case .failure(let error):
@@ -120,12 +125,12 @@ extension PresenceSocketHandler {
     /// changes. Subscribed first, then read, so a change in between is not missed (the filter
     /// drops whichever of the two is older).
     func subscribe(_ users: [UserID], id: [UInt8]?) {
-        guard isLive, let loop = eventLoop else {
+        guard lifecycle.isLive, let loop = eventLoop else {
             reply(id: id, PresenceError(.unauthorized, "say hello first"))
             return
         }
-        let listening = listeningHandle ?? endpoint.hub.listen(SocketListener(NIOLoopBound(self, eventLoop: loop)))
-        listeningHandle = listening
+        let listening = self.listening ?? endpoint.hub.listen(SocketListener(NIOLoopBound(self, eventLoop: loop)))
+        self.listening = listening
         let limit = endpoint.settings.maxSubscriptions
         guard listening.watch(users, limit: limit) else {
             reply(id: id, PresenceError(.tooManyUsers, "a socket may subscribe to at most \(limit) users"))
@@ -148,33 +153,19 @@ extension PresenceSocketHandler {
             case .success(let records):
                 for stored in records { handler.deliverSnapshot(stored) }
             case .failure(let error):
-                handler.reply(id: nil, error)
+                handler.reply(id: id, error)
             }
         }
     }
 
     /// `unsubscribe`: no more of these users' changes.
     func unsubscribe(_ users: [UserID], id: [UInt8]?) {
-        guard isLive else {
+        guard lifecycle.isLive else {
             reply(id: id, PresenceError(.unauthorized, "say hello first"))
             return
         }
-        listeningHandle?.unwatch(users)
-        forget(users)
+        listening?.unwatch(users)
+        for user in users { filter.forget(user) }
         send(SocketMessage.ok(id: id, allocator: allocator))
-    }
-}
-
-/// A socket's place in the change hub: hands each change to the socket's event loop.
-final class SocketListener: PresenceChangeListener {
-    private let handler: NIOLoopBound<PresenceSocketHandler>
-
-    init(_ handler: NIOLoopBound<PresenceSocketHandler>) {
-        self.handler = handler
-    }
-
-    func presenceChanged(_ stored: StoredPresence) {
-        let handler = self.handler
-        handler.eventLoop.execute { handler.value.deliver(stored) }
     }
 }

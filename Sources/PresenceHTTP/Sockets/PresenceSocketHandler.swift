@@ -9,35 +9,42 @@ import PresenceCore
 /// a timer for the next ping or deadline, and a task only while a command is in the store.
 ///
 /// Frames are handled in order, one command at a time (at most ``maxWaitingCommands`` wait;
-/// more are refused `rate_limited`, as are commands past the socket's own rate). Changes of
+/// more are refused `rate_limited`, as are frames past the socket's own rate). Changes of
 /// subscribed users come from the hub (``PresenceChangeHub/listen(_:)``) and go through
 /// ``PresenceEventFilter``, as on the SSE stream. What is written but not yet sent is
 /// counted: past ``SocketSettings/maxQueuedBytes`` the socket is cut (1013) and its memory
-/// returned.
+/// returned. Every close the server starts sends a close frame and closes the connection
+/// within ``closeTimeout`` whether or not the client answers.
 final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
     /// Commands that may wait while one is in the store.
     static let maxWaitingCommands = 16
+    /// How long a close frame may take to reach a client before the connection is closed anyway.
+    static let closeTimeout = TimeAmount.seconds(1)
 
     /// The session a welcomed socket is.
     struct Session {
         var key: SocketSessionRegistry.Key
         var identity: TokenVerifier.Identity
         var device: String?
+        /// The status the socket last set (a session it set offline is not refreshed back).
+        var status: PresenceStatus
+        /// What the socket last wrote into the session.
+        var stamp: SocketSessionStamp
     }
 
     let endpoint: SocketEndpoint
     /// The token of the upgrade request's `Authorization` header, for a hello without one.
-    private let headerToken: String?
-    private var lifecycle: SocketLifecycle
+    let headerToken: String?
+    var lifecycle: SocketLifecycle
     private var context: ChannelHandlerContext?
     private var timer: Scheduled<Void>?
     private var timerAt: Timestamp?
-    private(set) var session: Session?
-    private var listening: PresenceChangeHub.Listening?
-    private var filter = PresenceEventFilter()
+    var session: Session?
+    var listening: PresenceChangeHub.Listening?
+    var filter = PresenceEventFilter()
     private var bucket: TokenBucket
     private var waiting = CircularBuffer<[UInt8]>()
     private var busy = false
@@ -54,6 +61,11 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // Upgraded while the server began to drain: it will hear of it no more.
+        if endpoint.isDraining {
+            close(.goingAway)
+            return
+        }
         scheduleWakeUp()
     }
 
@@ -79,7 +91,11 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
             var payload = frame.unmaskedData
             received(payload.readBytes(length: payload.readableBytes) ?? [])
         case .binary:
-            send(SocketMessage.error(id: nil, PresenceError(.badRequest, "commands are JSON text frames"), allocator: context.channel.allocator))
+            if let refused = limited() {
+                reply(id: nil, refused)
+            } else {
+                reply(id: nil, PresenceError(.badRequest, "commands are JSON text frames"))
+            }
         case .ping:
             // Counted like any other frame: a client that sends pings and never reads
             // cannot pile pongs up in the node.
@@ -94,24 +110,27 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let ending = lifecycle.dropped()
-        settle(ending, reason: .grace)
+        drop()
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let error = error as? NIOWebSocketError, error == .invalidFrameLength {
+        switch error {
+        case let error as NIOWebSocketError where error == .invalidFrameLength:
             close(.tooBig)
-        } else if let error = error as? NIOWebSocketFrameAggregator.Error {
+        case let error as NIOWebSocketFrameAggregator.Error:
             switch error {
             case .accumulatedFrameSizeIsTooLarge, .tooManyFragments: close(.tooBig)
             default: close(.protocolError("invalid fragments"))
             }
-        } else if error is NIOWebSocketError {
+        case is NIOWebSocketError:
             close(.protocolError("invalid frame"))
-        } else {
-            endpoint.logger.debug("socket error", metadata: ["error": "\(error)"])
-            close(.protocolError("connection error"))
+        default:
+            // The connection failed (a reset, an unclean TLS end): a drop, which waits out the
+            // grace like one without a close frame.
+            endpoint.logger.debug("socket connection error", metadata: ["error": "\(error)"])
+            drop()
+            context.close(promise: nil)
         }
     }
 
@@ -119,11 +138,11 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
         if let event = event as? ChannelEvent, event == .inputClosed {
             // The client's end closed without a close frame (the server allows half-closed
             // connections for HTTP): a drop.
+            drop()
             context.close(promise: nil)
             return
         }
         if event is ChannelShouldQuiesceEvent {
-            endpoint.beginDrain()
             close(.goingAway)
             return
         }
@@ -131,6 +150,16 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     // MARK: Commands
+
+    /// The socket's own command rate (`rate_limit.writes_per_second`), for every frame that
+    /// needs an answer: nil when one more is allowed.
+    private func limited() -> PresenceError? {
+        let rate = endpoint.commandRate
+        if case .limited(let retryAfter) = bucket.take(ratePerSecond: rate.perSecond, burst: rate.burst, now: endpoint.clock()) {
+            return PresenceError(.rateLimited, "too many commands; slow down", retryAfter: retryAfter)
+        }
+        return nil
+    }
 
     private func received(_ bytes: [UInt8]) {
         guard waiting.count < Self.maxWaitingCommands else {
@@ -143,30 +172,32 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     /// Runs the waiting commands in order while none is in the store.
-    private func pump() {
+    func pump() {
         while !busy, !lifecycle.isClosed, let bytes = waiting.popFirst() {
             run(bytes)
         }
     }
 
     private func run(_ bytes: [UInt8]) {
-        let now = endpoint.clock()
         let parsed = SocketCommand.parse(
-            bytes, ttl: endpoint.settings.sessionTTL, maxUsers: endpoint.settings.maxSubscriptions, now: now)
+            bytes, ttl: endpoint.settings.sessionTTL, maxUsers: endpoint.settings.maxSubscriptions, now: endpoint.clock())
+        if let refused = limited() {
+            reply(id: parsed.id, refused)
+            return
+        }
         let command: SocketCommand
         switch parsed.command {
         case .success(let valid): command = valid
         case .failure(let error):
             endpoint.metrics.command("invalid")
-            reply(id: parsed.id, error)
+            if error.code == .unauthorized, !lifecycle.isLive {
+                close(.unauthorized(error.message))
+            } else {
+                reply(id: parsed.id, error)
+            }
             return
         }
         endpoint.metrics.command(command.name)
-        let rate = endpoint.commandRate
-        if case .limited(let retryAfter) = bucket.take(ratePerSecond: rate.perSecond, burst: rate.burst, now: now) {
-            reply(id: parsed.id, PresenceError(.rateLimited, "too many commands; slow down", retryAfter: retryAfter))
-            return
-        }
         switch command {
         case .hello(let hello): self.hello(hello, id: parsed.id)
         case .set(let update): set(update, id: parsed.id)
@@ -179,10 +210,10 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
     func inStore<Value: Sendable>(
         _ work: @escaping @Sendable () async -> Value, then: @escaping (PresenceSocketHandler, Value) -> Void
     ) {
-        guard let context else { return }
+        guard let loop = eventLoop else { return }
         busy = true
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let then = NIOLoopBound(then, eventLoop: context.eventLoop)
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        let then = NIOLoopBound(then, eventLoop: loop)
         Task {
             let value = await work()
             handler.eventLoop.execute {
@@ -208,7 +239,7 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
         queuedBytes += size
         guard queuedBytes <= endpoint.settings.maxQueuedBytes else {
             endpoint.metrics.slowReaders.increment()
-            cut(.slowReader)
+            close(.slowReader)
             return
         }
         let promise = context.eventLoop.makePromise(of: Void.self)
@@ -218,8 +249,7 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func reply(id: [UInt8]?, _ error: PresenceError) {
-        guard let context else { return }
-        send(SocketMessage.error(id: id, error, allocator: context.channel.allocator))
+        send(SocketMessage.error(id: id, error, allocator: allocator))
     }
 
     var allocator: ByteBufferAllocator { context?.channel.allocator ?? ByteBufferAllocator() }
@@ -229,32 +259,29 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
 
     // MARK: Closing
 
-    /// Closes the socket for `reason` (a close frame, then the connection) and settles its session.
+    /// Closes the socket for `reason`: the session is settled as the reason says, a close
+    /// frame goes out, and the connection closes (within ``closeTimeout``). When the node
+    /// drains, the session's end is written before the close frame goes.
     func close(_ reason: SocketClose) {
         let ending = lifecycle.close(reason)
-        if reason == .goingAway, ending == .now, let session, let loop = context?.eventLoop {
-            // The node drains: the session's end is written before the socket closes (the
-            // server waits for its sockets to close before the store stops).
-            let endpoint = self.endpoint
+        if reason == .goingAway, ending == .now, let session, let loop = eventLoop {
             let handler = NIOLoopBound(self, eventLoop: loop)
+            let end = endpoint.end(session.key, stamp: session.stamp, reason: .drain)
             settle(.keep, reason: .drain)
             Task {
-                await endpoint.endSession(session.key, reason: .drain)
+                await end.value
                 handler.eventLoop.execute { handler.value.sendClose(reason) }
             }
             return
         }
         // Settled first: the close below may run channelInactive at once.
-        settle(ending, reason: reason == .goingAway ? .drain : .close)
+        settle(ending, reason: reason == .silent ? .timeout : (reason == .goingAway ? .drain : .close))
         sendClose(reason)
     }
 
-    /// Closes without waiting for what is queued (a slow reader): its memory is returned now.
-    private func cut(_ reason: SocketClose) {
-        let ending = lifecycle.close(reason)
-        closing = true
-        settle(ending, reason: .grace)
-        context?.close(promise: nil)
+    /// The connection went away without a close frame.
+    private func drop() {
+        settle(lifecycle.dropped(), reason: .grace)
     }
 
     private func sendClose(_ reason: SocketClose) {
@@ -266,6 +293,8 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
         let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
+        // A client that does not read never takes the frame: close anyway (its queued bytes go too).
+        context.eventLoop.scheduleTask(in: Self.closeTimeout) { channel.close(promise: nil) }
     }
 
     /// Does what the close means for the session: nothing, end it now, or after the grace.
@@ -274,34 +303,34 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
         listening?.cancel()
         listening = nil
         guard let session else { return }
-        let endpoint = self.endpoint
-        let key = session.key
-        let owner = ObjectIdentifier(self)
         switch ending {
         case .keep:
-            endpoint.sessions.release(key, owner: owner)
+            break
         case .now:
-            endpoint.sessions.release(key, owner: owner)
-            Task { await endpoint.endSession(key, reason: reason) }
+            endpoint.end(session.key, stamp: session.stamp, reason: reason)
         case .afterGrace:
-            let droppedAt = endpoint.clock()
-            let end: @Sendable () -> Void = { Task { await endpoint.endSession(key, reason: .drain) } }
-            guard let number = endpoint.sessions.startGrace(key, owner: owner, end: end) else { return }
-            let grace = TimeAmount.seconds(Int64(endpoint.settings.reconnectGrace))
-            let loop = context?.eventLoop
-            let expire: @Sendable () -> Void = {
-                guard endpoint.sessions.endGrace(key, number: number) else { return }
-                Task { await endpoint.endAfterGrace(key, droppedAt: droppedAt) }
-            }
-            if let loop {
-                loop.scheduleTask(in: grace, expire)
-            } else {
-                Task {
-                    try? await Task.sleep(for: .seconds(endpoint.settings.reconnectGrace))
+            let (endpoint, key, stamp) = (self.endpoint, session.key, session.stamp)
+            let end: @Sendable () -> Void = { endpoint.end(key, stamp: stamp, reason: .drain) }
+            if let number = endpoint.sessions.startGrace(key, owner: ObjectIdentifier(self), end: end) {
+                let expire: @Sendable () -> Void = {
+                    guard endpoint.sessions.endGrace(key, number: number) else { return }
+                    endpoint.end(key, stamp: stamp, reason: .grace)
+                }
+                let grace = TimeAmount.seconds(Int64(endpoint.settings.reconnectGrace))
+                if let loop = eventLoop {
+                    loop.scheduleTask(in: grace, expire)
+                } else {
                     expire()
                 }
             }
         }
+        release()
+    }
+
+    /// Gives the session's place in the registry up (a grace started above keeps it).
+    private func release() {
+        guard let session else { return }
+        endpoint.sessions.release(session.key, owner: ObjectIdentifier(self))
         self.session = nil
     }
 
@@ -326,10 +355,7 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
         switch lifecycle.tick(now: endpoint.clock()) {
         case .none: break
         case .sendPing:
-            if let context {
-                let ping = WebSocketFrame(fin: true, opcode: .ping, data: context.channel.allocator.buffer(capacity: 0))
-                context.writeAndFlush(wrapOutboundOut(ping), promise: nil)
-            }
+            send(WebSocketFrame(fin: true, opcode: .ping, data: allocator.buffer(capacity: 0)))
         case .close(let reason):
             settle(reason.ending, reason: reason == .silent ? .timeout : .grace)
             sendClose(reason)
@@ -338,51 +364,46 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
         scheduleWakeUp()
     }
 
-    // MARK: Lifecycle hooks for the commands
+    // MARK: The session
 
-    func lifecycleHelloArrived() -> Bool { lifecycle.helloArrived() }
-    func lifecycleHelloRefused() { lifecycle.helloRefused() }
-    func lifecycleWelcomed(now: Timestamp, tokenExpires: Timestamp?) -> Bool {
-        lifecycle.welcomed(now: now, tokenExpires: tokenExpires)
-    }
-    var isLive: Bool { lifecycle.isLive }
-    var headerTokenValue: String? { headerToken }
-
+    /// The socket's session was written: it lives with the socket from now on. A socket on
+    /// this node that held the same session is told it was taken over.
     func becomeLive(_ session: Session) {
         self.session = session
-        let loop = context?.eventLoop
-        let handler = loop.map { NIOLoopBound(self, eventLoop: $0) }
-        endpoint.sessions.claim(session.key, owner: ObjectIdentifier(self)) {
-            guard let handler else { return }
-            handler.eventLoop.execute { handler.value.close(.takenOver) }
+        if let loop = eventLoop {
+            let handler = NIOLoopBound(self, eventLoop: loop)
+            endpoint.sessions.claim(session.key, owner: ObjectIdentifier(self)) {
+                handler.eventLoop.execute { handler.value.close(.takenOver) }
+            }
         }
         scheduleWakeUp()
     }
 
     /// The session's heartbeat (a pong's, or any frame's): no durable write (SPEC §3a). A
-    /// session ended elsewhere closes the socket (4410).
+    /// session that is gone (a DELETE), or that expired meanwhile (a hub out of reach for
+    /// longer than its ttl), closes the socket with 4410: the client says hello again.
     private func refresh() {
-        guard let session, let context else { return }
+        guard let session, let loop = eventLoop else { return }
         let endpoint = self.endpoint
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let handler = NIOLoopBound(self, eventLoop: loop)
         Task {
+            let gone: Bool
             do throws(PresenceError) {
-                _ = try await endpoint.apply(.heartbeat(session.key.session, sessionRequired: true), session.key.user)
-            } catch where error.code == .notFound {
-                handler.eventLoop.execute { handler.value.close(.sessionEnded) }
+                let stored = try await endpoint.apply(.heartbeat(session.key.session, sessionRequired: true), session.key.user)
+                session.stamp.note(session.key.session, in: stored)
+                let now = endpoint.clock()
+                let current = stored.userPresence.session(session.key.session)?.effective(at: now)
+                gone = session.status != .offline && (current == nil || current?.status == .offline)
             } catch {
-                // Not heard by the other nodes (no hub): the session lives on this node's
-                // socket, and the next refresh tries again.
+                // notFound: ended elsewhere. Anything else (no hub): not heard by the other
+                // nodes; the session lives on this node's socket and the next refresh tries again.
+                gone = error.code == .notFound
             }
+            if gone { handler.eventLoop.execute { handler.value.close(.sessionEnded) } }
         }
     }
 
     // MARK: Changes of subscribed users
-
-    var listeningHandle: PresenceChangeHub.Listening? {
-        get { listening }
-        set { listening = newValue }
-    }
 
     /// A change from the hub, on this socket's event loop.
     func deliver(_ stored: StoredPresence) {
@@ -398,21 +419,5 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
         let now = endpoint.clock()
         guard filter.admitSnapshot(stored, at: now) else { return }
         send(SocketMessage.presence(stored.body(at: now), allocator: allocator))
-    }
-
-    func forget(_ users: [UserID]) {
-        for user in users { filter.forget(user) }
-    }
-}
-
-extension SocketCommand {
-    /// The command's type, for the metrics.
-    var name: String {
-        switch self {
-        case .hello: "hello"
-        case .set: "set"
-        case .subscribe: "subscribe"
-        case .unsubscribe: "unsubscribe"
-        }
     }
 }

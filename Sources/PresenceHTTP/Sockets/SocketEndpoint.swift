@@ -3,13 +3,19 @@ import Logging
 import NIOConcurrencyHelpers
 import PresenceAuth
 import PresenceCore
+import ServiceLifecycle
 import Synchronization
 
 /// `GET /api/v2/connect` of one node (SPEC §3b): what every socket shares. It decides which
 /// upgrades are admitted, counts the sockets, keeps the sessions they hold
 /// (``SocketSessionRegistry``) and gives sockets the API's write path (``PresenceWriter``:
 /// the same validation, rate limit and store as the REST routes) and the change hub.
-public final class SocketEndpoint: Sendable {
+///
+/// It is a service of the node, listed after the store's so that it stops before them: when
+/// graceful shutdown begins it refuses new sockets, and once the HTTP server has closed every
+/// socket (each ends its session first) it ends the sessions still in their reconnect grace
+/// and waits for every session end in flight.
+public final class SocketEndpoint: Service, Sendable {
     /// The path of the upgrade.
     public static let path = "/api/v2/connect"
 
@@ -29,17 +35,27 @@ public final class SocketEndpoint: Sendable {
     let apply: @Sendable (PresenceChange, UserID) async throws(PresenceError) -> StoredPresence
     /// A user's record.
     let read: @Sendable (UserID) async throws(PresenceError) -> StoredPresence?
+    /// A change with a precondition (a session's end).
+    private let repository:
+        @Sendable (PresenceChange, UserID, RevisionMatch?) async throws(PresenceError) -> StoredPresence
     private let connections = Atomic(0)
     private let draining = Atomic(false)
+    /// Set when the HTTP server begins to drain (before any socket hears of it).
+    private let httpDrain: HTTPDrain?
+    /// Session ends in flight, awaited before the node's store stops.
+    private let ends = NIOLockedValueBox<(next: Int, tasks: [Int: Task<Void, Never>])>((0, [:]))
 
     /// The endpoint over the REST API's writer.
     /// - Parameters:
     ///   - api: the API's settings (write rate, CORS origins).
     ///   - hub: the change hub the store publishes to (the SSE streams' too).
+    ///   - drain: the HTTP server's drain (a socket upgraded while it drains is closed at once).
     public init<Repository: PresenceRepository>(
         writer: PresenceWriter<Repository>, verifier: TokenVerifier, hub: PresenceChangeHub, settings: SocketSettings,
-        api: PresenceAPISettings, metrics: SocketMetrics, clock: @escaping @Sendable () -> Timestamp, logger: Logger
+        api: PresenceAPISettings, metrics: SocketMetrics, drain: HTTPDrain? = nil,
+        clock: @escaping @Sendable () -> Timestamp, logger: Logger
     ) {
+        self.httpDrain = drain
         self.settings = settings
         self.verifier = verifier
         self.hub = hub
@@ -54,6 +70,9 @@ public final class SocketEndpoint: Sendable {
         let repository = writer.repository
         self.apply = { change, user throws(PresenceError) in try await repository.apply(change, to: user, ifMatch: nil) }
         self.read = { user throws(PresenceError) in try await repository.presence(of: user) }
+        self.repository = { change, user, ifMatch throws(PresenceError) in
+            try await repository.apply(change, to: user, ifMatch: ifMatch)
+        }
     }
 
     // MARK: Admission
@@ -66,7 +85,7 @@ public final class SocketEndpoint: Sendable {
         if let origin, !allowedOrigins.isEmpty, !allowedOrigins.contains("*"), !allowedOrigins.contains(origin) {
             return PresenceError(.forbidden, "this origin may not open a presence socket")
         }
-        if draining.load(ordering: .relaxed) {
+        if isDraining {
             return PresenceError(.unavailable, "the node is shutting down; connect to another", retryAfter: 1)
         }
         if settings.maxConnections > 0,
@@ -97,41 +116,59 @@ public final class SocketEndpoint: Sendable {
     /// Sockets open now.
     public var connectionCount: Int { connections.load(ordering: .relaxed) }
 
-    /// The node drains: no more sockets, and sessions waiting out their grace end now.
-    func beginDrain() {
-        guard !draining.exchange(true, ordering: .relaxed) else { return }
+    /// Whether the node drains (graceful shutdown began).
+    var isDraining: Bool { draining.load(ordering: .relaxed) || (httpDrain?.isDraining ?? false) }
+
+    /// Waits for graceful shutdown, then drains: see the type's description.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        draining.store(true, ordering: .relaxed)
         for end in sessions.takeGraces() { end() }
+        while let (id, task) = ends.withLockedValue({ $0.tasks.first }) {
+            await task.value
+            _ = ends.withLockedValue { $0.tasks.removeValue(forKey: id) }
+        }
     }
 
     // MARK: Session ends
 
-    /// Ends a socket's session (a durable write). A failure is logged: the session then
-    /// expires by its `ttl` like any other.
-    func endSession(_ key: SocketSessionRegistry.Key, reason: SocketMetrics.EndReason) async {
+    /// Ends a socket's session (a durable write), in a task the drain waits for: only while
+    /// the session is still the socket's (``SocketSessionStamp``: nobody refreshed it since the
+    /// socket last wrote it), and only if no write landed between the read and the end (the
+    /// end is conditional on the revision read). A failure is logged: the session then expires
+    /// by its `ttl` like any other.
+    /// - Returns: the end's task, for a caller that waits for it.
+    @discardableResult
+    func end(_ key: SocketSessionRegistry.Key, stamp: SocketSessionStamp, reason: SocketMetrics.EndReason)
+        -> Task<Void, Never>
+    {
+        ends.withLockedValue { state in
+            state.next += 1
+            let id = state.next
+            // Created under the lock, so it is listed before it can remove itself.
+            let task = Task {
+                await self.endIfOurs(key, stamp: stamp, reason: reason)
+                _ = self.ends.withLockedValue { $0.tasks.removeValue(forKey: id) }
+            }
+            state.tasks[id] = task
+            return task
+        }
+    }
+
+    private func endIfOurs(_ key: SocketSessionRegistry.Key, stamp: SocketSessionStamp, reason: SocketMetrics.EndReason) async {
         do throws(PresenceError) {
-            _ = try await apply(.endSession(key.session), key.user)
+            guard let stored = try await read(key.user), let session = stored.userPresence.session(key.session),
+                stamp.isOurs(session)
+            else { return }
+            _ = try await repository(.endSession(key.session), key.user, .revision(stored.revision))
             metrics.sessionEnded(reason)
-        } catch where error.code == .notFound {
-            // Ended already (a DELETE, or it expired).
+        } catch where error.code == .notFound || error.code == .preconditionFailed {
+            // Ended already (a DELETE, or it expired), or written meanwhile (taken over).
         } catch {
             logger.warning(
                 "could not end a connected socket's session; it ends by expiry",
                 metadata: ["user": "\(key.user)", "session": "\(key.session)", "error": "\(error.message)"])
         }
-    }
-
-    /// Ends a dropped socket's session after its grace, unless it was refreshed since the drop
-    /// (another socket said hello for it, here or on another node, or heartbeats it).
-    func endAfterGrace(_ key: SocketSessionRegistry.Key, droppedAt: Timestamp) async {
-        do throws(PresenceError) {
-            guard let stored = try await read(key.user), let session = stored.userPresence.session(key.session) else {
-                return
-            }
-            guard max(session.updatedAt, session.lastSeen) <= droppedAt else { return }
-        } catch {
-            // Cannot tell: end it (what a drop without a takeover means).
-        }
-        await endSession(key, reason: .grace)
     }
 
     /// A session id for a hello that names none.

@@ -40,8 +40,9 @@ final class SocketUpgradeGate: ChannelInboundHandler, RemovableChannelHandler {
     private func admits(_ head: HTTPRequestHead) -> Bool {
         guard head.method == .GET, SocketUpgrade.isConnectPath(head.uri),
             head.headers[canonicalForm: "upgrade"].contains(where: { $0.lowercased() == "websocket" }),
-            head.headers.first(name: "sec-websocket-key") != nil,
-            head.headers.first(name: "sec-websocket-version") == "13"
+            // As NIO's upgrader reads them (one value each), so that it never declines an
+            // upgrade this gate took a place for.
+            head.headers["sec-websocket-key"].count == 1, head.headers["sec-websocket-version"] == ["13"]
         else { return false }
         if endpoint.refusal(origin: head.headers.first(name: "origin")) != nil || !endpoint.reserve() {
             endpoint.metrics.refused.increment()

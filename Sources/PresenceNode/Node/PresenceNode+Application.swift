@@ -33,7 +33,7 @@ extension PresenceNode {
         }
         let sockets = SocketEndpoint(
             writer: controller.writer, verifier: verifier, hub: changes, settings: socketSettings, api: api,
-            metrics: SocketMetrics(registry: metrics.registry), clock: clock, logger: logger)
+            metrics: SocketMetrics(registry: metrics.registry), drain: drain, clock: clock, logger: logger)
         let router = buildPresenceRouter(
             controller: controller, sockets: sockets,
             health: HealthController(repository: store, drain: drain, keysMissing: { verifier.keys.missing }) {
@@ -56,7 +56,8 @@ extension PresenceNode {
                 // making the kernel drop a good client's handshake (a 1 s retransmission).
                 backlog: 4_096,
                 availableConnectionsDelegate: httpConnections.delegate),
-            services: services,
+            // Last: stopped right after the HTTP server, before the store (see SocketEndpoint).
+            services: services + [sockets],
             onServerRunning: { [configuredPort = configuration.httpPort] channel in
                 do {
                     try await httpConnections.attach(listener: channel)

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import Testing
 
@@ -35,9 +36,17 @@ final class TestSocket: Sendable {
     /// - Parameters:
     ///   - headers: extra headers of the upgrade request (`Authorization`, `Origin`).
     ///   - receiveBuffer: `SO_RCVBUF` of the socket, for a client that will stop reading.
+    ///   - tls: `wss://`, trusting only this CA file, for this host name.
     static func connect(
-        port: Int, headers: [(String, String)] = [], path: String = "/api/v2/connect", receiveBuffer: Int? = nil
+        port: Int, headers: [(String, String)] = [], path: String = "/api/v2/connect", receiveBuffer: Int? = nil,
+        tls: (caFile: String, hostname: String)? = nil
     ) async throws -> TestSocket {
+        let sslContext: NIOSSLContext? = try tls.map { tls in
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.trustRoots = .file(tls.caFile)
+            configuration.certificateVerification = .fullVerification
+            return try NIOSSLContext(configuration: configuration)
+        }
         let state = NIOLockedValueBox(Received())
         let answersPings = NIOLockedValueBox(true)
         let upgraded = MultiThreadedEventLoopGroup.singleton.next().makePromise(of: Void.self)
@@ -48,6 +57,10 @@ final class TestSocket: Sendable {
         bootstrap = bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let sslContext, let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: sslContext, serverHostname: tls.hostname))
+                    }
                     var requestHeaders = HTTPHeaders([("Host", "127.0.0.1:\(port)"), ("Content-Length", "0")])
                     for (name, value) in headers { requestHeaders.add(name: name, value: value) }
                     let request = NIOLoopBound(
@@ -114,6 +127,12 @@ final class TestSocket: Sendable {
     /// Stops reading from the socket (a client that never reads its events).
     func stopReading() async throws {
         try await channel.setOption(ChannelOptions.autoRead, value: false).get()
+    }
+
+    /// Reads again after ``stopReading()``.
+    func resumeReading() async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: true).get()
+        channel.read()
     }
 
     /// What was received so far.
