@@ -164,7 +164,12 @@ let package = Package(
         // What more than one test target needs (a test target cannot depend on another).
         .target(
             name: "PresenceTestSupport",
-            dependencies: ["PresenceCore"],
+            dependencies: [
+                "PresenceCore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
             path: "Tests/Support/PresenceTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -197,6 +202,8 @@ let package = Package(
             name: "PresenceHTTPTests",
             dependencies: [
                 "PresenceHTTP", "PresenceAuth", "PresenceCore", "PresenceTestSupport",
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -209,7 +216,7 @@ let package = Package(
         .testTarget(
             name: "PresenceNodeTests",
             dependencies: [
-                "PresenceNode", "PresenceAuth", "PresenceStore", "PresenceCore", "PresenceHTTP", "EmbeddedNATS", "NATSClient",
+                "PresenceNode", "PresenceTestSupport", "PresenceAuth", "PresenceStore", "PresenceCore", "PresenceHTTP", "EmbeddedNATS", "NATSClient",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOWebSocket
 import PresenceAuth
+import PresenceTestSupport
 import Testing
 
 /// `GET /api/v2/connect` (SPEC §3b) on one real node: the hello and its token, the commands,

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import PresenceTestSupport
 import Testing
 
 /// HTTPS (`service.http.tls`, SPEC §7): served with a certificate made by openssl, checked by

@@ -5,19 +5,18 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
-import Testing
 
 /// A WebSocket client for the tests, on NIO: it connects to `GET /api/v2/connect`, records
 /// every text frame and the close it gets, answers pings (unless told to go silent), and can
 /// send what a well-behaved client would not (an oversize frame, a flood, nothing at all).
-final class TestSocket: Sendable {
+public final class TestSocket: Sendable {
     /// What the server sent.
-    struct Received: Sendable {
-        var texts: [String] = []
-        var closeCode: UInt16?
-        var closeReason = ""
-        var closed = false
-        var pings = 0
+    public struct Received: Sendable {
+        public var texts: [String] = []
+        public var closeCode: UInt16?
+        public var closeReason = ""
+        public var closed = false
+        public var pings = 0
     }
 
     private let channel: any Channel
@@ -30,14 +29,22 @@ final class TestSocket: Sendable {
         self.answersPings = answersPings
     }
 
-    struct UpgradeFailed: Error {}
+    /// The server answered without upgrading.
+    public struct UpgradeFailed: Error {}
+
+    /// How much slower than usual this run may be (`PRESENCE_TEST_TIME_SCALE`, as the node tests read it).
+    static let timeScale: Double = {
+        guard let text = ProcessInfo.processInfo.environment["PRESENCE_TEST_TIME_SCALE"], let value = Double(text), value >= 1
+        else { return 1 }
+        return value
+    }()
 
     /// Connects and upgrades; throws when the server does not upgrade.
     /// - Parameters:
     ///   - headers: extra headers of the upgrade request (`Authorization`, `Origin`).
     ///   - receiveBuffer: `SO_RCVBUF` of the socket, for a client that will stop reading.
     ///   - tls: `wss://`, trusting only this CA file, for this host name.
-    static func connect(
+    public static func connect(
         port: Int, headers: [(String, String)] = [], path: String = "/api/v2/connect", receiveBuffer: Int? = nil,
         tls: (caFile: String, hostname: String)? = nil
     ) async throws -> TestSocket {
@@ -92,62 +99,62 @@ final class TestSocket: Sendable {
     }
 
     /// Sends a text frame.
-    func send(_ text: String) async throws {
+    public func send(_ text: String) async throws {
         var buffer = channel.allocator.buffer(capacity: text.utf8.count)
         buffer.writeString(text)
         try await sendFrame(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: buffer))
     }
 
     /// Sends a JSON object as a text frame.
-    func send(json: [String: Any]) async throws {
+    public func send(json: [String: Any]) async throws {
         let data = try JSONSerialization.data(withJSONObject: json)
         try await send(String(decoding: data, as: UTF8.self))
     }
 
     /// Sends any frame.
-    func sendFrame(_ frame: WebSocketFrame) async throws {
+    public func sendFrame(_ frame: WebSocketFrame) async throws {
         try await channel.writeAndFlush(frame)
     }
 
     /// Sends a close frame with `code` (the server answers and closes).
-    func close(code: UInt16 = 1000) async throws {
+    public func close(code: UInt16 = 1000) async throws {
         var data = channel.allocator.buffer(capacity: 2)
         data.writeInteger(code)
         try await sendFrame(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data))
     }
 
     /// Drops the connection without a close frame (a network that went away).
-    func drop() async {
+    public func drop() async {
         try? await channel.close()
     }
 
     /// Stops answering pings (a peer that went silent: SIGSTOP, a dead network).
-    func goSilent() { answersPings.withLockedValue { $0 = false } }
+    public func goSilent() { answersPings.withLockedValue { $0 = false } }
 
     /// Stops reading from the socket (a client that never reads its events).
-    func stopReading() async throws {
+    public func stopReading() async throws {
         try await channel.setOption(ChannelOptions.autoRead, value: false).get()
     }
 
     /// Reads again after ``stopReading()``.
-    func resumeReading() async throws {
+    public func resumeReading() async throws {
         try await channel.setOption(ChannelOptions.autoRead, value: true).get()
         channel.read()
     }
 
     /// What was received so far.
-    var received: Received { state.withLockedValue { $0 } }
+    public var received: Received { state.withLockedValue { $0 } }
 
     /// Text frames received, parsed.
-    var messages: [[String: Any]] {
+    public var messages: [[String: Any]] {
         received.texts.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
     }
 
     /// Waits for the first message (after the first `skip`) for which `match` holds.
-    func message(
+    public func message(
         within timeout: Duration = .seconds(5), _ match: @escaping ([String: Any]) -> Bool = { _ in true }
     ) async throws -> [String: Any]? {
-        let deadline = ContinuousClock.now + timeout.scaled
+        let deadline = ContinuousClock.now + timeout * Self.timeScale
         repeat {
             if let found = messages.first(where: match) { return found }
             try await Task.sleep(for: .milliseconds(10))
@@ -156,13 +163,13 @@ final class TestSocket: Sendable {
     }
 
     /// Waits for the reply to command `id`.
-    func reply(to id: Int, within timeout: Duration = .seconds(5)) async throws -> [String: Any]? {
+    public func reply(to id: Int, within timeout: Duration = .seconds(5)) async throws -> [String: Any]? {
         try await message(within: timeout) { ($0["id"] as? Int) == id }
     }
 
     /// Waits until the server closed: the close code it sent (nil: none, the connection just ended).
-    func closed(within timeout: Duration = .seconds(5)) async throws -> (closed: Bool, code: UInt16?, reason: String) {
-        let deadline = ContinuousClock.now + timeout.scaled
+    public func closed(within timeout: Duration = .seconds(5)) async throws -> (closed: Bool, code: UInt16?, reason: String) {
+        let deadline = ContinuousClock.now + timeout * Self.timeScale
         repeat {
             let now = received
             if now.closed { return (true, now.closeCode, now.closeReason) }
@@ -173,7 +180,7 @@ final class TestSocket: Sendable {
     }
 
     /// Says hello with `token` and waits for the welcome (nil: none came).
-    func hello(token: String?, session: String? = nil, extra: [String: Any] = [:]) async throws -> [String: Any]? {
+    public func hello(token: String?, session: String? = nil, extra: [String: Any] = [:]) async throws -> [String: Any]? {
         var hello: [String: Any] = ["type": "hello"]
         if let token { hello["token"] = token }
         if let session { hello["session"] = session }
