@@ -85,18 +85,7 @@ struct BatchRequestBody {
         guard let fields = JSONValue.object(from: bytes) else {
             throw PresenceError(.badRequest, "the body must be a JSON object with a user_ids array")
         }
-        guard case .array(let values)? = fields["user_ids"] else {
-            throw PresenceError(.badRequest, "user_ids must be an array of user ids")
-        }
-        var raw = [String]()
-        raw.reserveCapacity(values.count)
-        for value in values {
-            guard case .string(let id) = value else {
-                throw PresenceError(.invalidUserID, "every entry of user_ids must be a string")
-            }
-            raw.append(id)
-        }
-        userIDs = try UserIDList.validate(raw, limit: PresenceLimits.maxUsersPerBatch)
+        userIDs = try UserIDList.field("user_ids", of: fields, limit: PresenceLimits.maxUsersPerBatch)
     }
 }
 
@@ -118,6 +107,22 @@ enum UserIDList {
             }
         }
         return ids
+    }
+
+    /// Reads the array of id strings in `fields[name]` and validates it.
+    static func field(_ name: String, of fields: [String: JSONValue], limit: Int) throws(PresenceError) -> [UserID] {
+        guard case .array(let values)? = fields[name] else {
+            throw PresenceError(.badRequest, "\(name) must be an array of user ids")
+        }
+        var raw = [String]()
+        raw.reserveCapacity(values.count)
+        for value in values {
+            guard case .string(let id) = value else {
+                throw PresenceError(.invalidUserID, "every entry of \(name) must be a string")
+            }
+            raw.append(id)
+        }
+        return try validate(raw, limit: limit)
     }
 
     /// Parses `users=a,b,c` from a raw query string. `+` is a literal plus, not a space.

@@ -57,25 +57,10 @@ enum SocketCommand: Equatable {
             var update = try PresenceUpdateBody(fields: fields.filter { $0.key != "ttl" }, defaultTTL: ttl, now: now)
             update.device = nil
             return .set(update)
-        case "subscribe": return .subscribe(try users(fields, limit: maxUsers))
-        case "unsubscribe": return .unsubscribe(try users(fields, limit: maxUsers))
+        case "subscribe": return .subscribe(try UserIDList.field("users", of: fields, limit: maxUsers))
+        case "unsubscribe": return .unsubscribe(try UserIDList.field("users", of: fields, limit: maxUsers))
         default: throw PresenceError(.badRequest, "unknown type; one of hello, set, subscribe, unsubscribe")
         }
-    }
-
-    private static func users(_ fields: [String: JSONValue], limit: Int) throws(PresenceError) -> [UserID] {
-        guard case .array(let values)? = fields["users"] else {
-            throw PresenceError(.badRequest, "users must be an array of user ids")
-        }
-        var raw = [String]()
-        raw.reserveCapacity(values.count)
-        for value in values {
-            guard case .string(let id) = value else {
-                throw PresenceError(.invalidUserID, "every entry of users must be a string")
-            }
-            raw.append(id)
-        }
-        return try UserIDList.validate(raw, limit: limit)
     }
 }
 
