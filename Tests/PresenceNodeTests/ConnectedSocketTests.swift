@@ -237,7 +237,7 @@ struct ConnectedSocketTests {
         try await watcher.send(json: ["id": 1, "type": "subscribe", "users": ["alice"]])
         let token = try await TestNode.token("alice")
         let first = try await TestSocket.connect(port: node.httpPort)
-        _ = try #require(try await first.hello(token: token, session: "phone", extra: ["status": "busy"]))
+        let firstWelcome = try #require(try await first.hello(token: token, session: "phone", extra: ["status": "busy"]))
         #expect(try await watcher.message { ($0["presence"] as? [String: Any])?["status"] as? String == "busy" } != nil)
 
         // A network switch: the old socket drops, a new one says hello within the grace.
@@ -245,6 +245,8 @@ struct ConnectedSocketTests {
         let second = try await TestSocket.connect(port: node.httpPort)
         let welcome = try #require(try await second.hello(token: token, session: "phone"))
         #expect((welcome["presence"] as? [String: Any])?["status"] as? String == "busy", "the status is kept")
+        let revisions = [firstWelcome, welcome].map { ($0["presence"] as? [String: Any])?["revision"] as? Int }
+        #expect(revisions[0] != nil && revisions[0] == revisions[1], "a reconnect that changes nothing is a heartbeat: \(revisions)")
         // And a third takes the live one over: the second is told so, the session lives.
         let third = try await TestSocket.connect(port: node.httpPort)
         _ = try #require(try await third.hello(token: token, session: "phone"))

@@ -50,6 +50,7 @@ extension PresenceSocketHandler {
         var update = hello.update.update
         update.ttl = endpoint.settings.sessionTTL
         do throws(PresenceError) {
+            var change = PresenceChange.set(sessionID, update)
             if !hello.namesStatus, let stored = try await endpoint.read(user),
                 let live = stored.userPresence.session(sessionID)?.effective(at: endpoint.clock()),
                 live.status != .offline
@@ -57,8 +58,13 @@ extension PresenceSocketHandler {
                 update.status = live.status
                 update.message = live.message
                 update.messageExpiresAt = live.messageExpiresAt
+                // A reconnect that changes nothing (a network switch, another tab taking the
+                // session): a heartbeat, not a durable write, so a storm of reconnects costs
+                // the center nothing.
+                let sameDevice = hello.update.device == nil || hello.update.device == live.device
+                change = sameDevice ? .heartbeat(sessionID, sessionRequired: true) : .set(sessionID, update)
             }
-            let stored = try await endpoint.write(.set(sessionID, update), user, identity)
+            let stored = try await endpoint.write(change, user, identity)
             let stamp = SocketSessionStamp()
             stamp.note(sessionID, in: stored)
             let session = Session(
