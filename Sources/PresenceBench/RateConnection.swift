@@ -10,8 +10,8 @@ final class RateConnection: ChannelInboundHandler {
 
     private let loop: RateLoop
     private var context: ChannelHandlerContext?
-    /// The request in flight: its scheduled and sent times (uptime nanoseconds).
-    private(set) var inFlight: (scheduled: NIODeadline, sent: NIODeadline)?
+    /// The request in flight: its index in the schedule, its scheduled and sent times.
+    private(set) var inFlight: (index: Int, scheduled: NIODeadline, sent: NIODeadline)?
     private var status = 0
     private var keepAlive = true
 
@@ -20,9 +20,9 @@ final class RateConnection: ChannelInboundHandler {
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
     /// Writes a request; the caller has checked that none is in flight.
-    func send(head: HTTPRequestHead, body: ByteBuffer?, scheduled: NIODeadline) {
+    func send(head: HTTPRequestHead, body: ByteBuffer?, index: Int, scheduled: NIODeadline) {
         guard let context else { return }
-        inFlight = (scheduled, .now())
+        inFlight = (index, scheduled, .now())
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
@@ -38,7 +38,7 @@ final class RateConnection: ChannelInboundHandler {
         case .end:
             guard let request = inFlight else { return }
             inFlight = nil
-            loop.answered(status: status, scheduled: request.scheduled)
+            loop.answered(status: status, index: request.index, scheduled: request.scheduled)
             if keepAlive {
                 loop.connectionFree(self)
             } else {
@@ -47,17 +47,21 @@ final class RateConnection: ChannelInboundHandler {
         }
     }
 
-    /// Gives up on the request in flight (past the timeout) and closes the connection.
-    func abandon() {
+    /// Gives up on the request in flight (past the timeout) and closes the connection; the
+    /// request's index.
+    @discardableResult
+    func abandon() -> Int? {
+        let index = inFlight?.index
         inFlight = nil
         context?.close(promise: nil)
+        return index
     }
 
     /// Closes the connection (the run is over).
     func close() { context?.close(promise: nil) }
 
     func channelInactive(context: ChannelHandlerContext) {
-        let lost = inFlight != nil
+        let lost = inFlight?.index
         inFlight = nil
         loop.connectionClosed(self, lostRequest: lost)
         context.fireChannelInactive()

@@ -98,7 +98,7 @@ final class RateLoop {
         let scheduled = schedule.due(index)
         if NIODeadline.now() - scheduled > settings.lateBound { tally.lateSends += 1 }
         tally.sent += 1
-        connection.send(head: head, body: body, scheduled: scheduled)
+        connection.send(head: head, body: body, index: index, scheduled: scheduled)
     }
 
     /// Opens connections for the waiting requests, a few at a time: a burst of connects after a
@@ -152,16 +152,20 @@ final class RateLoop {
         }
     }
 
-    /// An answer arrived for a request scheduled at `scheduled`.
-    func answered(status: Int, scheduled: NIODeadline) {
+    /// An answer arrived for request `index`, scheduled at `scheduled`.
+    func answered(status: Int, index: Int, scheduled: NIODeadline) {
         tally.statuses[status, default: 0] += 1
+        if !(200..<300).contains(status) { tally.unacknowledged.append(index) }
         tally.latencies.append(Double((NIODeadline.now() - scheduled).nanoseconds) / 1e6)
     }
 
-    func connectionClosed(_ connection: RateConnection, lostRequest: Bool) {
+    func connectionClosed(_ connection: RateConnection, lostRequest: Int?) {
         open.removeValue(forKey: ObjectIdentifier(connection))
         idle.removeAll { $0 === connection }
-        if lostRequest { tally.socketErrors += 1 }
+        if let lostRequest {
+            tally.socketErrors += 1
+            tally.unacknowledged.append(lostRequest)
+        }
         if !finished { openIfNeeded() }
         finishIfDone()
     }
@@ -174,11 +178,12 @@ final class RateLoop {
         for connection in open.values {
             if let request = connection.inFlight, now - request.sent > settings.timeout {
                 tally.timeouts += 1
-                connection.abandon()
+                if let index = connection.abandon() { tally.unacknowledged.append(index) }
             }
         }
         if let drainDeadline, now > drainDeadline {
             tally.unsent += waiting.count
+            tally.unacknowledged += waiting
             waiting.removeAll()
         }
         finishIfDone()

@@ -23,6 +23,8 @@ struct RateTally: Sendable {
     var connectionsOpened = 0
     /// The most connections open at once.
     var peakConnections = 0
+    /// The requests (indices) without a 2xx answer: non-2xx, no answer, never sent.
+    var unacknowledged: [Int] = []
 
     mutating func merge(_ other: RateTally) {
         latencies += other.latencies
@@ -35,6 +37,7 @@ struct RateTally: Sendable {
         sent += other.sent
         connectionsOpened += other.connectionsOpened
         peakConnections += other.peakConnections
+        unacknowledged += other.unacknowledged
     }
 
     /// Answers with a 2xx status.
