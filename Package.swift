@@ -144,11 +144,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Benchmark helpers for bench/run: seeding, the write ceiling, propagation, fan-out, open-loop heartbeats.
+        // Benchmark helpers for bench/run: seeding, the write ceiling, propagation, fan-out, open-loop heartbeats,
+        // connected sockets (bench/websocket).
         .executableTarget(
             name: "PresenceBench",
             dependencies: [
-                "PresenceCore", "NATSClient", "EmbeddedNATS", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                "PresenceCore", "PresenceAuth", "NATSClient", "EmbeddedNATS", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

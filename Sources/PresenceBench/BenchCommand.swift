@@ -8,6 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Benchmark helpers for swift-presence (used by bench/run).",
         subcommands: [
             SeedCommand.self, PublishCommand.self, PropagationCommand.self, FanoutCommand.self, OfflineCommand.self,
-            FailoverCommand.self, RateCommand.self, StepsCommand.self, OfflineWatchCommand.self,
+            FailoverCommand.self, RateCommand.self, StepsCommand.self, OfflineWatchCommand.self, SocketsCommand.self,
+            SocketsOfflineCommand.self,
         ])
 }
