@@ -23,6 +23,9 @@ final class SocketFleet {
     private var connectsInFlight = 0
     private var inConnectMore = false
     private var connected: EventLoopPromise<Void>?
+    /// The last welcome (or the connect phase's start): a fleet that sees none for half the
+    /// timeout stops starting sockets (a node that no longer answers would hold each for it).
+    private var lastProgress = NIODeadline.now()
 
     private(set) var live: [BenchSocket] = []
     private var nextSubscribe = 0
@@ -63,6 +66,7 @@ final class SocketFleet {
         nextConnect = 0
         connectWindow = max(1, window)
         phaseStart = start
+        lastProgress = .now()
         let promise = eventLoop.makePromise(of: Void.self)
         connected = promise
         startSweeping()
@@ -145,6 +149,7 @@ final class SocketFleet {
     func welcomed(_ socket: BenchSocket) {
         guard handshaking[ObjectIdentifier(socket)] != nil else { return }
         let now = NIODeadline.now()
+        lastProgress = now
         tally.welcomed += 1
         tally.welcomeLatenciesMs.append(Double((now - socket.started).nanoseconds) / 1e6)
         let sincePhase = Double((now - phaseStart).nanoseconds) / 1e6
@@ -290,6 +295,12 @@ final class SocketFleet {
 
     private func sweep() {
         let now = NIODeadline.now()
+        let stall = TimeAmount.nanoseconds(settings.timeout.nanoseconds / 2)
+        if connected != nil, nextConnect < toConnect.count, now - lastProgress > stall {
+            // No welcome for half the timeout: the rest are not started, and counted as failed.
+            tally.fail("not_started_no_welcome_for_\(stall.nanoseconds / 1_000_000)ms", toConnect.count - nextConnect)
+            nextConnect = toConnect.count
+        }
         for socket in handshaking.values where (socket.deadline ?? .distantFuture) < now {
             settle(socket, failure: "timeout")
             socket.drop()

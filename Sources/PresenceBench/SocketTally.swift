@@ -6,7 +6,8 @@ struct SocketTally: Sendable {
     /// Sockets welcomed (hello answered with `welcome`).
     var welcomed = 0
     /// Sockets not welcomed, by reason: `connect` (TCP), `upgrade_<status>`, `hello_error_<code>`,
-    /// `closed_<code>` / `closed` (the connection ended first), `timeout`, `malformed`.
+    /// `closed_<code>` / `closed` (the connection ended first), `timeout`, `malformed`, and
+    /// `not_started_…`: never started because no socket was welcomed for the whole timeout.
     var failures: [String: Int] = [:]
     /// Connect begun → welcome, milliseconds, per welcomed socket.
     var welcomeLatenciesMs: [Double] = []
@@ -31,7 +32,7 @@ struct SocketTally: Sendable {
 
     var failed: Int { failures.values.reduce(0, +) }
 
-    mutating func fail(_ reason: String) { failures[reason, default: 0] += 1 }
+    mutating func fail(_ reason: String, _ count: Int = 1) { failures[reason, default: 0] += count }
 
     mutating func merge(_ other: SocketTally) {
         started += other.started

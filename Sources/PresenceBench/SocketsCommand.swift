@@ -85,7 +85,10 @@ struct SocketsCommand: AsyncParsableCommand {
                 port: fanoutPort, token: fanoutToken, prefix: prefix, population: connections, rate: fanoutRate,
                 seconds: fanoutSeconds, drain: fanoutDrain, connections: fanoutConnections, plan: settings.plan)
             report["fanout"] = try await run.measure(fleets)
-            report.merge(Self.holdFigures(try await fleets.tally())) { $1 }
+            let after = try await fleets.tally()
+            report["open_after_fanout"] = after.open
+            report["lost_after_welcome"] = after.lostAfterWelcome
+            report["pings_answered"] = after.pingsAnswered
         }
         try printJSONLine(report)
         if hold {
