@@ -3,11 +3,14 @@
 
     bench/report.py RAW_DIR USERS          bench/run's report (RAW_DIR/heartbeats: results.heartbeats)
     bench/report.py --heartbeats RAW_DIR   bench/heartbeats alone: heartbeats-<time>.md/.json (and -latest)
+    bench/report.py --websocket RAW_DIR    bench/websocket: websocket-<time>.md/.json (and -latest), and
+                                           results.websocket merged into latest.json
 BENCH_RESULTS_DIR writes elsewhere than bench/results (a smoke run's figures are not results).
 """
 import json, os, re, sys, time, platform, subprocess
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import heartbeats_report
+import websocket_report
 
 results_dir = os.environ.get("BENCH_RESULTS_DIR") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 os.makedirs(results_dir, exist_ok=True)
@@ -39,6 +42,32 @@ if sys.argv[1] == "--heartbeats":
                   open(os.path.join(results_dir, name + ".json"), "w"), indent=2)
     print(text)
     print(json.dumps({"heartbeats": summary}))
+    sys.exit(1 if failures else 0)
+
+if sys.argv[1] == "--websocket":
+    summary, runs, failures = websocket_report.summarize(sys.argv[2])
+    machine = machine_description("presence-bench sockets")
+    stamp = time.strftime("%Y-%m-%dT%H%M%SZ", time.gmtime())
+    summary["stamp"] = stamp
+    md = [f"# Connected sockets: the figures of issue 26 ({stamp})", "", f"Machine: {machine}.", ""]
+    md += table(websocket_report.rows(summary, runs))
+    md += ["", "Reproduce: `bench/websocket` (as root: 100,000 sockets need the descriptor limit raised).", "",
+           "Commands:", ""] + [f"    {line}" for line in summary.get("commands", [])]
+    if failures:
+        md += ["", "Failed: " + "; ".join(failures)]
+    text = "\n".join(md) + "\n"
+    for name in (f"websocket-{stamp}", "websocket-latest"):
+        open(os.path.join(results_dir, name + ".md"), "w").write(text)
+        json.dump({"machine": machine, "results": {"websocket": summary, "websocket_runs": runs}, "failed": failures},
+                  open(os.path.join(results_dir, name + ".json"), "w"), indent=2)
+    # results.websocket in latest.json, beside what bench/run put there.
+    latest_path = os.path.join(results_dir, "latest.json")
+    latest = json.load(open(latest_path)) if os.path.exists(latest_path) else {"machine": machine, "results": {}, "failed": []}
+    latest.setdefault("results", {})["websocket"] = summary
+    latest["failed"] = [f for f in latest.get("failed", []) if not str(f).startswith("websocket ")] + failures
+    json.dump(latest, open(latest_path, "w"), indent=2)
+    print(text)
+    print(json.dumps({"websocket": {k: summary[k] for k in websocket_report.KEYS}}))
     sys.exit(1 if failures else 0)
 
 raw, users = sys.argv[1], int(sys.argv[2])
@@ -206,6 +235,16 @@ if os.path.isdir(os.path.join(raw, "heartbeats")):
     failures += heartbeat_failures
     for scenario, value, baseline, r, target, holds in heartbeats_report.rows(data["heartbeats"], data["heartbeats_runs"]):
         row(scenario, value, baseline, r, target, holds)
+
+# bench/websocket's figures (results.websocket) are not bench/run's: kept from the latest.json before.
+previous = os.path.join(results_dir, "latest.json")
+if os.path.exists(previous):
+    try:
+        kept = json.load(open(previous)).get("results", {}).get("websocket")
+    except Exception:
+        kept = None
+    if kept is not None:
+        data["websocket"] = kept
 
 machine = machine_description("wrk -t2")
 stamp = time.strftime("%Y-%m-%dT%H%M%SZ", time.gmtime())
