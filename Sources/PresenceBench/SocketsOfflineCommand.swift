@@ -30,8 +30,9 @@ struct SocketsOfflineCommand: AsyncParsableCommand {
     @Option(help: "The nodes' service.ws.pong_timeout, seconds (for the bound).") var pongTimeout: Double = 10
     @Option(help: "Seconds to wait past the bound (or the last close) for the offline events.") var patience: Double = 15
 
-    /// Users one watcher subscribes to (the server's default `service.ws.max_subscriptions`).
-    static let usersPerWatcher = 1000
+    /// Users one watcher subscribes to, in one `subscribe`: its frame must stay under the
+    /// server's 4 KiB (1000 ids, `service.ws.max_subscriptions`, would not fit in one).
+    static let usersPerWatcher = 200
 
     func validate() throws {
         guard users > 0 else { throw ValidationError("--users must be positive") }
