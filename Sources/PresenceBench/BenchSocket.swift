@@ -40,6 +40,7 @@ final class BenchSocket: ChannelInboundHandler {
     private(set) var closeCode: UInt16?
     private var pending: ByteBuffer?
     private var context: ChannelHandlerContext?
+    private var requested = false
 
     init(number: Int, fleet: SocketFleet, started: NIODeadline) {
         self.number = number
@@ -47,11 +48,21 @@ final class BenchSocket: ChannelInboundHandler {
         self.started = started
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        // Added once the connect succeeded: the channel may be active already.
+        if context.channel.isActive { requestUpgrade(context) }
+    }
 
     func channelActive(context: ChannelHandlerContext) {
-        context.writeAndFlush(wrapOutboundOut(fleet.upgradeRequest), promise: nil)
+        requestUpgrade(context)
         context.fireChannelActive()
+    }
+
+    private func requestUpgrade(_ context: ChannelHandlerContext) {
+        guard !requested else { return }
+        requested = true
+        context.writeAndFlush(wrapOutboundOut(fleet.upgradeRequest), promise: nil)
     }
 
     /// Sends a text frame.
