@@ -175,6 +175,8 @@ def rows(summary, runs):
         bound = run.get("bound_ms") if target is None else target
         what = (f"p50 / p99 / max {run['p50_ms']} / {run['p99_ms']} / {run['max_ms']} ms; "
                 f"{run['offline_events']}/{run['users']} offline events")
+        if key == "close" and run.get("over_1s"):
+            what += f", {run['over_1s']} of them over 1 s"
         setting = f"ping interval {run['ping_interval_s']:g} s, pong timeout {run['pong_timeout_s']:g} s"
         out.append((f"Time-to-offline on leaf-2 after {name} on leaf-1, {run['users']} users ({setting})",
                     what if value is not None else "failed: " + what, "", None,

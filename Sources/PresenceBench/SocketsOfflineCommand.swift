@@ -110,7 +110,7 @@ struct SocketsOfflineCommand: AsyncParsableCommand {
             "missing": users - delays.count, "offline_before": watch.offlineBeforeArmed,
             "repeated_offline_events": watch.offlineEvents - delays.count,
             "p50_ms": rounded(sample.at(0.5)), "p99_ms": rounded(sample.at(0.99)), "max_ms": rounded(sample.at(1)),
-            "min_ms": rounded(sample.at(0)),
+            "min_ms": rounded(sample.at(0)), "over_1s": delays.filter { $0 > 1000 }.count,
             "ping_interval_s": pingInterval, "pong_timeout_s": pongTimeout,
         ]
         if mode == .close { report["spread_s"] = spread }
