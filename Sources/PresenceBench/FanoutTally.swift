@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What the subscribed sockets of one fleet (or all, merged) received of a fan-out run: each
 /// change `seq` (message `bench <seq> <due µs>`) once per subscriber, ideally.
 struct FanoutTally: Sendable {
@@ -14,6 +16,21 @@ struct FanoutTally: Sendable {
     var otherFrames = 0
 
     init(changes: Int) { received = Array(repeating: 0, count: changes) }
+
+    /// A `presence` frame that arrived at `now` (wall-clock milliseconds).
+    mutating func record(_ payload: ByteBuffer, at now: Double) {
+        guard let change = PresenceFrameFields.benchChange(payload) else {
+            otherFrames += 1
+            return
+        }
+        guard change.seq >= 0, change.seq < received.count else {
+            strays += 1
+            return
+        }
+        received[change.seq] += 1
+        latenciesMs.append(now - Double(change.dueMicros) / 1000)
+        if let updated = PresenceFrameFields.updatedAtMillis(payload) { sinceUpdatedMs.append(now - Double(updated)) }
+    }
 
     mutating func merge(_ other: FanoutTally) {
         if received.count < other.received.count {

@@ -200,35 +200,9 @@ final class SocketFleet {
     /// A `presence` frame: a fan-out change, a watched user's, or anything else.
     func presence(_ socket: BenchSocket, _ payload: ByteBuffer) {
         if fanout != nil {
-            guard let change = PresenceFrameFields.benchChange(payload) else {
-                fanout?.otherFrames += 1
-                return
-            }
-            let now = wallMillis()
-            guard change.seq >= 0, change.seq < fanout?.received.count ?? 0 else {
-                fanout?.strays += 1
-                return
-            }
-            fanout?.received[change.seq] += 1
-            fanout?.latenciesMs.append(now - Double(change.dueMicros) / 1000)
-            if let updated = PresenceFrameFields.updatedAtMillis(payload) {
-                fanout?.sinceUpdatedMs.append(now - Double(updated))
-            }
+            fanout?.record(payload, at: wallMillis())
         } else if watch != nil {
-            watch?.events += 1
-            guard let user = PresenceFrameFields.userNumber(payload, prefix: watchPrefix), user >= 0,
-                user < watch?.seenOnline.count ?? 0
-            else { return }
-            if PresenceFrameFields.status(payload) == .offline {
-                guard watchArmed else {
-                    watch?.offlineBeforeArmed += 1
-                    return
-                }
-                watch?.offlineEvents += 1
-                if watch?.offlineAt[user].isNaN == true { watch?.offlineAt[user] = wallMillis() }
-            } else {
-                watch?.seenOnline[user] = true
-            }
+            watch?.record(payload, prefix: watchPrefix, armed: watchArmed, at: wallMillis())
         } else {
             tally.presenceFrames += 1
         }

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What watcher sockets saw of a set of watched users `<prefix>0 …`: whether each was seen
 /// online, and when (wall-clock milliseconds) its first `offline` event arrived.
 struct WatchTally: Sendable {
@@ -13,6 +15,25 @@ struct WatchTally: Sendable {
     init(users: Int) {
         seenOnline = Array(repeating: false, count: users)
         offlineAt = Array(repeating: .nan, count: users)
+    }
+
+    /// A `presence` frame that arrived at `now` (wall-clock milliseconds): a watched user
+    /// (`<prefix><n>`) online, or offline (counted as such once `armed`).
+    mutating func record(_ payload: ByteBuffer, prefix: [UInt8], armed: Bool, at now: Double) {
+        events += 1
+        guard let user = PresenceFrameFields.userNumber(payload, prefix: prefix), seenOnline.indices.contains(user) else {
+            return
+        }
+        guard PresenceFrameFields.status(payload) == .offline else {
+            seenOnline[user] = true
+            return
+        }
+        guard armed else {
+            offlineBeforeArmed += 1
+            return
+        }
+        offlineEvents += 1
+        if offlineAt[user].isNaN { offlineAt[user] = now }
     }
 
     mutating func merge(_ other: WatchTally) {
