@@ -87,7 +87,7 @@ extension PresenceSocketHandler {
         case .welcomed(let session, let stored, let tokenExpires):
             guard lifecycle.welcomed(now: endpoint.clock(), tokenExpires: tokenExpires) else {
                 // Closed while the session was written: it ends, unless another socket has it.
-                endpoint.end(session.key, stamp: session.stamp, reason: .close)
+                _ = endpoint.end(session.key, stamp: session.stamp, reason: .close)
                 return
             }
             becomeLive(session)

@@ -50,6 +50,8 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
     private var busy = false
     private var queuedBytes = 0
     private var closing = false
+    /// The session's heartbeat in flight: a session end waits for it.
+    private var refreshing: Task<Void, Never>?
 
     init(endpoint: SocketEndpoint, headerToken: String?) {
         self.endpoint = endpoint
@@ -85,7 +87,8 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
             close(.protocolError("no extension was negotiated"))
             return
         }
-        if lifecycle.heard(now: endpoint.clock()) { refresh() }
+        // A sign of life, except the close frame that ends it.
+        if frame.opcode != .connectionClose, lifecycle.heard(now: endpoint.clock()) { refresh() }
         switch frame.opcode {
         case .text:
             var payload = frame.unmaskedData
@@ -266,7 +269,7 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
         let ending = lifecycle.close(reason)
         if reason == .goingAway, ending == .now, let session, let loop = eventLoop {
             let handler = NIOLoopBound(self, eventLoop: loop)
-            let end = endpoint.end(session.key, stamp: session.stamp, reason: .drain)
+            let end = endpoint.end(session.key, stamp: session.stamp, reason: .drain, after: refreshing)
             settle(.keep, reason: .drain)
             Task {
                 await end.value
@@ -307,14 +310,14 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
         case .keep:
             break
         case .now:
-            endpoint.end(session.key, stamp: session.stamp, reason: reason)
+            endpoint.end(session.key, stamp: session.stamp, reason: reason, after: refreshing)
         case .afterGrace:
-            let (endpoint, key, stamp) = (self.endpoint, session.key, session.stamp)
-            let end: @Sendable () -> Void = { endpoint.end(key, stamp: stamp, reason: .drain) }
+            let (endpoint, key, stamp, refreshing) = (self.endpoint, session.key, session.stamp, self.refreshing)
+            let end: @Sendable () -> Void = { endpoint.end(key, stamp: stamp, reason: .drain, after: refreshing) }
             if let number = endpoint.sessions.startGrace(key, owner: ObjectIdentifier(self), end: end) {
                 let expire: @Sendable () -> Void = {
                     guard endpoint.sessions.endGrace(key, number: number) else { return }
-                    endpoint.end(key, stamp: stamp, reason: .grace)
+                    endpoint.end(key, stamp: stamp, reason: .grace, after: refreshing)
                 }
                 let grace = TimeAmount.seconds(Int64(endpoint.settings.reconnectGrace))
                 if let loop = eventLoop {
@@ -386,7 +389,9 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
         guard let session, let loop = eventLoop else { return }
         let endpoint = self.endpoint
         let handler = NIOLoopBound(self, eventLoop: loop)
-        Task {
+        let previous = refreshing
+        refreshing = Task {
+            await previous?.value
             let gone: Bool
             do throws(PresenceError) {
                 let stored = try await endpoint.apply(.heartbeat(session.key.session, sessionRequired: true), session.key.user)

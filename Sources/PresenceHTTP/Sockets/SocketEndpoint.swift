@@ -139,14 +139,18 @@ public final class SocketEndpoint: Service, Sendable {
     /// by its `ttl` like any other.
     /// - Returns: the end's task, for a caller that waits for it.
     @discardableResult
-    func end(_ key: SocketSessionRegistry.Key, stamp: SocketSessionStamp, reason: SocketMetrics.EndReason)
-        -> Task<Void, Never>
-    {
+    /// - Parameter refreshing: the socket's heartbeat in flight, if any: waited for first, so
+    ///   that the time it writes is the socket's own.
+    func end(
+        _ key: SocketSessionRegistry.Key, stamp: SocketSessionStamp, reason: SocketMetrics.EndReason,
+        after refreshing: Task<Void, Never>? = nil
+    ) -> Task<Void, Never> {
         ends.withLockedValue { state in
             state.next += 1
             let id = state.next
             // Created under the lock, so it is listed before it can remove itself.
             let task = Task {
+                await refreshing?.value
                 await self.endIfOurs(key, stamp: stamp, reason: reason)
                 _ = self.ends.withLockedValue { $0.tasks.removeValue(forKey: id) }
             }
