@@ -124,7 +124,10 @@ extension HeavyProcessSuites {
             _ = try #require(try await killed.hello(token: try await TestNode.token("killed")))
             #expect(try await Self.told(watcher, "killed", "online") != nil)
             let killedAt = ContinuousClock.now
+            let orphan = leaf3.natsServerPID
             leaf3.signal(SIGKILL)
+            // Its embedded nats-server has nobody to stop it now.
+            defer { if let orphan { kill(orphan, SIGKILL) } }
             #expect(try await Self.told(watcher, "killed", "offline", within: .seconds(20)) != nil)
             let took = ContinuousClock.now - killedAt
             #expect(took < .seconds(13), "by expiry: ttl 10 s after the last pong, + 1.5 s (\(took))")
