@@ -394,7 +394,7 @@ final class PresenceSocketHandler: ChannelInboundHandler, RemovableChannelHandle
             await previous?.value
             let gone: Bool
             do throws(PresenceError) {
-                let stored = try await endpoint.apply(.heartbeat(session.key.session, sessionRequired: true), session.key.user)
+                let stored = try await endpoint.apply(.heartbeat(session.key.session, sessionRequired: true), session.key.user, nil)
                 session.stamp.note(session.key.session, in: stored)
                 let now = endpoint.clock()
                 let current = stored.userPresence.session(session.key.session)?.effective(at: now)

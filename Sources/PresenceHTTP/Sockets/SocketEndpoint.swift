@@ -31,13 +31,11 @@ public final class SocketEndpoint: Service, Sendable {
     private let allowedOrigins: [String]
     /// A change through the API's write path (rate-limited per subject).
     let write: @Sendable (PresenceChange, UserID, TokenVerifier.Identity) async throws(PresenceError) -> StoredPresence
-    /// A change the server makes for the socket (heartbeats, session ends): not rate-limited.
-    let apply: @Sendable (PresenceChange, UserID) async throws(PresenceError) -> StoredPresence
+    /// A change the server makes for the socket (heartbeats; session ends, with the revision
+    /// they read as precondition): not rate-limited.
+    let apply: @Sendable (PresenceChange, UserID, RevisionMatch?) async throws(PresenceError) -> StoredPresence
     /// A user's record.
     let read: @Sendable (UserID) async throws(PresenceError) -> StoredPresence?
-    /// A change with a precondition (a session's end).
-    private let repository:
-        @Sendable (PresenceChange, UserID, RevisionMatch?) async throws(PresenceError) -> StoredPresence
     private let connections = Atomic(0)
     private let draining = Atomic(false)
     /// Set when the HTTP server begins to drain (before any socket hears of it).
@@ -68,11 +66,10 @@ public final class SocketEndpoint: Service, Sendable {
             try await writer.write(change, to: user, by: identity)
         }
         let repository = writer.repository
-        self.apply = { change, user throws(PresenceError) in try await repository.apply(change, to: user, ifMatch: nil) }
-        self.read = { user throws(PresenceError) in try await repository.presence(of: user) }
-        self.repository = { change, user, ifMatch throws(PresenceError) in
+        self.apply = { change, user, ifMatch throws(PresenceError) in
             try await repository.apply(change, to: user, ifMatch: ifMatch)
         }
+        self.read = { user throws(PresenceError) in try await repository.presence(of: user) }
     }
 
     // MARK: Admission
@@ -164,7 +161,7 @@ public final class SocketEndpoint: Service, Sendable {
             guard let stored = try await read(key.user), let session = stored.userPresence.session(key.session),
                 stamp.isOurs(session)
             else { return }
-            _ = try await repository(.endSession(key.session), key.user, .revision(stored.revision))
+            _ = try await apply(.endSession(key.session), key.user, .revision(stored.revision))
             metrics.sessionEnded(reason)
         } catch where error.code == .notFound || error.code == .preconditionFailed {
             // Ended already (a DELETE, or it expired), or written meanwhile (taken over).
