@@ -84,10 +84,10 @@ public struct TokenVerifier: Sendable {
     /// Verifies an `Authorization` header value.
     /// - Throws: ``PresenceError`` `unauthorized` for anything but a valid bearer token.
     public func verify(authorization header: String?) async throws(PresenceError) -> Identity {
-        guard let header else { throw Self.unauthorized("a bearer token is required") }
+        guard let header else { throw PresenceError(.unauthorized, "a bearer token is required") }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw Self.unauthorized("the Authorization header must be: Bearer <token>")
+            throw PresenceError(.unauthorized, "the Authorization header must be: Bearer <token>", tokenError: "invalid_request")
         }
         return try await verify(token: String(HeaderValue.trimmed(parts[1])))
     }
@@ -214,8 +214,9 @@ public struct TokenVerifier: Sendable {
         return JSONValue.object(from: payload)
     }
 
+    /// A token that came and did not verify: `invalid_token` in the challenge (RFC 6750 §3.1).
     private static func unauthorized(_ message: String) -> PresenceError {
-        PresenceError(.unauthorized, message)
+        PresenceError(.unauthorized, message, tokenError: "invalid_token")
     }
 }
 

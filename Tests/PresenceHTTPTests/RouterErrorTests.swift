@@ -75,21 +75,26 @@ struct RouterErrorTests {
             let forged = try await TokenIssuer(secret: "another-secret-another-secret-0000").token(subject: "kim")
             let expired = try await TokenIssuer(secret: RouterFixture.secret).token(
                 subject: "kim", lifetime: 60, now: Date().addingTimeInterval(-3600))
-            let variants: [HTTPFields] = [
-                [:],
-                [.authorization: "Bearer not.a.jwt"],
-                [.authorization: "Bearer"],
-                [.authorization: "Basic a2ltOnB3"],
-                [.authorization: "Bearer \(forged)"],
-                [.authorization: "Bearer \(expired)"],
+            // RFC 6750 §3.1: no error code when no credentials came, `invalid_request` for a
+            // header that is no bearer token, `invalid_token` for a token that did not verify.
+            let none = #"Bearer realm="presence""#
+            let badRequest = #"Bearer realm="presence", error="invalid_request""#
+            let badToken = #"Bearer realm="presence", error="invalid_token""#
+            let variants: [(HTTPFields, String)] = [
+                ([:], none),
+                ([.authorization: "Bearer not.a.jwt"], badToken),
+                ([.authorization: "Bearer"], badRequest),
+                ([.authorization: "Basic a2ltOnB3"], badRequest),
+                ([.authorization: "Bearer \(forged)"], badToken),
+                ([.authorization: "Bearer \(expired)"], badToken),
             ]
-            for headers in variants {
+            for (headers, challenge) in variants {
                 var withType = headers
                 withType[.contentType] = "application/json"
                 let response = try await client.put("kim", #"{"status":"online"}"#, headers: withType)
                 #expect(response.status == .unauthorized)
                 #expect(response.errorCode() == "unauthorized")
-                #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
+                #expect(response.headers[.wwwAuthenticate] == challenge, "\(headers)")
                 let beat = try await client.execute(uri: "/api/v2/presence/kim/heartbeat", method: .post, headers: headers)
                 #expect(beat.status == .unauthorized)
                 let delete = try await client.execute(uri: "/api/v2/presence/kim", method: .delete, headers: headers)

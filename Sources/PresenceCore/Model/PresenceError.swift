@@ -42,12 +42,18 @@ public struct PresenceError: Error, Sendable, Equatable, CustomStringConvertible
     public let message: String
     /// Seconds after which a retry makes sense (rate limits, unavailability).
     public let retryAfter: Int?
+    /// For `unauthorized`: the RFC 6750 §3.1 error code of the `WWW-Authenticate` challenge,
+    /// `invalid_token` when a token came and did not verify, `invalid_request` when the
+    /// `Authorization` header is not a bearer token; nil when the request sent no credentials.
+    public let tokenError: String?
 
-    /// Creates an error with a code, a message and an optional retry hint.
-    public init(_ code: Code, _ message: String, retryAfter: Int? = nil) {
+    /// Creates an error with a code, a message, an optional retry hint and, for
+    /// `unauthorized`, the RFC 6750 error code of its challenge.
+    public init(_ code: Code, _ message: String, retryAfter: Int? = nil, tokenError: String? = nil) {
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
+        self.tokenError = tokenError
     }
 
     public var description: String { "\(code): \(message)" }

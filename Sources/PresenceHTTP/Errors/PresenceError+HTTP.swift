@@ -30,10 +30,17 @@ extension PresenceError {
     public var response: Response {
         var headers = HTTPFields.json
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        if code == .unauthorized {
-            headers[.wwwAuthenticate] = #"Bearer realm="presence""#
-        }
+        if code == .unauthorized { headers[.wwwAuthenticate] = challenge }
         return Response(status: code.httpStatus, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: jsonBody)))
+    }
+
+    /// The `WWW-Authenticate` value of a 401 (RFC 6750 §3): `Bearer realm="presence"`, with
+    /// `error="invalid_token"` (or `invalid_request`) when credentials came and were refused.
+    /// No `error_description`: the body's message says it, and may hold a quote that RFC 6750
+    /// does not allow there.
+    var challenge: String {
+        guard let tokenError else { return #"Bearer realm="presence""# }
+        return #"Bearer realm="presence", error="\#(tokenError)""#
     }
 
     /// The error body, `{"error":{"code":…,"message":…}}` and a newline.
