@@ -16,9 +16,9 @@ enum CommandSupport {
         }
     }
 
-    /// Prints `presence: <message>` to stderr and exits 2.
-    static func fail(_ message: String) -> Never {
+    /// Prints `presence: <message>` to stderr and exits (2: a configuration or usage mistake).
+    static func fail(_ message: String, exitCode: Int32 = 2) -> Never {
         FileHandle.standardError.write(Data("presence: \(message)\n".utf8))
-        Foundation.exit(2)
+        Foundation.exit(exitCode)
     }
 }

@@ -13,6 +13,9 @@ import Synchronization
 /// assigned by the OS, so the demo runs beside another node or demo on the usual ports; the
 /// leaves learn the centers' leafnode ports from their logs. Route ports between clustered
 /// centers are free ports found at start.
+///
+/// A node that dies is reported and the others keep running, so the demo shows failover;
+/// typing `restart <node>` starts it again on the same ports.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -38,7 +41,7 @@ struct DemoCommand: AsyncParsableCommand {
         let name: String
         let httpPort: Int
         let arguments: [String]
-        let environment: [String: String]
+        var environment: [String: String]
     }
 
     func run() async throws {
@@ -97,15 +100,18 @@ struct DemoCommand: AsyncParsableCommand {
         } catch {
             stopAll(processes)
             for process in processes { process.waitUntilExit() }
+            if let failure = error as? DemoFailure { CommandSupport.fail(failure.description, exitCode: 1) }
             throw error
         }
+        // A restarted center takes the leafnode port it had, so the leaves find it again.
+        for (index, port) in leafnodePorts.enumerated() { nodes[index].environment["PRESENCE_NATS_LEAFNODE_PORT"] = String(port) }
 
         let token = try await TokenIssuer(secret: secret).token(subject: "alice", lifetime: 86_400)
         let centerLines = zip(centerNodes, leafnodePorts).map { node, port in
             "  \(node.name.padding(toLength: 10, withPad: " ", startingAt: 0))http://localhost:\(node.httpPort)   (NATS leafnode port \(port))"
         }.joined(separator: "\n")
         let what = centers == 1 ? "a center" : "a clustered center of \(centers) (bucket replicas: 3)"
-        print(
+        DemoConsole.say(
             """
             swift-presence demo: \(what) and two leaves are running.
             \(centerLines)
@@ -121,22 +127,55 @@ struct DemoCommand: AsyncParsableCommand {
               curl -s localhost:\(basePort + 2)/api/v2/presence/alice
               curl -N 'localhost:\(basePort)/api/v2/presence/stream?users=alice'
             More tokens: presence token --sub bob --data-dir \(root)
+            Stop a node (kill its pid) to see failover; `restart <node>` and Enter starts it again.
             Press Ctrl-C to stop all \(nodes.count) nodes.
             """)
-        fflush(nil)
 
+        let commands = DemoConsole.lines()
+        var reported = Set<String>()
         while !DemoSignals.stopRequested.load(ordering: .relaxed) {
-            if let dead = zip(nodes, processes).first(where: { !$0.1.isRunning }) {  // by launch order
-                print("\(dead.0.name) stopped unexpectedly (exit \(dead.1.terminationStatus)); see its service.log")
-                break
+            for (index, node) in nodes.enumerated() where !processes[index].isRunning && !reported.contains(node.name) {
+                reported.insert(node.name)
+                let alive = processes.filter(\.isRunning).count
+                DemoConsole.say(
+                    "\(node.name) stopped (exit \(processes[index].terminationStatus)); \(alive) of \(nodes.count) nodes keep running. "
+                        + "Type `restart \(node.name)` to start it again; its log: \(root)/\(node.name)/service.log")
+            }
+            while let line = commands.next() {
+                restart(named: line, nodes: nodes, processes: &processes, reported: &reported, root: root, secret: secret)
             }
             try? await Task.sleep(for: .milliseconds(100))
         }
-        print("Stopping the demo...")
-        fflush(nil)
+        DemoConsole.say("Stopping the demo...")
         stopAll(processes)
         for process in processes { process.waitUntilExit() }
-        print("All nodes stopped.")
+        DemoConsole.say("All nodes stopped.")
+    }
+
+    /// Starts the node a console line (`restart <node>`) names again, when it is stopped.
+    private func restart(
+        named line: String, nodes: [Node], processes: inout [Process], reported: inout Set<String>, root: String, secret: String
+    ) {
+        let words = line.split(separator: " ")
+        guard words.count == 2, words[0] == "restart" else {
+            DemoConsole.say("Commands: restart <node> (one of \(nodes.map(\.name).joined(separator: ", "))); Ctrl-C stops the demo.")
+            return
+        }
+        guard let index = nodes.firstIndex(where: { $0.name == words[1] }) else {
+            DemoConsole.say("No node \(words[1]); the nodes are \(nodes.map(\.name).joined(separator: ", ")).")
+            return
+        }
+        guard !processes[index].isRunning else {
+            DemoConsole.say("\(nodes[index].name) is running.")
+            return
+        }
+        do {
+            processes[index] = try launch(nodes[index], root: root, secret: secret)
+            reported.remove(nodes[index].name)
+            DemoConsole.say("Restarting \(nodes[index].name) (http://localhost:\(nodes[index].httpPort)).")
+        } catch {
+            DemoConsole.say("Cannot restart \(nodes[index].name): \(error)")
+        }
     }
 
     /// The leafnode port the center's nats-server was given, from its "nats-server started"
@@ -148,7 +187,7 @@ struct DemoCommand: AsyncParsableCommand {
             let digits = line[range.upperBound...].drop { !$0.isNumber }.prefix { $0.isNumber }
             if let port = Int(digits), port > 0 { return port }
         }
-        throw ValidationError("the center did not log its leafnode port; see \(path)")
+        throw DemoFailure(description: "the center did not log its leafnode port; see \(path)")
     }
 
     private func launch(_ node: Node, root: String, secret: String) throws -> Process {
@@ -175,12 +214,12 @@ struct DemoCommand: AsyncParsableCommand {
         while ContinuousClock.now < deadline {
             if DemoSignals.stopRequested.load(ordering: .relaxed) { throw ExitCode(130) }
             guard process.isRunning else {
-                throw ValidationError("\(node.name) failed to start; see \(root)/\(node.name)/service.log")
+                throw DemoFailure(description: "\(node.name) failed to start; see \(root)/\(node.name)/service.log")
             }
             if await MonitorClient.get(port: node.httpPort, path: "/health/ready") != nil { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw ValidationError("\(node.name) did not become ready within 30 s; see \(root)/\(node.name)/service.log")
+        throw DemoFailure(description: "\(node.name) did not become ready within 30 s; see \(root)/\(node.name)/service.log")
     }
 }
 

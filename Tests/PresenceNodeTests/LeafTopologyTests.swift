@@ -1,4 +1,5 @@
 import Foundation
+import EmbeddedNATS
 import Testing
 
 /// Hub and spoke with real processes: a center and leaves on loopback (SPEC §1, issue 3).
@@ -200,13 +201,13 @@ struct DemoCommandTests {
     /// `presence demo --base-port` on ports nothing else uses (a `make run` on 8080 and the
     /// default NATS ports does not disturb it); another run of ports when one was taken
     /// between the check and the bind.
-    private func startDemo(directory: String, centers: Int = 1) async throws -> (ServiceProcess, base: Int) {
+    private func startDemo(directory: String, centers: Int = 1, input: Pipe? = nil) async throws -> (ServiceProcess, base: Int) {
         for _ in 0..<3 {
             let base = FreePort.consecutive(2 + centers)
             let demo = try ServiceProcess(
                 arguments: [
                     "demo", "--data-dir", directory + "/demo", "--base-port", String(base), "--centers", String(centers),
-                ], environment: [:], dataDirectory: directory, httpPort: base)
+                ], environment: [:], dataDirectory: directory, httpPort: base, input: input)
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline, !demo.output.contains("Press Ctrl-C"), demo.process.isRunning {
                 try await Task.sleep(for: .milliseconds(100))
@@ -264,7 +265,8 @@ struct DemoCommandTests {
     @Test(.enabled(if: ClusterTopology.serverCanCluster, "clustered centers need nats-server 2.10+"))
     func theDemoRunsAClusteredCenterOfThree() async throws {
         let directory = TemporaryDirectory.make()
-        let (demo, base) = try await startDemo(directory: directory, centers: 3)
+        let console = Pipe()
+        let (demo, base) = try await startDemo(directory: directory, centers: 3, input: console)
         let token = try #require(
             demo.output.split(separator: "\n").first { $0.contains("export TOKEN=") }?.split(separator: "=").last)
         let (status, _) = try await HTTP.request(
@@ -278,6 +280,33 @@ struct DemoCommandTests {
         let cluster = info["cluster"] as? [String: Any]
         #expect(cluster?["bucket_replicas"] as? Int == 3)
         #expect((cluster?["peers"] as? [[String: Any]])?.count == 2)
+
+        // Failover: center-2 dies; the demo says so and keeps the others, writes through a leaf
+        // go on, and `restart center-2` brings it back on its HTTP port.
+        let center2 = try #require(NodeProcesses.pid(commandLineContaining: "\(directory)/demo/center-2"))
+        kill(center2, SIGKILL)
+        try await demo.waitForOutput("center-2 stopped")
+        #expect(demo.process.isRunning)
+        // A leaf whose hub was center-2 reconnects to another center within seconds (issue 27
+        // is about answering no 503 meanwhile).
+        var during = 0
+        let failoverDeadline = ContinuousClock.now + .seconds(15).scaled
+        while during != 200, ContinuousClock.now < failoverDeadline {
+            during = try await HTTP.request(
+                "PUT", port: base + 2, path: "/api/v2/presence/alice", headers: ["Authorization": "Bearer \(token)"],
+                body: #"{"status":"busy"}"#
+            ).0
+            if during != 200 { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        #expect(during == 200, "a write through a leaf while center-2 is dead")
+        console.fileHandleForWriting.write(Data("restart center-2\n".utf8))
+        try await demo.waitForOutput("Restarting center-2")
+        // Center-2 listens again once its node has started: until then its port refuses.
+        let restartDeadline = ContinuousClock.now + .seconds(40).scaled
+        while ContinuousClock.now < restartDeadline, await MonitorClient.get(port: base + 3, path: "/health/ready") == nil {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(try await statusOnceAliceReads(port: base + 3, within: .seconds(5)) == 200, "center-2 answers again")
         await expectCtrlCStopsEveryNode(
             demo, directory: directory, nodes: ["center-1", "center-2", "center-3", "leaf-1", "leaf-2"])
     }

@@ -9,7 +9,8 @@ public struct EmbeddedNATSConfiguration: Sendable, Equatable {
         case leaf(hubURLs: [String])
     }
 
-    /// The nats-server executable: a path, or a name looked up on `PATH`.
+    /// The nats-server executable: a path, a name looked up on `PATH`, or
+    /// ``NATSServerLocator/automatic`` (see ``NATSServerLocator``).
     public var serverBinary: String
     /// Server name shown in monitoring and to the other side of leaf connections.
     public var serverName: String

@@ -29,7 +29,8 @@ extension NATSServerSupervisor {
     private func superviseChild() -> SupervisorStateMachine.Action {
         let child: ChildProcess
         do {
-            child = try ChildProcess.spawn(configuration.serverBinary, arguments: ["-c", configuration.configFilePath])
+            let binary = state.withLockedValue { $0.binary } ?? configuration.serverBinary
+            child = try ChildProcess.spawn(binary, arguments: ["-c", configuration.configFilePath])
         } catch {
             logger.error("cannot start nats-server", metadata: ["error": "\(error)"])
             let (next, waiter) = state.withLockedValue { state in

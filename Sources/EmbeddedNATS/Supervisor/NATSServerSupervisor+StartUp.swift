@@ -26,17 +26,18 @@ extension NATSServerSupervisor {
             logger.notice("moved the JetStream data of an earlier version into the presence account")
         }
         NATSServerPorts.removeStale(directory: configuration.dataDirectory)
+        let binary = try chooseBinary()
         let monitorPort = configuration.monitorPort  // 0: the OS assigns one (read back once ready)
-        let syncAlways = Self.supportsSyncAlways(binary: configuration.serverBinary, directory: configuration.dataDirectory)
+        let syncAlways = Self.supportsSyncAlways(binary: binary, directory: configuration.dataDirectory)
         if configuration.cluster != nil, !syncAlways {
             // 2.9's JetStream clustering predates years of fixes, and without fsync before the
             // acknowledgement a cluster's promise (most centers have each write) is not kept.
             throw StartError(
                 description:
-                    "'nats.cluster.port' is set, but \(configuration.serverBinary) is older than 2.10: a clustered center needs nats-server 2.10 or newer (scripts/install-nats-server.sh installs one)"
+                    "'nats.cluster.port' is set, but \(binary) is older than 2.10: a clustered center needs nats-server 2.10 or newer (scripts/install-nats-server.sh installs one)"
             )
         }
-        warnIfLeafPermissionsAreOnlyEnforcedByLeaves()
+        warnIfLeafPermissionsAreOnlyEnforcedByLeaves(binary: binary)
         if case .center = configuration.mode, !syncAlways {
             logger.warning(
                 "nats-server does not support jetstream.sync_interval: always; acknowledged writes are fsynced only every 2 minutes and can be lost on power failure (not on a process crash). Use nats-server 2.10 or newer to close that gap."
@@ -45,6 +46,23 @@ extension NATSServerSupervisor {
         try writeConfigFile(configuration, monitorPort: monitorPort, syncAlways: syncAlways)
         state.withLockedValue { $0.monitorPort = monitorPort }
         return syncAlways
+    }
+
+    /// Chooses the nats-server binary (``NATSServerLocator``) and remembers it for every spawn.
+    /// Blocking (file checks, `nats-server --version`).
+    /// - Throws: ``NATSServerLocator/NotFound``, or ``OldServerRefused`` for an automatic
+    ///   choice older than 2.10.
+    private func chooseBinary() throws -> String {
+        let choice = try NATSServerLocator.choose(configured: configuration.serverBinary)
+        let version = Self.version(binary: choice.path)
+        if !choice.named, let version, version < NATSServerVersion(2, 10, 0) {
+            throw OldServerRefused(version: version.description, path: choice.path)
+        }
+        logger.info(
+            "running nats-server",
+            metadata: ["binary": "\(choice.path)", "version": "\(version?.description ?? "unknown")", "chosen": "\(choice.named ? "nats.server_binary" : "automatically")"])
+        state.withLockedValue { $0.binary = choice.path }
+        return choice.path
     }
 
     /// Writes the nats-server config file for `configuration`, mode 0600: it holds the client,
@@ -91,10 +109,10 @@ extension NATSServerSupervisor {
 
     /// An exposed center whose nats-server predates hub-side checks of leaf permissions: a
     /// holder of the leaf credential speaking the leafnode protocol itself could bypass them.
-    private func warnIfLeafPermissionsAreOnlyEnforcedByLeaves() {
+    private func warnIfLeafPermissionsAreOnlyEnforcedByLeaves(binary: String) {
         guard case .center = configuration.mode, configuration.leafUser != nil || !configuration.moreLeafCredentials.isEmpty,
             !configuration.leafnodeHost.hasPrefix("127."), configuration.leafnodeHost != "localhost",
-            let version = Self.version(binary: configuration.serverBinary), !version.enforcesLeafPermissionsAtTheHub
+            let version = Self.version(binary: binary), !version.enforcesLeafPermissionsAtTheHub
         else { return }
         logger.warning(
             "nats-server \(version) does not itself check the leaf user's permissions (2.11.16, 2.12.7 and 2.14 do): genuine leaves are held to them, but a client holding the leaf credential could bypass them. Keep nats.leaf_password secret and prefer a current nats-server on an exposed center."

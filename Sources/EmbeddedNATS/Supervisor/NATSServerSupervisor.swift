@@ -27,6 +27,18 @@ public final class NATSServerSupervisor: Service, Sendable {
         public let description: String
     }
 
+    /// The binary chosen automatically is older than 2.10, whose JetStream acknowledges a write
+    /// before it is on disk: refused, unless the operator names it in `nats.server_binary`.
+    public struct OldServerRefused: Error, CustomStringConvertible {
+        public let version: String
+        public let path: String
+        public var description: String {
+            "nats-server \(version) at \(path) is older than 2.10 and acknowledges writes before they are on disk; "
+                + "install the pinned release (scripts/install-nats-server.sh, which make run uses), put a newer nats-server "
+                + "beside the presence binary, or set nats.server_binary to \(path) to run this one anyway"
+        }
+    }
+
     struct State {
         var machine = SupervisorStateMachine()
         var monitorPort = 0
@@ -35,6 +47,8 @@ public final class NATSServerSupervisor: Service, Sendable {
         /// The ports the server reported at start (OS-assigned ones resolved).
         var ports: NATSServerPorts?
         var recentOutput: [String] = []
+        /// The nats-server binary ``start()`` chose (``NATSServerLocator``).
+        var binary: String?
         var leafnodeProblems = LeafnodeProblems()
         /// ``start()``, waiting for the first child to be spawned.
         var spawnWaiter: CheckedContinuation<Void, any Error>?

@@ -61,8 +61,9 @@ enum ConfigurationKeys {
         "nats.embedded", \C.natsEmbedded, default: true, .bool,
         doc: "Start and supervise nats-server; false: use the NATS at nats.url.")
     static let natsServerBinary = Key(
-        "nats.server_binary", \C.natsServerBinary, default: "nats-server", .text,
-        doc: "The nats-server executable: a path, or a name on PATH.")
+        "nats.server_binary", \C.natsServerBinary, default: "auto", .text,
+        doc:
+            "The nats-server executable: a path, or a name on PATH. auto: the one beside the presence binary, then the project's .tools/nats-server/bin above it, then PATH; one older than 2.10 is refused unless named here.")
     static let dataDirectory = Key(
         "nats.data_dir", \C.dataDirectory, default: "./data", .text,
         doc: "The node's folder: nats-server's config and (center) the JetStream store.", flag: "data-dir")

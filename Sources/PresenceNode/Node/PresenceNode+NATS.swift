@@ -36,6 +36,10 @@ extension PresenceNode {
         let supervisor = NATSServerSupervisor(configuration: embedded, logger: logger)
         do {
             try await supervisor.start()
+        } catch let error as NATSServerLocator.NotFound {
+            throw ConfigurationError(error.description)
+        } catch let error as NATSServerSupervisor.OldServerRefused {
+            throw ConfigurationError(error.description)
         } catch {
             try PortClash.check(configuration, only: .nats)
             throw error

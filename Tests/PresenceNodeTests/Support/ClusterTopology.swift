@@ -35,7 +35,7 @@ final class ClusterTopology: @unchecked Sendable {
     /// Whether the nats-server tests run with can cluster as the service needs (2.10+; CI
     /// also runs the suite against Debian's 2.9.10, which stays supported standalone only).
     static let serverCanCluster: Bool = {
-        guard let version = NATSServerSupervisor.version(binary: "nats-server") else { return false }
+        guard let path = TestNATSServer.path, let version = NATSServerSupervisor.version(binary: path) else { return false }
         return version >= NATSServerVersion(2, 10, 0)
     }()
 

@@ -8,11 +8,11 @@ final class PlainNATSServer {
     /// Where a server started with an OS-assigned port reports it (nil: the port was given).
     private var portsDirectory: String?
 
-    /// Starts `nats-server <arguments>` from `PATH`.
+    /// Starts `nats-server <arguments>`, the binary the tests' nodes run (``TestNATSServer``).
     init(arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["nats-server"] + arguments
+        process.arguments = [TestNATSServer.path ?? "nats-server"] + arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

@@ -1,4 +1,5 @@
 import Foundation
+@testable import EmbeddedNATS
 import NIOConcurrencyHelpers
 import Testing
 
@@ -29,11 +30,14 @@ final class ServiceProcess: @unchecked Sendable {
     }
 
     /// Starts `presence <arguments>` with extra environment variables.
-    /// - Parameter shellPrefix: shell commands run first in the same process, which then
-    ///   `exec`s presence (for example `ulimit -n 256`); the pid stays the service's.
+    /// - Parameters:
+    ///   - shellPrefix: shell commands run first in the same process, which then `exec`s
+    ///     presence (for example `ulimit -n 256`); the pid stays the service's.
+    ///   - input: its standard input (default: the test runner's).
+    ///   - executable: the `presence` binary (default: the build's).
     init(
         arguments: [String], environment: [String: String], dataDirectory: String, httpPort: Int,
-        shellPrefix: String? = nil
+        shellPrefix: String? = nil, input: Pipe? = nil, executable: URL = ServiceProcess.executable
     ) throws {
         self.dataDirectory = dataDirectory
         self.requestedHTTPPort = httpPort
@@ -43,17 +47,19 @@ final class ServiceProcess: @unchecked Sendable {
         process = Process()
         if let shellPrefix {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", shellPrefix + "; exec \"$0\" \"$@\"", Self.executable.path] + arguments
+            process.arguments = ["-c", shellPrefix + "; exec \"$0\" \"$@\"", executable.path] + arguments
         } else {
-            process.executableURL = Self.executable
+            process.executableURL = executable
             process.arguments = arguments
         }
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PRESENCE_") && $0.key != "JWT_SECRET" }
+        env["PRESENCE_NATS_SERVER_BINARY"] = TestNATSServer.binary
         env.merge(environment) { $1 }
         process.environment = env
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardOutput = output
         process.standardError = output
+        if let input { process.standardInput = input }
         try process.run()
     }
 
@@ -67,13 +73,13 @@ final class ServiceProcess: @unchecked Sendable {
     /// assigns; `shellPrefix` runs first in the same shell (e.g. `ulimit -n 256`).
     static func serve(
         dataDirectory: String, httpPort: Int = 0, extraArguments: [String] = [],
-        environment: [String: String]? = nil, shellPrefix: String? = nil
+        environment: [String: String]? = nil, shellPrefix: String? = nil, executable: URL = ServiceProcess.executable
     ) throws -> ServiceProcess {
         try ServiceProcess(
             arguments: ["serve", "--data-dir", dataDirectory, "--http-port", String(httpPort)]
                 + (extraArguments.contains("--node-id") ? [] : ["--node-id", "proc-node"]) + extraArguments,
             environment: environment ?? testEnvironment(),
-            dataDirectory: dataDirectory, httpPort: httpPort, shellPrefix: shellPrefix)
+            dataDirectory: dataDirectory, httpPort: httpPort, shellPrefix: shellPrefix, executable: executable)
     }
 
     /// How many file descriptors the service has open now (Linux: `/proc/<pid>/fd`).
@@ -221,6 +227,18 @@ func processIsGone(_ pid: pid_t) -> Bool {
 func readPIDFile(_ pidFile: String) -> pid_t? {
     guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8) else { return nil }
     return pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+}
+
+/// The processes of this machine, found by their command lines (a node the test did not
+/// start itself, such as one of the demo's).
+enum NodeProcesses {
+    /// The first process whose command line contains `text`, nil when none does.
+    static func pid(commandLineContaining text: String) -> pid_t? {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.sorted().first { pid in
+            ProcessInspection.commandLine(of: pid)?.contains(text) == true
+        }
+    }
 }
 
 /// Waits up to `timeout` for a pid to be gone.

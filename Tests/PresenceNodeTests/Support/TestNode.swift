@@ -17,6 +17,7 @@ enum TestNode {
     static func configuration(dataDirectory: String? = nil) -> NodeConfiguration {
         var configuration = NodeConfiguration()
         configuration.nodeID = "test-node"
+        configuration.natsServerBinary = TestNATSServer.binary
         configuration.dataDirectory = dataDirectory ?? TemporaryDirectory.make()
         configuration.natsClientPort = 0
         configuration.natsLeafnodePort = 0

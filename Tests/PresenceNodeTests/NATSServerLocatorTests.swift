@@ -1,0 +1,88 @@
+@testable import EmbeddedNATS
+import Foundation
+import Testing
+
+/// Which nats-server a node runs (``NATSServerLocator``), and the refusal of an old one
+/// chosen automatically.
+@Suite(.temporaryFiles)
+struct NATSServerLocatorTests {
+    @Test func automaticLooksBesideTheBinaryThenInTheProjectsToolsThenOnPATH() throws {
+        let candidates = NATSServerLocator.candidates(
+            executable: "/src/app/.build/x86_64-unknown-linux-gnu/release/presence", pathVariable: "/usr/local/bin:relative:/usr/bin")
+        #expect(
+            candidates == [
+                "/src/app/.build/x86_64-unknown-linux-gnu/release/nats-server",
+                "/src/app/.build/x86_64-unknown-linux-gnu/release/.tools/nats-server/bin/nats-server",
+                "/src/app/.build/x86_64-unknown-linux-gnu/.tools/nats-server/bin/nats-server",
+                "/src/app/.build/.tools/nats-server/bin/nats-server",
+                "/src/app/.tools/nats-server/bin/nats-server",
+                "/usr/local/bin/nats-server",
+                "/usr/bin/nats-server",
+            ])
+        let everywhere = Set(candidates)
+        let first = try NATSServerLocator.choose(
+            configured: "auto", executable: "/src/app/.build/x86_64-unknown-linux-gnu/release/presence",
+            pathVariable: "/usr/local/bin:/usr/bin", isExecutable: { everywhere.contains($0) })
+        #expect(first == .init(path: candidates[0], named: false))
+        let onPath = try NATSServerLocator.choose(
+            configured: "auto", executable: "/opt/presence/bin/presence", pathVariable: "/usr/bin",
+            isExecutable: { $0 == "/usr/bin/nats-server" })
+        #expect(onPath == .init(path: "/usr/bin/nats-server", named: false))
+    }
+
+    @Test func aNamedBinaryIsTakenAsItIsAndNoneFoundSaysHowToInstallOne() throws {
+        let named = try NATSServerLocator.choose(
+            configured: "/opt/nats/nats-server", executable: "/x/presence", pathVariable: "", isExecutable: { _ in false })
+        #expect(named == .init(path: "/opt/nats/nats-server", named: true))
+        #expect(throws: NATSServerLocator.NotFound.self) {
+            try NATSServerLocator.choose(configured: "auto", executable: "/x/presence", pathVariable: "/y", isExecutable: { _ in false })
+        }
+        let message = NATSServerLocator.NotFound(searched: []).description
+        #expect(message.contains("scripts/install-nats-server.sh") && message.contains("nats.server_binary"))
+    }
+
+    /// A release-archive layout (`bin/presence` and `bin/nats-server`) with a plain PATH:
+    /// the nats-server beside the binary runs; one older than 2.10 there is refused with exit 2
+    /// and one line, unless `nats.server_binary` names it.
+    /// Debian's nats-server package (2.9.10 on bookworm; scripts/install-deps.sh installs it).
+    static let systemServer = ["/usr/sbin/nats-server", "/usr/bin/nats-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test(.enabled(if: systemServer != nil, "needs Debian's nats-server package"))
+    func theOneBesideTheBinaryRunsAndAnOldOneIsRefusedUnlessNamed() async throws {
+        let bin = TemporaryDirectory.make() + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: ServiceProcess.executable.path, toPath: bin + "/presence")
+        let plainPath = ["PATH": "/usr/bin:/bin"]
+        let system = try #require(Self.systemServer)
+        let old = try #require(NATSServerSupervisor.version(binary: system))
+        try #require(old < NATSServerVersion(2, 10, 0), "Debian bookworm's nats-server is 2.9.10")
+        try FileManager.default.createSymbolicLink(atPath: bin + "/nats-server", withDestinationPath: system)
+        let refused = try ServiceProcess.serve(
+            dataDirectory: TemporaryDirectory.make(), environment: ServiceProcess.testEnvironment(plainPath).merging(["PRESENCE_NATS_SERVER_BINARY": "auto"]) { $1 },
+            executable: URL(fileURLWithPath: bin + "/presence"))
+        #expect(await refused.waitForExit(timeout: .seconds(20).scaled) == 2)
+        let line = refused.output.split(separator: "\n").last { $0.hasPrefix("presence: ") }
+        #expect(line?.contains("nats-server \(old) at \(bin)/nats-server is older than 2.10") == true, "\(refused.output)")
+        #expect(line?.contains("set nats.server_binary to") == true)
+
+        let named = try ServiceProcess.serve(
+            dataDirectory: TemporaryDirectory.make(),
+            environment: ServiceProcess.testEnvironment(plainPath).merging(["PRESENCE_NATS_SERVER_BINARY": bin + "/nats-server"]) { $1 },
+            executable: URL(fileURLWithPath: bin + "/presence"))
+        try await named.waitUntilReady()
+        #expect(named.output.contains("chosen=nats.server_binary"))
+        named.signal(SIGTERM)
+        #expect(await named.waitForExit() == 0)
+
+        let pinned = try #require(TestNATSServer.path)
+        try FileManager.default.removeItem(atPath: bin + "/nats-server")
+        try FileManager.default.createSymbolicLink(atPath: bin + "/nats-server", withDestinationPath: pinned)
+        let beside = try ServiceProcess.serve(
+            dataDirectory: TemporaryDirectory.make(), environment: ServiceProcess.testEnvironment(plainPath).merging(["PRESENCE_NATS_SERVER_BINARY": "auto"]) { $1 },
+            executable: URL(fileURLWithPath: bin + "/presence"))
+        try await beside.waitUntilReady()
+        #expect(beside.output.contains("binary=\(bin)/nats-server"), "\(beside.output.suffix(3000))")
+        beside.signal(SIGTERM)
+        #expect(await beside.waitForExit() == 0)
+    }
+}
