@@ -18,11 +18,14 @@
 # kubernetes-validate goes into the shared venv .tools/python-venv (created with
 # `python3 -m venv`, python3-venv from apt if missing) only when it is not there yet, so a
 # second run is fast and offline. Exits non-zero naming every problem.
+#   3. without a DIRECTORY argument, then scripts/validate-monitoring.sh (alert rules, dashboard,
+#      ServiceMonitor, PrometheusRule) too.
 #   scripts/validate-kubernetes.sh [DIRECTORY]     (default: deploy/kubernetes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DIR=${1:-deploy/kubernetes}
+WHOLE_KIT=$(( $# == 0 ))
 VENV=$ROOT/.tools/python-venv
 VALIDATOR_VERSION=1.37.0
 # The oldest Kubernetes the example is meant for, and the newest kubernetes-validate knows.
@@ -391,3 +394,8 @@ PY
 RULES_STATUS=$?
 set -e
 [ "$SCHEMAS_OK" -eq 1 ] && [ "$RULES_STATUS" -eq 0 ] || fail "see the problems above"
+
+# --- 3. the rest of the operations kit ------------------------------------------------------
+if [ "$WHOLE_KIT" -eq 1 ]; then
+  scripts/validate-monitoring.sh
+fi
