@@ -19,7 +19,7 @@
 # `python3 -m venv`, python3-venv from apt if missing) only when it is not there yet, so a
 # second run is fast and offline. Exits non-zero naming every problem.
 #   3. without a DIRECTORY argument, then scripts/validate-monitoring.sh (alert rules, dashboard,
-#      ServiceMonitor, PrometheusRule) too.
+#      ServiceMonitor, PrometheusRule) and scripts/validate-kubernetes-tls.sh (the tls/ overlay).
 #   scripts/validate-kubernetes.sh [DIRECTORY]     (default: deploy/kubernetes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -398,4 +398,5 @@ set -e
 # --- 3. the rest of the operations kit ------------------------------------------------------
 if [ "$WHOLE_KIT" -eq 1 ]; then
   scripts/validate-monitoring.sh
+  scripts/validate-kubernetes-tls.sh
 fi
