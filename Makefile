@@ -6,7 +6,8 @@
 #   make tsan      every test again under ThreadSanitizer (its own build in .build/tsan)
 #                  (then the Kubernetes example's validation and the headless-chromium test)
 #   make test-browser  a page on another origin uses the API from Debian's chromium (CORS, SSE)
-#   make check-kubernetes  validates deploy/kubernetes against the Kubernetes schemas
+#   make check-kubernetes  validates deploy/kubernetes against the Kubernetes schemas, and the
+#                  monitoring kit (alert rules and their tests, dashboard, ServiceMonitor)
 #   make test-system-nats  every test again against the nats-server on the system's PATH
 #                  (Debian's 2.9.10 in CI; tests that need 2.10+ say so and are skipped)
 

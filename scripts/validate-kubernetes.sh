@@ -8,15 +8,24 @@
 #      /health/live (liveness) and /health/ready (readiness) at HTTP port 8080; every key in
 #      the ConfigMap's YAML files and every PRESENCE_* variable a container sets is a key of
 #      the configuration key table in docs/configuration.md; every ConfigMap, Secret key and
-#      --config file a pod uses is defined in the directory.
+#      --config file a pod uses is defined in the directory; every Service selects pods here and
+#      targets ports they declare, and some Service with publishNotReadyAddresses serves the
+#      leaves' reads while their centers are away; the NetworkPolicies select pods here and
+#      allow exactly HTTP from anywhere, the leafnode port from leaves, the route port from
+#      centers (no pod declares the loopback-only NATS client port 4222); every *_file a
+#      configuration file names is on a volume of the container (a Secret's key, when the
+#      Secret is here; a Secret volume not here must be optional).
 # kubernetes-validate goes into the shared venv .tools/python-venv (created with
 # `python3 -m venv`, python3-venv from apt if missing) only when it is not there yet, so a
 # second run is fast and offline. Exits non-zero naming every problem.
+#   3. without a DIRECTORY argument, then scripts/validate-monitoring.sh (alert rules, dashboard,
+#      ServiceMonitor, PrometheusRule) and scripts/validate-kubernetes-tls.sh (the tls/ overlay).
 #   scripts/validate-kubernetes.sh [DIRECTORY]     (default: deploy/kubernetes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DIR=${1:-deploy/kubernetes}
+WHOLE_KIT=$(( $# == 0 ))
 VENV=$ROOT/.tools/python-venv
 VALIDATOR_VERSION=1.37.0
 # The oldest Kubernetes the example is meant for, and the newest kubernetes-validate knows.
@@ -143,6 +152,7 @@ def check_probe(where, container, field, path):
         problems.append(f"{where}: {field} must probe HTTP port 8080 (port {get.get('port')!r})")
 
 pod_templates = 0
+config_users = {}  # (ConfigMap, file) -> [(where, container, volumes)] of the containers started with it
 for file, resource in resources:
     spec = pod_spec(resource)
     if spec is None:
@@ -194,8 +204,153 @@ for file, resource in resources:
                 problems.append(f"{cwhere}: --config {config}: no ConfigMap is mounted at {folder}")
             elif config_map in config_maps and base not in (config_maps[config_map].get("data") or {}):
                 problems.append(f"{cwhere}: --config {config}: ConfigMap {config_map} has no {base}")
+            else:
+                config_users.setdefault((config_map, base), []).append((cwhere, container, volumes))
 if pod_templates == 0:
     problems.append(f"no pod template (Deployment, StatefulSet, ...) in {directory}")
+
+# --- Services and NetworkPolicies against the pods' labels and named ports -----------------
+templates = []  # (where, labels, {port name: number}) of each pod template
+for file, resource in resources:
+    spec = pod_spec(resource)
+    if spec is None:
+        continue
+    template = (resource.get("spec") or {}).get("template") or resource
+    labels = ((template.get("metadata") or {}).get("labels")) or {}
+    ports = {p.get("name"): p.get("containerPort") for c in spec.get("containers") or [] for p in c.get("ports") or []}
+    templates.append((f"{file}: {name_of(resource)}", labels, ports))
+    for number in ports.values():
+        if number == 4222:
+            problems.append(f"{file}: {name_of(resource)} declares port 4222: the NATS client port is on the pod's loopback only")
+
+def selects(selector, labels):
+    """A label selector (matchLabels/matchExpressions, or a Service's plain map) against labels."""
+    if selector is None:
+        return False
+    match = selector.get("matchLabels", {} if "matchExpressions" in selector else selector) or {}
+    if not all(labels.get(k) == v for k, v in match.items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        key, operator, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
+        if {"In": labels.get(key) in values, "NotIn": labels.get(key) not in values,
+            "Exists": key in labels, "DoesNotExist": key not in labels}.get(operator) is not True:
+            return False
+    return True
+
+def port_of(template_ports, port):
+    """The container port number that a port reference (a name or a number) means on a pod, or None."""
+    return port if isinstance(port, int) and port in template_ports.values() else template_ports.get(port)
+
+services = [(file, r) for file, r in resources if r.get("kind") == "Service"]
+for file, service in services:
+    where = f"{file}: {name_of(service)}"
+    selector = (service.get("spec") or {}).get("selector")
+    chosen = [t for t in templates if selects(selector, t[1])]
+    if not chosen:
+        problems.append(f"{where}: its selector {selector} matches no pod template here")
+    for port in (service.get("spec") or {}).get("ports") or []:
+        target = port.get("targetPort", port.get("port"))
+        for template_where, _, template_ports in chosen:
+            if port_of(template_ports, target) is None:
+                problems.append(f"{where}: port {port.get('name')} targets {target!r}, which {template_where} does not declare")
+            elif port.get("name") == "http" and port_of(template_ports, target) != 8080:
+                problems.append(f"{where}: port http must reach the pods' 8080")
+leaf_templates = [t for t in templates if t[1].get("app.kubernetes.io/component") == "leaf"]
+if leaf_templates and not any(
+        (s.get("spec") or {}).get("publishNotReadyAddresses") is True
+        and all(selects((s.get("spec") or {}).get("selector"), t[1]) for t in leaf_templates)
+        for _, s in services):
+    problems.append("no Service with publishNotReadyAddresses: true serves the leaves' reads while their centers are away")
+
+# Who may reach which named port: the policies must allow exactly this (sources: the pods of a
+# component, or "outside" for anything else). A port a pod declares must be listed here.
+EXPECTED_SOURCES = {"http": {"center", "leaf", "outside"}, "leafnode": {"leaf"}, "cluster": {"center"}}
+policies = [(file, r) for file, r in resources if r.get("kind") == "NetworkPolicy"]
+if templates and not policies:
+    problems.append(f"no NetworkPolicy in {directory}")
+for file, policy in policies:
+    spec = policy.get("spec") or {}
+    where = f"{file}: {name_of(policy)}"
+    if not any(selects(spec.get("podSelector"), t[1]) for t in templates):
+        problems.append(f"{where}: its podSelector matches no pod template here")
+    for rule in spec.get("ingress") or []:
+        for peer in rule.get("from") or []:
+            if "podSelector" in peer and not any(selects(peer["podSelector"], t[1]) for t in templates):
+                problems.append(f"{where}: a from.podSelector {peer['podSelector']} matches no pod template here")
+        for port in rule.get("ports") or []:
+            if not any(port_of(t[2], port.get("port")) is not None for t in templates if selects(spec.get("podSelector"), t[1])):
+                problems.append(f"{where}: port {port.get('port')!r} is declared by none of the pods it applies to")
+
+def allowed(destination, port_number, source_labels):
+    """Whether the policies let a source (labels, or None for outside) reach a pod's port."""
+    applying = [p.get("spec") or {} for _, p in policies if selects((p.get("spec") or {}).get("podSelector"), destination[1])]
+    if not any("Ingress" in (spec.get("policyTypes") or ["Ingress"]) for spec in applying):
+        return True
+    for spec in applying:
+        for rule in spec.get("ingress") or []:
+            peers = rule.get("from")
+            peer_ok = not peers or any(
+                (source_labels is not None and "podSelector" in peer and "namespaceSelector" not in peer
+                 and selects(peer["podSelector"], source_labels))
+                or ("ipBlock" in peer) or ("namespaceSelector" in peer and "podSelector" not in peer)
+                for peer in peers)
+            ports = rule.get("ports")
+            port_ok = not ports or any(port_of(destination[2], p.get("port")) == port_number for p in ports)
+            if peer_ok and port_ok:
+                return True
+    return False
+
+sources = {"outside": None}
+for template in templates:
+    sources.setdefault(template[1].get("app.kubernetes.io/component"), template[1])
+if policies:
+    for destination in templates:
+        for port_name, port_number in destination[2].items():
+            if port_name not in EXPECTED_SOURCES:
+                problems.append(f"{destination[0]}: port {port_name} has no expected sources in validate-kubernetes.sh")
+                continue
+            for source, source_labels in sources.items():
+                expected = (source if source in ("center", "leaf") else "outside") in EXPECTED_SOURCES[port_name]
+                if allowed(destination, port_number, source_labels) != expected:
+                    verb = "lets" if not expected else "does not let"
+                    problems.append(f"NetworkPolicies: {verb} {source} reach {destination[0]} port {port_name} ({port_number})")
+
+# --- files named by the configuration (TLS certificates) are on a volume of the pod ----------
+def file_keys(node, prefix=""):
+    for name, value in (node or {}).items():
+        if isinstance(value, dict):
+            yield from file_keys(value, f"{prefix}{name}.")
+        elif name.endswith("_file") and isinstance(value, str) and value:
+            yield f"{prefix}{name}", value
+
+for (config_map_name, base), users in config_users.items():
+    try:
+        document = yaml.safe_load((config_maps[config_map_name].get("data") or {}).get(base) or "") or {}
+    except yaml.YAMLError:
+        continue  # reported below
+    for key, path in file_keys(document if isinstance(document, dict) else {}):
+        for cwhere, container, volumes in users:
+            mounts = [m for m in container.get("volumeMounts") or []
+                      if path.startswith(m.get("mountPath", "").rstrip("/") + "/")]
+            if not mounts:
+                problems.append(f"{cwhere}: {base} sets {key}: {path}, which is on no volume of the container")
+                continue
+            volume = volumes.get(mounts[-1].get("name")) or {}
+            name_in_volume = path[len(mounts[-1]["mountPath"].rstrip("/")) + 1:]
+            if "secret" in volume:
+                secret = secrets.get(volume["secret"].get("secretName"))
+                if secret is None:
+                    continue  # an optional Secret made elsewhere (make-node-certs.sh); checked where it is
+                held = {**(secret.get("data") or {}), **(secret.get("stringData") or {})}
+                if name_in_volume not in held:
+                    problems.append(f"{cwhere}: {base} sets {key}: {path}, but Secret {secret['metadata'].get('name')} has no key {name_in_volume}")
+
+for file, resource in resources:
+    spec = pod_spec(resource)
+    for volume in (spec or {}).get("volumes") or []:
+        secret = volume.get("secret")
+        if secret and secret.get("secretName") not in secrets and secret.get("optional") is not True:
+            problems.append(f"{file}: {name_of(resource)}: volume {volume.get('name')} needs Secret {secret.get('secretName')}, which is not in {directory} (or make it optional)")
 
 def paths(node, prefix=""):
     for name, value in node.items():
@@ -239,3 +394,9 @@ PY
 RULES_STATUS=$?
 set -e
 [ "$SCHEMAS_OK" -eq 1 ] && [ "$RULES_STATUS" -eq 0 ] || fail "see the problems above"
+
+# --- 3. the rest of the operations kit ------------------------------------------------------
+if [ "$WHOLE_KIT" -eq 1 ]; then
+  scripts/validate-monitoring.sh
+  scripts/validate-kubernetes-tls.sh
+fi
