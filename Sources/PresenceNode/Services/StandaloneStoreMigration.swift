@@ -92,7 +92,9 @@ enum StandaloneStoreMigration {
         }
     }
 
-    private static func readAll(url: String, bucket name: String) async throws -> [Record] {
+    /// The latest value of every key of bucket `name`, read through `url` with a watcher; throws
+    /// when the read goes silent before the end.
+    static func readAll(url: String, bucket name: String) async throws -> [Record] {
         let connection = try await NATSConnection.connect(options: NATSConnectionOptions(urls: [url], name: "presence-export"))
         do {
             let js = try connection.jetStream(domain: nil, timeout: .seconds(60))
