@@ -37,3 +37,35 @@ extension NATSPresenceStore {
         }
     }
 }
+
+extension NATSPresenceStore {
+    /// Asks JetStream to move the bucket's leadership away from `serverName` when that server
+    /// leads it, then waits up to `timeout` until another server does (a graceful stop of a
+    /// clustered center: writes meanwhile meet a short election, which ``apply(_:to:ifMatch:)``
+    /// retries, instead of losing their acknowledgement when the leader's nats-server stops).
+    /// - Returns: whether another server leads the bucket now (true when `serverName` did not).
+    public func handOverLeadership(from serverName: String, timeout: Duration) async -> Bool {
+        guard configuration.replicas > 1, let connection = link.bound?.connection else { return true }
+        let stream = "KV_" + configuration.bucket
+        let api = configuration.domain.map { "$JS.\($0).API" } ?? "$JS.API"
+        do {
+            let js = try connection.jetStream(domain: configuration.domain, timeout: configuration.requestTimeout)
+            guard try await js.streamState(stream, timeout: configuration.requestTimeout).cluster?.leader == serverName else {
+                return true
+            }
+            _ = try await connection.request("\(api).STREAM.LEADER.STEPDOWN.\(stream)", timeout: configuration.requestTimeout)
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                let leader = try? await js.streamState(stream, timeout: configuration.requestTimeout).cluster?.leader
+                if let leader, leader != serverName {
+                    logger.notice("handed the bucket's leadership over", metadata: ["leader": "\(leader)"])
+                    return true
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        } catch {
+            logger.warning("cannot hand the bucket's leadership over before stopping", metadata: ["error": "\(error)"])
+        }
+        return false
+    }
+}

@@ -22,6 +22,8 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
     let link: BucketLink
     let metrics: StoreMetrics
     let clock: @Sendable () -> Timestamp
+    /// Writes failing for want of the bucket, and since when (``WriteTrouble``).
+    let trouble = NIOLockedValueBox(WriteTrouble())
 
     /// A store that is not connected yet; ``run()`` connects it.
     /// - Parameters:
@@ -87,7 +89,34 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
         }
     }
 
+    /// Applies `change`; a change that certainly was not applied because the bucket could not
+    /// be reached (503) is tried again, 50 ms after the first failure and up to 500 ms apart,
+    /// while the trouble is younger than ``PresenceStoreConfiguration/unavailableRetryDeadline``
+    /// and within that time of the request (``WriteTrouble``): a failover or a rolling restart
+    /// costs the client a wait, not an error; a hub gone for longer is answered 503 at once.
     public func apply(_ change: PresenceChange, to user: UserID, ifMatch: RevisionMatch?) async throws(PresenceError)
+        -> StoredPresence
+    {
+        let started = ContinuousClock.now
+        var pause = Duration.milliseconds(50)
+        while true {
+            do {
+                let stored = try await applyOnce(change, to: user, ifMatch: ifMatch)
+                trouble.withLockedValue { $0.succeeded() }
+                return stored
+            } catch let failure where failure.code == .unavailable && mayTryAgain(after: pause, requestStarted: started) {
+                metrics.unavailableRetries.increment()
+                do {
+                    try await Task.sleep(for: pause)
+                } catch {
+                    throw failure  // cancelled: the client gets the answer it would have got
+                }
+                pause = min(pause * 2, .milliseconds(500))
+            }
+        }
+    }
+
+    private func applyOnce(_ change: PresenceChange, to user: UserID, ifMatch: RevisionMatch?) async throws(PresenceError)
         -> StoredPresence
     {
         if case .heartbeat(let session, _) = change, !configuration.durableHeartbeats {
@@ -147,12 +176,13 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
         let key = UserKeyCodec.key(for: user)
         let started = ContinuousClock.now
         let generation = replica.generation
+        let value = UserPresenceJSON.encodeValue(record)
         do throws(NATSError) {
-            let value = UserPresenceJSON.encodeValue(record)
             let revision: UInt64
-            switch expecting {
-            case .noRecord: revision = try await putFirst(bucket, key, value)
-            case .revision(let expected): revision = try await bucket.put(key, value: value, expecting: .revision(expected))
+            do {
+                revision = try await put(value, key, expecting, to: bucket)
+            } catch let error where Self.mayHaveApplied(error) {
+                revision = try await resolveUnknownOutcome(of: value, key, expecting, to: bucket, after: error, sent: started)
             }
             metrics.putOK.record(ContinuousClock.now - started)
             link.writeStored()
@@ -168,6 +198,63 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
             metrics.putError.record(ContinuousClock.now - started)
             throw writeFailed(error)
             }
+    }
+
+    /// Notes a failure for want of the bucket; whether another try may start after `pause`
+    /// (and, with `lasting`, take that long too) within the trouble's deadline.
+    private func mayTryAgain(after pause: Duration, lasting: Duration = .zero, requestStarted: ContinuousClock.Instant) -> Bool {
+        let now = ContinuousClock.now
+        let deadline = trouble.withLockedValue { trouble in
+            trouble.failed(at: now)
+            return trouble.deadline(requestStarted: requestStarted, budget: configuration.unavailableRetryDeadline)
+        }
+        return now + pause + lasting <= deadline
+    }
+
+    /// One compare-and-set of `value` on `expecting`.
+    private func put(_ value: [UInt8], _ key: String, _ expecting: WritePlanner.Expectation, to bucket: KeyValueBucket)
+        async throws(NATSError) -> UInt64
+    {
+        switch expecting {
+        case .noRecord: return try await putFirst(bucket, key, value)
+        case .revision(let expected): return try await bucket.put(key, value: value, expecting: .revision(expected))
+        }
+    }
+
+    /// Whether a failed write may have been stored: it was sent and no answer came (the
+    /// connection to the leader closed, a leader stepped down).
+    private static func mayHaveApplied(_ error: NATSError) -> Bool {
+        !(error.wasNotSent || error.isNoResponders || error.jetStreamCode != 0 || error.isWrongLastSequence || error.isInsufficientStorage)
+    }
+
+    /// Finds out whether a write whose answer did not come was stored, by sending the same
+    /// compare-and-set again (until ``PresenceStoreConfiguration/unavailableRetryDeadline``):
+    /// stored now means the first was not; refused because the key moved means the first was
+    /// stored when the key holds exactly `value` (its times and node make it this write's).
+    /// Anything else stays unknown: the first error (504).
+    private func resolveUnknownOutcome(
+        of value: [UInt8], _ key: String, _ expecting: WritePlanner.Expectation, to bucket: KeyValueBucket, after first: NATSError,
+        sent: ContinuousClock.Instant
+    ) async throws(NATSError) -> UInt64 {
+        var pause = Duration.milliseconds(50)
+        while mayTryAgain(after: pause, lasting: configuration.requestTimeout, requestStarted: sent) {
+            metrics.unavailableRetries.increment()
+            do {
+                try await Task.sleep(for: pause)
+            } catch {
+                throw first
+            }
+            pause = min(pause * 2, .milliseconds(500))
+            do {
+                return try await put(value, key, expecting, to: bucket)
+            } catch let error where error.isWrongLastSequence {
+                guard let entry = try? await bucket.get(key), entry.operation == .put, entry.value == value else { throw first }
+                return entry.revision
+            } catch {
+                continue  // no answer again, or nobody to answer yet: says nothing of the first
+            }
+        }
+        throw first
     }
 
     /// Drops a record untouched for the retention period, if it is still at `revision` (a

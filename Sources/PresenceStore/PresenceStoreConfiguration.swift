@@ -26,6 +26,11 @@ public struct PresenceStoreConfiguration: Sendable {
     public var connectDeadline: Duration = .seconds(30)
     /// How long a write without `If-Match` keeps retrying after losing races to other writers.
     public var writeRetryDeadline: Duration = .seconds(5)
+    /// How long a change that certainly was not applied because the bucket could not be
+    /// reached (a leaf's hub connection moving to another center, a leader election during a
+    /// rolling restart) is tried again inside the node before the client gets 503; zero
+    /// answers 503 at once.
+    public var unavailableRetryDeadline: Duration = .seconds(5)
     /// `presence.max_sessions`: sessions a user may have; a new one past it ends the least recently updated.
     public var maxSessions: Int
     /// `presence.durable_heartbeats`: store every heartbeat in the bucket as v0.2 did, instead

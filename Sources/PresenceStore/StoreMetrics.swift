@@ -10,6 +10,7 @@ public struct StoreMetrics: Sendable {
     let putConflict: DurationHistogram
     let putConflicts: Counter
     let putOutcomeUnknown: Counter
+    let unavailableRetries: Counter
     let replicaRebuilds: Counter
     let watcherEvents: Counter
     let watcherLag: DurationHistogram
@@ -47,6 +48,10 @@ public struct StoreMetrics: Sendable {
             descriptor: .init(
                 namespace: "presence", metricName: "kv_writes_outcome_unknown", unitName: "total",
                 helpText: "Writes sent whose acknowledgement did not come in time (answered 504)"))
+        unavailableRetries = registry.makeCounter(
+            descriptor: .init(
+                namespace: "presence", metricName: "write_unavailable_retries", unitName: "total",
+                helpText: "Changes not applied because the bucket could not be reached, tried again inside the node"))
         replicaRebuilds = registry.makeCounter(
             descriptor: .init(
                 namespace: "presence", metricName: "replica_rebuilds", unitName: "total",

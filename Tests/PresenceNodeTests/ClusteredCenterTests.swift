@@ -29,6 +29,44 @@ extension HeavyProcessSuites {
             await cluster.stopAll()
         }
 
+        /// A rolling restart (issue 27): each center in turn stopped with SIGTERM and started
+        /// again, while four writers write through the leaf. Every write is answered 2xx, and
+        /// every acknowledged one reads back through the leaf and a center.
+        @Test func aRollingRestartOfTheCentersAnswersEveryWriteThroughTheLeaf() async throws {
+            let cluster = ClusterTopology()
+            try await cluster.startAll()
+            let leaf = try cluster.startLeaf(name: "leaf-1")
+            try await leaf.waitUntilReady(timeout: .seconds(60))
+            let token = try await TestNode.token("root", scopes: ["presence:admin"])
+            let writers = (0..<4).map { _ in WriteLog() }
+            let writing = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for (index, writer) in writers.enumerated() {
+                        group.addTask { await writer.write(through: leaf.httpPort, prefix: "rolling-\(index)", token: token) }
+                    }
+                }
+            }
+            try await Task.sleep(for: .seconds(2))
+            let started = ContinuousClock.now
+            for member in cluster.members { try await cluster.restart(member.name) }
+            try await Task.sleep(for: .seconds(2))
+            for writer in writers { writer.stop() }
+            await writing.value
+
+            let acknowledged = writers.flatMap(\.acknowledgedUsers)
+            let failures = writers.reduce(0) { $0 + $1.failureCount }
+            let longest = writers.map(\.longestAnswer).max() ?? .zero
+            print("ROLLING writes=\(acknowledged.count + failures) non_2xx=\(failures) longest_answer=\(longest) restart_took=\(ContinuousClock.now - started)")
+            #expect(failures == 0, "every write answered 2xx: \(writers.flatMap { $0.failureCauses(after: started) }.prefix(5))")
+            #expect(acknowledged.count > 100)
+            try await expectEveryWrite(acknowledged, readableThrough: leaf, name: "the leaf")
+            if let center = cluster.runningCenters.first {
+                try await expectEveryWrite(acknowledged, readableThrough: center, name: "a center")
+            }
+            await leaf.stop()
+            await cluster.stopAll()
+        }
+
         /// Writes through the leaf and through a surviving center, reads through the leaf, kills
         /// `victim` with SIGKILL, and checks: reads never failed, both writers resumed within the
         /// bound, every acknowledged write is in the bucket (through a survivor, the leaf, and the

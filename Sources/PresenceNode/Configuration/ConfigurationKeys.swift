@@ -170,6 +170,9 @@ enum ConfigurationKeys {
     static let reconnectGrace = Key(
         "presence.reconnect_grace", \C.reconnectGrace, default: 5, .int(in: 0...3600),
         doc: "Seconds a dropped socket's session waits for a new socket to take it over before it ends.")
+    static let writeFailoverWait = Key(
+        "presence.write_failover_wait", \C.writeFailoverWait, default: 5, .int(in: 0...60),
+        doc: "Seconds a write that could not reach the bucket (a failover, a rolling restart) is tried again before it is answered 503; 0: at once.")
     static let retention = Key(
         "presence.retention", \C.retention, default: 2_592_000, .int(in: 60...Int(Int32.max)),
         doc: "Seconds after its last write a record is dropped by the center (then 404 everywhere).")
@@ -251,7 +254,7 @@ enum ConfigurationKeys {
         natsUser, natsPassword, natsToken, leafUser, leafPassword, leafCredentials, leafTLSCertFile, leafTLSKeyFile, leafTLSCAFile,
         routeUser, routePassword, routeTLSCertFile, routeTLSKeyFile, routeTLSCAFile,
         cacheMaxCost, cacheNumCounters, cacheNegativeTTL,
-        defaultTTL, maxSessions, durableHeartbeats, reconnectGrace, retention, sweepInterval, sweepBatch,
+        defaultTTL, maxSessions, durableHeartbeats, reconnectGrace, writeFailoverWait, retention, sweepInterval, sweepBatch,
         maxStreams, streamQueueSize, streamKeepalive, streamMaxBufferedBytes, streamMaxTotalBufferedBytes,
         jwtSecret, publicKeyFile, jwksFile, jwksURL, jwksRefresh, issuer, audience, publicReads, leeway,
         writesPerSecond, writeBurst, readsPerSecond, readBurst,

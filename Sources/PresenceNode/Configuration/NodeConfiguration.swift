@@ -96,6 +96,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var durableHeartbeats: Bool = K.durableHeartbeats.defaultValue
     /// Seconds a dropped socket's session waits for a takeover (`presence.reconnect_grace`).
     public var reconnectGrace: Int = K.reconnectGrace.defaultValue
+    /// Seconds a write that could not reach the bucket is tried again (`presence.write_failover_wait`).
+    public var writeFailoverWait: Int = K.writeFailoverWait.defaultValue
     public var retention: Int = K.retention.defaultValue
     /// Seconds between expiry sweeps on the center (`presence.sweep_interval`).
     public var sweepInterval: Double = K.sweepInterval.defaultValue

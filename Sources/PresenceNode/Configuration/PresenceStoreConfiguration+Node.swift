@@ -19,6 +19,7 @@ extension PresenceStoreConfiguration {
             cacheMaxCost: node.cacheMaxCost, negativeTTLSeconds: node.cacheNegativeTTL, maxSessions: node.maxSessions)
         domain = node.role == .leaf ? "hub" : nil
         durableHeartbeats = node.durableHeartbeats
+        unavailableRetryDeadline = .seconds(node.writeFailoverWait)
         if let supervisor {
             user = supervisor.clientCredential?.user
             password = supervisor.clientCredential?.password

@@ -70,6 +70,9 @@ extension PresenceNode {
             batchSize: configuration.sweepBatch, retentionSeconds: configuration.retention, logger: logger, lease: lease)
         if let lease { services.append(lease) }
         services.append(sweeper)
+        // Stopped before the sweeper, the lease and the store (services stop in reverse order):
+        // the bucket's leadership moves while this center's nats-server still runs.
+        if configuration.isClusteredCenter { services.append(LeadershipHandover(store: store, serverName: configuration.nodeID)) }
         return StoreParts(store: store, sweeper: sweeper, lease: lease, services: services)
     }
 }

@@ -32,7 +32,8 @@ struct LeaseStateMachine: Sendable {
     let takeOverAfter: Duration
     /// Whether this center holds the lease.
     private(set) var isHeld = false
-    private var heldRevision: UInt64?
+    /// The revision of the lease this center holds, nil when it holds none.
+    private(set) var heldRevision: UInt64?
     /// The other holder's revision, and when it was first seen.
     private var watched: (revision: UInt64, since: Duration)?
 

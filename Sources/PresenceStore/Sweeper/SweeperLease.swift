@@ -40,7 +40,22 @@ public final class SweeperLease: Service, Sendable {
 
     public func run() async throws {
         try? await cancelWhenGracefulShutdown { try await self.keep() }
+        await release()
         machine.withLockedValue { $0.writeFailed() }
+    }
+
+    /// On a graceful stop, deletes the lease this center holds (if it is still at the revision
+    /// it wrote), so another center takes it at its next tick instead of after
+    /// `takeOverAfter` (a rolling restart keeps expiry on time).
+    private func release() async {
+        guard let revision = machine.withLockedValue({ $0.heldRevision }) else { return }
+        do {
+            let bucket = try await store.auxiliaryBucket(named: Self.bucketName)
+            _ = try await bucket.delete(Self.key, expectingRevision: revision)
+            logger.notice("released the expiry sweeper's lease for another center")
+        } catch {
+            logger.warning("cannot release the expiry sweeper's lease; another center takes it over in time", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Ticks every ``refreshInterval`` until cancelled.

@@ -61,6 +61,7 @@ final class ClusterTopology: @unchecked Sendable {
         ]
         var environment = [
             "JWT_SECRET": TestNode.secret, "PRESENCE_RATE_LIMIT_WRITES_PER_SECOND": "0",
+            "PRESENCE_PRESENCE_WRITE_FAILOVER_WAIT": Self.failoverWait,
         ]
         if clustered {
             arguments += ["--cluster-port", String(member.routePort)] + routes.flatMap { ["--route", $0] }
@@ -88,7 +89,7 @@ final class ClusterTopology: @unchecked Sendable {
             extraArguments: ["--role", "leaf", "--node-id", name] + hubURLs.flatMap { ["--hub", $0] },
             environment: [
                 "JWT_SECRET": TestNode.secret, "PRESENCE_NATS_CLIENT_PORT": "0",
-                "PRESENCE_RATE_LIMIT_WRITES_PER_SECOND": "0",
+                "PRESENCE_RATE_LIMIT_WRITES_PER_SECOND": "0", "PRESENCE_PRESENCE_WRITE_FAILOVER_WAIT": Self.failoverWait,
             ])
     }
 
@@ -131,6 +132,20 @@ final class ClusterTopology: @unchecked Sendable {
             #expect(await waitUntilGone(serverPID, timeout: .seconds(10)), "the killed center's nats-server dies with it")
         }
         running.withLockedValue { $0[name] = nil }
+    }
+
+    /// `presence.write_failover_wait` of the cluster's nodes: the default 5 s, stretched as
+    /// the tests' time bounds are on a slow run (ThreadSanitizer makes every process slower,
+    /// a failover included).
+    static let failoverWait = String(Int((5 * TestTime.scale).rounded(.up)))
+
+    /// Stops a center gracefully (SIGTERM, as a rolling update does), starts it again and
+    /// waits until it is ready.
+    func restart(_ name: String) async throws {
+        guard let process = center(name) else { return }
+        await process.stop()
+        running.withLockedValue { $0[name] = nil }
+        try await start(name).waitUntilReady(timeout: .seconds(60))
     }
 
     /// Stops every running center (SIGTERM).

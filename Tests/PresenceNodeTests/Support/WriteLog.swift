@@ -7,6 +7,7 @@ final class WriteLog: Sendable {
     private struct Entries {
         var acknowledged: [(at: ContinuousClock.Instant, user: String)] = []
         var failures: [(at: ContinuousClock.Instant, cause: String)] = []
+        var longest = Duration.zero
     }
 
     private let entries = NIOLockedValueBox(Entries())
@@ -14,6 +15,8 @@ final class WriteLog: Sendable {
 
     var acknowledgedUsers: [String] { entries.withLockedValue { $0.acknowledged.map(\.user) } }
     var failureCount: Int { entries.withLockedValue { $0.failures.count } }
+    /// The longest time a write took to be answered.
+    var longestAnswer: Duration { entries.withLockedValue { $0.longest } }
 
     /// When writes were steadily acknowledged again after `moment`: the first of `streak`
     /// acknowledgements in a row with no failure between them, as a delay from `moment` (a
@@ -54,6 +57,7 @@ final class WriteLog: Sendable {
             let user = "\(prefix)-\(index)"
             index += 1
             let outcome: Result<Int, any Error>
+            let sent = ContinuousClock.now
             do {
                 let (status, _) = try await HTTP.request(
                     "PUT", port: port, path: "/api/v2/presence/\(user)", headers: ["Authorization": "Bearer \(token)"],
@@ -64,6 +68,7 @@ final class WriteLog: Sendable {
             }
             let now = ContinuousClock.now
             entries.withLockedValue { entries in
+                entries.longest = max(entries.longest, now - sent)
                 switch outcome {
                 case .success(let status) where status == 200 || status == 201: entries.acknowledged.append((now, user))
                 case .success(let status): entries.failures.append((now, "HTTP \(status)"))
