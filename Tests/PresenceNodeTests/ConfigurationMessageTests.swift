@@ -20,7 +20,7 @@ struct ConfigurationMessageTests {
         let message = loadError(environment: ["PRESENCE_SERVICE_ROLE": "leaf", "PRESENCE_NATS_HUB_URLS": "center:7422"])
         #expect(
             message
-                == "invalid value for 'nats.hub_urls' (environment): 'center:7422' has no scheme: write nats-leaf://center:7422",
+                == "invalid value for 'nats.hub_urls' (environment variable PRESENCE_NATS_HUB_URLS): 'center:7422' has no scheme: write nats-leaf://center:7422",
             "\(message)")
     }
 
@@ -47,5 +47,20 @@ struct ConfigurationMessageTests {
     @Test func routeURLsAreCheckedToo() {
         let message = loadError(flags: ["nats.cluster.routes": "c2:6222"])
         #expect(message.hasPrefix("invalid value for 'nats.cluster.routes' (command line): 'c2:6222' has no scheme: write nats-route://c2:6222"), "\(message)")
+    }
+
+    /// Kubernetes injects `PRESENCE_NATS_LEAFNODE_PORT=tcp://…` for a Service named
+    /// presence-nats-leafnode: the message says which variable and where it comes from.
+    @Test func aKubernetesServiceLinkInAKeysVariableIsNamedAsOne() {
+        let message = loadError(environment: ["PRESENCE_NATS_LEAFNODE_PORT": "tcp://10.0.0.1:7422"])
+        #expect(
+            message
+                == "invalid value for 'nats.leafnode_port' (environment variable PRESENCE_NATS_LEAFNODE_PORT: it looks like a Kubernetes service link of a Service named presence-nats-leafnode; set enableServiceLinks: false in the pod spec): 'tcp://10.0.0.1:7422' is not an integer",
+            "\(message)")
+        let plain = loadError(environment: ["PRESENCE_NATS_LEAFNODE_PORT": "seven"])
+        #expect(plain == "invalid value for 'nats.leafnode_port' (environment variable PRESENCE_NATS_LEAFNODE_PORT): 'seven' is not an integer")
+        #expect(KubernetesServiceLink.isServiceLink("udp://[fd00::1]:53"))
+        #expect(!KubernetesServiceLink.isServiceLink("tcp://host"))
+        #expect(!KubernetesServiceLink.isServiceLink("nats://10.0.0.1:4222"))
     }
 }
