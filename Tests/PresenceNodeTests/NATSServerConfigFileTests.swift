@@ -116,6 +116,8 @@ struct NATSServerConfigFileTests {
         let text = NATSServerConfigFile.render(configuration, monitorPort: 8000, syncAlways: true, client: Self.client)
         #expect(!text.contains("jetstream"))
         #expect(text.contains("remotes: [ { urls: [\"nats-leaf://center:7422\"] } ]"))
+        #expect(text.contains("reconnect: \"1s\""), "a duration: a bare number makes nats-server warn about our file")
+        #expect(text.contains("connect_error_reports: 1"), "every failed attempt is logged, so the readiness reason stays current")
     }
 
     @Test func portsLeftAtZeroAreAssignedByTheOSAndReported() {

@@ -57,8 +57,12 @@ public enum NATSServerConfigFile {
             // The leaf's connection to the hub is its own (bound to the global account, as are
             // these users): this only closes the client port to whoever lacks the credential.
             lines.append("authorization { user: \(quoted(client.user)), password: \(quoted(client.password)) }")
+            // Every failed attempt to reach the hub logged (nats-server logs only the first one
+            // of a first connection otherwise): the supervisor keeps the cause current for the
+            // readiness reason and logs a repeat at debug level (``LeafnodeProblems``).
+            lines.append("connect_error_reports: 1")
             lines.append("leafnodes {")
-            lines.append("  reconnect: 1")
+            lines.append("  reconnect: \"1s\"")
             lines.append("  remotes: [ { \(remote) } ]")
             lines.append("}")
         }
