@@ -112,12 +112,12 @@ struct ConfigurationTableTests {
         try "stream:\n  queue_size: 0\n".write(toFile: path, atomically: true, encoding: .utf8)
         let cases: [(file: String?, environment: [String: String], flags: [String: String], message: String)] = [
             (path, [:], [:], "invalid value for 'stream.queue_size' (\(path)): 0 is outside 1…1000000"),
-            (nil, ["PRESENCE_STREAM_QUEUE_SIZE": "many"], [:], "invalid value for 'stream.queue_size' (environment): 'many' is not an integer"),
+            (nil, ["PRESENCE_STREAM_QUEUE_SIZE": "many"], [:], "invalid value for 'stream.queue_size' (environment variable PRESENCE_STREAM_QUEUE_SIZE): 'many' is not an integer"),
             (path, ["PRESENCE_STREAM_QUEUE_SIZE": "5"], ["stream.queue_size": "-3"], "invalid value for 'stream.queue_size' (command line): -3 is outside 1…1000000"),
-            (nil, ["PRESENCE_NATS_EMBEDDED": "maybe"], [:], "invalid value for 'nats.embedded' (environment): 'maybe' is not true or false"),
-            (nil, ["PRESENCE_SERVICE_ROLE": "hub"], [:], "invalid value for 'service.role' (environment): 'hub' (expected center or leaf)"),
+            (nil, ["PRESENCE_NATS_EMBEDDED": "maybe"], [:], "invalid value for 'nats.embedded' (environment variable PRESENCE_NATS_EMBEDDED): 'maybe' is not true or false"),
+            (nil, ["PRESENCE_SERVICE_ROLE": "hub"], [:], "invalid value for 'service.role' (environment variable PRESENCE_SERVICE_ROLE): 'hub' (expected center or leaf)"),
             (nil, [:], ["log_level": "loud"], "invalid value for 'log_level' (command line): 'loud' (expected debug, info, warn or error)"),
-            (nil, ["PRESENCE_RATE_LIMIT_WRITES_PER_SECOND": "inf"], [:], "invalid value for 'rate_limit.writes_per_second' (environment): 'inf' is not a number"),
+            (nil, ["PRESENCE_RATE_LIMIT_WRITES_PER_SECOND": "inf"], [:], "invalid value for 'rate_limit.writes_per_second' (environment variable PRESENCE_RATE_LIMIT_WRITES_PER_SECOND): 'inf' is not a number"),
             (nil, [:], ["service.http.prot": "1"], "unknown configuration key 'service.http.prot' (command line)"),
         ]
         for (file, environment, flags, message) in cases {

@@ -78,7 +78,49 @@ struct JWKSFetcherTests {
         let (status, _) = try await failure(.status)
         #expect(status.hasSuffix("HTTP status 500"), "\(status)")
         let (notSet, _) = try await failure(.notjwks)
-        #expect(notSet.hasSuffix(#"not a JWK Set (a JSON object with a "keys" array)"#), "\(notSet)")
+        #expect(notSet.hasSuffix("the answer is not a JWK Set (application/json, 2 bytes)"), "\(notSet)")
+    }
+
+    @Test func anHTMLPageWhereTheSetShouldBeSaysWhatCameInstead() async throws {
+        let (message, _) = try await failure(.html)
+        #expect(message.hasSuffix("the answer is not a JWK Set (text/html, 83 bytes)"), "\(message)")
+    }
+
+    @Test func aCertificateNobodyTrustsSaysTLSOnOneLine() async throws {
+        let directory = TemporaryDirectory.make()
+        try HTTPSCertificates.makeAuthority(in: directory)
+        try HTTPSCertificates.makeServerCertificate("idp", in: directory)
+        let server = try await HostileJWKSServer(.untrusted, file: directory + "/idp")
+        let url = try #require(URL(string: "https://127.0.0.1:\(server.port)/jwks.json"))
+        let fetcher = JWKSFetcher(deadline: .seconds(2))
+        var message = "no error"
+        do {
+            _ = try await fetcher.fetch(url)
+        } catch {
+            message = error.description
+        }
+        await fetcher.shutdown()
+        withExtendedLifetime(server) {}
+        #expect(message == "auth.jwks_url https://127.0.0.1:\(server.port)/jwks.json: TLS: the provider's certificate is not trusted", "\(message)")
+        #expect(!message.contains("\n") && message.count < 200, "\(message)")
+    }
+
+    @Test func aHostNameThatDoesNotResolveSaysDNS() async throws {
+        let url = try #require(URL(string: "https://jwks.presence-test.invalid/jwks.json"))
+        let fetcher = JWKSFetcher(deadline: .seconds(2))
+        var message = "no error"
+        do {
+            _ = try await fetcher.fetch(url)
+        } catch {
+            message = error.description
+        }
+        await fetcher.shutdown()
+        print("unknown host: \(message)")
+        #expect(
+            message == "auth.jwks_url https://jwks.presence-test.invalid/jwks.json: DNS: cannot resolve jwks.presence-test.invalid"
+                || message.hasSuffix("timeout: no connection within 2 s"),
+            "\(message)")
+        #expect(!message.contains("\n") && message.count < 200, "\(message)")
     }
 
     @Test func aPortWhereNothingListensSaysSoOnOneLine() async throws {
@@ -96,7 +138,7 @@ struct JWKSFetcherTests {
         }
         await fetcher.shutdown()
         print("connection refused: \(message)")
-        #expect(message == "auth.jwks_url \(server.url): cannot fetch: Connection refused", "\(message)")
+        #expect(message == "auth.jwks_url \(server.url): connection refused", "\(message)")
         #expect(!message.contains("\n") && message.count < 300, "\(message)")
     }
 

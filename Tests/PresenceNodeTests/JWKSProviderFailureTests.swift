@@ -107,7 +107,7 @@ extension HeavyProcessSuites {
                 print("redirect: k3 (served by the other origin) answered \(status) \(code)")
                 #expect(status != 200, "the other origin's key k3 is not used")
                 #expect(!server.output.contains("target request"), "the other origin is not asked")
-            case .silent, .trickle, .slow, .same, .status, .notjwks:
+            case .silent, .trickle, .slow, .same, .status, .notjwks, .html, .untrusted:
                 break
             }
 

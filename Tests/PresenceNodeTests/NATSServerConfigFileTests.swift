@@ -21,13 +21,16 @@ struct NATSServerConfigFileTests {
     }
 
     static let client = NATSClientCredential(user: "presence-test", password: "client-pw")
+    /// Marks where a password is hashed (the real hashing, bcrypt, is tested on its own).
+    static let hashed: @Sendable (String) -> String = { plain in "bcrypt(\(plain))" }
 
     @Test func withoutALeafCredentialOnlyLeavesNeedNoCredentialAndTheyAreHeldToTheLeafPermissions() {
         let configuration = EmbeddedNATSConfiguration(serverName: "c", dataDirectory: "/tmp/d", mode: .center(leafnodePort: 7422))
-        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, client: Self.client, anonymousLeafPassword: "pw")
+        let text = NATSServerConfigFile.render(
+            configuration, monitorPort: 8999, syncAlways: true, client: Self.client, anonymousLeafPassword: "pw", hashPassword: Self.hashed)
         #expect(text.contains("no_auth_user: \"presence-leaf-anonymous\""))
         #expect(text.contains("PRESENCE: {\n    jetstream: enabled"))
-        #expect(text.contains(#"{user: "presence-test", password: "client-pw", allowed_connection_types: ["STANDARD"]}"#))
+        #expect(text.contains(#"{user: "presence-test", password: "bcrypt(client-pw)", allowed_connection_types: ["STANDARD"]}"#))
         #expect(
             text.contains(#"{user: "presence-leaf-anonymous", password: "pw", allowed_connection_types: ["LEAFNODE"], permissions: {"#),
             "a connection without credentials may only be a leaf, and only for the presence records")
@@ -42,8 +45,8 @@ struct NATSServerConfigFileTests {
         var leaf = EmbeddedNATSConfiguration(serverName: "l", dataDirectory: "/tmp/l", mode: .leaf(hubURLs: ["nats-leaf://c:7422"]))
         leaf.leafUser = "eu-1"
         #expect(leaf.inboxPrefix == "_INBOX_LEAF.eu-1")
-        let text = NATSServerConfigFile.render(leaf, monitorPort: 0, syncAlways: false, client: Self.client)
-        #expect(text.contains(#"authorization { user: "presence-test", password: "client-pw" }"#), "the leaf's client port too")
+        let text = NATSServerConfigFile.render(leaf, monitorPort: 0, syncAlways: false, client: Self.client, hashPassword: Self.hashed)
+        #expect(text.contains(#"authorization { user: "presence-test", password: "bcrypt(client-pw)" }"#), "the leaf's client port too")
     }
 
     @Test func eachLeafCredentialIsItsOwnUserWithItsOwnInboxes() {
@@ -51,10 +54,10 @@ struct NATSServerConfigFileTests {
         configuration.leafUser = "eu-1"
         configuration.leafPassword = "pw-eu"
         configuration.moreLeafCredentials = [.init(user: "us-1", password: "pw-us")]
-        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, client: Self.client)
+        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, client: Self.client, hashPassword: Self.hashed)
         #expect(text.contains(#"no_auth_user: "presence-nobody""#))
-        #expect(text.contains(#"{user: "eu-1", password: "pw-eu", allowed_connection_types: ["LEAFNODE"]"#))
-        #expect(text.contains(#"{user: "us-1", password: "pw-us", allowed_connection_types: ["LEAFNODE"]"#))
+        #expect(text.contains(#"{user: "eu-1", password: "bcrypt(pw-eu)", allowed_connection_types: ["LEAFNODE"]"#))
+        #expect(text.contains(#"{user: "us-1", password: "bcrypt(pw-us)", allowed_connection_types: ["LEAFNODE"]"#))
         #expect(text.contains(#"subscribe: { allow: ["_INBOX_LEAF.eu-1.>", "$LDS.>"] }"#))
         #expect(text.contains(#"subscribe: { allow: ["_INBOX_LEAF.us-1.>", "$LDS.>"] }"#))
     }
@@ -64,12 +67,13 @@ struct NATSServerConfigFileTests {
         configuration.leafUser = "leaf"
         configuration.leafPassword = "secret"
         configuration.leafnodeHost = "0.0.0.0"
-        let text = NATSServerConfigFile.render(configuration, monitorPort: 8999, syncAlways: true, client: Self.client, anonymousLeafPassword: "pw")
+        let text = NATSServerConfigFile.render(
+            configuration, monitorPort: 8999, syncAlways: true, client: Self.client, anonymousLeafPassword: "pw", hashPassword: Self.hashed)
         #expect(text.contains("listen: \"0.0.0.0:7422\""))
-        #expect(text.contains("{user: \"leaf\", password: \"secret\", allowed_connection_types: [\"LEAFNODE\"]"))
-        #expect(text.contains(#"{user: "presence-test", password: "client-pw", allowed_connection_types: ["STANDARD"]}"#))
+        #expect(text.contains("{user: \"leaf\", password: \"bcrypt(secret)\", allowed_connection_types: [\"LEAFNODE\"]"))
+        #expect(text.contains(#"{user: "presence-test", password: "bcrypt(client-pw)", allowed_connection_types: ["STANDARD"]}"#))
         #expect(text.contains(#"no_auth_user: "presence-nobody""#), "with a leaf credential, nobody gets in without one")
-        #expect(text.contains(#"{user: "presence-nobody", password: "pw", allowed_connection_types: ["MQTT"]}"#))
+        #expect(text.contains(#"{user: "presence-nobody", password: "bcrypt(pw)", allowed_connection_types: ["MQTT"]}"#))
         let publish = LeafPermissions.publish(bucket: "presence", domain: "hub")
         #expect(publish.contains("$JS.hub.API.STREAM.INFO.KV_presence"))
         #expect(publish.contains("$JS.hub.API.$KV.presence.>"))
@@ -116,6 +120,8 @@ struct NATSServerConfigFileTests {
         let text = NATSServerConfigFile.render(configuration, monitorPort: 8000, syncAlways: true, client: Self.client)
         #expect(!text.contains("jetstream"))
         #expect(text.contains("remotes: [ { urls: [\"nats-leaf://center:7422\"] } ]"))
+        #expect(text.contains("reconnect: \"1s\""), "a duration: a bare number makes nats-server warn about our file")
+        #expect(text.contains("connect_error_reports: 1"), "every failed attempt is logged, so the readiness reason stays current")
     }
 
     @Test func portsLeftAtZeroAreAssignedByTheOSAndReported() {
@@ -164,5 +170,50 @@ struct NATSServerVersionTests {
         for (text, enforced) in checks {
             #expect(NATSServerVersion(parsing: text)?.enforcesLeafPermissionsAtTheHub == enforced, "\(text)")
         }
+    }
+}
+
+/// The passwords of the generated configuration are bcrypt hashes nats-server accepts.
+struct BcryptTests {
+    /// Made with libxcrypt's crypt(3) (`$2b$`), as nats-server's Go bcrypt reads them.
+    @Test func hashesMatchAnotherImplementation() throws {
+        let vectors = BcryptVectors.all
+        #expect(!vectors.isEmpty)
+        for (password, expected) in vectors {
+            let salt = try #require(Bcrypt.decode(expected.dropFirst(7).prefix(22), count: 16))
+            let cost = try #require(Int(expected.dropFirst(4).prefix(2)))
+            #expect(Bcrypt.hash(password, cost: cost, salt: salt) == expected, "\(password)")
+            #expect(Bcrypt.verify(password, hash: expected))
+            #expect(!Bcrypt.verify("x" + password, hash: expected))
+        }
+    }
+
+    @Test func theGeneratedConfigurationHoldsNoPasswordInPlainText() {
+        var configuration = EmbeddedNATSConfiguration(serverName: "c", dataDirectory: "/tmp/d", mode: .center(leafnodePort: 7422))
+        configuration.leafUser = "eu-1"
+        configuration.leafPassword = "leaf-secret"
+        let text = NATSServerConfigFile.render(
+            configuration, monitorPort: 8999, syncAlways: true, client: NATSServerConfigFileTests.client, anonymousLeafPassword: "anon-secret")
+        for plain in ["client-pw", "leaf-secret", "anon-secret"] {
+            #expect(!text.contains(plain), "\(plain) is hashed")
+        }
+        let hashes = text.split(separator: "\"").filter { $0.hasPrefix("$2b$04$") }
+        #expect(hashes.count == 3)
+        #expect(hashes.contains { Bcrypt.verify("client-pw", hash: String($0)) })
+        #expect(hashes.contains { Bcrypt.verify("leaf-secret", hash: String($0)) })
+        #expect(hashes.contains { Bcrypt.verify("anon-secret", hash: String($0)) })
+    }
+
+    /// The one plain password: nats-server compares the no_auth_user's stored password with
+    /// itself, so the anonymous leaf user's cannot be a hash; its warning is not the operator's.
+    @Test func theAnonymousLeafUsersPasswordStaysPlainAndItsWarningIsQuiet() {
+        let configuration = EmbeddedNATSConfiguration(serverName: "c", dataDirectory: "/tmp/d", mode: .center(leafnodePort: 7422))
+        let text = NATSServerConfigFile.render(
+            configuration, monitorPort: 8999, syncAlways: true, client: NATSServerConfigFileTests.client, anonymousLeafPassword: "anon-secret")
+        #expect(text.contains(#"{user: "presence-leaf-anonymous", password: "anon-secret", "#))
+        #expect(!text.contains("client-pw"))
+        let warning = NATSServerLogLine("[1] 2026/12/07 10:00:00.000000 [WRN] Plaintext passwords detected, use nkeys or bcrypt")
+        #expect(warning.isAboutTheGeneratedFile)
+        #expect(!NATSServerLogLine("[1] 2026/12/07 10:00:00.000000 [WRN] other").isAboutTheGeneratedFile)
     }
 }

@@ -40,11 +40,19 @@ struct NodeStartupTests {
         let (read, _) = try await leaf.get("/api/v2/presence/anyone")
         #expect(read == 503, "no replica yet: a read cannot be answered")
 
-        // Several retries later: still running, and the cause was logged once, not per attempt.
-        try await Task.sleep(for: .seconds(3))
+        // Several retries later, past the time a cause not repeated counts as over: still
+        // running, still saying why, and the cause was logged once, not per attempt.
+        try await Task.sleep(for: .seconds(7))
         #expect(leaf.process.isRunning)
+        let (stillReady, stillBody) = try await leaf.get("/health/ready")
+        let stillReason = stillBody["reason"] as? String ?? ""
+        #expect(stillReady == 503)
+        #expect(
+            stillReason.contains("connection refused") && stillReason.contains("\(leafnodePort)"),
+            "the reason stays specific for as long as the hub cannot be reached: \(stillReason)")
         let refusals = leaf.output.split(separator: "\n").filter { $0.contains("connection refused") && !$0.contains("level=debug") }
         #expect(refusals.count <= 2, "logged once per change, not per attempt:\n\(refusals.joined(separator: "\n"))")
+        #expect(!leaf.output.contains("should be converted"), "nats-server warns about nothing in the file the node writes")
 
         // The hub comes: the leaf joins by itself.
         let topology = try await Topology.startCenter(leafnodePort: leafnodePort)

@@ -14,8 +14,13 @@ MODE:
   same FILE   answers 302 to another path on the same origin, which serves FILE
   status      answers 500
   notjwks     answers 200 with a JSON array
+  html        answers 200 with an HTML page (a login page where the set should be)
+  untrusted PREFIX
+              speaks TLS with the certificate PREFIX.pem and key PREFIX.key (which no
+              client trusts) and serves an empty set
 """
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -53,6 +58,13 @@ def ok(conn, body):
 
 def serve(conn, other_port):
     try:
+        if MODE == "untrusted":
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(FILE + ".pem", FILE + ".key")
+            conn = context.wrap_socket(conn, server_side=True)
+            if read_head(conn) is not None:
+                ok(conn, b'{"keys": []}')
+            return
         if MODE == "silent":
             while conn.recv(4096):
                 pass
@@ -93,6 +105,10 @@ def serve(conn, other_port):
             conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         elif MODE == "notjwks":
             ok(conn, b"[]")
+        elif MODE == "html":
+            body = b"<!doctype html><html><head><title>Sign in</title></head><body>Sign in</body></html>"
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n"
+                         b"Connection: close\r\n\r\n" % len(body) + body)
     except OSError:
         pass
     finally:

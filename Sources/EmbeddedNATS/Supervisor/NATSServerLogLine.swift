@@ -21,4 +21,16 @@ struct NATSServerLogLine {
         self.level = .info
         self.message = line
     }
+
+    /// Whether the line is nats-server's warning about a choice of the file the node writes,
+    /// which no operator wrote and none can change: forwarded at debug level, not as a
+    /// warning about their configuration.
+    ///
+    /// "Plaintext passwords detected": every password the file holds is a bcrypt hash but one,
+    /// that of the anonymous leaf user (``NATSServerConfigFile``), which nobody presents and which
+    /// cannot be hashed: nats-server gives its `no_auth_user` that user's stored password and
+    /// compares it with itself, so a hash would never match.
+    var isAboutTheGeneratedFile: Bool {
+        level == .warning && message.hasPrefix("Plaintext passwords detected")
+    }
 }

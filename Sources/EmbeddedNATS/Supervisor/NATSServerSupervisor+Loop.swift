@@ -93,7 +93,8 @@ extension NATSServerSupervisor {
             if line.hasSuffix("Server is ready"), state.machine.pid == pid { state.machine.childReady() }
             return state.leafnodeProblems.observe(parsed.message, at: .now)
         }
-        serverLogger.log(level: verdict == .quiet ? .debug : parsed.level, "\(parsed.message)")
+        let quiet = verdict == .quiet || parsed.isAboutTheGeneratedFile
+        serverLogger.log(level: quiet ? .debug : parsed.level, "\(parsed.message)")
     }
 }
 

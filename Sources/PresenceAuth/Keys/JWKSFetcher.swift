@@ -51,14 +51,14 @@ struct JWKSFetcher: Sendable {
                 }
                 defer { group.cancelAll() }
                 guard let first = try await group.next(), let document = first else {
-                    throw JWKSFetchFailure(url: shown, "no complete answer within \(Self.seconds(limit))")
+                    throw JWKSFetchFailure(url: shown, "timeout: no complete answer within \(JWKSFetchFailure.seconds(limit))")
                 }
                 return document
             }
         } catch let failure as JWKSFetchFailure {
             throw failure
         } catch {
-            throw JWKSFetchFailure(url: shown, Self.describe(error, limit: limit))
+            throw JWKSFetchFailure(url: shown, JWKSFetchFailure.reason(for: error, limit: limit))
         }
     }
 
@@ -94,12 +94,20 @@ struct JWKSFetcher: Sendable {
                 body.writeImmutableBuffer(chunk)
             }
             let document = String(buffer: body)
-            guard let object = try? JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any],
-                object["keys"] is [Any]
-            else { throw JWKSFetchFailure(url: shown, "not a JWK Set (a JSON object with a \"keys\" array)") }
+            guard Self.isJWKSet(document) else {
+                let type = response.headers.first(name: "Content-Type")?.split(separator: ";").first
+                    .map { $0.trimmingCharacters(in: .whitespaces) } ?? "no Content-Type"
+                throw JWKSFetchFailure(url: shown, "the answer is not a JWK Set (\(type), \(body.readableBytes) bytes)")
+            }
             return document
         }
         throw JWKSFetchFailure(url: shown, "more than \(Self.maxRedirects) redirects")
+    }
+
+    /// Whether `document` is a JSON object with a `keys` array.
+    static func isJWKSet(_ document: String) -> Bool {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any] else { return false }
+        return object["keys"] is [Any]
     }
 
     /// Scheme, host and port (the scheme's default when none is given), lowercased.
@@ -108,39 +116,4 @@ struct JWKSFetcher: Sendable {
         let port = url.port ?? (scheme == "https" ? 443 : 80)
         return "\(scheme)://\(host):\(port)"
     }
-
-    private static func seconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        return attoseconds == 0 ? "\(seconds) s" : "\(Double(seconds) + Double(attoseconds) / 1e18) s"
-    }
-
-    /// A short sentence for an AsyncHTTPClient or NIO error (its timeouts are `limit` too).
-    private static func describe(_ error: any Error, limit: Duration) -> String {
-        if let client = error as? HTTPClientError {
-            switch client {
-            case .connectTimeout: return "no connection within \(seconds(limit))"
-            case .readTimeout, .deadlineExceeded: return "no complete answer within \(seconds(limit))"
-            case .remoteConnectionClosed: return "the provider closed the connection"
-            default: return "cannot fetch: \(client)"
-            }
-        }
-        if let io = error as? IOError {
-            return "cannot fetch: \(String(cString: strerror(io.errnoCode)))"
-        }
-        return "cannot fetch: \(error)"
-    }
-}
-
-/// Why a JWK Set could not be fetched: one line naming `auth.jwks_url`, its redacted URL and
-/// what happened.
-struct JWKSFetchFailure: Error, Sendable, CustomStringConvertible {
-    let url: String
-    let reason: String
-
-    init(url: String, _ reason: String) {
-        self.url = url
-        self.reason = reason
-    }
-
-    var description: String { "auth.jwks_url \(url): \(reason)" }
 }

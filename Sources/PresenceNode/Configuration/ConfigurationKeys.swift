@@ -80,7 +80,8 @@ enum ConfigurationKeys {
         "nats.monitor_port", \C.natsMonitorPort, default: 0, .int(in: 0...65_535),
         doc: "nats-server monitoring on loopback; 0: a port chosen at start.")
     static let hubURLs = Key(
-        "nats.hub_urls", \C.hubURLs, default: [], .list,
+        "nats.hub_urls", \C.hubURLs, default: [],
+        .natsURLs(schemes: ["nats-leaf", "nats", "tls", "ws", "wss"], portOptional: ["ws", "wss"]),
         doc: "Leaf: the center's leafnode URL(s).", flag: "hub")
     static let natsURL = Key(
         "nats.url", \C.natsURL, default: "nats://127.0.0.1:4222", .text,
@@ -102,7 +103,7 @@ enum ConfigurationKeys {
         "nats.cluster.port", \C.clusterPort, default: 0, .int(in: 0...65_535),
         doc: "Center: the route port other centers connect to; 0: not clustered.", flag: "cluster-port")
     static let clusterRoutes = Key(
-        "nats.cluster.routes", \C.clusterRoutes, default: [], .list,
+        "nats.cluster.routes", \C.clusterRoutes, default: [], .natsURLs(schemes: ["nats-route", "nats", "tls"]),
         doc: "Center: the route URLs of the cluster's centers (nats-route://host:port), itself included or not.",
         flag: "route")
     static let natsUser = Key(

@@ -41,7 +41,10 @@ extension NodeConfiguration {
         }
         let reader = ConfigReader(providers: layers.map(\.provider))
         var configuration = try NodeConfiguration(reader: reader, checkingKeysTogether: checkingKeysTogether) { key in
-            layers.first { holds($0.provider, key) }?.name ?? "default"
+            guard let layer = layers.first(where: { holds($0.provider, key) }) else { return "default" }
+            guard layer.name == "environment" else { return layer.name }
+            let variable = ConfigurationKeys.environmentName(of: key.components.joined(separator: "."))
+            return KubernetesServiceLink.describe(variable: variable, value: environment[variable])
         }
         let known = Set(ConfigurationKeys.all.map { ConfigurationKeys.environmentName(of: $0.path) })
         configuration.ignoredEnvironmentVariables = environment.keys

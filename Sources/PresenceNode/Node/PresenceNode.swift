@@ -56,6 +56,7 @@ public struct PresenceNode: Sendable {
         let authentication = try await makeAuthentication(configuration, logger: logger)
         // Before nats-server starts: nothing may be left running when this throws.
         let tls = try makeCertificateStore(configuration)
+        try configuration.checkNATSTLSFiles()
         let supervisor = try await startNATS(configuration, logger: logger)
         let changes = makeChangeHub(configuration, connections: connections, logger: logger)
         let metrics = NodeMetrics()

@@ -21,6 +21,10 @@ final class HostileJWKSServer {
         case status
         /// Answers 200 with a JSON array.
         case notjwks
+        /// Answers 200 with an HTML page of 83 bytes (`text/html`).
+        case html
+        /// Speaks TLS with `<file>.pem` and `<file>.key`, a certificate no client trusts.
+        case untrusted
     }
 
     static let script = PythonTool.root.appendingPathComponent("Tests/Tools/hostile_jwks.py").path
