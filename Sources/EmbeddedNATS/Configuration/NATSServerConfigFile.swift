@@ -1,3 +1,4 @@
+import HummingbirdBcrypt
 /// Renders the nats-server configuration file for an ``EmbeddedNATSConfiguration``.
 public enum NATSServerConfigFile {
     /// The config text.
@@ -169,8 +170,12 @@ public enum NATSServerConfigFile {
     /// The `no_auth_user` of a center with leaf credentials: it may not connect at all.
     static let nobodyUser = "presence-nobody"
 
-    /// How a password nats-server checks is written into the file: its ``Bcrypt`` hash.
-    public static func bcrypt(_ password: String) -> String { Bcrypt.hash(password) }
+    /// How a password nats-server checks is written into the file: its bcrypt hash (`$2b$`,
+    /// HummingbirdBcrypt's OpenBSD implementation), so the file holds none in plain text and
+    /// nats-server does not warn "Plaintext passwords detected" about a file its user never
+    /// wrote. Cost 4, bcrypt's least: the generated passwords are 256 random bits, for which
+    /// the cost adds nothing, and every connection's check at nats-server stays fast.
+    public static func bcrypt(_ password: String) -> String { Bcrypt.hash(password, cost: 4) }
 
     /// A random password (the anonymous leaf user's).
     public static func randomPassword() -> String {
