@@ -56,14 +56,14 @@ struct Topology {
     }
 
     /// Starts a leaf of this center (not waiting for it to be ready).
-    func startLeaf(name: String, extraEnvironment: [String: String] = [:], hub: String? = nil) throws -> ServiceProcess {
+    func startLeaf(name: String, extraEnvironment: [String: String] = [:], hub: String? = nil, httpPort: Int = 0) throws -> ServiceProcess {
         var environment = [
             "JWT_SECRET": secret, "PRESENCE_NATS_CLIENT_PORT": "0",
             "PRESENCE_RATE_LIMIT_WRITE_BURST": "100000", "PRESENCE_RATE_LIMIT_WRITES_PER_SECOND": "100000",
         ]
         environment.merge(extraEnvironment) { $1 }
         return try ServiceProcess.serve(
-            dataDirectory: TemporaryDirectory.make(),
+            dataDirectory: TemporaryDirectory.make(), httpPort: httpPort,
             extraArguments: ["--role", "leaf", "--node-id", name, "--hub", hub ?? "nats-leaf://127.0.0.1:\(leafnodePort)"],
             environment: environment)
     }
