@@ -3,6 +3,8 @@
 #   make test      installs what is missing, runs every test (unit and integration) with
 #                  coverage counters, prints line coverage per target and fails under the floor
 #   make coverage  the same as make test
+#   make dist      the release tarball dist/swift-presence-<version>-linux-<arch>.tar.gz and its
+#                  .sha256 (scripts/make-dist.sh, also used by deploy/Dockerfile)
 #   make tsan      every test again under ThreadSanitizer (its own build in .build/tsan)
 #                  (then the Kubernetes example's validation and the headless-chromium test)
 #   make test-browser  a page on another origin uses the API from Debian's chromium (CORS, SSE)
@@ -21,7 +23,7 @@ COVERAGE := --enable-code-coverage
 # Line coverage floor (percent) of the gated targets (the seed's target is 90).
 COVERAGE_FLOOR ?= 85
 
-.PHONY: run test test-system-nats coverage tsan deps build release clean contract bench test-browser check-kubernetes
+.PHONY: run test test-system-nats coverage tsan deps build release clean contract bench test-browser check-kubernetes dist
 
 deps:
 	@scripts/install-deps.sh
@@ -72,6 +74,11 @@ test-browser:
 	scripts/install-browser.sh && .tools/python-venv/bin/python tests/browser/browser_test.py $(or $(BROWSER_TEST_BINARY),.build/debug/presence)
 
 coverage: test
+
+# The release tarball: a release build with the Swift runtime linked in (in .build/dist: it
+# compiles every module differently from make release), the pinned nats-server and nats.c.
+dist: deps
+	scripts/make-dist.sh
 
 check-kubernetes:
 	scripts/validate-kubernetes.sh
