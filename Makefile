@@ -3,6 +3,9 @@
 #   make test      installs what is missing, runs every test (unit and integration) with
 #                  coverage counters, prints line coverage per target and fails under the floor
 #   make coverage  the same as make test
+#   make dist      the release tarball dist/swift-presence-<version>-linux-<arch>.tar.gz and its
+#                  .sha256 (scripts/make-dist.sh, also used by deploy/Dockerfile)
+#   make test-dist make dist, then the tarball unpacked and run on its own (part of make test)
 #   make tsan      every test again under ThreadSanitizer (its own build in .build/tsan)
 #                  (then the Kubernetes example's validation and the headless-chromium test)
 #   make test-browser  a page on another origin uses the API from Debian's chromium (CORS, SSE)
@@ -22,7 +25,7 @@ COVERAGE := --enable-code-coverage
 # Line coverage floor (percent) of the gated targets (the seed's target is 90).
 COVERAGE_FLOOR ?= 85
 
-.PHONY: run test test-system-nats coverage tsan deps build release clean contract bench test-browser check-kubernetes
+.PHONY: run test test-system-nats coverage tsan deps build release clean contract bench test-browser check-kubernetes dist test-dist
 
 deps:
 	@scripts/install-deps.sh
@@ -68,11 +71,20 @@ test: deps
 	scripts/coverage-report.py --floor $(COVERAGE_FLOOR) --gate PresenceCore,PresenceHTTP,PresenceAuth --also $(HEAVY_COUNTERS)
 	scripts/validate-kubernetes.sh
 	$(MAKE) --no-print-directory test-browser
+	$(MAKE) --no-print-directory test-dist
 
 test-browser:
 	scripts/install-browser.sh && .tools/python-venv/bin/python tests/browser/browser_test.py $(or $(BROWSER_TEST_BINARY),.build/debug/presence)
 
 coverage: test
+
+# The release tarball: a release build with the Swift runtime linked in (in .build/dist: it
+# compiles every module differently from make release), the pinned nats-server and nats.c.
+dist: deps
+	scripts/make-dist.sh
+
+test-dist: dist
+	tests/dist/tarball_test.sh
 
 check-kubernetes:
 	scripts/validate-kubernetes.sh

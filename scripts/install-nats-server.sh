@@ -6,6 +6,8 @@
 # hashes (Linux x86_64 and aarch64). The Makefile puts
 # .tools/nats-server/bin first on PATH, so `make run`, `make test` and the nodes they start
 # use it (nats.server_binary: nats-server). Prints nothing when there is nothing to do.
+#   scripts/install-nats-server.sh            only when the nats-server on PATH is older than 2.10
+#   scripts/install-nats-server.sh --pinned   always the pinned one (scripts/make-dist.sh ships it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VERSION=2.15.1
@@ -19,9 +21,16 @@ at_least_2_10() { # version
   [ -n "$major" ] && { [ "$major" -gt 2 ] || { [ "$major" -eq 2 ] && [ "${minor:-0}" -ge 10 ]; }; }
 }
 
+PINNED=false
+case "${1:-}" in
+  "") ;;
+  --pinned) PINNED=true ;;
+  *) echo "usage: scripts/install-nats-server.sh [--pinned]" >&2; exit 2 ;;
+esac
+
 if [ -x "$BIN" ] && [ "$(version_of "$BIN")" = "$VERSION" ]; then exit 0; fi
 FOUND=$(PATH="${PATH//$PWD\/$DEST\/bin:/}" command -v nats-server || true)
-if [ -n "$FOUND" ] && at_least_2_10 "$(version_of "$FOUND")"; then exit 0; fi
+if ! $PINNED && [ -n "$FOUND" ] && at_least_2_10 "$(version_of "$FOUND")"; then exit 0; fi
 
 echo "Installing nats-server $VERSION into $DEST (found: ${FOUND:-none} $( [ -n "$FOUND" ] && version_of "$FOUND"))..."
 PYTHON=$(command -v python3 || true)
