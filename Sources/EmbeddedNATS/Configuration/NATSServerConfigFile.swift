@@ -8,7 +8,8 @@ public enum NATSServerConfigFile {
     /// (``NATSServerPorts``).
     /// - Parameters:
     ///   - monitorPort: the monitoring port; 0 lets the OS assign it.
-    ///   - syncAlways: whether to add `sync_interval: always` (fsync before every ack).
+    ///   - syncAlways: whether to add `sync_interval: always` (fsync before every ack): the
+    ///     server is 2.10 or newer, which also takes durations where 2.9 takes seconds.
     ///   - client: the credential the client port requires (SPEC §5): no client connects
     ///     without it, on a center or a leaf.
     ///   - anonymousLeafPassword: the password of the user a center's leaves without a
@@ -70,7 +71,9 @@ public enum NATSServerConfigFile {
             // readiness reason and logs a repeat at debug level (``LeafnodeProblems``).
             lines.append("connect_error_reports: 1")
             lines.append("leafnodes {")
-            lines.append("  reconnect: \"1s\"")
+            // A duration for 2.10+ (which warns about a bare number); 2.9 reads only seconds
+            // as a number. `syncAlways` is what tells the two apart (2.10+ accepts it).
+            lines.append(syncAlways ? "  reconnect: \"1s\"" : "  reconnect: 1")
             lines.append("  remotes: [ { \(remote) } ]")
             lines.append("}")
         }
