@@ -18,7 +18,11 @@ public struct LeadershipHandover: Service {
     }
 
     public func run() async throws {
-        try? await gracefulShutdown()
+        do {
+            try await gracefulShutdown()
+        } catch {
+            return  // cancelled: the node is going down at once, nobody waits for a handover
+        }
         _ = await store.handOverLeadership(from: serverName, timeout: timeout)
     }
 }
