@@ -30,7 +30,7 @@ public struct PresenceStoreConfiguration: Sendable {
     /// reached (a leaf's hub connection moving to another center, a leader election during a
     /// rolling restart) is tried again inside the node before the client gets 503; zero
     /// answers 503 at once.
-    public var unavailableRetryDeadline: Duration = .seconds(5)
+    public var unavailableRetryDeadline: Duration = .seconds(10)
     /// `presence.max_sessions`: sessions a user may have; a new one past it ends the least recently updated.
     public var maxSessions: Int
     /// `presence.durable_heartbeats`: store every heartbeat in the bucket as v0.2 did, instead

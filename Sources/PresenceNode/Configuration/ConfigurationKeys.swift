@@ -172,7 +172,7 @@ enum ConfigurationKeys {
         "presence.reconnect_grace", \C.reconnectGrace, default: 5, .int(in: 0...3600),
         doc: "Seconds a dropped socket's session waits for a new socket to take it over before it ends.")
     static let writeFailoverWait = Key(
-        "presence.write_failover_wait", \C.writeFailoverWait, default: 5, .int(in: 0...60),
+        "presence.write_failover_wait", \C.writeFailoverWait, default: 10, .int(in: 0...60),
         doc: "Seconds a write that could not reach the bucket (a failover, a rolling restart) is tried again before it is answered 503; 0: at once.")
     static let retention = Key(
         "presence.retention", \C.retention, default: 2_592_000, .int(in: 60...Int(Int32.max)),

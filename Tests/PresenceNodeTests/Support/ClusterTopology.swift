@@ -134,10 +134,10 @@ final class ClusterTopology: @unchecked Sendable {
         running.withLockedValue { $0[name] = nil }
     }
 
-    /// `presence.write_failover_wait` of the cluster's nodes: the default 5 s, stretched as
+    /// `presence.write_failover_wait` of the cluster's nodes: the default 10 s, stretched as
     /// the tests' time bounds are on a slow run (ThreadSanitizer makes every process slower,
     /// a failover included).
-    static let failoverWait = String(Int((5 * TestTime.scale).rounded(.up)))
+    static let failoverWait = String(Int((10 * TestTime.scale).rounded(.up)))
 
     /// Stops a center gracefully (SIGTERM, as a rolling update does), starts it again and
     /// waits until it is ready.

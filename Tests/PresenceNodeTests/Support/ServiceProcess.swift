@@ -258,9 +258,9 @@ enum HTTP {
     ) async throws -> (Int, [String: Any]) {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         request.httpMethod = method
-        // Above the node's own bound on a write (5 s, waiting out a failover), so a slow answer
+        // Above the node's own bound on a write (10 s, waiting out a failover), so a slow answer
         // is seen as what it is rather than as a client time-out.
-        request.timeoutInterval = 8 * TestTime.scale
+        request.timeoutInterval = 15 * TestTime.scale
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let body {
             request.httpBody = Data(body.utf8)
