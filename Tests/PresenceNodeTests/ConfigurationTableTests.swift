@@ -212,6 +212,9 @@ struct ConfigurationTableTests {
         #expect(embedded.leafnodeHost == ConfigurationKeys.natsLeafnodeHost.defaultValue)
         var expected = EmbeddedNATSConfiguration(serverName: defaults.nodeID, dataDirectory: defaults.dataDirectory, mode: .center(leafnodePort: 7422))
         expected.heartbeatSubject = "presence.heartbeats.presence"
+        // The tests' own binary (TestNATSServer) aside, the table's: `auto`.
+        expected.serverBinary = ConfigurationKeys.natsServerBinary.defaultValue
+        #expect(embedded.serverBinary == "auto")
         #expect(embedded == expected)
     }
 }

@@ -59,12 +59,14 @@ struct ConnectedSocketTests {
         let expired = try await TestNode.token("alice", lifetime: -60)
         for token in ["not.a.token", forged, expired] {
             let socket = try await TestSocket.connect(port: node.httpPort)
-            try await socket.send(json: ["type": "hello", "token": token])
+            // The server may close before the client's write is reported done: only a hello it
+            // read can get 4401, which is what is checked.
+            try? await socket.send(json: ["type": "hello", "token": token])
             let closed = try await socket.closed()
             #expect(closed.code == 4401, "token \(token.prefix(12))…: \(closed)")
         }
         let none = try await TestSocket.connect(port: node.httpPort)
-        try await none.send(json: ["type": "hello"])
+        try? await none.send(json: ["type": "hello"])
         #expect(try await none.closed().code == 4401)
         #expect(try await node.get("/api/v2/presence/alice").0 == 404, "nothing was written")
     }
