@@ -50,6 +50,11 @@ public struct NATSError: Error, Sendable, CustomStringConvertible {
         jetStreamCode == 10023 || jetStreamCode == 10047
     }
 
+    /// Whether the request certainly was not carried out: it was never sent, nobody was there
+    /// to receive it, or JetStream refused it with an error code. Anything else (a time-out)
+    /// may have been carried out without its answer arriving.
+    public var certainlyNotApplied: Bool { wasNotSent || isNoResponders || jetStreamCode != 0 }
+
     /// The stream (a bucket) does not exist (err_code 10059): deleted, or never created.
     public var isStreamNotFound: Bool { jetStreamCode == 10059 }
 

@@ -181,7 +181,7 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
             let revision: UInt64
             do {
                 revision = try await put(value, key, expecting, to: bucket)
-            } catch let error where Self.mayHaveApplied(error) {
+            } catch let error where !error.certainlyNotApplied && !error.isWrongLastSequence {
                 revision = try await resolveUnknownOutcome(of: value, key, expecting, to: bucket, after: error, sent: started)
             }
             metrics.putOK.record(ContinuousClock.now - started)
@@ -197,7 +197,7 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
         } catch {
             metrics.putError.record(ContinuousClock.now - started)
             throw writeFailed(error)
-            }
+        }
     }
 
     /// Notes a failure for want of the bucket; whether another try may start after `pause`
@@ -219,12 +219,6 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
         case .noRecord: return try await putFirst(bucket, key, value)
         case .revision(let expected): return try await bucket.put(key, value: value, expecting: .revision(expected))
         }
-    }
-
-    /// Whether a failed write may have been stored: it was sent and no answer came (the
-    /// connection to the leader closed, a leader stepped down).
-    private static func mayHaveApplied(_ error: NATSError) -> Bool {
-        !(error.wasNotSent || error.isNoResponders || error.jetStreamCode != 0 || error.isWrongLastSequence || error.isInsufficientStorage)
     }
 
     /// Finds out whether a write whose answer did not come was stored, by sending the same
@@ -345,7 +339,7 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
             link.storageRefused()
             return PresenceError(.insufficientStorage, "the presence store is out of space; the write was not applied")
         }
-        if error.wasNotSent || error.isNoResponders || error.jetStreamCode != 0 {
+        if error.certainlyNotApplied {
             if error.isNoResponders { link.requestFoundNoResponders() }
             return PresenceError(
                 .unavailable, "the presence store cannot be reached; the write was not applied", retryAfter: 1)
