@@ -75,5 +75,12 @@ struct BucketBackupTests {
         let noBackup = try await run(["restore", empty, "--data-dir", empty], dataDirectory: empty)
         #expect(noBackup.status == 1)
         #expect(noBackup.output.contains("holds no backup"), "\(noBackup.output)")
+        // A backup whose record no node could read is refused whole, before anything is written.
+        try Data(#"{"format":1,"version":"x","node":"n","bucket":"presence","records":1,"created_at":"t"}"#.utf8)
+            .write(to: URL(fileURLWithPath: empty + "/manifest.json"))
+        try Data(#"[{"key":"x","value":"AAAA"}]"#.utf8).write(to: URL(fileURLWithPath: empty + "/presence-bucket.json"))
+        let junk = try await run(["restore", empty, "--data-dir", empty], dataDirectory: empty)
+        #expect(junk.status == 1)
+        #expect(junk.output.contains("holds 'x', which is not a user's presence record"), "\(junk.output)")
     }
 }

@@ -2,6 +2,7 @@ import EmbeddedNATS
 import Foundation
 import NATSClient
 import NIOPosix
+import PresenceCore
 
 /// `presence backup` and `presence restore`: the presence bucket's records, online, through
 /// the running center's own NATS (its loopback client port, with the credential in its data
@@ -48,7 +49,10 @@ public enum BucketBackup {
         let url = try await clientURL(dataDirectory: dataDirectory)
         let records: [StandaloneStoreMigration.Record]
         do {
-            records = try await StandaloneStoreMigration.readAll(url: url, bucket: bucket)
+            // Users' records only: the bucket's other keys (the storage probe) are the store's own.
+            records = try await StandaloneStoreMigration.readAll(url: url, bucket: bucket).filter {
+                UserKeyCodec.userID(forKey: $0.key) != nil
+            }
         } catch {
             throw Failure(description: "cannot read bucket \(bucket) through the center on \(dataDirectory): \(error)")
         }
@@ -116,6 +120,12 @@ public enum BucketBackup {
         else { throw Failure(description: "\(recordsPath(directory)) is missing or not a backup's records") }
         guard records.count == manifest.records else {
             throw Failure(description: "\(directory) is incomplete: \(records.count) records, the manifest says \(manifest.records)")
+        }
+        // Nothing goes into the bucket that no node could read: a user's key, a presence record.
+        if let bad = records.first(where: {
+            UserKeyCodec.userID(forKey: $0.key) == nil || StoredPresence(decoding: Array($0.value), revision: 1) == nil
+        }) {
+            throw Failure(description: "\(recordsPath(directory)) holds '\(bad.key)', which is not a user's presence record; nothing was restored")
         }
         return (manifest, records)
     }
