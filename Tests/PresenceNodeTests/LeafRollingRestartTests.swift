@@ -5,8 +5,13 @@ import Testing
 extension HeavyProcessSuites {
     /// A rolling restart of two leaves behind a round-robin client (issue 27): each leaf in
     /// turn stopped with SIGTERM and started again on its port, while writers go round-robin
-    /// over both and, as a load balancer does, send a request the other way when a leaf refuses
-    /// the connection. Every request a leaf accepted is answered 2xx.
+    /// over both and, as a load balancer does for an idempotent request (nginx's
+    /// `proxy_next_upstream error`, Envoy's `retry_on: reset,connect-failure`), send a request
+    /// the other way when a leaf refuses the connection or resets it before any answer (the
+    /// kernel resets connections still in the accept queue when the listener closes, and a
+    /// request that crosses the close of an idle keep-alive connection meets a reset; a request
+    /// the node had read is answered, which `GracefulDrainTests` checks). Every write is
+    /// answered 2xx.
     @Suite(.temporaryFiles, .serialized, .timeLimit(.minutes(3)))
     struct LeafRollingRestartTests {
         /// What the round-robin writers saw.
@@ -17,7 +22,12 @@ extension HeavyProcessSuites {
             var failures: [String] { box.withLockedValue { $0.failures } }
             func stop() { stopped.withLockedValue { $0 = true } }
 
-            /// PUTs `<prefix>-N` round-robin over `ports`, the other port when one refuses to connect.
+            /// Resets seen before an answer, each then sent to the other leaf.
+            var resets: Int { resetCount.withLockedValue { $0 } }
+            private let resetCount = NIOLockedValueBox(0)
+
+            /// PUTs `<prefix>-N` round-robin over `ports`, the other port when one refuses to
+            /// connect or resets the connection before answering.
             func write(over ports: [Int], prefix: String, token: String) async {
                 var index = 0
                 while !stopped.withLockedValue({ $0 }) {
@@ -33,6 +43,9 @@ extension HeavyProcessSuites {
                             break
                         } catch let error as URLError where error.code == .cannotConnectToHost {
                             continue  // refused: the balancer sends it to the other leaf
+                        } catch let error as URLError where error.code == .networkConnectionLost {
+                            resetCount.withLockedValue { $0 += 1 }
+                            continue  // reset before an answer: so does it, the PUT being idempotent
                         } catch {
                             outcome = "\(port): \(error)"  // accepted, then no answer
                             break
@@ -73,7 +86,8 @@ extension HeavyProcessSuites {
 
             let acknowledged = answers.flatMap(\.acknowledged)
             let failures = answers.flatMap(\.failures)
-            print("ROLLING LEAVES writes=\(acknowledged.count + failures.count) non_2xx=\(failures.count)")
+            let resets = answers.map(\.resets).reduce(0, +)
+            print("ROLLING LEAVES writes=\(acknowledged.count + failures.count) non_2xx=\(failures.count) resets_sent_again=\(resets)")
             #expect(failures.isEmpty, "\(failures.prefix(5))")
             #expect(acknowledged.count > 100)
             for user in acknowledged.shuffled().prefix(200) {
