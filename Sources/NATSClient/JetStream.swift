@@ -18,7 +18,7 @@ public final class JetStream: @unchecked Sendable {
     /// The waiters of asynchronous publishes, resumed by the acknowledgement handler.
     let acknowledgements = PublishAcknowledgements()
     // nats.c keeps the pointer to the domain string: it must outlive the context.
-    private let domainCString: UnsafeMutablePointer<CChar>?
+    let domainCString: UnsafeMutablePointer<CChar>?
 
     init(connection: NATSConnection, domain: String?, timeout: Duration, publishing: AsyncPublishing) throws(NATSError) {
         var options = try Self.options(domain: nil, waitMilliseconds: timeout.milliseconds)
@@ -131,7 +131,7 @@ public final class JetStream: @unchecked Sendable {
     /// Reads `stream`'s configuration, lets `change` edit it, and sends the update when
     /// `change` returns true.
     /// - Returns: whether the stream was updated.
-    private func updateStreamBlocking(
+    func updateStreamBlocking(
         _ stream: String, context: String, _ change: (UnsafeMutablePointer<jsStreamConfig>) -> Bool
     ) throws(NATSError) -> Bool {
         try withStreamInfo(stream, timeout: timeout) { info, options throws(NATSError) in
@@ -164,7 +164,7 @@ public final class JetStream: @unchecked Sendable {
 
     /// JetStream options for requests to `domain` (nil: the local one; nats.c keeps the
     /// pointer, so it must outlive their use) that wait at most `waitMilliseconds`.
-    private static func options(domain: UnsafeMutablePointer<CChar>?, waitMilliseconds: Int64) throws(NATSError)
+    static func options(domain: UnsafeMutablePointer<CChar>?, waitMilliseconds: Int64) throws(NATSError)
         -> jsOptions
     {
         var options = jsOptions()

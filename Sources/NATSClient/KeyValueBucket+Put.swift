@@ -61,23 +61,7 @@ extension KeyValueBucket {
                 throw error
             }
         }
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<UInt64, NATSError>, Never>) in
-            let acknowledgements = jetStream.acknowledgements
-            acknowledgements.register(message, continuation)
-            var owned: OpaquePointer? = message
-            let status = js_PublishMsgAsync(jetStream.handle, &owned, &options)
-            if status != NATS_OK {
-                // Not sent: the message is still ours and no acknowledgement will come.
-                // The waiter is taken out before the message is freed: a message created
-                // afterwards may get the same address and register under it.
-                var error = NATSError(status: status, context: context)
-                error.wasNotSent = true
-                let waiter = acknowledgements.take(message)
-                natsMsg_Destroy(owned)
-                waiter?.resume(returning: .failure(error))
-            }
-        }
-        return try result.get()
+        return try await jetStream.sendAwaitingAcknowledgement(message, options: &options, context: context)
     }
 
     /// Runs `body` on the client's thread pool with a `put` that stores a value under a key

@@ -10,7 +10,8 @@ internal import CNATS
 /// threads; destroyed in `deinit` only, and it keeps its JetStream context alive.
 public final class KeyValueBucket: @unchecked Sendable {
     let handle: OpaquePointer
-    let jetStream: JetStream
+    /// The JetStream context the bucket was bound through (its domain and time-out).
+    public let jetStream: JetStream
     /// The bucket name.
     public let bucket: String
     let putSubjectPrefix: String

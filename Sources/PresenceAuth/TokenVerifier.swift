@@ -14,11 +14,17 @@ public struct TokenVerifier: Sendable {
         public var subject: String
         /// Whether the token has the `presence:admin` scope.
         public var isAdmin: Bool
+        /// The `iss` claim, if any (for the audit trail).
+        public var issuer: String?
+        /// The scopes of `scope` and `scp` (for the audit trail).
+        public var scopes: [String]
 
         /// What a token of `subject` proves, with or without the admin scope.
-        public init(subject: String, isAdmin: Bool) {
+        public init(subject: String, isAdmin: Bool, issuer: String? = nil, scopes: [String] = []) {
             self.subject = subject
             self.isAdmin = isAdmin
+            self.issuer = issuer
+            self.scopes = scopes
         }
     }
 
@@ -162,7 +168,9 @@ public struct TokenVerifier: Sendable {
             throw Self.unauthorized("the token's audience is not accepted")
         }
         guard !claims.sub.value.isEmpty else { throw Self.unauthorized("the token has no subject") }
-        let identity = Identity(subject: claims.sub.value, isAdmin: claims.isAdmin)
+        let identity = Identity(
+            subject: claims.sub.value, isAdmin: claims.isAdmin, issuer: claims.iss?.value,
+            scopes: (claims.scope?.values ?? []) + (claims.scp?.values ?? []))
         verified.insert(
             token,
             .init(identity: identity, expires: claims.exp.value, notBefore: claims.nbf?.value, keyGeneration: generation))

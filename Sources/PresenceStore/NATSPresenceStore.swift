@@ -24,6 +24,8 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
     let clock: @Sendable () -> Timestamp
     /// Writes failing for want of the bucket, and since when (``WriteTrouble``).
     let trouble = NIOLockedValueBox(WriteTrouble())
+    /// The audit stream's appends and reads.
+    let audit: AuditLog
 
     /// A store that is not connected yet; ``run()`` connects it.
     /// - Parameters:
@@ -44,6 +46,7 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
         self.link = BucketLink(replica: replica, configuration: configuration, metrics: metrics, logger: logger, clock: clock)
         self.metrics = metrics
         self.clock = clock
+        self.audit = AuditLog(configuration: configuration, metrics: metrics, logger: logger)
     }
 
     /// Connects to NATS and binds (or creates) the bucket, retrying until the configured
@@ -124,11 +127,21 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
         }
         let bucket = try link.writableBucket()
         var plan = try await plan(change, to: user, ifMatch: ifMatch)
-        return try await plan.run(now: clock) { () throws(PresenceError) in
+        var wrote = false
+        let stored = try await plan.run(now: clock) { () throws(PresenceError) in
             try await fetch(user)?.userPresence
         } write: { record, expecting throws(PresenceError) in
-            try await write(record, of: user, expecting: expecting, to: bucket)
+            let stored = try await write(record, of: user, expecting: expecting, to: bucket)
+            wrote = stored != nil
+            return stored
         }
+        if wrote { audit.append(change, before: plan.basis, after: stored, at: clock(), via: bucket.jetStream) }
+        return stored
+    }
+
+    /// Entries of the audit trail (SPEC §3c).
+    public func auditEntries(_ query: AuditQuery) async throws(PresenceError) -> AuditPage {
+        try await audit.read(query, via: link.readableBucket().jetStream)
     }
 
     /// A heartbeat that costs no durable write (SPEC §3a): decided by the same plan as a

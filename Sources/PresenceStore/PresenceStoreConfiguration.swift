@@ -36,6 +36,13 @@ public struct PresenceStoreConfiguration: Sendable {
     /// `presence.durable_heartbeats`: store every heartbeat in the bucket as v0.2 did, instead
     /// of sending it on the heartbeat plane (for a rolling upgrade from v0.2, SPEC §3a).
     public var durableHeartbeats = false
+    /// Whether accepted changes are appended to the audit stream (`audit.enabled`).
+    public var auditEnabled = true
+    /// How long the audit stream keeps an entry (`audit.retention`); centers apply it.
+    public var auditRetention: Duration = .seconds(30 * 86_400)
+    /// Whether the audit keeps the message of a user invisible after the change
+    /// (`audit.invisible_messages`).
+    public var auditKeepsInvisibleMessages = false
     /// Why the hub cannot be reached, as the leaf's own nats-server reports it (connection
     /// refused, credential refused, TLS failure); nil when it reports nothing.
     public var hubProblem: (@Sendable () -> String?)?

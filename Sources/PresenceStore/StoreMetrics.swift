@@ -18,6 +18,10 @@ public struct StoreMetrics: Sendable {
     let watcherStalls: Counter
     /// The heartbeat plane's.
     let heartbeats: HeartbeatMetrics
+    /// Audit entries the stream acknowledged.
+    let auditAppended: Counter
+    /// Audit entries lost: not sent, refused or unacknowledged (the write itself stood).
+    let auditGaps: Counter
 
     /// Latency buckets from 100 µs to 2.5 s.
     public static let latencyBuckets: [Duration] = [
@@ -74,6 +78,14 @@ public struct StoreMetrics: Sendable {
                 namespace: "presence", metricName: "watcher_stalls", unitName: "total",
                 helpText: "Times a watcher that delivered nothing while the bucket was ahead was recreated"))
         heartbeats = HeartbeatMetrics(registry: registry)
+        auditAppended = registry.makeCounter(
+            descriptor: .init(
+                namespace: "presence", metricName: "audit_appended", unitName: "total",
+                helpText: "Accepted changes appended to the presence-audit stream"))
+        auditGaps = registry.makeCounter(
+            descriptor: .init(
+                namespace: "presence", metricName: "audit_gaps", unitName: "total",
+                helpText: "Accepted changes whose audit entry was lost (the change itself stood)"))
     }
 
     /// Metrics that go nowhere (tools and tests that do not scrape).

@@ -31,6 +31,7 @@ struct ConfigurationTableTests {
         "nats.route_tls.ca_file": "rca.pem", "cache.max_cost": "2097152",
         "cache.num_counters": "5", "cache.negative_ttl": "0", "presence.default_ttl": "60",
         "presence.max_sessions": "4", "presence.durable_heartbeats": "true", "presence.reconnect_grace": "2", "presence.write_failover_wait": "9", "presence.retention": "600", "presence.sweep_interval": "0.5", "presence.sweep_batch": "10",
+        "audit.enabled": "false", "audit.retention": "86400", "audit.invisible_messages": "true",
         "stream.max_streams": "5", "stream.queue_size": "8", "stream.keepalive": "1",
         "stream.max_buffered_bytes": "65536", "stream.max_total_buffered_bytes": "1048576",
         "auth.jwt_secret": "s", "auth.public_key_file": "key.pem", "auth.jwks_file": "jwks.json",

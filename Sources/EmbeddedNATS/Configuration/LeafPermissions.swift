@@ -25,6 +25,9 @@ enum LeafPermissions {
         return "_INBOX_LEAF." + token
     }
 
+    /// The audit stream (SPEC §3c), whose subjects are `presence-audit.<user key>`.
+    static let auditStream = "presence-audit"
+
     /// Subjects a leaf may publish to (with `heartbeats`, the heartbeat plane's subject).
     static func publish(bucket: String, domain: String, heartbeats: String? = nil) -> [String] {
         let stream = "KV_" + bucket
@@ -36,6 +39,9 @@ enum LeafPermissions {
             "DIRECT.GET.\(stream)", "DIRECT.GET.\(stream).>",  // get a record (direct)
             "CONSUMER.CREATE.\(stream)", "CONSUMER.CREATE.\(stream).>",  // the watcher
             "CONSUMER.INFO.\(stream).>", "CONSUMER.DELETE.\(stream).>",
+            // The audit stream: read by `GET /api/v2/audit` on a leaf (an ephemeral pull consumer).
+            "STREAM.INFO.\(auditStream)", "CONSUMER.CREATE.\(auditStream)", "CONSUMER.CREATE.\(auditStream).>",
+            "CONSUMER.INFO.\(auditStream).>", "CONSUMER.DELETE.\(auditStream).>", "CONSUMER.MSG.NEXT.\(auditStream).>",
         ]
         var subjects: [String] = []
         for prefix in ["$JS.API.", "$JS.\(domain).API."] {
@@ -44,6 +50,7 @@ enum LeafPermissions {
         subjects += [
             "$KV.\(bucket).>", "$JS.\(domain).API.$KV.\(bucket).>",  // writes (puts with compare-and-set)
             "$JS.FC.\(stream).>",  // flow-control answers of the watcher
+            auditStream + ".>",  // audit entries (appended, never read back through this subject)
         ]
         if let heartbeats { subjects.append(heartbeats) }  // the node's heartbeat batches
         return subjects

@@ -17,6 +17,8 @@ public final class MemoryPresenceRepository: ExpiringPresenceRepository {
         var lastRevision: UInt64 = 0
         var readiness = Readiness.ready
         var expirySchedule: ExpirySchedule?
+        /// The audit trail, oldest first.
+        var audit: [AuditEntry] = []
     }
 
     private let state = NIOLockedValueBox(State())
@@ -58,11 +60,27 @@ public final class MemoryPresenceRepository: ExpiringPresenceRepository {
         var plan = WritePlanner(
             change: change, user: user, ifMatch: ifMatch, nodeID: nodeID, replicaRecord: record(of: user),
             retryDeadline: retryDeadline, maxSessions: maxSessions)
-        return try await plan.run(now: clock) { record(of: user) } write: { record, expecting in
+        let stored = try await plan.run(now: clock) { record(of: user) } write: { record, expecting in
             guard let stored = compareAndSet(record, expecting: expecting) else { return nil }
             changes?.publish(stored)
             return stored
         }
+        if stored.revision != plan.basis?.revision,
+            let entry = AuditEntry(
+                change: change, before: plan.basis, after: stored.userPresence, actor: AuditActor.current, nodeID: nodeID,
+                at: clock(), keepInvisibleMessages: false)
+        {
+            state.withLockedValue { $0.audit.append(entry) }
+        }
+        return stored
+    }
+
+    /// The audit trail kept in memory, as the NATS store's stream would serve it.
+    public func auditEntries(_ query: AuditQuery) async throws(PresenceError) -> AuditPage {
+        let matching = state.withLockedValue { $0.audit }.filter { entry in
+            (query.user.map { $0 == entry.user } ?? true) && (query.since.map { entry.time >= $0 } ?? true)
+        }
+        return AuditPage(entries: matching.prefix(query.limit).map { $0.encoded() }, more: matching.count > query.limit)
     }
 
     /// Drops `user`'s record if it is still at `revision`, as a delete marker in a bucket

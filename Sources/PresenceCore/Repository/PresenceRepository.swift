@@ -16,6 +16,17 @@ public protocol PresenceRepository: Sendable {
 
     /// Whether the node can serve: store connected, bucket reachable, replica loaded.
     func readiness() -> Readiness
+
+    /// Entries of the audit trail (SPEC §3c), oldest first.
+    /// - Throws: ``PresenceError`` `unavailable` when the trail cannot be read.
+    func auditEntries(_ query: AuditQuery) async throws(PresenceError) -> AuditPage
+}
+
+extension PresenceRepository {
+    /// A store without an audit trail.
+    public func auditEntries(_ query: AuditQuery) async throws(PresenceError) -> AuditPage {
+        throw PresenceError(.unavailable, "this store keeps no audit trail")
+    }
 }
 
 /// An `If-Match` precondition.

@@ -61,6 +61,10 @@ public struct WritePlanner: Sendable {
         self.current = replicaRecord
     }
 
+    /// The record the plan last read: after a ``Step/write(_:expecting:)`` was stored, the
+    /// record that write replaced (nil: the user had none).
+    public var basis: UserPresence? { current }
+
     /// The next step at `now`.
     public mutating func next(now: Timestamp) -> Step {
         if let ifMatch, !Self.matches(ifMatch, current) {

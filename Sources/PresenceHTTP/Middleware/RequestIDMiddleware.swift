@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import PresenceCore
 
 /// `X-Request-ID` (SPEC §3): the client's own, when it is 1–128 printable ASCII characters,
 /// or a generated one; sent back on every answer the router gives (errors included) and put
@@ -13,7 +14,7 @@ struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
         var context = context
         context.logger[metadataKey: "request_id"] = .string(id)
         // The error middleware is inside: every error is an answer by the time it gets here.
-        var response = try await next(request, context)
+        var response = try await AuditActor.$requestID.withValue(id) { try await next(request, context) }
         response.headers[.xRequestID] = id
         return response
     }

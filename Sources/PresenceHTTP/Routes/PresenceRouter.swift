@@ -24,6 +24,7 @@ public func buildPresenceRouter<Repository: PresenceRepository>(
     router.add(middleware: HeadRequestMiddleware())
     router.add(middleware: ErrorMiddleware())
     controller.addRoutes(to: router.group("api/v2/presence"))
+    AuditController(repository: controller.repository, verifier: controller.verifier).addRoutes(to: router.group("api/v2/audit"))
     if let sockets {
         // An upgrade the socket endpoint admitted never reaches the router: what comes here
         // was refused, or is no upgrade, or came on a connection used before.

@@ -22,7 +22,8 @@ public struct PresenceWriter<Repository: PresenceRepository>: Sendable {
         self.clock = clock
     }
 
-    /// Takes a rate-limit token of the identity's subject and applies the change.
+    /// Takes a rate-limit token of the identity's subject and applies the change, as made by
+    /// `identity` in the request ``AuditActor/requestID`` names (for the audit trail).
     /// - Returns: the record as stored.
     /// - Throws: `rate_limited` (with a retry time), or what the repository refuses.
     public func write(
@@ -32,6 +33,16 @@ public struct PresenceWriter<Repository: PresenceRepository>: Sendable {
             metrics.writesRateLimited.increment()
             throw PresenceError(.rateLimited, "too many writes; slow down", retryAfter: retryAfter)
         }
-        return try await repository.apply(change, to: user, ifMatch: ifMatch)
+        let actor = AuditActor(
+            subject: identity.subject, issuer: identity.issuer, scopes: identity.scopes, requestID: AuditActor.requestID)
+        // The task-local's scope does not carry a typed error: the outcome travels as a Result.
+        let outcome = await AuditActor.$current.withValue(actor) { () async -> Result<StoredPresence, PresenceError> in
+            do throws(PresenceError) {
+                return .success(try await repository.apply(change, to: user, ifMatch: ifMatch))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
     }
 }

@@ -177,6 +177,15 @@ enum ConfigurationKeys {
     static let retention = Key(
         "presence.retention", \C.retention, default: 2_592_000, .int(in: 60...Int(Int32.max)),
         doc: "Seconds after its last write a record is dropped by the center (then 404 everywhere).")
+    static let auditEnabled = Key(
+        "audit.enabled", \C.auditEnabled, default: true, .bool,
+        doc: "Append every accepted change (not heartbeats) to the presence-audit stream (SPEC §3c).")
+    static let auditRetention = Key(
+        "audit.retention", \C.auditRetention, default: 2_592_000, .int(in: 60...Int(Int32.max)),
+        doc: "Seconds the centers keep an audit entry (30 days by default).")
+    static let auditInvisibleMessages = Key(
+        "audit.invisible_messages", \C.auditInvisibleMessages, default: false, .bool,
+        doc: "Keep the message text in the audit entry of a user who is invisible after the change.")
     static let sweepInterval = Key(
         "presence.sweep_interval", \C.sweepInterval, default: 1, .double(in: 0.01...3600),
         doc: "Longest time between expiry sweeps on the center, seconds; a sweep also runs as soon as the next expiry falls due.")
@@ -256,6 +265,7 @@ enum ConfigurationKeys {
         routeUser, routePassword, routeTLSCertFile, routeTLSKeyFile, routeTLSCAFile,
         cacheMaxCost, cacheNumCounters, cacheNegativeTTL,
         defaultTTL, maxSessions, durableHeartbeats, reconnectGrace, writeFailoverWait, retention, sweepInterval, sweepBatch,
+        auditEnabled, auditRetention, auditInvisibleMessages,
         maxStreams, streamQueueSize, streamKeepalive, streamMaxBufferedBytes, streamMaxTotalBufferedBytes,
         jwtSecret, publicKeyFile, jwksFile, jwksURL, jwksRefresh, issuer, audience, publicReads, leeway,
         writesPerSecond, writeBurst, readsPerSecond, readBurst,

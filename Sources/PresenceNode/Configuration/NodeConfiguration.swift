@@ -99,6 +99,12 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// Seconds a write that could not reach the bucket is tried again (`presence.write_failover_wait`).
     public var writeFailoverWait: Int = K.writeFailoverWait.defaultValue
     public var retention: Int = K.retention.defaultValue
+    /// Whether accepted changes are audited (`audit.enabled`).
+    public var auditEnabled: Bool = K.auditEnabled.defaultValue
+    /// Seconds an audit entry is kept (`audit.retention`).
+    public var auditRetention: Int = K.auditRetention.defaultValue
+    /// Whether an invisible user's message is audited (`audit.invisible_messages`).
+    public var auditInvisibleMessages: Bool = K.auditInvisibleMessages.defaultValue
     /// Seconds between expiry sweeps on the center (`presence.sweep_interval`).
     public var sweepInterval: Double = K.sweepInterval.defaultValue
     /// Most records persisted offline per sweep (`presence.sweep_batch`).

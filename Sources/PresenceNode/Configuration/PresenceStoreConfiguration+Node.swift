@@ -20,6 +20,9 @@ extension PresenceStoreConfiguration {
         domain = node.role == .leaf ? "hub" : nil
         durableHeartbeats = node.durableHeartbeats
         unavailableRetryDeadline = .seconds(node.writeFailoverWait)
+        auditEnabled = node.auditEnabled
+        auditRetention = .seconds(node.auditRetention)
+        auditKeepsInvisibleMessages = node.auditInvisibleMessages
         if let supervisor {
             user = supervisor.clientCredential?.user
             password = supervisor.clientCredential?.password

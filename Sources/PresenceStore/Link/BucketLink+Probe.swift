@@ -57,6 +57,7 @@ extension BucketLink {
         guard machine.withLockedValue({ $0.takeGrowAttempt(bucketReplicas: bucketReplicas, wanted: wanted, now: .now) })
         else { return }
         await growReplicas(bucket)
+        await addAuditStream(bucket.jetStream)  // its copies grow with the bucket's
     }
 
     /// One try to raise the bucket's replicas to `nats.replicas` (a no-op when it keeps as many).

@@ -163,6 +163,7 @@ final class BucketLink: Sendable {
                 // Before the state is read, so that it shows the grown group (and its leader).
                 grewAt = .now
                 await growReplicas(bucket)
+                await addAuditStream(js)
             }
             // The watcher gets its own context with a longer timeout: over a million keys,
             // nats-server 2.9 takes seconds to set up a last-value-per-key consumer, and
@@ -185,6 +186,22 @@ final class BucketLink: Sendable {
         logger.info(
             "connected to the presence bucket",
             metadata: ["bucket": "\(configuration.bucket)", "nats": "\(configuration.natsURLs.joined(separator: ","))"])
+    }
+
+    /// Creates the audit stream (SPEC §3c) on a center, or applies its retention and copies
+    /// to the one there. A failure is logged, never fatal: presence works without its audit.
+    func addAuditStream(_ js: JetStream) async {
+        guard configuration.auditEnabled else { return }
+        let stream = AuditLog.streamConfiguration(configuration)
+        do {
+            if try await js.addStream(stream) {
+                logger.info("created the audit stream", metadata: ["stream": "\(stream.name)", "replicas": "\(stream.replicas)"])
+            }
+        } catch {
+            logger.error(
+                "the audit stream could not be created or updated; changes go unaudited until it exists",
+                metadata: ["stream": "\(stream.name)", "error": "\(error)"])
+        }
     }
 
     /// Called on a nats.c thread when the bound connection changes.
