@@ -8,6 +8,6 @@ struct PresenceCommand: AsyncParsableCommand {
         commandName: "presence",
         abstract: "A distributed user-presence service on NATS JetStream KV.",
         version: ServiceVersion.current,
-        subcommands: [ServeCommand.self, TokenCommand.self, DemoCommand.self, BackupCommand.self, RestoreCommand.self],
+        subcommands: [ServeCommand.self, TokenCommand.self, DemoCommand.self, BackupCommand.self, RestoreCommand.self, AuditCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import PresenceCore
+import PresenceNode
 
 /// The audit trail (SPEC §3c) across real processes: a center and a leaf, changes made
 /// through the leaf, read back with `GET /api/v2/audit` on either node; heartbeats leave no
@@ -76,6 +78,22 @@ struct AuditTrailTests {
         let future = "2999-01-01T00:00:00Z"
         let (_, none) = try await Self.audit(topology.center, "since=\(future)", headers: admin)
         #expect(none.isEmpty)
+        let (pastStatus, all) = try await Self.audit(topology.center, "since=1159-07-14T10:03:20Z", headers: admin)
+        #expect(pastStatus == 200 && all.count == 4, "a time before 1970 reads from the first entry")
+
+        // `presence audit` reads the same through the center's own NATS.
+        let cli = try ServiceProcess(
+            arguments: ["audit", "--user", "alice", "--since", "1h", "--data-dir", topology.center.dataDirectory],
+            environment: ServiceProcess.testEnvironment(), dataDirectory: topology.center.dataDirectory, httpPort: 0)
+        #expect(await cli.waitForExit() == 0, "\(cli.output)")
+        let lines = cli.output.split(separator: "\n").filter { $0.contains(" alice") }
+        #expect(lines.count == 3, "\(cli.output)")
+        #expect(lines.first?.contains("alice/default set none→online message changed by sub=alice") == true, "\(cli.output)")
+        #expect(lines.last?.contains("end_all invisible→offline") == true && lines.last?.contains("request=req-admin-1") == true)
+        let badSince = try ServiceProcess(
+            arguments: ["audit", "--since", "yesterday", "--data-dir", topology.center.dataDirectory],
+            environment: ServiceProcess.testEnvironment(), dataDirectory: topology.center.dataDirectory, httpPort: 0)
+        #expect(await badSince.waitForExit() == 2)
 
         // Admin only; bad queries are 400.
         let (forbidden, _) = try await Self.audit(leaf, "user=alice", headers: alice)
@@ -119,5 +137,21 @@ struct AuditTrailTests {
         #expect(status == 503)
         await leaf.stop()
         await topology.center.stop()
+    }
+}
+
+/// `presence audit --since`: a duration back from now or an RFC 3339 time.
+@Suite("presence audit --since")
+struct AuditSinceTests {
+    @Test func durationsCountBackFromNowAndTimesAreTakenAsGiven() throws {
+        let now = Timestamp(millisecondsSinceEpoch: 1_800_000_000_000)
+        func back(_ milliseconds: Int64) -> Timestamp { Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - milliseconds) }
+        #expect(AuditTrailReader.since("90s", now: now) == back(90_000))
+        #expect(AuditTrailReader.since("1h", now: now) == back(3_600_000))
+        #expect(AuditTrailReader.since("7d", now: now) == back(604_800_000))
+        #expect(AuditTrailReader.since("2026-12-01T00:00:00Z", now: now) == RFC3339.parse("2026-12-01T00:00:00Z"))
+        for bad in ["", "h", "1w", "-1h", "yesterday", "99999999999999999d"] {
+            #expect(AuditTrailReader.since(bad, now: now) == nil, "\(bad)")
+        }
     }
 }

@@ -26,7 +26,7 @@ enum LeafPermissions {
     }
 
     /// The audit stream (SPEC §3c), whose subjects are `presence-audit.<user key>`.
-    static let auditStream = "presence-audit"
+    static let auditStream = "presence-audit"  // PresenceStore's AuditStream.name
 
     /// Subjects a leaf may publish to (with `heartbeats`, the heartbeat plane's subject).
     static func publish(bucket: String, domain: String, heartbeats: String? = nil) -> [String] {

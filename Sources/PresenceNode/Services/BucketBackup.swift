@@ -131,7 +131,7 @@ public enum BucketBackup {
     }
 
     /// The running node's NATS client URL, with its credential, from its data directory.
-    private static func clientURL(dataDirectory: String) async throws -> String {
+    static func clientURL(dataDirectory: String) async throws -> String {
         let url = try await NIOThreadPool.singleton.runIfActive { NATSClientCredential.storedURL(dataDirectory: dataDirectory) }
         guard let url else {
             throw Failure(

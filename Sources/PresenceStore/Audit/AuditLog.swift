@@ -12,8 +12,6 @@ import Synchronization
 /// At most ``maxInFlight`` appends wait for their acknowledgement: beyond that (a hub that
 /// hangs) entries are counted as gaps at once instead of piling up tasks.
 final class AuditLog: Sendable {
-    /// The stream's name.
-    static let stream = "presence-audit"
     /// Appends waiting for their acknowledgement, at most.
     static let maxInFlight = 4096
 
@@ -32,13 +30,8 @@ final class AuditLog: Sendable {
     /// `audit.retention`, append-only through the API.
     static func streamConfiguration(_ configuration: PresenceStoreConfiguration) -> StreamConfiguration {
         StreamConfiguration(
-            name: Self.stream, subjects: [Self.stream + ".>"], replicas: configuration.replicas,
+            name: AuditStream.name, subjects: [AuditStream.name + ".>"], replicas: configuration.replicas,
             maxAge: configuration.auditRetention, appendOnly: true)
-    }
-
-    /// The subject of `user`'s entries.
-    static func subject(of user: UserID) -> String {
-        stream + "." + UserKeyCodec.key(for: user)
     }
 
     /// Appends the entry of `change` (nothing for a heartbeat), through `jetStream`, without waiting.
@@ -55,7 +48,7 @@ final class AuditLog: Sendable {
             gap(entry, "too many audit entries wait for their acknowledgement")
             return
         }
-        let subject = Self.subject(of: entry.user)
+        let subject = AuditStream.subject(of: entry.user)
         let payload = entry.encoded()
         Task {
             defer { inFlight.subtract(1, ordering: .relaxed) }
@@ -70,12 +63,8 @@ final class AuditLog: Sendable {
 
     /// Entries matching `query`, through `jetStream`.
     func read(_ query: AuditQuery, via jetStream: JetStream) async throws(PresenceError) -> AuditPage {
-        let subject = query.user.map(Self.subject(of:)) ?? Self.stream + ".>"
         do {
-            let (messages, more) = try await jetStream.messages(
-                in: Self.stream, subject: subject, sinceNanoseconds: query.since.map(Self.nanoseconds),
-                limit: query.limit)
-            return AuditPage(entries: messages.map(\.payload), more: more)
+            return try await AuditStream.read(query, via: jetStream)
         } catch {
             logger.warning("audit read failed", metadata: ["error": "\(error)"])
             if error.isStreamNotFound {
@@ -83,13 +72,6 @@ final class AuditLog: Sendable {
             }
             throw PresenceError(.unavailable, "the audit stream cannot be read now; try again shortly", retryAfter: 1)
         }
-    }
-
-    /// `time` in nanoseconds since 1970, clamped to what JetStream can be asked (a `since`
-    /// past the year 2262 asks for nothing yet stored, as any future time does).
-    static func nanoseconds(_ time: Timestamp) -> Int64 {
-        let (product, overflow) = max(0, time.millisecondsSinceEpoch).multipliedReportingOverflow(by: 1_000_000)
-        return overflow ? .max : product
     }
 
     private func gap(_ entry: AuditEntry, _ cause: String) {
