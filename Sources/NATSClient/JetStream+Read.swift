@@ -42,7 +42,9 @@ extension JetStream {
         while found.count <= limit {
             var request = jsFetchRequest()
             try check(jsFetchRequest_Init(&request), "jsFetchRequest_Init")
-            request.Batch = Int32(min(256, limit + 1 - found.count))
+            // One more than wanted tells whether there are more; `limit` may be Int.max.
+            let wanted = limit - found.count
+            request.Batch = Int32(wanted >= 255 ? 256 : wanted + 1)
             request.NoWait = true
             request.Expires = timeout.nanoseconds
             var list = natsMsgList()

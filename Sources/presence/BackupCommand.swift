@@ -17,7 +17,8 @@ struct BackupCommand: AsyncParsableCommand {
         let configuration = try center.configuration()
         do {
             let manifest = try await BucketBackup.backup(configuration, version: ServiceVersion.current, into: directory)
-            print("backed up \(manifest.records) records of bucket \(manifest.bucket) into \(directory)")
+            print(
+                "backed up \(manifest.records) records of bucket \(manifest.bucket) and \(manifest.auditEntries ?? 0) audit entries into \(directory)")
         } catch {
             CommandSupport.fail("\(error)", exitCode: 1)
         }
@@ -37,8 +38,9 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try center.configuration()
         do {
-            let (written, present) = try await BucketBackup.restore(from: directory, configuration)
-            print("restored \(written) records from \(directory); \(present) were in the bucket already (kept: they are newer)")
+            let restored = try await BucketBackup.restore(from: directory, configuration)
+            print(
+                "restored \(restored.written) records from \(directory); \(restored.present) were in the bucket already (kept: they are newer); \(restored.audit)")
         } catch {
             CommandSupport.fail("\(error)", exitCode: 1)
         }

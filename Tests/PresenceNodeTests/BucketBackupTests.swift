@@ -13,6 +13,19 @@ struct BucketBackupTests {
         return (status, process.output)
     }
 
+    /// The node's whole audit trail, each entry as its JSON text.
+    private func auditTrail(_ node: ServiceProcess) async throws -> [String] {
+        let headers = ["Authorization": "Bearer \(try await TestNode.token("root", scopes: ["presence:admin"]))"]
+        for _ in 0..<50 {
+            let (status, body) = try await HTTP.request("GET", port: node.httpPort, path: "/api/v2/audit?limit=1000", headers: headers)
+            if status == 200, let entries = body["entries"] as? [[String: Any]], entries.count >= 40 {
+                return try entries.map { String(decoding: try JSONSerialization.data(withJSONObject: $0, options: .sortedKeys), as: UTF8.self) }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return []
+    }
+
     @Test func backupWipeRestoreBringsEveryRecordBack() async throws {
         let data = TemporaryDirectory.make()
         let backup = TemporaryDirectory.make() + "/backup"
@@ -37,6 +50,9 @@ struct BucketBackupTests {
         let backedUp = try await run(["backup", backup, "--data-dir", data], dataDirectory: data)
         #expect(backedUp.status == 0, "\(backedUp.output)")
         #expect(backedUp.output.contains("backed up 40 records"), "\(backedUp.output)")
+        #expect(backedUp.output.contains("and 40 audit entries"), "\(backedUp.output)")
+        let auditBefore = try await auditTrail(center)
+        #expect(auditBefore.count == 40)
         let mode = try FileManager.default.attributesOfItem(atPath: backup + "/presence-bucket.json")[.posixPermissions] as? Int
         #expect(mode == 0o600)
 
@@ -51,6 +67,8 @@ struct BucketBackupTests {
         let restored = try await run(["restore", backup, "--data-dir", data], dataDirectory: data)
         #expect(restored.status == 0, "\(restored.output)")
         #expect(restored.output.contains("restored 40 records"), "\(restored.output)")
+        #expect(restored.output.contains("40 audit entries appended"), "\(restored.output)")
+        #expect(try await auditTrail(center) == auditBefore, "the trail comes back entry for entry")
         for user in users {
             let (code, body) = try await HTTP.request("GET", port: center.httpPort, path: "/api/v2/presence/\(user)")
             #expect(code == 200, "\(user)")
@@ -63,6 +81,8 @@ struct BucketBackupTests {
         let again = try await run(["restore", backup, "--data-dir", data], dataDirectory: data)
         #expect(again.status == 0)
         #expect(again.output.contains("restored 0 records") && again.output.contains("40 were in the bucket already"), "\(again.output)")
+        #expect(again.output.contains("the audit stream holds entries already"), "\(again.output)")
+        #expect(try await auditTrail(center).count == 40, "a second restore appends no entry twice")
         center.signal(SIGTERM)
         #expect(await center.waitForExit() == 0)
     }

@@ -28,10 +28,14 @@ public enum BucketBackup {
         public var node: String
         public var bucket: String
         public var records: Int
+        /// Entries of the audit stream in `presence-audit.jsonl` (nil: a backup made before
+        /// backups held the audit stream).
+        public var auditEntries: Int?
         public var createdAt: String
 
         enum CodingKeys: String, CodingKey {
             case format, version, node, bucket, records
+            case auditEntries = "audit_entries"
             case createdAt = "created_at"
         }
     }
@@ -56,11 +60,14 @@ public enum BucketBackup {
         } catch {
             throw Failure(description: "cannot read bucket \(bucket) through the center on \(dataDirectory): \(error)")
         }
+        try await NIOThreadPool.singleton.runIfActive { _ = try PrivateFiles.makeDirectory(directory) }
+        let auditEntries = try await withConnection(url, name: "presence-backup") { js in
+            try await AuditBackup.backup(through: js, into: directory)
+        }
         let manifest = Manifest(
-            version: version, node: node, bucket: bucket, records: records.count,
+            version: version, node: node, bucket: bucket, records: records.count, auditEntries: auditEntries,
             createdAt: ISO8601DateFormatter().string(from: Date()))
         try await NIOThreadPool.singleton.runIfActive {
-            _ = try PrivateFiles.makeDirectory(directory)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             try PrivateFiles.write(String(decoding: try encoder.encode(records.sorted { $0.key < $1.key }), as: UTF8.self), to: recordsPath(directory))
@@ -69,9 +76,48 @@ public enum BucketBackup {
         return manifest
     }
 
-    /// Writes every record of the backup in `directory` that the bucket does not have.
-    /// - Returns: how many were written, and how many the bucket had already.
-    public static func restore(from directory: String, _ configuration: NodeConfiguration) async throws -> (written: Int, present: Int) {
+    /// What a restore did.
+    public struct Restored: Sendable {
+        /// Records written, and records the bucket had already (kept: they are newer).
+        public var written: Int
+        public var present: Int
+        /// What became of the backup's audit entries, in words.
+        public var audit: String
+    }
+
+    /// Writes every record of the backup in `directory` that the bucket does not have, then
+    /// the backup's audit entries when the audit stream holds none (``AuditBackup``).
+    public static func restore(from directory: String, _ configuration: NodeConfiguration) async throws -> Restored {
+        let (written, present) = try await restoreRecords(from: directory, configuration)
+        let url = try await clientURL(dataDirectory: configuration.dataDirectory)
+        let audit = try await withConnection(url, name: "presence-restore") { js in
+            try await AuditBackup.restore(from: directory, through: js)
+        }
+        let words =
+            switch audit {
+            case .none: "the backup holds no audit entries"
+            case .appended(let count): "\(count) audit entries appended to the empty audit stream"
+            case .kept(let existing): "the audit stream holds entries already (last sequence \(existing)): the backup's were not appended"
+            }
+        return Restored(written: written, present: present, audit: words)
+    }
+
+    /// Runs `body` with a JetStream context of the center at `url`, then closes the connection.
+    private static func withConnection<T: Sendable>(_ url: String, name: String, _ body: (JetStream) async throws -> T)
+        async throws -> T
+    {
+        let connection = try await NATSConnection.connect(options: NATSConnectionOptions(urls: [url], name: name))
+        do {
+            let result = try await body(try connection.jetStream(domain: nil, timeout: .seconds(10)))
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    private static func restoreRecords(from directory: String, _ configuration: NodeConfiguration) async throws -> (written: Int, present: Int) {
         let (dataDirectory, name) = (configuration.dataDirectory, EmbeddedNATSConfiguration(configuration).bucket)
         let (manifest, records) = try await NIOThreadPool.singleton.runIfActive { try read(directory) }
         guard manifest.bucket == name else {
