@@ -113,7 +113,8 @@ struct AuditTrailTests {
     /// each lost entry is counted.
     @Test func anAppendTheStreamCannotTakeNeverFailsTheWrite() async throws {
         let topology = try await Topology.startCenter(extraEnvironment: ["PRESENCE_AUDIT_ENABLED": "false"])
-        let leaf = try topology.startLeaf(name: "leaf-1")
+        // A lost append is tried again for presence.write_failover_wait: 1 s here.
+        let leaf = try topology.startLeaf(name: "leaf-1", extraEnvironment: ["PRESENCE_PRESENCE_WRITE_FAILOVER_WAIT": "1"])
         try await leaf.waitUntilReady()
         let admin = try await Self.headers()
         for index in 0..<5 {

@@ -63,6 +63,34 @@ extension HeavyProcessSuites {
             if let center = cluster.runningCenters.first {
                 try await expectEveryWrite(acknowledged, readableThrough: center, name: "a center")
             }
+            // The audit trail (replicated like the bucket) went through the restarts too: one
+            // entry for each acknowledged write, none lost and none twice.
+            // Appends are not awaited by the writes, and one that failed is sent again for up to
+            // presence.write_failover_wait: a missing entry is looked for again until then.
+            let sample = Array(acknowledged.shuffled().prefix(100))
+            let auditDeadline = ContinuousClock.now + .seconds(Double(ClusterTopology.failoverWait) ?? 10) + .seconds(5)
+            var unaudited = sample
+            var answers: [String: String] = [:]
+            while !unaudited.isEmpty {
+                var still: [String] = []
+                for user in unaudited {
+                    let (status, body) = try await HTTP.request(
+                        "GET", port: leaf.httpPort, path: "/api/v2/audit?user=\(user)", headers: ["Authorization": "Bearer \(token)"])
+                    if status != 200 || (body["entries"] as? [Any])?.count != 1 {
+                        still.append(user)
+                        answers[user] = "\(status) \(body)"
+                    }
+                }
+                if !still.isEmpty { print("ROLLING audit: \(still.count) sampled writes without their one entry yet") }
+                unaudited = still
+                guard !unaudited.isEmpty, ContinuousClock.now < auditDeadline else { break }
+                try await Task.sleep(for: .seconds(1))
+            }
+            print("ROLLING audit: \(sample.count - unaudited.count) of \(sample.count) sampled writes with one entry")
+            unaudited = unaudited.map { "\($0): \(answers[$0] ?? "")" }
+            #expect(
+                unaudited.isEmpty,
+                "\(unaudited.prefix(3)); the leaf said: \(leaf.output.split(separator: "\n").filter { $0.contains("audit") }.prefix(5))")
             await leaf.stop()
             await cluster.stopAll()
         }

@@ -50,13 +50,31 @@ final class AuditLog: Sendable {
         }
         let subject = AuditStream.subject(of: entry.user)
         let payload = entry.encoded()
+        // One id per stored revision: an append sent again after a lost answer is stored once.
+        let messageID = subject + "@" + String(entry.revision)
         Task {
             defer { inFlight.subtract(1, ordering: .relaxed) }
+            await send(payload, on: subject, id: messageID, of: entry, via: jetStream)
+        }
+    }
+
+    /// Sends one entry, again after a failure (an election, a center restarting) for as long
+    /// as ``PresenceStoreConfiguration/unavailableRetryDeadline`` allows; then it is a gap.
+    private func send(_ payload: [UInt8], on subject: String, id: String, of entry: AuditEntry, via jetStream: JetStream) async {
+        let deadline = ContinuousClock.now + configuration.unavailableRetryDeadline
+        var pause = Duration.milliseconds(100)
+        while true {
             do {
-                _ = try await jetStream.publish(subject, payload: payload)
+                _ = try await jetStream.publish(subject, payload: payload, messageID: id)
                 metrics.auditAppended.increment()
+                return
             } catch {
-                gap(entry, "\(error)")
+                guard ContinuousClock.now + pause < deadline, !Task.isCancelled else {
+                    gap(entry, "\(error)")
+                    return
+                }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(1))
             }
         }
     }

@@ -30,6 +30,7 @@ extension BucketLink {
             let highest = replica.generation == generation ? highestBefore : 0
             handle { $0.probeAnswered(bucketState, highestRevisionBefore: highest, deliveredBefore: deliveredBefore) }
             await growReplicasIfDue(bucket, bucketReplicas: bucketState.replicas)
+            await addAuditStreamIfDue(bucket.jetStream)
             await probeStorageIfRefused(bucket)
         } catch let error where error.isStreamNotFound && configuration.domain == nil {
             // A center whose bucket was deleted while it runs: create it again (the new,
@@ -57,7 +58,7 @@ extension BucketLink {
         guard machine.withLockedValue({ $0.takeGrowAttempt(bucketReplicas: bucketReplicas, wanted: wanted, now: .now) })
         else { return }
         await growReplicas(bucket)
-        await addAuditStream(bucket.jetStream)  // its copies grow with the bucket's
+        if configuration.auditEnabled { await addAuditStream(bucket.jetStream) }  // its copies grow with the bucket's
     }
 
     /// One try to raise the bucket's replicas to `nats.replicas` (a no-op when it keeps as many).

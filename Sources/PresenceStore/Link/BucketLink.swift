@@ -40,6 +40,8 @@ final class BucketLink: Sendable {
     let watchLoopEnd = NIOLockedValueBox(WatchLoopEnd())
     /// The heartbeat plane on the bound connection.
     let plane: HeartbeatPlane
+    /// When a center next tries to create the audit stream; nil once it exists (SPEC §3c).
+    let auditStreamDue = NIOLockedValueBox<ContinuousClock.Instant?>(.now)
 
     init(
         replica: PresenceReplica, configuration: PresenceStoreConfiguration, metrics: StoreMetrics, logger: Logger,
@@ -163,7 +165,8 @@ final class BucketLink: Sendable {
                 // Before the state is read, so that it shows the grown group (and its leader).
                 grewAt = .now
                 await growReplicas(bucket)
-                await addAuditStream(js)
+                auditStreamDue.withLockedValue { $0 = .now }
+                await addAuditStreamIfDue(js)
             }
             // The watcher gets its own context with a longer timeout: over a million keys,
             // nats-server 2.9 takes seconds to set up a last-value-per-key consumer, and
@@ -188,19 +191,35 @@ final class BucketLink: Sendable {
             metadata: ["bucket": "\(configuration.bucket)", "nats": "\(configuration.natsURLs.joined(separator: ","))"])
     }
 
-    /// Creates the audit stream (SPEC §3c) on a center, or applies its retention and copies
-    /// to the one there. A failure is logged, never fatal: presence works without its audit.
-    func addAuditStream(_ js: JetStream) async {
-        guard configuration.auditEnabled else { return }
+    /// On a center, creates the audit stream (SPEC §3c) or applies its retention and copies to
+    /// the one there, when due: at every bind, and after a failure every
+    /// ``BucketLinkStateMachine/growRetryInterval`` from the probe (a cluster still forming
+    /// refuses it). A failure is logged, never fatal: presence works without its audit.
+    func addAuditStreamIfDue(_ js: JetStream) async {
+        guard configuration.auditEnabled, configuration.domain == nil else { return }
+        let due = auditStreamDue.withLockedValue { due -> Bool in
+            guard let next = due, next <= .now else { return false }
+            due = .now + Machine.growRetryInterval  // no second try meanwhile
+            return true
+        }
+        guard due else { return }
+        if await addAuditStream(js) { auditStreamDue.withLockedValue { $0 = nil } }
+    }
+
+    /// Creates or updates the audit stream; whether it exists now.
+    @discardableResult
+    func addAuditStream(_ js: JetStream) async -> Bool {
         let stream = AuditLog.streamConfiguration(configuration)
         do {
             if try await js.addStream(stream) {
                 logger.info("created the audit stream", metadata: ["stream": "\(stream.name)", "replicas": "\(stream.replicas)"])
             }
+            return true
         } catch {
-            logger.error(
-                "the audit stream could not be created or updated; changes go unaudited until it exists",
+            logger.warning(
+                "the audit stream cannot be created or updated yet; retrying (changes meanwhile are gaps)",
                 metadata: ["stream": "\(stream.name)", "error": "\(error)"])
+            return false
         }
     }
 
