@@ -39,14 +39,25 @@ extension NATSPresenceStore {
 }
 
 extension NATSPresenceStore {
-    /// Asks JetStream to move the bucket's leadership away from `serverName` when that server
-    /// leads it, then waits up to `timeout` until another server does (a graceful stop of a
-    /// clustered center: writes meanwhile meet a short election, which ``apply(_:to:ifMatch:)``
-    /// retries, instead of losing their acknowledgement when the leader's nats-server stops).
+    /// Asks JetStream to move the leadership of the bucket (and of the audit stream) away from
+    /// `serverName` where that server leads, then waits up to `timeout` until another server
+    /// does (a graceful stop of a clustered center: writes meanwhile meet a short election,
+    /// which ``apply(_:to:ifMatch:)`` retries, instead of losing their acknowledgement when the
+    /// leader's nats-server stops).
     /// - Returns: whether another server leads the bucket now (true when `serverName` did not).
     public func handOverLeadership(from serverName: String, timeout: Duration) async -> Bool {
         guard configuration.replicas > 1, let connection = link.bound?.connection else { return true }
-        let stream = "KV_" + configuration.bucket
+        async let audit = configuration.auditEnabled
+            ? handOver(AuditStream.name, what: "the audit stream's", from: serverName, timeout: timeout, via: connection) : true
+        let bucket = await handOver("KV_" + configuration.bucket, what: "the bucket's", from: serverName, timeout: timeout, via: connection)
+        _ = await audit
+        return bucket
+    }
+
+    /// One stream's leadership handover (see ``handOverLeadership(from:timeout:)``).
+    private func handOver(
+        _ stream: String, what: String, from serverName: String, timeout: Duration, via connection: NATSConnection
+    ) async -> Bool {
         let api = configuration.domain.map { "$JS.\($0).API" } ?? "$JS.API"
         do {
             let js = try connection.jetStream(domain: configuration.domain, timeout: configuration.requestTimeout)
@@ -58,13 +69,13 @@ extension NATSPresenceStore {
             while ContinuousClock.now < deadline {
                 let leader = try? await js.streamState(stream, timeout: configuration.requestTimeout).cluster?.leader
                 if let leader, leader != serverName {
-                    logger.notice("handed the bucket's leadership over", metadata: ["leader": "\(leader)"])
+                    logger.notice("handed \(what) leadership over", metadata: ["stream": "\(stream)", "leader": "\(leader)"])
                     return true
                 }
                 try await Task.sleep(for: .milliseconds(100))
             }
         } catch {
-            logger.warning("cannot hand the bucket's leadership over before stopping", metadata: ["error": "\(error)"])
+            logger.warning("cannot hand \(what) leadership over before stopping", metadata: ["stream": "\(stream)", "error": "\(error)"])
         }
         return false
     }
