@@ -236,15 +236,18 @@ if os.path.isdir(os.path.join(raw, "heartbeats")):
     for scenario, value, baseline, r, target, holds in heartbeats_report.rows(data["heartbeats"], data["heartbeats_runs"]):
         row(scenario, value, baseline, r, target, holds)
 
-# bench/websocket's figures (results.websocket) are not bench/run's: kept from the latest.json before.
+# Figures of the benches that write latest.json themselves (bench/websocket: results.websocket,
+# bench/audit: results.audit) are not bench/run's: kept from the latest.json before.
 previous = os.path.join(results_dir, "latest.json")
-if os.path.exists(previous):
+for key in ("websocket", "audit"):
+    if not os.path.exists(previous):
+        break
     try:
-        kept = json.load(open(previous)).get("results", {}).get("websocket")
+        kept = json.load(open(previous)).get("results", {}).get(key)
     except Exception:
         kept = None
     if kept is not None:
-        data["websocket"] = kept
+        data[key] = kept
 
 machine = machine_description("wrk -t2")
 stamp = time.strftime("%Y-%m-%dT%H%M%SZ", time.gmtime())
