@@ -49,6 +49,25 @@ struct BucketLinkReadinessTests {
         #expect(leaf.notReady(isConnected: true) == nil, "a leaf's hub cluster is not its concern")
     }
 
+    @Test func aRestartedClusteredCenterIsReadyOnlyOnceItsOwnCopyIsCurrent() {
+        func peer(_ name: String, current: Bool) -> StreamClusterState.Peer {
+            StreamClusterState.Peer(name: name, current: current, offline: false, lag: current ? 0 : 900, activeSeconds: 0.1)
+        }
+        var center = Machine(isCenter: true, serverName: "c2")
+        _ = center.bound("link", bucketState: clustered(leader: "c1", peers: [peer("c2", current: false), peer("c3", current: true)]))
+        _ = center.watcherStarting(single, highestRevisionBefore: 0)
+        _ = center.watcherCreated(1)
+        center.initialValuesLoaded()
+        #expect(center.notReady(isConnected: true) == .copyCatchingUp)
+        _ = center.probeAnswered(
+            clustered(leader: "c1", peers: [peer("c2", current: true), peer("c3", current: false)]), highestRevisionBefore: 0)
+        #expect(center.notReady(isConnected: true) == nil, "its own copy is current; another's is not its concern")
+        _ = center.probeAnswered(clustered(leader: "c2", peers: [peer("c1", current: false)]), highestRevisionBefore: 0)
+        #expect(center.notReady(isConnected: true) == nil, "the leader's copy is the current one")
+        _ = center.probeAnswered(clustered(leader: "c1", peers: [peer("c3", current: true)]), highestRevisionBefore: 0)
+        #expect(center.notReady(isConnected: true) == nil, "a center that keeps no copy (R3 of five) has nothing to catch up")
+    }
+
     @Test func aCenterGrowsItsReplicasEveryFiveSecondsUntilItKeepsEnough() {
         var center = live(center: true, bucket: single)
         let r6 = center.takeGrowAttempt(bucketReplicas: 1, wanted: 3, now: start)

@@ -93,6 +93,8 @@ extension BucketLink {
             return "the presence bucket is not reachable" + (lastError.map { ": \($0)" } ?? "")
         case .loading:
             return "the replica is loading the presence bucket"
+        case .copyCatchingUp:
+            return "this center's copy of the presence bucket is catching up with its leader (after a restart)"
         case .noLeader:
             return "the presence bucket has no leader: its JetStream cluster is electing one (are most centers up?)"
         case .stopped:

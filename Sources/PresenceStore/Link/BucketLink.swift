@@ -51,7 +51,8 @@ final class BucketLink: Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
-        self.machine = NIOLockedValueBox(Machine(isCenter: configuration.domain == nil))
+        self.machine = NIOLockedValueBox(
+            Machine(isCenter: configuration.domain == nil, serverName: configuration.domain == nil ? configuration.nodeID : nil))
         self.plane = HeartbeatPlane(
             replica: replica, nodeID: configuration.nodeID, bucket: configuration.bucket, metrics: metrics.heartbeats,
             logger: logger, clock: clock)

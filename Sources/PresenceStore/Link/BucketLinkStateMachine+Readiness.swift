@@ -18,6 +18,9 @@ extension BucketLinkStateMachine {
         case loading
         /// A center's bucket has no leader: its cluster is electing one.
         case noLeader
+        /// A clustered center's own copy of the bucket is not current yet (it is catching up
+        /// after a restart): a rolling restart must not stop the next center before.
+        case copyCatchingUp
         /// The link was stopped.
         case stopped
     }
@@ -41,7 +44,15 @@ extension BucketLinkStateMachine {
         case .live: break
         }
         // A leaf's hub cluster is not its concern; nor is a center's that is not clustered.
-        if isCenter, let cluster = bound.bucketState?.cluster, cluster.leader == nil { return .noLeader }
+        if isCenter, let cluster = bound.bucketState?.cluster {
+            if cluster.leader == nil { return .noLeader }
+            // The leader's view of its followers: this center's copy, when it is one, must be current.
+            if let serverName, cluster.leader != serverName,
+                let own = cluster.replicas.first(where: { $0.name == serverName }), !own.current || own.offline
+            {
+                return .copyCatchingUp
+            }
+        }
         return nil
     }
 }

@@ -114,9 +114,13 @@ struct BucketLinkStateMachine<Link: Sendable, Watcher: Sendable>: Sendable {
     /// Whether this node is a center (it owns the bucket: creates it, grows its replicas,
     /// waits for its cluster's leader); a leaf's hub is not its concern.
     let isCenter: Bool
+    /// The name of this node's nats-server in its JetStream cluster (a center's node id), to
+    /// find its own copy of the bucket in the cluster state.
+    let serverName: String?
 
-    init(isCenter: Bool) {
+    init(isCenter: Bool, serverName: String? = nil) {
         self.isCenter = isCenter
+        self.serverName = serverName
     }
 
     // MARK: Binding
