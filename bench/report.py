@@ -149,7 +149,7 @@ data = {
 }
 if os.path.exists(os.path.join(raw, "ready_1m.failed")):
     failures.append("ready_1m (a new leaf was not ready within 300 s)")
-for optional in ("memory_1m", "ready_1m", "seed_1m", "cluster"):
+for optional in ("memory_1m", "ready_1m", "seed_1m", "cluster", "rolling_restart"):
     if os.path.exists(os.path.join(raw, optional + ".json")):
         data[optional] = js(optional + ".json")
 
@@ -202,6 +202,14 @@ if c:
     if fo:
         row("Clustered failover: the bucket's leader killed (SIGKILL), writes through another center",
             f"longest time without an acknowledged write {fo['longest_gap_ms']/1000:.2f} s; answers meanwhile {fo['answers']}, {fo['no_answer']} unanswered")
+rr = data.get("rolling_restart") or {}
+if rr:
+    clean = rr["non_2xx"] == 0 and rr.get("errors", 0) == 0 and rr["lost"] == 0
+    row(f"Rolling restart of the three centers (each SIGTERM, started, ready, in turn) under {rr['offered_per_second']:,.0f} writes/s through a leaf (open loop)",
+        f"{rr['writes']:,} writes: {rr['non_2xx']} non-2xx, {rr.get('errors', 0)} unanswered, {rr['lost']} lost; "
+        f"p99 {rr['p99_ms']} ms, max {rr['max_latency_ms']} ms", "", None, "0 non-2xx, 0 lost", clean)
+    if not clean:
+        failures.append(f"rolling_restart: {rr['non_2xx']} non-2xx {rr['statuses']}, {rr.get('errors', 0)} unanswered, {rr['lost']} lost")
 p = data.get("propagation") or {}
 row("Propagation leaf → leaf (write start → SSE event): p50 / p99", f"{p.get('p50_us',0)/1000:.2f} / {p.get('p99_us',0)/1000:.2f} ms" if p else "n/a", "", None, "p99 ≤ 5 ms", bool(p) and p["p99_us"] <= 5000)
 seeded = f"{users // 1000}k" if users < 1_000_000 else f"{users / 1e6:g}M"

@@ -155,8 +155,12 @@ final class RateLoop {
     /// An answer arrived for request `index`, scheduled at `scheduled`.
     func answered(status: Int, index: Int, scheduled: NIODeadline) {
         tally.statuses[status, default: 0] += 1
-        if !(200..<300).contains(status) { tally.unacknowledged.append(index) }
-        tally.latencies.append(Double((NIODeadline.now() - scheduled).nanoseconds) / 1e6)
+        let latency = Double((NIODeadline.now() - scheduled).nanoseconds) / 1e6
+        if !(200..<300).contains(status) {
+            tally.unacknowledged.append(index)
+            tally.misses.append(RateMiss(index: index, cause: "\(status)", latencyMs: latency))
+        }
+        tally.latencies.append(latency)
     }
 
     func connectionClosed(_ connection: RateConnection, lostRequest: Int?) {
@@ -165,6 +169,7 @@ final class RateLoop {
         if let lostRequest {
             tally.socketErrors += 1
             tally.unacknowledged.append(lostRequest)
+            tally.misses.append(RateMiss(index: lostRequest, cause: "socket", latencyMs: nil))
         }
         if !finished { openIfNeeded() }
         finishIfDone()
@@ -178,12 +183,16 @@ final class RateLoop {
         for connection in open.values {
             if let request = connection.inFlight, now - request.sent > settings.timeout {
                 tally.timeouts += 1
-                if let index = connection.abandon() { tally.unacknowledged.append(index) }
+                if let index = connection.abandon() {
+                    tally.unacknowledged.append(index)
+                    tally.misses.append(RateMiss(index: index, cause: "timeout", latencyMs: nil))
+                }
             }
         }
         if let drainDeadline, now > drainDeadline {
             tally.unsent += waiting.count
             tally.unacknowledged += waiting
+            tally.misses += waiting.map { RateMiss(index: $0, cause: "unsent", latencyMs: nil) }
             waiting.removeAll()
         }
         finishIfDone()

@@ -40,14 +40,17 @@ struct RateOptions: ParsableArguments {
         return bounds[0]...bounds[1]
     }
 
-    /// The load these options describe; `startOnlineTTL` as in ``RateRequestShape``.
-    func load(startOnlineTTL: Int? = nil) -> RateLoad {
+    /// The load these options describe; `startOnlineTTL` as in ``RateRequestShape``, and with
+    /// `changesTTL` every request a change (``RateRequestShape/init(changesOf:token:ttl:)``).
+    func load(startOnlineTTL: Int? = nil, changesTTL: Int? = nil) -> RateLoad {
         let settings = RateClientSettings(
             host: host, port: port, sources: sources, maxConnections: maxConnections, maxConnecting: maxConnecting,
             warmConnections: warmConnections,
             timeout: .nanoseconds(Int64(timeout * 1e9)), lateBound: .nanoseconds(Int64(lateMs * 1e6)),
             localPorts: portRange)
-        let shape = RateRequestShape(prefix: prefix, session: session, token: token, startOnlineTTL: startOnlineTTL)
+        let shape =
+            changesTTL.map { RateRequestShape(changesOf: prefix, token: token, ttl: $0) }
+            ?? RateRequestShape(prefix: prefix, session: session, token: token, startOnlineTTL: startOnlineTTL)
         return RateLoad(shape: shape, settings: settings, threads: threads, p99LimitMs: p99LimitMs)
     }
 }

@@ -25,6 +25,8 @@ struct RateTally: Sendable {
     var peakConnections = 0
     /// The requests (indices) without a 2xx answer: non-2xx, no answer, never sent.
     var unacknowledged: [Int] = []
+    /// What happened to each request in `unacknowledged`, and when.
+    var misses: [RateMiss] = []
 
     mutating func merge(_ other: RateTally) {
         latencies += other.latencies
@@ -38,6 +40,7 @@ struct RateTally: Sendable {
         connectionsOpened += other.connectionsOpened
         peakConnections += other.peakConnections
         unacknowledged += other.unacknowledged
+        misses += other.misses
     }
 
     /// Answers with a 2xx status.
