@@ -57,6 +57,28 @@ public final class KeyValueBucket: @unchecked Sendable {
         }
     }
 
+    /// The value and revision of `key`'s last entry as the bucket's stream leader has it (a
+    /// direct get may be answered by a follower that is behind); nil when the key has no entry
+    /// or its last entry is a delete or purge marker.
+    public func latestFromLeader(_ key: String) async throws(NATSError) -> (value: [UInt8], revision: UInt64)? {
+        try await BlockingCalls.run { () throws(NATSError) in
+            var message: OpaquePointer?
+            var code = jsErrCode(0)
+            let status = js_GetLastMsg(&message, self.jetStream.handle, "KV_" + self.bucket, "$KV.\(self.bucket).\(key)", nil, &code)
+            if status == NATS_NOT_FOUND { return nil }
+            guard status == NATS_OK, let message else { throw NATSError(status: status, jetStreamCode: code, context: "KV last value") }
+            defer { natsMsg_Destroy(message) }
+            var operation: UnsafePointer<CChar>?
+            if natsMsgHeader_Get(message, "KV-Operation", &operation) == NATS_OK, operation != nil { return nil }
+            let length = Int(natsMsg_GetDataLength(message))
+            var value = [UInt8]()
+            if length > 0, let data = natsMsg_GetData(message) {
+                value = Array(UnsafeRawBufferPointer(start: data, count: length))
+            }
+            return (value, natsMsg_GetSequence(message))
+        }
+    }
+
     /// Checks within `timeout` that the bucket's JetStream server answers.
     public func ping(timeout: Duration) async throws(NATSError) {
         try await jetStream.ping(timeout: timeout)

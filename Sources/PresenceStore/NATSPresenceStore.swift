@@ -255,8 +255,10 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
             do {
                 return try await put(value, key, expecting, to: bucket)
             } catch let error where error.isWrongLastSequence {
-                guard let entry = try? await bucket.get(key), entry.operation == .put, entry.value == value else { throw first }
-                return entry.revision
+                // Read from the stream's leader: a direct get may come from a follower still
+                // behind it, which would call a stored write unknown.
+                guard let latest = try? await bucket.latestFromLeader(key), latest.value == value else { throw first }
+                return latest.revision
             } catch {
                 continue  // no answer again, or nobody to answer yet: says nothing of the first
             }

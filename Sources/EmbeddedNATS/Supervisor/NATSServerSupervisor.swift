@@ -184,6 +184,19 @@ public final class NATSServerSupervisor: Service, Sendable {
         perform(action)
     }
 
+    /// Puts the running nats-server into lame-duck mode (SIGUSR2): it stops accepting new
+    /// clients and, in a JetStream cluster, hands the leadership of every stream, consumer and
+    /// its meta group to other servers; existing connections stay for its 10 s grace period.
+    /// For a graceful stop of a clustered center, before the node's own stop.
+    /// - Returns: whether a running server was signalled.
+    @discardableResult
+    public func enterLameDuckMode() -> Bool {
+        guard let pid = state.withLockedValue({ $0.machine.pid }) else { return false }
+        logger.info("nats-server enters lame-duck mode: other centers take over its leaderships")
+        ProcessInspection.send(SIGUSR2, to: pid)
+        return true
+    }
+
     private func requestStop() {
         perform(state.withLockedValue { $0.machine.stopRequested() })
     }

@@ -72,7 +72,11 @@ extension PresenceNode {
         services.append(sweeper)
         // Stopped before the sweeper, the lease and the store (services stop in reverse order):
         // the bucket's leadership moves while this center's nats-server still runs.
-        if configuration.isClusteredCenter { services.append(LeadershipHandover(store: store, serverName: configuration.nodeID)) }
+        if configuration.isClusteredCenter {
+            var lameDuck: (@Sendable () -> Void)?
+            if let supervisor { lameDuck = { supervisor.enterLameDuckMode() } }
+            services.append(LeadershipHandover(store: store, serverName: configuration.nodeID, lameDuck: lameDuck))
+        }
         return StoreParts(store: store, sweeper: sweeper, lease: lease, services: services)
     }
 }
