@@ -227,7 +227,7 @@ struct TokenVerifierTests {
         #expect(JWTHeaderPeek.alg(of: token) == "RS256")
         let verifier = try await verifier(secret: nil, publicKeyPEM: TestKeys.rsaPublicPEM)
         let identity = try await verifier.verify(authorization: "Bearer \(token)")
-        #expect(identity == TokenVerifier.Identity(subject: "alice", isAdmin: true))
+        #expect(identity == TokenVerifier.Identity(subject: "alice", isAdmin: true, scopes: ["presence:admin"]))
         // Expiry still applies to RS256 tokens.
         let expired = try await keys.sign(PresenceClaims(sub: "alice", exp: .init(value: Self.now.addingTimeInterval(-60))))
         await expectRejected(verifier, expired, "expired RS256")
@@ -331,7 +331,10 @@ struct TokenVerifierTests {
     @Test func issuedAdminTokens() async throws {
         let issuer = await TokenIssuer(secret: Self.secret)
         let admin = try await issuer.token(subject: "ops", scopes: ["read", "presence:admin"], now: Self.now)
-        #expect(try await verifier().verify(token: admin) == TokenVerifier.Identity(subject: "ops", isAdmin: true))
+        #expect(
+            try await verifier().verify(token: admin)
+                == TokenVerifier.Identity(subject: "ops", isAdmin: true, scopes: ["read", "presence:admin"]),
+            "the scopes are kept for the audit trail")
         let plain = try await issuer.token(subject: "ops", now: Self.now)
         #expect(try await verifier().verify(token: plain).isAdmin == false)
     }

@@ -52,7 +52,7 @@ struct VerifiedTokenCacheTests {
         let admin = try await issuer.token(subject: "root", scopes: ["presence:admin"], now: TokenVerifierTests.now)
         let user = try await issuer.token(subject: "bob", now: TokenVerifierTests.now)
         for _ in 0..<3 {
-            #expect(try await verifier.verify(token: admin) == .init(subject: "root", isAdmin: true))
+            #expect(try await verifier.verify(token: admin) == .init(subject: "root", isAdmin: true, scopes: ["presence:admin"]))
             #expect(try await verifier.verify(token: user) == .init(subject: "bob", isAdmin: false))
         }
         #expect(verifier.verified.count == 2)

@@ -91,9 +91,10 @@ struct NATSServerConfigFileTests {
         #expect(text.contains(#"subscribe: { allow: ["_INBOX_LEAF.eu-1.>", "$LDS.>", "presence.heartbeats.presence"] }"#))
         let publish = LeafPermissions.publish(bucket: "presence", domain: "hub", heartbeats: "presence.heartbeats.presence")
         #expect(publish.last == "presence.heartbeats.presence")
-        #expect(text.contains(#""$JS.FC.KV_presence.>", "presence.heartbeats.presence"] }"#))
-        // Beside the plane's one subject, only JetStream and KV subjects: no wildcard of ours.
-        #expect(publish.filter { !$0.hasPrefix("$") } == ["presence.heartbeats.presence"])
+        #expect(text.contains(#""$JS.FC.KV_presence.>", "presence-audit.>", "presence.heartbeats.presence"] }"#))
+        // Beside the plane's one subject and the audit stream's appends, only JetStream and KV
+        // subjects: no other wildcard of ours.
+        #expect(publish.filter { !$0.hasPrefix("$") } == ["presence-audit.>", "presence.heartbeats.presence"])
         #expect(!LeafPermissions.publish(bucket: "presence", domain: "hub").contains { $0.hasPrefix("presence.") })
     }
 
