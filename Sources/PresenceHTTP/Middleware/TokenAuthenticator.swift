@@ -51,8 +51,10 @@ struct TokenAuthenticator: RouterMiddleware {
 
     /// The verifier's answer, in a span when the node traces.
     private func verify(_ authorization: String?) async throws(PresenceError) -> TokenVerifier.Identity {
-        guard let tracer else { return try await verifier.verify(authorization: authorization) }
-        let span = tracer.startSpan("presence.token.check", context: ServiceContext.current ?? .topLevel, ofKind: .internal)
+        guard let tracer, let parent = ServiceContext.current else {
+            return try await verifier.verify(authorization: authorization)
+        }
+        let span = tracer.startSpan("presence.token.check", context: parent, ofKind: .internal)
         defer { span.end() }
         do throws(PresenceError) {
             return try await verifier.verify(authorization: authorization)

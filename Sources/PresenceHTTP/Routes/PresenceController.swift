@@ -23,17 +23,22 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     let clock: @Sendable () -> Timestamp
     /// The tracer of requests and token checks; nil: no tracing.
     let tracer: (any Tracer)?
+    /// Share of requests without a `traceparent` that are traced.
+    let tracingSampleRatio: Double
 
     /// Creates the controller.
     /// - Parameters:
     ///   - changes: the hub the store publishes changes to; streams subscribe to it.
     ///   - metrics: where requests and rate-limit rejections are counted.
-    ///   - tracer: traces each request and its token check (``RequestTracingMiddleware``); nil: none.
+    ///   - tracer: traces requests and their token checks (``RequestTracingMiddleware``); nil: none.
+    ///   - tracingSampleRatio: share of requests without a `traceparent` that are traced.
     public init(
         repository: Repository, changes: PresenceChangeHub, verifier: TokenVerifier, settings: PresenceAPISettings,
-        metrics: HTTPMetrics, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }, tracer: (any Tracer)? = nil
+        metrics: HTTPMetrics, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }, tracer: (any Tracer)? = nil,
+        tracingSampleRatio: Double = 1
     ) {
         self.tracer = tracer
+        self.tracingSampleRatio = tracingSampleRatio
         self.metrics = metrics
         self.repository = repository
         self.changes = changes

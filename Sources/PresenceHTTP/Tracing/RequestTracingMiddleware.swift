@@ -12,12 +12,21 @@ import Tracing
 /// Hummingbird's own `TracingMiddleware` is not used: it records `url.path`, which holds the
 /// user id in clear, and it takes the process-wide tracer (two nodes in one test process
 /// each have their own).
+///
+/// A request without a `traceparent` is traced with probability `sampleRatio`, decided here
+/// before anything is created: an untraced request costs one random number, not a span (at
+/// 1 %, creating unsampled spans cost GET about a fifth of its rate). The tracer's own sampler
+/// then follows the parent, so a request is sampled once.
 struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
     let tracer: any Tracer
+    let sampleRatio: Double
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
+        if request.headers[Self.traceparent] == nil, sampleRatio < 1, Double.random(in: 0..<1) >= sampleRatio {
+            return try await next(request, context)
+        }
         var parent = ServiceContext.current ?? .topLevel
         tracer.extract(request.headers, into: &parent, using: RequestHeaderExtractor())
         let route = context.endpointPath ?? "route not found"
@@ -45,6 +54,10 @@ struct RequestTracingMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         }
     }
+}
+
+extension RequestTracingMiddleware {
+    static var traceparent: HTTPField.Name { HTTPField.Name("traceparent")! }
 }
 
 /// Reads a trace context header from a request.

@@ -24,7 +24,8 @@ extension PresenceNode {
         let api = PresenceAPISettings(configuration)
         let controller = PresenceController(
             repository: store, changes: changes, verifier: verifier, settings: api,
-            metrics: HTTPMetrics(registry: metrics.registry), clock: clock, tracer: tracer)
+            metrics: HTTPMetrics(registry: metrics.registry), clock: clock, tracer: tracer,
+            tracingSampleRatio: configuration.tracingSampleRatio)
         // Sockets live long like streams: at most the same share of the connection budget, so
         // a probe or a request always finds a descriptor.
         var socketSettings = SocketSettings(configuration)

@@ -23,8 +23,8 @@ public struct NodeTracing: Sendable {
     }
 
     /// swift-otel's configuration for the node: traces only (no logs, no metrics, which the
-    /// node exposes itself), W3C trace context, sampled by `tracing.sample_ratio` unless a
-    /// parent decided; nil without an endpoint.
+    /// node exposes itself), W3C trace context, each span sampled as its parent (the request's
+    /// sampling happens before, ``RequestTracingMiddleware``); nil without an endpoint.
     static func otelConfiguration(_ configuration: NodeConfiguration, logger: Logger) -> OTel.Configuration? {
         guard let endpoint = configuration.tracingEndpoint else { return nil }
         var otel = OTel.Configuration.default
@@ -35,7 +35,9 @@ public struct NodeTracing: Sendable {
         otel.logs.enabled = false
         otel.metrics.enabled = false
         otel.traces.enabled = true
-        otel.traces.sampler = .parentBasedTraceIDRatio(ratio: configuration.tracingSampleRatio) ?? .parentBasedAlwaysOn
+        // The ratio is applied by the HTTP routes before a span exists (RequestTracingMiddleware):
+        // here every span follows its parent, and a root is sampled.
+        otel.traces.sampler = .parentBasedAlwaysOn
         otel.traces.exporter = .otlp
         // A base URL, as OTEL_EXPORTER_OTLP_ENDPOINT: spans go to its /v1/traces.
         otel.traces.otlpExporter.endpoint = endpoint.hasSuffix("/") ? endpoint + "v1/traces" : endpoint + "/v1/traces"

@@ -9,9 +9,11 @@ import Tracing
 struct WriteTracing: Sendable {
     let tracer: (any Tracer)?
 
-    /// The span of one write, a child of the request's span (the task's `ServiceContext`).
+    /// The span of one write, a child of the request's span (the task's `ServiceContext`); none
+    /// for a write outside a traced request (an untraced request, the sweeper).
     func startWrite() -> (any Span)? {
-        tracer?.startSpan("presence.kv.write", context: ServiceContext.current ?? .topLevel, ofKind: .internal)
+        guard let tracer, let parent = ServiceContext.current else { return nil }
+        return tracer.startSpan("presence.kv.write", context: parent, ofKind: .internal)
     }
 
     /// Publishes `value` with a `presence.kv.ack` span under `write`, and its trace context
