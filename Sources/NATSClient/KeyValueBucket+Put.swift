@@ -17,20 +17,26 @@ extension KeyValueBucket {
     /// The publish is sent from the calling thread without waiting on the network (it waits
     /// only when the context's ``AsyncPublishing/maxPending`` publishes are in flight, at most
     /// its `stallWait`); the task resumes from the acknowledgement handler.
+    /// - Parameter headers: NATS message headers stored with the value (e.g. a W3C
+    ///   `traceparent`); JetStream keeps them, and core subscribers of the subject see them.
     /// - Throws: ``NATSError`` whose `isWrongLastSequence` is true when the expectation failed.
-    public func put(_ key: String, value: [UInt8], expecting expectation: Expectation) async throws(NATSError) -> UInt64 {
-        try await publish(key, value: value, deleting: false, expecting: expectation, context: "KV put")
+    public func put(
+        _ key: String, value: [UInt8], expecting expectation: Expectation, headers: [(name: String, value: String)] = []
+    ) async throws(NATSError) -> UInt64 {
+        try await publish(key, value: value, headers: headers, expecting: expectation, context: "KV put")
     }
 
     /// Deletes `key` (a delete marker, as `kvStore_Delete` writes) if its last revision is
     /// still `revision`; returns the marker's revision once JetStream acknowledged it.
     /// - Throws: ``NATSError`` whose `isWrongLastSequence` is true when the key changed since.
     public func delete(_ key: String, expectingRevision revision: UInt64) async throws(NATSError) -> UInt64 {
-        try await publish(key, value: [], deleting: true, expecting: .revision(revision), context: "KV delete")
+        try await publish(
+            key, value: [], headers: [("KV-Operation", "DEL")], expecting: .revision(revision), context: "KV delete")
     }
 
     private func publish(
-        _ key: String, value: [UInt8], deleting: Bool, expecting expectation: Expectation, context: String
+        _ key: String, value: [UInt8], headers: [(name: String, value: String)], expecting expectation: Expectation,
+        context: String
     ) async throws(NATSError) -> UInt64 {
         var options = jsPubOptions()
         try check(jsPubOptions_Init(&options), "jsPubOptions_Init")
@@ -52,8 +58,8 @@ extension KeyValueBucket {
             error.wasNotSent = true
             throw error
         }
-        if deleting {
-            let headerStatus = natsMsgHeader_Set(message, "KV-Operation", "DEL")
+        for header in headers {
+            let headerStatus = natsMsgHeader_Set(message, header.name, header.value)
             guard headerStatus == NATS_OK else {
                 natsMsg_Destroy(message)
                 var error = NATSError(status: headerStatus, context: context)

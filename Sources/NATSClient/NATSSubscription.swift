@@ -32,8 +32,20 @@ extension NATSConnection {
     public func subscribe(
         _ subject: String, handler: @escaping @Sendable ([UInt8]) -> Void
     ) async throws(NATSError) -> NATSSubscription {
+        try await subscribe(subject, box: MessageBox { message in handler(payload(of: message)) })
+    }
+
+    /// Subscribes to `subject`; `handler` gets each message's subject and the values of the
+    /// headers named in `names` (not its payload) on a nats.c thread, as for
+    /// ``subscribe(_:handler:)``.
+    public func subscribe(
+        _ subject: String, readingHeaders names: [String], handler: @escaping @Sendable (NATSMessage) -> Void
+    ) async throws(NATSError) -> NATSSubscription {
+        try await subscribe(subject, box: MessageBox { message in handler(NATSMessage(cMessage: message, readingHeaders: names)) })
+    }
+
+    private func subscribe(_ subject: String, box: MessageBox) async throws(NATSError) -> NATSSubscription {
         try await BlockingCalls.run { () throws(NATSError) in
-            let box = MessageBox(handler)
             let context = Unmanaged.passRetained(box).toOpaque()
             var created: OpaquePointer?
             let status = natsConnection_Subscribe(&created, self.handle, subject, messageCallback, context)
@@ -62,10 +74,18 @@ extension NATSConnection {
     }
 }
 
-/// The Swift side of a subscription's callbacks; released by the completion callback.
+/// The Swift side of a subscription's callbacks; released by the completion callback. Its
+/// handler reads what it needs from the nats.c message, which is destroyed once it returns.
 private final class MessageBox: Sendable {
-    let handler: @Sendable ([UInt8]) -> Void
-    init(_ handler: @escaping @Sendable ([UInt8]) -> Void) { self.handler = handler }
+    let handler: @Sendable (OpaquePointer) -> Void
+    init(_ handler: @escaping @Sendable (OpaquePointer) -> Void) { self.handler = handler }
+}
+
+/// The payload of a nats.c message.
+private func payload(of message: OpaquePointer) -> [UInt8] {
+    let length = Int(natsMsg_GetDataLength(message))
+    guard length > 0, let data = natsMsg_GetData(message) else { return [] }
+    return Array(UnsafeRawBufferPointer(start: data, count: length))
 }
 
 private func messageCallback(
@@ -75,14 +95,7 @@ private func messageCallback(
     guard let message else { return }
     defer { natsMsg_Destroy(message) }
     guard let context else { return }
-    let length = Int(natsMsg_GetDataLength(message))
-    let payload: [UInt8] =
-        if length > 0, let data = natsMsg_GetData(message) {
-            Array(UnsafeRawBufferPointer(start: data, count: length))
-        } else {
-            []
-        }
-    Unmanaged<MessageBox>.fromOpaque(context).takeUnretainedValue().handler(payload)
+    Unmanaged<MessageBox>.fromOpaque(context).takeUnretainedValue().handler(message)
 }
 
 private func subscriptionCompleted(_ context: UnsafeMutableRawPointer?) {

@@ -3,6 +3,7 @@ import NATSClient
 import PresenceCore
 import ServiceLifecycle
 import NIOConcurrencyHelpers
+import Tracing
 
 /// The presence store on NATS JetStream KV: reads from the in-memory replica, writes with
 /// compare-and-set to the bucket; its ``BucketLink`` binds the bucket and keeps the replica
@@ -22,6 +23,8 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
     let link: BucketLink
     let metrics: StoreMetrics
     let clock: @Sendable () -> Timestamp
+    /// The spans of writes (none without ``PresenceStoreConfiguration/tracer``).
+    let tracing: WriteTracing
     /// Writes failing for want of the bucket, and since when (``WriteTrouble``).
     let trouble = NIOLockedValueBox(WriteTrouble())
     /// The audit stream's appends and reads.
@@ -47,6 +50,7 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
         self.metrics = metrics
         self.clock = clock
         self.audit = AuditLog(configuration: configuration, metrics: metrics, logger: logger)
+        self.tracing = WriteTracing(tracer: configuration.tracer)
     }
 
     /// Connects to NATS and binds (or creates) the bucket, retrying until the configured
@@ -190,12 +194,15 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
         let started = ContinuousClock.now
         let generation = replica.generation
         let value = UserPresenceJSON.encodeValue(record)
+        let span = tracing.startWrite()
+        defer { span?.end() }
         do throws(NATSError) {
             let revision: UInt64
             do {
-                revision = try await put(value, key, expecting, to: bucket)
+                revision = try await put(value, key, expecting, to: bucket, span: span)
             } catch let error where !error.certainlyNotApplied && !error.isWrongLastSequence {
-                revision = try await resolveUnknownOutcome(of: value, key, expecting, to: bucket, after: error, sent: started)
+                revision = try await resolveUnknownOutcome(
+                    of: value, key, expecting, to: bucket, after: error, sent: started, span: span)
             }
             metrics.putOK.record(ContinuousClock.now - started)
             link.writeStored()
@@ -224,13 +231,14 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
         return now + pause + lasting <= deadline
     }
 
-    /// One compare-and-set of `value` on `expecting`.
-    private func put(_ value: [UInt8], _ key: String, _ expecting: WritePlanner.Expectation, to bucket: KeyValueBucket)
-        async throws(NATSError) -> UInt64
-    {
+    /// One compare-and-set of `value` on `expecting` (traced under the write's `span`).
+    private func put(
+        _ value: [UInt8], _ key: String, _ expecting: WritePlanner.Expectation, to bucket: KeyValueBucket, span: (any Span)?
+    ) async throws(NATSError) -> UInt64 {
         switch expecting {
-        case .noRecord: return try await putFirst(bucket, key, value)
-        case .revision(let expected): return try await bucket.put(key, value: value, expecting: .revision(expected))
+        case .noRecord: return try await putFirst(bucket, key, value, span: span)
+        case .revision(let expected):
+            return try await tracing.put(bucket, key, value: value, expecting: .revision(expected), under: span)
         }
     }
 
@@ -241,7 +249,7 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
     /// Anything else stays unknown: the first error (504).
     private func resolveUnknownOutcome(
         of value: [UInt8], _ key: String, _ expecting: WritePlanner.Expectation, to bucket: KeyValueBucket, after first: NATSError,
-        sent: ContinuousClock.Instant
+        sent: ContinuousClock.Instant, span: (any Span)?
     ) async throws(NATSError) -> UInt64 {
         var pause = Duration.milliseconds(50)
         while mayTryAgain(after: pause, lasting: configuration.requestTimeout, requestStarted: sent) {
@@ -253,7 +261,7 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
             }
             pause = min(pause * 2, .milliseconds(500))
             do {
-                return try await put(value, key, expecting, to: bucket)
+                return try await put(value, key, expecting, to: bucket, span: span)
             } catch let error where error.isWrongLastSequence {
                 // Read from the stream's leader: a direct get may come from a follower still
                 // behind it, which would call a stored write unknown.
@@ -285,13 +293,15 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
 
     /// Stores a user's first record: where no value is, or on the delete marker a dropped
     /// record left (compare-and-set on the marker's revision), as `kvStore_Create` does.
-    private func putFirst(_ bucket: KeyValueBucket, _ key: String, _ value: [UInt8]) async throws(NATSError) -> UInt64 {
+    private func putFirst(_ bucket: KeyValueBucket, _ key: String, _ value: [UInt8], span: (any Span)?)
+        async throws(NATSError) -> UInt64
+    {
         do {
-            return try await bucket.put(key, value: value, expecting: .noValue)
+            return try await tracing.put(bucket, key, value: value, expecting: .noValue, under: span)
         } catch let error where error.isWrongLastSequence {
             // A value there means the race was lost; only a marker is written over.
             guard let marker = try await bucket.deleteMarkerRevision(of: key) else { throw error }
-            return try await bucket.put(key, value: value, expecting: .revision(marker))
+            return try await tracing.put(bucket, key, value: value, expecting: .revision(marker), under: span)
         }
     }
 

@@ -1,4 +1,5 @@
 import NATSClient
+import Tracing
 
 /// How a node reaches its presence bucket.
 public struct PresenceStoreConfiguration: Sendable {
@@ -60,6 +61,9 @@ public struct PresenceStoreConfiguration: Sendable {
     public var user: String?
     public var password: String?
     public var token: String?
+    /// The tracer of writes (and, on a center, of the traced writes that reach it); nil: no
+    /// tracing, nothing is created per write.
+    public var tracer: (any Tracer)?
     /// The prefix of the connection's inboxes; nil: `_INBOX` (see ``NATSConnectionOptions/inboxPrefix``).
     public var inboxPrefix: String?
 

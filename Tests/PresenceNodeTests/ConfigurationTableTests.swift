@@ -38,6 +38,7 @@ struct ConfigurationTableTests {
         "auth.jwks_url": "https://idp.example.com/.well-known/jwks.json", "auth.jwks_refresh": "60", "auth.issuer": "iss", "auth.audience": "aud",
         "auth.public_reads": "no", "auth.leeway": "0", "rate_limit.writes_per_second": "0.5",
         "rate_limit.write_burst": "1", "rate_limit.reads_per_second": "3", "rate_limit.read_burst": "7",
+        "tracing.otlp_endpoint": "http://collector:4318", "tracing.otlp_protocol": "http/json", "tracing.sample_ratio": "0.01", "tracing.service_name": "presence-eu",
         "log_level": "WARN", "log_format": "json",
     ]
     /// Keys that cannot be set alone (a rule involves another key), and what they need.

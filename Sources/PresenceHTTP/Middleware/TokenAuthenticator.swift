@@ -1,6 +1,7 @@
 import Hummingbird
 import PresenceAuth
 import PresenceCore
+import Tracing
 
 /// What the bearer token of a request proved, as ``TokenAuthenticator`` found it.
 public enum Authentication: Sendable {
@@ -28,6 +29,8 @@ struct TokenAuthenticator: RouterMiddleware {
     let verifier: TokenVerifier
     /// Whether a request without a valid token is refused here.
     let tokenRequired: Bool
+    /// Traces each check as `presence.token.check` (a child of the request's span); nil: no span.
+    var tracer: (any Tracer)? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -35,15 +38,30 @@ struct TokenAuthenticator: RouterMiddleware {
         var context = context
         let authorization = request.headers[.authorization]
         if tokenRequired {
-            context.authentication = .verified(try await verifier.verify(authorization: authorization))
+            context.authentication = .verified(try await verify(authorization))
         } else if let authorization {
             do {
-                context.authentication = .verified(try await verifier.verify(authorization: authorization))
+                context.authentication = .verified(try await verify(authorization))
             } catch {
                 context.authentication = .refused(error)
             }
         }
         return try await next(request, context)
+    }
+
+    /// The verifier's answer, in a span when the node traces.
+    private func verify(_ authorization: String?) async throws(PresenceError) -> TokenVerifier.Identity {
+        guard let tracer, let parent = ServiceContext.current else {
+            return try await verifier.verify(authorization: authorization)
+        }
+        let span = tracer.startSpan("presence.token.check", context: parent, ofKind: .internal)
+        defer { span.end() }
+        do throws(PresenceError) {
+            return try await verifier.verify(authorization: authorization)
+        } catch {
+            span.attributes["presence.token.refused"] = error.code.rawValue
+            throw error
+        }
     }
 }
 

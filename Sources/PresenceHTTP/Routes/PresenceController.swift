@@ -1,6 +1,7 @@
 import Hummingbird
 import PresenceAuth
 import PresenceCore
+import Tracing
 
 /// The routes of `/api/v2/presence`, generic over the store behind them.
 ///
@@ -20,15 +21,24 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     /// handler until its connection is closed), so a client cannot get around the stream cap.
     let openStreams = StreamCounter()
     let clock: @Sendable () -> Timestamp
+    /// The tracer of requests and token checks; nil: no tracing.
+    let tracer: (any Tracer)?
+    /// Share of requests without a `traceparent` that are traced.
+    let tracingSampleRatio: Double
 
     /// Creates the controller.
     /// - Parameters:
     ///   - changes: the hub the store publishes changes to; streams subscribe to it.
     ///   - metrics: where requests and rate-limit rejections are counted.
+    ///   - tracer: traces requests and their token checks (``RequestTracingMiddleware``); nil: none.
+    ///   - tracingSampleRatio: share of requests without a `traceparent` that are traced.
     public init(
         repository: Repository, changes: PresenceChangeHub, verifier: TokenVerifier, settings: PresenceAPISettings,
-        metrics: HTTPMetrics, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }
+        metrics: HTTPMetrics, clock: @escaping @Sendable () -> Timestamp = { Timestamp.now() }, tracer: (any Tracer)? = nil,
+        tracingSampleRatio: Double = 1
     ) {
+        self.tracer = tracer
+        self.tracingSampleRatio = tracingSampleRatio
         self.metrics = metrics
         self.repository = repository
         self.changes = changes
@@ -47,7 +57,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
     /// looks at a token, which it may carry to read as the owner (or must, for
     /// `include=sessions`).
     public func addRoutes(to group: RouterGroup<PresenceRequestContext>) {
-        let tokenRequired = TokenAuthenticator(verifier: verifier, tokenRequired: true)
+        let tokenRequired = TokenAuthenticator(verifier: verifier, tokenRequired: true, tracer: tracer)
         let reads = group.group()
         let userReads: RouterGroup<PresenceRequestContext>
         if !settings.publicReads { reads.add(middleware: tokenRequired) }
@@ -55,7 +65,7 @@ public struct PresenceController<Repository: PresenceRepository>: Sendable {
             reads.add(middleware: ReadLimitMiddleware(limiter: readLimiter, metrics: metrics, clock: clock))
         }
         if settings.publicReads {
-            userReads = reads.group().add(middleware: TokenAuthenticator(verifier: verifier, tokenRequired: false))
+            userReads = reads.group().add(middleware: TokenAuthenticator(verifier: verifier, tokenRequired: false, tracer: tracer))
         } else {
             userReads = reads
         }

@@ -12,6 +12,10 @@ public func buildPresenceRouter<Repository: PresenceRepository>(
     metricsText: @escaping @Sendable () async -> [UInt8], logRequests: Bool = false
 ) -> Router<PresenceRequestContext> {
     let router = Router(context: PresenceRequestContext.self)
+    // Outermost: the span covers the whole answer, and sees its status and request id.
+    if let tracer = controller.tracer {
+        router.add(middleware: RequestTracingMiddleware(tracer: tracer, sampleRatio: controller.tracingSampleRatio))
+    }
     router.add(middleware: HTTPMetricsMiddleware(metrics: controller.metrics))
     router.add(middleware: RequestIDMiddleware())
     // Outside the error middleware, so error answers carry the CORS headers too.

@@ -245,6 +245,20 @@ enum ConfigurationKeys {
         "rate_limit.read_burst", \C.readBurst, default: 100, .int(in: 1...1_000_000),
         doc: "Read burst per client address.")
 
+    static let tracingEndpoint = Key(
+        "tracing.otlp_endpoint", \C.tracingEndpoint, default: nil, .optionalText,
+        doc: "OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318; spans go to /v1/traces); unset: no tracing at all.")
+    static let tracingSampleRatio = Key(
+        "tracing.sample_ratio", \C.tracingSampleRatio, default: 1, .double(in: 0...1),
+        doc: "Share of requests traced that come without a sampled traceparent (one from the client is followed).")
+    static let tracingProtocol = Key(
+        "tracing.otlp_protocol", \C.tracingProtocol, default: .httpProtobuf,
+        .choice([("http/protobuf", .httpProtobuf), ("http/json", .httpJSON)], ignoringCase: true),
+        doc: "Body format of the OTLP/HTTP export.")
+    static let tracingServiceName = Key(
+        "tracing.service_name", \C.tracingServiceName, default: "presence", .text,
+        doc: "service.name of this node's spans (service.instance.id is service.node_id).")
+
     static let logLevel = Key(
         "log_level", \C.logLevel, default: .info,
         .choice(
@@ -269,6 +283,7 @@ enum ConfigurationKeys {
         maxStreams, streamQueueSize, streamKeepalive, streamMaxBufferedBytes, streamMaxTotalBufferedBytes,
         jwtSecret, publicKeyFile, jwksFile, jwksURL, jwksRefresh, issuer, audience, publicReads, leeway,
         writesPerSecond, writeBurst, readsPerSecond, readBurst,
+        tracingEndpoint, tracingProtocol, tracingSampleRatio, tracingServiceName,
         logLevel, logFormat,
     ]
 

@@ -141,6 +141,15 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var readsPerSecond: Double = K.readsPerSecond.defaultValue
     public var readBurst: Int = K.readBurst.defaultValue
 
+    /// The OTLP/HTTP collector spans are exported to (`tracing.otlp_endpoint`); nil: no tracing.
+    public var tracingEndpoint: String? = K.tracingEndpoint.defaultValue
+    /// Body format of the export (`tracing.otlp_protocol`).
+    public var tracingProtocol: TracingProtocol = K.tracingProtocol.defaultValue
+    /// Share of requests without a sampled `traceparent` that are traced (`tracing.sample_ratio`).
+    public var tracingSampleRatio: Double = K.tracingSampleRatio.defaultValue
+    /// `service.name` of the node's spans (`tracing.service_name`).
+    public var tracingServiceName: String = K.tracingServiceName.defaultValue
+
     public var logLevel: Logger.Level = K.logLevel.defaultValue
     /// `logfmt` (default) or `json` (`log_format`).
     public var logFormat: StructuredLogHandler.Format = K.logFormat.defaultValue

@@ -5,6 +5,7 @@ import Logging
 import PresenceCore
 import PresenceHTTP
 import ServiceLifecycle
+import Tracing
 
 /// A node's HTTP side: the router over the store, the health and metrics endpoints, and the
 /// Hummingbird application that runs every service.
@@ -12,7 +13,7 @@ extension PresenceNode {
     static func makeApplication(
         _ configuration: NodeConfiguration, parts: StoreParts, supervisor: NATSServerSupervisor?,
         authentication: Authentication, tls: TLSCertificateStore?, connections: ConnectionBudget,
-        changes: PresenceChangeHub, metrics: NodeMetrics, services: [any Service],
+        changes: PresenceChangeHub, metrics: NodeMetrics, tracer: (any Tracer)?, services: [any Service],
         clock: @escaping @Sendable () -> Timestamp, logger: Logger
     ) -> Application<RouterResponder<PresenceRequestContext>> {
         let store = parts.store
@@ -23,7 +24,8 @@ extension PresenceNode {
         let api = PresenceAPISettings(configuration)
         let controller = PresenceController(
             repository: store, changes: changes, verifier: verifier, settings: api,
-            metrics: HTTPMetrics(registry: metrics.registry), clock: clock)
+            metrics: HTTPMetrics(registry: metrics.registry), clock: clock, tracer: tracer,
+            tracingSampleRatio: configuration.tracingSampleRatio)
         // Sockets live long like streams: at most the same share of the connection budget, so
         // a probe or a request always finds a descriptor.
         var socketSettings = SocketSettings(configuration)

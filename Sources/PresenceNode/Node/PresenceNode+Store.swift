@@ -36,7 +36,7 @@ extension PresenceNode {
     /// and sweeper; the embedded nats-server first among the services.
     static func makeStore(
         _ configuration: NodeConfiguration, supervisor: NATSServerSupervisor?, changes: PresenceChangeHub,
-        metrics: NodeMetrics, clock: @escaping @Sendable () -> Timestamp, logger: Logger
+        metrics: NodeMetrics, tracing: NodeTracing?, clock: @escaping @Sendable () -> Timestamp, logger: Logger
     ) -> StoreParts {
         var services: [any Service] = []
         if let supervisor { services.append(supervisor) }
@@ -51,9 +51,11 @@ extension PresenceNode {
             pendingWork = { importer.problem }
             standaloneImport = importer
         }
+        var storeConfiguration = PresenceStoreConfiguration(
+            configuration, supervisor: supervisor, storage: storage, pendingWork: pendingWork)
+        storeConfiguration.tracer = tracing?.tracer
         let store = NATSPresenceStore(
-            configuration: PresenceStoreConfiguration(
-                configuration, supervisor: supervisor, storage: storage, pendingWork: pendingWork),
+            configuration: storeConfiguration,
             logger: logger, changes: changes, metrics: StoreMetrics(registry: metrics.registry), clock: clock)
         if let storage { services.append(storage) }
         services.append(store)

@@ -26,6 +26,8 @@ public struct PresenceNode: Sendable {
     public let sweeper: ExpirySweeper?
     /// The hub that feeds live streams.
     public let changes: PresenceChangeHub
+    /// The node's tracer and span exporter; nil when `tracing.otlp_endpoint` is unset.
+    public let tracing: NodeTracing?
     /// The configuration the node runs with (with the secret resolved).
     public let configuration: NodeConfiguration
     /// Held while the node lives: no second node may use its data directory.
@@ -57,21 +59,26 @@ public struct PresenceNode: Sendable {
         // Before nats-server starts: nothing may be left running when this throws.
         let tls = try makeCertificateStore(configuration)
         try configuration.checkNATSTLSFiles()
+        // Before nats-server starts (no I/O: the exporter connects when it sends).
+        let tracing = try NodeTracing.make(configuration, logger: logger)
         let supervisor = try await startNATS(configuration, logger: logger)
         let changes = makeChangeHub(configuration, connections: connections, logger: logger)
         let metrics = NodeMetrics()
         let parts = makeStore(
-            configuration, supervisor: supervisor, changes: changes, metrics: metrics, clock: clock, logger: logger)
-        var services = parts.services
+            configuration, supervisor: supervisor, changes: changes, metrics: metrics, tracing: tracing, clock: clock,
+            logger: logger)
+        // The exporter first: services stop in reverse order, so it flushes the last spans.
+        var services = (tracing.map { [$0.exporter] } ?? []) + parts.services
         services += authenticationServices(
             authentication, configuration: configuration, tls: tls, reloadConfiguration: reloadConfiguration, logger: logger)
         services.append(StreamKeepalive(hub: changes, interval: .milliseconds(Int(configuration.streamKeepalive * 1000))))
         services.append(MemoryTrimmer(hub: changes, interval: .seconds(2), logger: logger))
         let application = makeApplication(
             configuration, parts: parts, supervisor: supervisor, authentication: authentication, tls: tls,
-            connections: connections, changes: changes, metrics: metrics, services: services, clock: clock, logger: logger)
+            connections: connections, changes: changes, metrics: metrics, tracer: tracing?.tracer, services: services,
+            clock: clock, logger: logger)
         return PresenceNode(
             application: application, store: parts.store, supervisor: supervisor, sweeper: parts.sweeper, changes: changes,
-            configuration: configuration, dataDirectoryLock: lock)
+            tracing: tracing, configuration: configuration, dataDirectoryLock: lock)
     }
 }

@@ -64,6 +64,13 @@ final class BucketLink: Sendable {
         await withTaskCancellationHandler {
             if await bindUntilBound(), let connection = bound?.connection {
                 await plane.listen(on: connection)
+                // A center that traces: the spans of traced writes reaching it (held until the end).
+                var arrivals: [NATSSubscription] = []
+                if let tracer = configuration.tracer, configuration.domain == nil {
+                    arrivals = await ArrivalTracing(tracer: tracer, bucket: configuration.bucket)
+                        .subscribe(on: connection, logger: logger)
+                }
+                defer { withExtendedLifetime(arrivals) {} }
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { await self.plane.send(on: connection) }
                     group.addTask { await self.feedReplica() }
