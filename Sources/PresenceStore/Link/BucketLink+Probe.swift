@@ -58,7 +58,8 @@ extension BucketLink {
         guard machine.withLockedValue({ $0.takeGrowAttempt(bucketReplicas: bucketReplicas, wanted: wanted, now: .now) })
         else { return }
         await growReplicas(bucket)
-        if configuration.auditEnabled { await addAuditStream(bucket.jetStream) }  // its copies grow with the bucket's
+        // The audit stream's copies grow with the bucket's: due again, the probe applies them next.
+        auditStreamDue.withLockedValue { $0 = .now }
     }
 
     /// One try to raise the bucket's replicas to `nats.replicas` (a no-op when it keeps as many).

@@ -215,8 +215,7 @@ final class BucketLink: Sendable {
     }
 
     /// Creates or updates the audit stream; whether it exists now.
-    @discardableResult
-    func addAuditStream(_ js: JetStream) async -> Bool {
+    private func addAuditStream(_ js: JetStream) async -> Bool {
         let stream = AuditLog.streamConfiguration(configuration)
         do {
             if try await js.addStream(stream) {
