@@ -66,12 +66,17 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
     }
 
     /// Connects (retrying for as long as it runs), then feeds the replica from the watcher
-    /// and probes the hub until graceful shutdown or cancellation.
+    /// and probes the hub until graceful shutdown (after sending the audit entries that wait)
+    /// or cancellation.
     public func run() async throws {
         await withGracefulShutdownHandler {
             await link.run()
         } onGracefulShutdown: {
-            self.link.stop()
+            // The audit entries that wait go out while the connection is still there.
+            Task {
+                await self.audit.flush()
+                self.link.stop()
+            }
         }
     }
 

@@ -65,8 +65,17 @@ enum AuditBackup {
         }
         let state = try await js.streamState(AuditStream.name, timeout: .seconds(10))
         guard state.lastSequence == 0 else { return .kept(existing: state.lastSequence) }
-        for (subject, line) in zip(subjects, lines) {
-            _ = try await js.publish(subject, payload: Array(line.utf8))
+        // Consecutive entries of one shard go back in one message, as they were sent: the
+        // trail keeps its order and the stream stores few messages.
+        var payload: [UInt8] = []
+        for (index, line) in lines.enumerated() {
+            payload.append(contentsOf: line.utf8)
+            payload.append(UInt8(ascii: "\n"))
+            let next = index + 1
+            if next == lines.count || subjects[next] != subjects[index] || payload.count >= 256 * 1024 {
+                _ = try await js.publish(subjects[index], payload: payload)
+                payload = []
+            }
         }
         return .appended(lines.count)
     }

@@ -1,23 +1,40 @@
 import NATSClient
 import PresenceCore
 
-/// The audit stream's names and its read (SPEC §3c): `presence-audit`, one subject per user
-/// (`presence-audit.<the user's KV key>`), so one user's entries are read without the others'.
+/// The audit stream's names and its read (SPEC §3c): `presence-audit`, each node's entries
+/// sent in batches (``AuditBatch``), one subject per shard of users
+/// (`presence-audit.<0…f>`), so one user's entries are read from one shard's messages.
 public enum AuditStream {
     /// The stream's name.
     public static let name = "presence-audit"
 
-    /// The subject of `user`'s entries.
-    public static func subject(of user: UserID) -> String {
-        name + "." + UserKeyCodec.key(for: user)
+    /// The subject of `shard`'s batches.
+    public static func subject(ofShard shard: Int) -> String {
+        name + "." + AuditBatch.shardName(shard)
     }
+
+    /// The subject `user`'s entries are sent on.
+    public static func subject(of user: UserID) -> String {
+        subject(ofShard: AuditBatch.shard(of: user))
+    }
+
+    /// How much earlier than the query's `since` the read starts in the stream: an entry is
+    /// stored after it was made (its batch's wait, retries), but the node that made it may
+    /// have a clock ahead of the stream's.
+    static let clockAllowanceMilliseconds: Int64 = 5_000
 
     /// Entries matching `query`, oldest first, through `jetStream` (an ephemeral consumer).
     public static func read(_ query: AuditQuery, via jetStream: JetStream) async throws(NATSError) -> AuditPage {
-        let (messages, more) = try await jetStream.messages(
+        let start = query.since.map {
+            Timestamp(millisecondsSinceEpoch: $0.millisecondsSinceEpoch - clockAllowanceMilliseconds)
+        }
+        let collected = try await jetStream.scan(
             in: name, subject: query.user.map(subject(of:)) ?? name + ".>",
-            sinceNanoseconds: query.since.flatMap(nanoseconds), limit: query.limit)
-        return AuditPage(entries: messages.map(\.payload), more: more)
+            sinceNanoseconds: start.flatMap(nanoseconds), into: AuditPageCollector(query)
+        ) { collector, message in
+            collector.add(message.payload)
+        }
+        return collected.page
     }
 
     /// `time` as JetStream's start time, in nanoseconds since 1970: nil for 1970 or before
