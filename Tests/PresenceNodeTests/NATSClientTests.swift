@@ -56,6 +56,40 @@ struct NATSClientTests {
         }
     }
 
+    /// A scan reads past the 256 messages of one fetch, in order, from a start time on, and
+    /// stops when its visitor says so.
+    @Test func aScanReadsEveryMessageAcrossFetchesAndStopsWhenAsked() async throws {
+        try await withBucket { _, bucket in
+            let js = bucket.jetStream
+            #expect(try await js.addStream(StreamConfiguration(name: "scan-test", subjects: ["scan.>"], replicas: 1, maxAge: .zero, appendOnly: false)))
+            for index in 0..<600 {
+                _ = try await js.publish("scan.\(index % 3)", payload: Array(String(index).utf8))
+            }
+            let all = try await js.scan(in: "scan-test", subject: "scan.>", sinceNanoseconds: nil, into: [Int]()) {
+                seen, message in
+                seen.append(Int(String(decoding: message.payload, as: UTF8.self)) ?? -1)
+                return true
+            }
+            #expect(all == Array(0..<600))
+            let oneSubject = try await js.scan(in: "scan-test", subject: "scan.1", sinceNanoseconds: nil, into: 0) { count, _ in
+                count += 1
+                return true
+            }
+            #expect(oneSubject == 200)
+            let stopped = try await js.scan(in: "scan-test", subject: "scan.>", sinceNanoseconds: nil, into: 0) { count, _ in
+                count += 1
+                return count < 300
+            }
+            #expect(stopped == 300)
+            let future = Int64(Date().timeIntervalSince1970 + 3600) * 1_000_000_000
+            let none = try await js.scan(in: "scan-test", subject: "scan.>", sinceNanoseconds: future, into: 0) { count, _ in
+                count += 1
+                return true
+            }
+            #expect(none == 0)
+        }
+    }
+
     @Test func aWatcherDeliversOnItsOwnThreadAndEndsWhenStopped() async throws {
         try await withBucket { _, bucket in
             _ = try await bucket.put("a", value: Array("1".utf8), expecting: .noValue)
