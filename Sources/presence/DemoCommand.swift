@@ -178,6 +178,33 @@ struct DemoCommand: AsyncParsableCommand {
         }
     }
 
+    /// Why a node that exited at start did: the last line it wrote as `presence: <why>` (the
+    /// one line of a refused configuration), else the `error` of its last `cannot start` log
+    /// line; nil when it wrote neither.
+    static func failure(loggedIn path: String) -> String? {
+        let lines = ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n")
+        let prefix = "presence: "
+        if let line = lines.last(where: { $0.hasPrefix(prefix) }) { return String(line.dropFirst(prefix.count)) }
+        guard let line = lines.last(where: { $0.contains(#"msg="cannot start""#) }),
+            let start = line.range(of: #" error=""#)?.upperBound
+        else { return nil }
+        var reason = ""
+        var escaped = false
+        for character in line[start...] {
+            if escaped {
+                reason.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "\"" {
+                break
+            } else {
+                reason.append(character)
+            }
+        }
+        return reason
+    }
+
     /// The leafnode port the center's nats-server was given, from its "nats-server started"
     /// log line (logfmt `leafnode_port=N` or JSON `"leafnode_port":"N"`).
     static func leafnodePort(loggedIn path: String) throws -> Int {
@@ -214,7 +241,9 @@ struct DemoCommand: AsyncParsableCommand {
         while ContinuousClock.now < deadline {
             if DemoSignals.stopRequested.load(ordering: .relaxed) { throw ExitCode(130) }
             guard process.isRunning else {
-                throw DemoFailure(description: "\(node.name) failed to start; see \(root)/\(node.name)/service.log")
+                let log = "\(root)/\(node.name)/service.log"
+                let reason = Self.failure(loggedIn: log).map { ": " + $0 } ?? ""
+                throw DemoFailure(description: "\(node.name) failed to start\(reason) (its log: \(log))")
             }
             if await MonitorClient.get(port: node.httpPort, path: "/health/ready") != nil { return }
             try await Task.sleep(for: .milliseconds(100))

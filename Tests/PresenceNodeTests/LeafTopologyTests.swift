@@ -231,6 +231,26 @@ struct DemoCommandTests {
         throw CancellationError()
     }
 
+    /// A node that cannot start ends the demo with exit 1 (not the usage code 64) and one line
+    /// that says why, taken from the node's log, and where that log is.
+    @Test func aNodeThatCannotStartEndsTheDemoWithItsReason() async throws {
+        let directory = TemporaryDirectory.make()
+        let base = FreePort.consecutive(3)
+        let demo = try ServiceProcess(
+            arguments: ["demo", "--data-dir", directory + "/demo", "--base-port", String(base)],
+            environment: ["PRESENCE_NATS_SERVER_BINARY": directory + "/no-such/nats-server"], dataDirectory: directory,
+            httpPort: base)
+        #expect(await demo.waitForExit(timeout: .seconds(60)) == 1, "\(demo.output)")
+        let failed = demo.output.split(separator: "\n").filter { $0.contains("failed to start") }
+        #expect(failed.count == 1, "\(demo.output)")
+        #expect(
+            failed.first?.hasPrefix(
+                "presence: center failed to start: invalid value for 'nats.server_binary': '\(directory)/no-such/nats-server' is not an executable file;"
+            ) == true, "\(demo.output)")
+        #expect(failed.first?.hasSuffix("(its log: \(directory)/demo/center/service.log)") == true)
+        #expect(!demo.output.contains("USAGE"))
+    }
+
     @Test func theDemoRunsACenterAndTwoLeavesAndStopsThemAll() async throws {
         let directory = TemporaryDirectory.make()
         let (demo, base) = try await startDemo(directory: directory)

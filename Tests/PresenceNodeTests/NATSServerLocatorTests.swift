@@ -32,8 +32,28 @@ struct NATSServerLocatorTests {
 
     @Test func aNamedBinaryIsTakenAsItIsAndNoneFoundSaysHowToInstallOne() throws {
         let named = try NATSServerLocator.choose(
-            configured: "/opt/nats/nats-server", executable: "/x/presence", pathVariable: "", isExecutable: { _ in false })
+            configured: "/opt/nats/nats-server", executable: "/x/presence", pathVariable: "",
+            isExecutable: { $0 == "/opt/nats/nats-server" })
         #expect(named == .init(path: "/opt/nats/nats-server", named: true))
+        let byName = try NATSServerLocator.choose(
+            configured: "nats-server", executable: "/x/presence", pathVariable: "/a:/b",
+            isExecutable: { $0 == "/b/nats-server" })
+        #expect(byName == .init(path: "nats-server", named: true))
+        // A named binary that is not there is a configuration error naming the key, not a
+        // failed spawn (setpriv's "No such file or directory" in a log).
+        #expect {
+            try NATSServerLocator.choose(
+                configured: "/opt/nats/nats-server", executable: "/x/presence", pathVariable: "", isExecutable: { _ in false })
+        } throws: { error in
+            "\(error)" == "invalid value for 'nats.server_binary': '/opt/nats/nats-server' is not an executable file; "
+                + "name an installed nats-server, or leave it 'auto' and install the pinned one with "
+                + "scripts/install-nats-server.sh (make run does)"
+        }
+        #expect {
+            try NATSServerLocator.choose(configured: "gnatsd", executable: "/x/presence", pathVariable: "/a", isExecutable: { _ in false })
+        } throws: { error in
+            "\(error)".hasPrefix("invalid value for 'nats.server_binary': no executable 'gnatsd' is on PATH; ")
+        }
         #expect(throws: NATSServerLocator.NotFound.self) {
             try NATSServerLocator.choose(configured: "auto", executable: "/x/presence", pathVariable: "/y", isExecutable: { _ in false })
         }

@@ -34,11 +34,13 @@ struct NATSServerSupervisorTests {
         await supervisor.stop()
     }
 
-    @Test func aMissingBinaryFailsStart() async throws {
+    @Test func aMissingBinaryFailsStartNamingTheKey() async throws {
         var configuration = configuration()
         configuration.serverBinary = "/nonexistent/nats-server"
         let supervisor = NATSServerSupervisor(configuration: configuration, logger: logger)
-        await #expect(throws: NATSServerSupervisor.StartError.self) { try await supervisor.start() }
+        let error = await #expect(throws: NATSServerLocator.NotFound.self) { try await supervisor.start() }
+        #expect(error?.description.hasPrefix("invalid value for 'nats.server_binary': '/nonexistent/nats-server'") == true)
+        #expect(runningServer(configuration) == nil)
     }
 
     @Test func aStartThatFailsBeforeSpawningStillLetsStopReturn() async throws {

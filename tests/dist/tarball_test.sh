@@ -45,7 +45,7 @@ TOP="$WORK/swift-presence-$VERSION"
 LISTED=$(cut -c67- "$TOP/SHA256SUMS" | LC_ALL=C sort)
 PRESENT=$(cd "$TOP" && find . -type f ! -name SHA256SUMS | sed 's|^\./||' | LC_ALL=C sort)
 [ "$LISTED" = "$PRESENT" ] || fail "SHA256SUMS does not list exactly the files of the tarball"
-for f in bin/presence bin/nats-server lib/libnats.so.3.4 LICENSE README.md RELEASE.md BUILD-INFO config/standalone.yaml; do
+for f in bin/presence bin/nats-server lib/libnats.so.3.4 LICENSE NOTICE README.md RELEASE.md BUILD-INFO config/standalone.yaml; do
   [ -e "$TOP/$f" ] || fail "$f is missing"
 done
 

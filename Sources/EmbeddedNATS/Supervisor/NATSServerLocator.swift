@@ -19,13 +19,22 @@ public enum NATSServerLocator {
         public var named: Bool
     }
 
-    /// A binary asked for automatically and found nowhere.
+    /// A binary asked for automatically and found nowhere, or a named one that is not there.
     public struct NotFound: Error, CustomStringConvertible {
         /// The places looked at, in order.
         public var searched: [String]
+        /// The `nats.server_binary` that named it; nil for the automatic choice.
+        public var named: String? = nil
+
         public var description: String {
-            "no nats-server found (looked beside the presence binary, in the project's .tools and on PATH); "
-                + "install the pinned one with scripts/install-nats-server.sh (make run does), or set nats.server_binary"
+            let install = "install the pinned one with scripts/install-nats-server.sh (make run does)"
+            guard let named else {
+                return "no nats-server found (looked beside the presence binary, in the project's .tools and on PATH); "
+                    + install + ", or set nats.server_binary"
+            }
+            let what = named.contains("/") ? "'\(named)' is not an executable file" : "no executable '\(named)' is on PATH"
+            return "invalid value for 'nats.server_binary': \(what); name an installed nats-server, "
+                + "or leave it 'auto' and " + install
         }
     }
 
@@ -57,13 +66,20 @@ public enum NATSServerLocator {
     }
 
     /// The binary for `configured` (`nats.server_binary`). Blocking when automatic (file checks).
-    /// - Throws: ``NotFound`` when automatic and no candidate is an executable file.
+    /// - Throws: ``NotFound`` when automatic and no candidate is an executable file, or when
+    ///   the named binary is not one (a path) or not on `PATH` (a name).
     public static func choose(
         configured: String, executable: String? = runningExecutable(),
         pathVariable: String? = ProcessInfo.processInfo.environment["PATH"],
         isExecutable: (String) -> Bool = { FileManager.default.isExecutableFile(atPath: $0) }
     ) throws(NotFound) -> Choice {
-        guard configured == automatic || configured.isEmpty else { return Choice(path: configured, named: true) }
+        guard configured == automatic || configured.isEmpty else {
+            let places =
+                configured.contains("/")
+                ? [configured] : (pathVariable ?? "").split(separator: ":").map { $0 + "/" + configured }
+            guard places.contains(where: isExecutable) else { throw NotFound(searched: places, named: configured) }
+            return Choice(path: configured, named: true)
+        }
         let candidates = candidates(executable: executable, pathVariable: pathVariable)
         guard let found = candidates.first(where: isExecutable) else { throw NotFound(searched: candidates) }
         return Choice(path: found, named: false)
