@@ -1,25 +1,34 @@
 internal import CNATS
 
+/// Where a read of a stream starts.
+public enum StreamStart: Sendable, Equatable {
+    /// At the first message kept.
+    case first
+    /// At the first message stored at or after this time, in nanoseconds since 1970.
+    case time(nanoseconds: Int64)
+    /// At this stream sequence.
+    case sequence(UInt64)
+}
+
 extension JetStream {
-    /// Reads the messages of `stream` on `subject` (wildcards allowed) stored at or after
-    /// `sinceNanoseconds` (nanoseconds since 1970; nil: from the first), oldest first, through
+    /// Reads the messages of `stream` on `subject` (wildcards allowed) from `start` on, oldest first, through
     /// an ephemeral pull consumer that acknowledges nothing and is deleted afterwards. Each
     /// message goes to `visit` with the result so far, until `visit` answers false or the
     /// stream has no more.
     /// - Returns: the result after the last message visited.
     public func scan<Result: Sendable>(
-        in stream: String, subject: String, sinceNanoseconds: Int64?, into initial: Result,
+        in stream: String, subject: String, from start: StreamStart, into initial: Result,
         _ visit: @escaping @Sendable (inout Result, StreamMessage) -> Bool
     ) async throws(NATSError) -> Result {
         try await BlockingCalls.run { () throws(NATSError) in
             var result = initial
-            try self.scanBlocking(in: stream, subject: subject, sinceNanoseconds: sinceNanoseconds) { visit(&result, $0) }
+            try self.scanBlocking(in: stream, subject: subject, from: start) { visit(&result, $0) }
             return result
         }
     }
 
     private func scanBlocking(
-        in stream: String, subject: String, sinceNanoseconds: Int64?, _ visit: (StreamMessage) -> Bool
+        in stream: String, subject: String, from start: StreamStart, _ visit: (StreamMessage) -> Bool
     ) throws(NATSError) {
         var options = try Self.options(domain: domainCString, waitMilliseconds: max(1, timeout.milliseconds))
         var subscribeOptions = jsSubOptions()
@@ -29,9 +38,14 @@ extension JetStream {
         let status = stream.withCString { streamName in
             subscribeOptions.Stream = streamName
             subscribeOptions.Config.AckPolicy = js_AckNone
-            if let sinceNanoseconds {
+            switch start {
+            case .first: break
+            case .time(let nanoseconds):
                 subscribeOptions.Config.DeliverPolicy = js_DeliverByStartTime
-                subscribeOptions.Config.OptStartTime = sinceNanoseconds
+                subscribeOptions.Config.OptStartTime = nanoseconds
+            case .sequence(let sequence):
+                subscribeOptions.Config.DeliverPolicy = js_DeliverByStartSequence
+                subscribeOptions.Config.OptStartSeq = sequence
             }
             return js_PullSubscribe(&subscription, handle, subject, nil, &options, &subscribeOptions, &errorCode)
         }
@@ -43,7 +57,9 @@ extension JetStream {
             natsSubscription_Destroy(subscription)
         }
         var going = true
+        var fetches = 0
         while going {
+            fetches += 1
             var request = jsFetchRequest()
             try check(jsFetchRequest_Init(&request), "jsFetchRequest_Init")
             request.Batch = 256
@@ -51,7 +67,10 @@ extension JetStream {
             request.Expires = timeout.nanoseconds
             var list = natsMsgList()
             let fetched = natsSubscription_FetchRequest(&list, subscription, &request)
-            if fetched == NATS_NOT_FOUND || fetched == NATS_TIMEOUT { break }  // nothing more stored
+            if fetched == NATS_NOT_FOUND { break }  // nothing more stored
+            // No answer at all to the first fetch: nothing stored (an older server's way of
+            // saying it). Later, more was pending: a short read must not pass for a whole one.
+            if fetched == NATS_TIMEOUT, fetches == 1 { break }
             guard fetched == NATS_OK else { throw NATSError(status: fetched, context: "read stream \(stream)") }
             defer { natsMsgList_Destroy(&list) }
             var pending: UInt64 = 0

@@ -12,6 +12,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     @Option(help: "Only this user's entries.") var user: String?
     @Option(help: "From this long ago (90s, 15m, 1h, 7d) or this RFC 3339 time on.") var since: String?
+    @Option(help: "Go on after an earlier page: the position it printed last (e.g. 1523.4).") var after: String?
     @Option(help: "At most this many entries (1 to \(AuditQuery.maxLimit)).") var limit = 100
     @Flag(help: "Print each entry as the JSON object stored.") var json = false
     @OptionGroup var center: RunningCenterOptions
@@ -30,14 +31,22 @@ struct AuditCommand: AsyncParsableCommand {
             }
             since = time
         }
+        var cursor: AuditCursor?
+        if let text = after {
+            guard let parsed = AuditCursor(text) else {
+                CommandSupport.fail("--after: '\(text)' is not a position printed by an earlier page (e.g. 1523.4)", exitCode: 2)
+            }
+            cursor = parsed
+        }
         guard (1...AuditQuery.maxLimit).contains(limit) else {
             CommandSupport.fail("--limit: from 1 to \(AuditQuery.maxLimit)", exitCode: 2)
         }
         let configuration = try center.configuration()
         do {
-            let page = try await AuditTrailReader.read(AuditQuery(user: user, since: since, limit: limit), configuration)
+            let query = AuditQuery(user: user, since: since, after: cursor, limit: limit)
+            let page = try await AuditTrailReader.read(query, configuration)
             for entry in page.entries { print(json ? String(decoding: entry, as: UTF8.self) : Self.line(entry)) }
-            if page.more { print("… more entries: ask again with --since set to the last one's time") }
+            if page.more, let next = page.next { print("… more entries may follow: ask again with --after \(next)") }
         } catch {
             CommandSupport.fail("\(error)", exitCode: 1)
         }

@@ -31,6 +31,15 @@ struct RouterAuditTests {
             #expect(entries.first?["status_before"] as? String == "none")
             #expect(entries.last?["status_before"] as? String == "busy")
             #expect(entries.last?["message_changed"] as? Bool == false)
+
+            // A page ends where `next` says; the next page goes on after it.
+            let first = try await client.get("/api/v2/audit?limit=1", headers: try await RouterFixture.admin()).json()
+            #expect((first["entries"] as? [[String: Any]])?.first?["status_before"] as? String == "none")
+            let next = try #require(first["next"] as? String)
+            #expect(first["more"] as? Bool == true)
+            let second = try await client.get("/api/v2/audit?limit=1&after=\(next)", headers: try await RouterFixture.admin()).json()
+            #expect((second["entries"] as? [[String: Any]])?.first?["status_before"] as? String == "busy")
+            #expect(second["more"] as? Bool == false && second["next"] == nil)
         }
     }
 
@@ -40,7 +49,7 @@ struct RouterAuditTests {
             #expect(try await client.get("/api/v2/audit", headers: alice).status == .forbidden)
             #expect(try await client.get("/api/v2/audit").status == .unauthorized)
             let admin = try await RouterFixture.admin()
-            for query in ["since=1h", "limit=-1", "limit=1001", "limit=", "user=", "user=%ZZ"] {
+            for query in ["since=1h", "limit=-1", "limit=1001", "limit=", "user=", "user=%ZZ", "after=", "after=0.0", "after=x", "after=1.2.3"] {
                 let answer = try await client.get("/api/v2/audit?\(query)", headers: admin)
                 #expect(answer.status == .badRequest, "\(query)")
             }

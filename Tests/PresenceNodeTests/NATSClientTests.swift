@@ -56,8 +56,8 @@ struct NATSClientTests {
         }
     }
 
-    /// A scan reads past the 256 messages of one fetch, in order, from a start time on, and
-    /// stops when its visitor says so.
+    /// A scan reads past the 256 messages of one fetch, in order, from a start time or a
+    /// sequence on, and stops when its visitor says so.
     @Test func aScanReadsEveryMessageAcrossFetchesAndStopsWhenAsked() async throws {
         try await withBucket { _, bucket in
             let js = bucket.jetStream
@@ -65,28 +65,35 @@ struct NATSClientTests {
             for index in 0..<600 {
                 _ = try await js.publish("scan.\(index % 3)", payload: Array(String(index).utf8))
             }
-            let all = try await js.scan(in: "scan-test", subject: "scan.>", sinceNanoseconds: nil, into: [Int]()) {
+            let all = try await js.scan(in: "scan-test", subject: "scan.>", from: .first, into: [Int]()) {
                 seen, message in
                 seen.append(Int(String(decoding: message.payload, as: UTF8.self)) ?? -1)
                 return true
             }
             #expect(all == Array(0..<600))
-            let oneSubject = try await js.scan(in: "scan-test", subject: "scan.1", sinceNanoseconds: nil, into: 0) { count, _ in
+            let oneSubject = try await js.scan(in: "scan-test", subject: "scan.1", from: .first, into: 0) { count, _ in
                 count += 1
                 return true
             }
             #expect(oneSubject == 200)
-            let stopped = try await js.scan(in: "scan-test", subject: "scan.>", sinceNanoseconds: nil, into: 0) { count, _ in
+            let stopped = try await js.scan(in: "scan-test", subject: "scan.>", from: .first, into: 0) { count, _ in
                 count += 1
                 return count < 300
             }
             #expect(stopped == 300)
             let future = Int64(Date().timeIntervalSince1970 + 3600) * 1_000_000_000
-            let none = try await js.scan(in: "scan-test", subject: "scan.>", sinceNanoseconds: future, into: 0) { count, _ in
+            let none = try await js.scan(in: "scan-test", subject: "scan.>", from: .time(nanoseconds: future), into: 0) { count, _ in
                 count += 1
                 return true
             }
             #expect(none == 0)
+            // From a sequence on: the 600 were stored as 1…600.
+            let tail = try await js.scan(in: "scan-test", subject: "scan.>", from: .sequence(401), into: [Int]()) {
+                seen, message in
+                seen.append(Int(message.sequence))
+                return true
+            }
+            #expect(tail == Array(401...600))
         }
     }
 

@@ -25,7 +25,7 @@ enum LeafPermissions {
         return "_INBOX_LEAF." + token
     }
 
-    /// The audit stream (SPEC §3c), whose subjects are `presence-audit.<user key>`.
+    /// The audit stream (SPEC §3c), whose subjects are `presence-audit.<shard>` (`0` … `f`).
     static let auditStream = "presence-audit"  // PresenceStore's AuditStream.name
 
     /// Subjects a leaf may publish to (with `heartbeats`, the heartbeat plane's subject).

@@ -1,9 +1,8 @@
-/// Gathers the audit entries a node makes until they go to the stream (SPEC §3c): a batch is
-/// due ``interval`` after its first entry, or at once when one shard holds ``maxEntries``
-/// (so one message stays well under NATS's payload limit: an entry is at most about 2 KiB).
+/// Gathers the audit entries a node makes until they go to the stream (SPEC §3c), by shard: the
+/// node takes them ``interval`` after the first (``AuditLog``'s timer), or at once when one
+/// shard holds ``maxEntries`` (so one message stays well under NATS's payload limit).
 public struct AuditBatcher: Sendable {
     private var pending: [[AuditEntry]] = Array(repeating: [], count: AuditBatch.shardCount)
-    private var firstAt: ContinuousClock.Instant?
     /// How many entries wait.
     public private(set) var count = 0
     /// The longest an entry waits for its batch.
@@ -16,19 +15,13 @@ public struct AuditBatcher: Sendable {
         self.maxEntries = max(1, maxEntries)
     }
 
-    /// Adds an entry made at `now`.
+    /// Adds an entry.
     /// - Returns: whether its shard's batch is full and should go out now.
-    public mutating func add(_ entry: AuditEntry, now: ContinuousClock.Instant) -> Bool {
+    public mutating func add(_ entry: AuditEntry) -> Bool {
         let shard = AuditBatch.shard(of: entry.user)
         pending[shard].append(entry)
         count += 1
-        if firstAt == nil { firstAt = now }
         return pending[shard].count >= maxEntries
-    }
-
-    /// When the waiting entries fall due, nil when none wait.
-    public var dueAt: ContinuousClock.Instant? {
-        firstAt.map { $0 + interval }
     }
 
     /// Takes every waiting entry, one batch per shard and at most ``maxEntries`` a batch, in
@@ -46,7 +39,6 @@ public struct AuditBatcher: Sendable {
             pending[shard].removeAll(keepingCapacity: true)
         }
         count = 0
-        firstAt = nil
         return batches
     }
 }

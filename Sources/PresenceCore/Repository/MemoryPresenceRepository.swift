@@ -76,11 +76,17 @@ public final class MemoryPresenceRepository: ExpiringPresenceRepository {
     }
 
     /// The audit trail kept in memory, as the NATS store's stream would serve it.
+    /// Entry *i* sits at cursor `i + 1` line 0, as if each were a message of its own.
     public func auditEntries(_ query: AuditQuery) async throws(PresenceError) -> AuditPage {
-        let matching = state.withLockedValue { $0.audit }.filter { entry in
-            (query.user.map { $0 == entry.user } ?? true) && (query.since.map { entry.time >= $0 } ?? true)
+        let matching = state.withLockedValue { $0.audit }.enumerated().filter { index, entry in
+            (query.after.map { $0.precedes(sequence: UInt64(index + 1), line: 0) } ?? true)
+                && (query.user.map { $0 == entry.user } ?? true) && (query.since.map { entry.time >= $0 } ?? true)
         }
-        return AuditPage(entries: matching.prefix(query.limit).map { $0.encoded() }, more: matching.count > query.limit)
+        let page = matching.prefix(query.limit)
+        let more = matching.count > query.limit
+        return AuditPage(
+            entries: page.map { $0.element.encoded() }, more: more,
+            next: more ? page.last.map { AuditCursor(sequence: UInt64($0.offset + 1), line: 0) } : nil)
     }
 
     /// Drops `user`'s record if it is still at `revision`, as a delete marker in a bucket

@@ -5,9 +5,9 @@ import PresenceCore
 /// `GET /api/v2/audit` (SPEC §3c): the audit trail, for admin tokens only.
 ///
 /// Query: `user` (one user's entries; all users' without it), `since` (RFC 3339; the oldest
-/// kept without it) and `limit` (1…1000, default 100). Answers
-/// `{"entries":[…],"more":bool}`, oldest first; `more` says the limit cut the answer short
-/// (ask again with `since` set to the last entry's `time`).
+/// kept without it), `after` (the `next` of an earlier page) and `limit` (1…1000, default
+/// 100). Answers `{"entries":[…],"more":bool,"next":"…"}` in stored order; `more` says there
+/// may be more: ask again with `after` set to `next`.
 struct AuditController<Repository: PresenceRepository>: Sendable {
     let repository: Repository
     let verifier: TokenVerifier
@@ -49,6 +49,13 @@ struct AuditController<Repository: PresenceRepository>: Sendable {
             }
             limit = value
         }
-        return AuditQuery(user: user, since: since, limit: limit)
+        var after: AuditCursor?
+        if let raw = QueryString.value(of: "after", in: text) {
+            guard let cursor = AuditCursor(raw) else {
+                throw PresenceError(.badRequest, "after must be the next of an earlier page, e.g. 1523.4")
+            }
+            after = cursor
+        }
+        return AuditQuery(user: user, since: since, after: after, limit: limit)
     }
 }

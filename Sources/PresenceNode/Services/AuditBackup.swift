@@ -27,10 +27,17 @@ enum AuditBackup {
         return entries.count
     }
 
-    /// Every entry of the audit stream; none when it does not exist.
+    /// Every entry of the audit stream, page after page; none when it does not exist.
     private static func allEntries(through js: JetStream) async throws(NATSError) -> [[UInt8]] {
+        var entries: [[UInt8]] = []
+        var after: AuditCursor?
         do {
-            return try await AuditStream.read(AuditQuery(user: nil, since: nil, limit: .max), via: js).entries
+            while true {
+                let page = try await AuditStream.read(AuditQuery(user: nil, since: nil, after: after, limit: .max), via: js)
+                entries += page.entries
+                guard page.more, let next = page.next else { return entries }
+                after = next
+            }
         } catch where error.isStreamNotFound {
             return []
         }

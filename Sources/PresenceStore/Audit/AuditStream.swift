@@ -23,16 +23,20 @@ public enum AuditStream {
     /// have a clock ahead of the stream's.
     static let clockAllowanceMilliseconds: Int64 = 5_000
 
-    /// Entries matching `query`, oldest first, through `jetStream` (an ephemeral consumer).
+    /// Entries matching `query`, in stored order, through `jetStream` (an ephemeral consumer).
     public static func read(_ query: AuditQuery, via jetStream: JetStream) async throws(NATSError) -> AuditPage {
-        let start = query.since.map {
-            Timestamp(millisecondsSinceEpoch: $0.millisecondsSinceEpoch - clockAllowanceMilliseconds)
+        var start = StreamStart.first
+        if let after = query.after {
+            start = .sequence(after.sequence)
+        } else if let since = query.since,
+            let time = nanoseconds(Timestamp(millisecondsSinceEpoch: since.millisecondsSinceEpoch - clockAllowanceMilliseconds))
+        {
+            start = .time(nanoseconds: time)
         }
         let collected = try await jetStream.scan(
-            in: name, subject: query.user.map(subject(of:)) ?? name + ".>",
-            sinceNanoseconds: start.flatMap(nanoseconds), into: AuditPageCollector(query)
+            in: name, subject: query.user.map(subject(of:)) ?? name + ".>", from: start, into: AuditPageCollector(query)
         ) { collector, message in
-            collector.add(message.payload)
+            collector.add(message)
         }
         return collected.page
     }
