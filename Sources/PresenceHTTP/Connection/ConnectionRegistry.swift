@@ -142,17 +142,28 @@ public final class ConnectionRegistry: Sendable {
     /// itself only looks again when a connection closes.
     fileprivate func isAccepting() -> Bool {
         let now = NIODeadline.now()
-        let (accepting, recheck) = state.withLockedValue { state -> (Bool, (Listener, NIODeadline)?) in
-            if state.open < budget { return (true, nil) }
+        let (accepting, recheck, victim) = state.withLockedValue {
+            state -> (Bool, (Listener, NIODeadline)?, (any Channel)?) in
+            if state.open < budget { return (true, nil, nil) }
             var recheck = now + Self.recheckInterval
-            if state.open < budget + Self.overshoot, state.waiting > 0, let first = Self.firstToMakeRoom(state) {
-                if first.from <= now { return (true, nil) }
-                recheck = min(recheck, first.from)
+            var victim: (any Channel)?
+            if state.waiting > 0, let first = Self.firstToMakeRoom(state) {
+                if first.from > now {
+                    recheck = min(recheck, first.from)
+                } else if state.open < budget + Self.overshoot {
+                    return (true, nil, nil)
+                } else {
+                    // Past the overshoot (connections accepted in one read found nobody to
+                    // replace): close one that only waits now, so that the count comes down
+                    // and accepting goes on, rather than wait for a head's time-out to close one.
+                    victim = Self.takeFirstToMakeRoom(&state, now: now)
+                }
             }
-            guard !state.wakeScheduled, let listener = state.listener else { return (false, nil) }
+            guard !state.wakeScheduled, let listener = state.listener else { return (false, nil, victim) }
             state.wakeScheduled = true
-            return (false, (listener, recheck))
+            return (false, (listener, recheck), victim)
         }
+        victim?.pipeline.fireUserInboundEventTriggered(MakeRoom())
         if let ((eventLoop, waker), deadline) = recheck {
             eventLoop.scheduleTask(deadline: deadline) { [self] in
                 state.withLockedValue { $0.wakeScheduled = false }
