@@ -71,7 +71,10 @@ struct NATSServerLocatorTests {
     func theOneBesideTheBinaryRunsAndAnOldOneIsRefusedUnlessNamed() async throws {
         let bin = TemporaryDirectory.make() + "/bin"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: ServiceProcess.executable.path, toPath: bin + "/presence")
+        // Copied by cp, not by this process: a file this process held open for writing would
+        // be inherited by a process another test forks meanwhile, and running it would then
+        // fail with "Text file busy" (ETXTBSY) until that child execs.
+        try Shell.run("cp '\(ServiceProcess.executable.path)' '\(bin)/presence'", in: "/")
         let plainPath = ["PATH": "/usr/bin:/bin"]
         let system = try #require(Self.systemServer)
         let old = try #require(NATSServerSupervisor.version(binary: system))
