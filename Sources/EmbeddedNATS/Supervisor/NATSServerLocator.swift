@@ -58,9 +58,7 @@ public enum NATSServerLocator {
                 directory = parent
             }
         }
-        for entry in (pathVariable ?? "").split(separator: ":") where entry.hasPrefix("/") {
-            candidates.append(entry + "/nats-server")
-        }
+        candidates += onPath("nats-server", pathVariable: pathVariable)
         var seen = Set<String>()
         return candidates.filter { seen.insert($0).inserted }
     }
@@ -74,15 +72,18 @@ public enum NATSServerLocator {
         isExecutable: (String) -> Bool = { FileManager.default.isExecutableFile(atPath: $0) }
     ) throws(NotFound) -> Choice {
         guard configured == automatic || configured.isEmpty else {
-            let places =
-                configured.contains("/")
-                ? [configured] : (pathVariable ?? "").split(separator: ":").map { $0 + "/" + configured }
+            let places = configured.contains("/") ? [configured] : onPath(configured, pathVariable: pathVariable)
             guard places.contains(where: isExecutable) else { throw NotFound(searched: places, named: configured) }
             return Choice(path: configured, named: true)
         }
         let candidates = candidates(executable: executable, pathVariable: pathVariable)
         guard let found = candidates.first(where: isExecutable) else { throw NotFound(searched: candidates) }
         return Choice(path: found, named: false)
+    }
+
+    /// Where `name` would be on `PATH`, in order (absolute entries only).
+    static func onPath(_ name: String, pathVariable: String?) -> [String] {
+        (pathVariable ?? "").split(separator: ":").filter { $0.hasPrefix("/") }.map { $0 + "/" + name }
     }
 
     /// The real path of the running executable (symbolic links resolved), nil when unknown.
