@@ -163,6 +163,17 @@ public final class NATSPresenceStore: ExpiringPresenceRepository, Service {
         try link.requireHeartbeatPlane()
         // The record the plan starts from, as the replica holds it.
         var basis = try await presence(of: user)
+        // Most heartbeats: no condition, a live session in the single-record form, held by
+        // the replica. The plan would come to the same record; this one is made without
+        // decoding it. Anything else (or a record changed meanwhile) takes the plan.
+        let now = clock()
+        if ifMatch == nil, session == .defaultSession,
+            let held = basis, let moved = held.movedInPlaceByHeartbeat(at: now, nodeID: configuration.nodeID),
+            replica.replace(held, with: moved)
+        {
+            link.plane.enqueue(user: user, session: session, at: now)
+            return moved
+        }
         var plan = WritePlanner(
             change: change, user: user, ifMatch: ifMatch, nodeID: configuration.nodeID, replicaRecord: basis?.userPresence,
             retryDeadline: configuration.writeRetryDeadline, maxSessions: configuration.maxSessions)

@@ -8,9 +8,9 @@
 /// record also keeps its KV value.
 public struct StoredPresence: Sendable, Equatable {
     /// `PresenceJSON.encodeResponse` of the public view as of the last write.
-    public let responseBody: [UInt8]
+    public internal(set) var responseBody: [UInt8]
     /// The KV value, for records the body does not describe completely.
-    private let value: [UInt8]?
+    let value: [UInt8]?
     /// Whose record.
     public let user: UserID
     /// The KV revision of the entry.
@@ -20,23 +20,23 @@ public struct StoredPresence: Sendable, Equatable {
     public let publicRevision: UInt64
     /// Milliseconds since the epoch from which the body may no longer be right; `Int64.max`
     /// when it stays right.
-    private var changesAtMillis: Int64
+    var changesAtMillis: Int64
     /// When the record was last written (its newest `updated_at`), in milliseconds since
     /// the epoch: retention counts from here.
-    public let lastWrittenMillis: Int64
+    public internal(set) var lastWrittenMillis: Int64
     /// A digest of the public status and message in the body, so streams can tell a change a
     /// reader sees from a heartbeat without decoding.
     private let viewDigest: UInt32
     /// The public status in the body.
     public let status: PresenceStatus
     /// Whether ``heardMillis`` shows in the public body (not while the user is invisible).
-    private let heardIsPublic: Bool
+    var heardIsPublic: Bool
     /// The latest heartbeat this node heard for the record that its stored value does not
     /// have (SPEC §3a), in milliseconds since the epoch; 0 when none.
-    private let heardMillis: Int64
+    var heardMillis: Int64
     /// The moment this node assumes the record's sessions were alive
     /// (``UserPresence/assumingAlive(since:)``), in milliseconds since the epoch; 0 when none.
-    private var assumedAliveMillis: Int64
+    var assumedAliveMillis: Int64
 
     /// Wraps a record, encoding its public body once.
     /// - Parameters:
@@ -118,14 +118,18 @@ public struct StoredPresence: Sendable, Equatable {
             guard let assumed = userPresence.assumingAlive(since: floor) else { return nil }
             return StoredPresence(assumed, encodedValue: value, heardAt: heardAt)
         }
-        // One session: live, written at `lastWrittenMillis` and expiring `ttl` + 1 ms later;
+        // One session: live, alive since `aliveSinceMillis` and expiring `ttl` + 1 ms later;
         // or offline (nothing to expire).
         guard changesAtMillis != .max, lastWrittenMillis < floorMillis else { return nil }
         var copy = self
-        copy.changesAtMillis = floorMillis + (changesAtMillis - lastWrittenMillis)
+        copy.changesAtMillis = floorMillis + (changesAtMillis - aliveSinceMillis)
         copy.assumedAliveMillis = floorMillis
         return copy
     }
+
+    /// In the single-record form, the moment its one session counts from: its write, or a
+    /// later moment it was assumed alive at. Its expiry (``changesAt``) is `ttl` + 1 ms after.
+    var aliveSinceMillis: Int64 { max(lastWrittenMillis, assumedAliveMillis) }
 
     /// Whether the public view is also the owner's (the single-record form: one visible
     /// session, nothing hidden), so the owner's read can use ``body(at:)``.

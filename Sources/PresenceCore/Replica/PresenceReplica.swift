@@ -180,12 +180,8 @@ public final class PresenceReplica: Sendable {
     ) -> StoredPresence? {
         state.withLockedValue { state in
             guard let position = state.index[user].map(Int.init) else { return nil }
-            let held = state.slots[position].stored
-            let change = PresenceChange.heartbeat(session, sessionRequired: true)
-            guard case .write(let refreshed) = change.apply(
-                to: held.userPresence, user: user, now: time, nodeID: nodeID, maxSessions: .max)
+            guard let stored = state.slots[position].stored.applyingHeartbeat(session: session, at: time, nodeID: nodeID)
             else { return nil }
-            let stored = StoredPresence(refreshed, heardAt: held.heardStamp(after: time))
             store(stored, at: position, in: &state)
             return stored
         }
