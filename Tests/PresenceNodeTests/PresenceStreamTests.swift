@@ -43,6 +43,12 @@ struct PresenceStreamTests {
             clock.advance(seconds: 11)
             #expect(await stream.wait { $0.presences.contains { $0["user_id"] as? String == "s-b" && $0["status"] as? String == "offline" } })
             #expect(!stream.presences.contains { $0["user_id"] as? String == "s-x" })
+            // The sweeper counts its transition when its write returns, which may come after
+            // the stream has already sent the stored change.
+            let deadline = ContinuousClock.now + .seconds(5)
+            while node.sweeper?.statistics.transitions ?? 0 < 1, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             #expect(node.sweeper?.statistics.transitions ?? 0 >= 1)
         }
     }
