@@ -65,6 +65,18 @@ struct StoredPresenceHeartbeatTests {
         #expect(refreshed.userPresence.sessions[0].device == "phone")
     }
 
+    /// A stored `last_seen` later than `updated_at` (imported; no version writes one): the
+    /// rule keeps it, so the record is decoded rather than rewritten.
+    @Test func aLastSeenLaterThanTheHeartbeatIsKept() throws {
+        let value = PresenceJSON.encodeValue(record(status: .online, lastSeen: at(t0, plusMillis: 5_000), updatedAt: t0))
+        let stored = try #require(StoredPresence(decoding: value, revision: 3))
+        let time = at(t0, plusMillis: 1_000)
+        #expect(stored.applyingHeartbeatInPlace(at: time, nodeID: "b") == nil)
+        let refreshed = try #require(stored.applyingHeartbeat(session: .defaultSession, at: time, nodeID: "b"))
+        #expect(refreshed == stored.applyingHeartbeatByDecoding(session: .defaultSession, at: time, nodeID: "b"))
+        #expect(refreshed.publicView(at: time).lastSeen == at(t0, plusMillis: 5_000))
+    }
+
     @Test func anotherSessionOfASingleRecordIsNotThere() {
         let stored = StoredPresence(record(status: .online))
         #expect(stored.applyingHeartbeat(session: sid("phone"), at: at(t0, plusMillis: 100), nodeID: "b") == nil)

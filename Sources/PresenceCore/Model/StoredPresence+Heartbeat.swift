@@ -95,7 +95,11 @@ extension StoredPresence {
         let node = nodeIDKeyStart + nodeIDKey.count
         guard node <= body.count, matches(updatedAtKey, in: body, at: updatedAtKeyStart),
             matches(nodeIDKey, in: body, at: nodeIDKeyStart),
-            let nodeEnd = find(ttlKey, in: body, from: node)
+            let nodeEnd = find(ttlKey, in: body, from: node),
+            // The rule keeps a later `last_seen` (a value no version writes, but one could be
+            // imported): such a record leaves the single-record form, so it is decoded. Times
+            // of one fixed width compare as their bytes do.
+            !stamp.lexicographicallyPrecedes(body[lastSeen..<(lastSeen + timestampBytes)])
         else { return nil }
         var out = [UInt8]()
         var escapedNode = [UInt8]()
