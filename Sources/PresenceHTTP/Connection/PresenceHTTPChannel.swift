@@ -105,10 +105,7 @@ struct PresenceHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     func handle(value: Value, logger: Logger) async {
         do {
             switch try await value.negotiated.get() {
-            case .http(let asyncChannel):
-                await withTaskExecutorPreference(EventLoopTaskExecutor(value.channel.eventLoop)) {
-                    await handleHTTP(asyncChannel: asyncChannel, logger: logger)
-                }
+            case .http(let asyncChannel): await handleHTTP(asyncChannel: asyncChannel, logger: logger)
             case .socket: break  // lives in its handlers, with no task
             }
         } catch {
