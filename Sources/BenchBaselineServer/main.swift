@@ -1,7 +1,8 @@
 import Hummingbird
 
-// The framework ceiling: a bare Hummingbird route answering GET /u/{id} with a ~200-byte
-// JSON body from an in-memory dictionary, with no validation, auth, metrics or store.
+// The framework ceiling: a bare Hummingbird route answering GET /u/{id} (and, for
+// bench/heartbeat-cpu, POST /api/v2/presence/{id}/heartbeat) with a ~200-byte JSON body from
+// an in-memory dictionary, with no validation, auth, metrics or store.
 let port = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 18090
 let users = 100_000
 var bodies: [String: ByteBuffer] = [:]
@@ -15,6 +16,10 @@ for index in 0..<users {
 let table = bodies
 let router = Router()
 router.get("u/:id") { _, context -> Response in
+    guard let id = context.parameters.get("id"), let body = table[id] else { return Response(status: .notFound) }
+    return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
+}
+router.post("api/v2/presence/:id/heartbeat") { _, context -> Response in
     guard let id = context.parameters.get("id"), let body = table[id] else { return Response(status: .notFound) }
     return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
 }
