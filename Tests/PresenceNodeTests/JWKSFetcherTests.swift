@@ -28,16 +28,21 @@ struct JWKSFetcherTests {
         return (message, took)
     }
 
+    /// Ends near its deadline instead of waiting for a provider that never finishes (which
+    /// would run into the suite's time limit). The slack is 3 s: 1 s was too little on a
+    /// loaded CI run (the coverage build, 123 suites in parallel on two cores: 2.016 s).
+    private static let endsBy: Duration = .seconds(4)
+
     @Test func aSilentProviderFailsAtTheDeadline() async throws {
         let (message, took) = try await failure(.silent)
         #expect(message.hasSuffix("no complete answer within 1 s"), "\(message)")
-        #expect(took < .seconds(2).scaled, "\(took)")
+        #expect(took < Self.endsBy.scaled, "\(took)")
     }
 
     @Test func aTricklingProviderFailsAtTheDeadline() async throws {
         let (message, took) = try await failure(.trickle)
         #expect(message.hasSuffix("no complete answer within 1 s"), "\(message)")
-        #expect(took < .seconds(2).scaled, "\(took)")
+        #expect(took < Self.endsBy.scaled, "\(took)")
     }
 
     @Test func aBodyOverOneMebibyteIsRefused() async throws {

@@ -50,7 +50,10 @@ struct WriteOutcomeTests {
         let slowest = refused.map(\.elapsed).max() ?? .zero
         let sorted = refused.map(\.elapsed).sorted()
         let median = sorted.isEmpty ? Duration.zero : sorted[sorted.count / 2]
-        #expect(median <= .milliseconds(50).scaled, "fast refusals: median \(median), max \(slowest)")
+        // At once: not after the hung hub's write timeout (the 504s, seconds) nor after the
+        // failover wait's retries (10 s). 50 ms was the bound until a loaded CI run (the
+        // coverage build, 123 suites in parallel on two cores) gave a median of 102 ms.
+        #expect(median <= .milliseconds(250).scaled, "fast refusals: median \(median), max \(slowest)")
         print("hung hub: \(answers.filter { $0.status == 504 }.count) writes 504, then 503 in median \(median), max \(slowest)")
 
         // Once the hub answers again, nothing answered 503 was applied.
