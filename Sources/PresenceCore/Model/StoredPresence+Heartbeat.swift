@@ -85,17 +85,16 @@ extension StoredPresence {
     /// which cannot hold a quote, and the message, where every quote is escaped (`\"`).
     private static func bodyWithHeartbeat(_ body: [UInt8], at time: Timestamp, nodeID: String) -> [UInt8]? {
         let stamp = Array(time.rfc3339.utf8)
-        guard stamp.count == timestampBytes, let lastSeenKeyStart = find(lastSeenKey, in: body, from: 0) else {
+        guard stamp.count == timestampBytes, let lastSeen = body.firstRange(of: lastSeenKey)?.upperBound else {
             return nil
         }
-        let lastSeen = lastSeenKeyStart + lastSeenKey.count
         let updatedAtKeyStart = lastSeen + timestampBytes
         let updatedAt = updatedAtKeyStart + updatedAtKey.count
         let nodeIDKeyStart = updatedAt + timestampBytes
         let node = nodeIDKeyStart + nodeIDKey.count
-        guard node <= body.count, matches(updatedAtKey, in: body, at: updatedAtKeyStart),
-            matches(nodeIDKey, in: body, at: nodeIDKeyStart),
-            let nodeEnd = find(ttlKey, in: body, from: node),
+        guard node <= body.count, body[updatedAtKeyStart...].starts(with: updatedAtKey),
+            body[nodeIDKeyStart...].starts(with: nodeIDKey),
+            let nodeEnd = body[node...].firstRange(of: ttlKey)?.lowerBound,
             // The rule keeps a later `last_seen` (a value no version writes, but one could be
             // imported): such a record leaves the single-record form, so it is decoded. Times
             // of one fixed width compare as their bytes do.
@@ -114,17 +113,5 @@ extension StoredPresence {
         out.append(contentsOf: newNode)
         out.append(contentsOf: body[nodeEnd...])
         return out
-    }
-
-    private static func matches(_ key: [UInt8], in body: [UInt8], at start: Int) -> Bool {
-        start + key.count <= body.count && body[start..<(start + key.count)].elementsEqual(key)
-    }
-
-    private static func find(_ key: [UInt8], in body: [UInt8], from start: Int) -> Int? {
-        guard body.count >= key.count, start <= body.count - key.count else { return nil }
-        for index in start...(body.count - key.count) where body[index] == key[0] && matches(key, in: body, at: index) {
-            return index
-        }
-        return nil
     }
 }
