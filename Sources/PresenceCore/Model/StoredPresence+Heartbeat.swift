@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 extension StoredPresence {
     /// The record after a heartbeat heard for `session` at `time` from `nodeID`
     /// (``PresenceChange/heartbeat(_:sessionRequired:)``: a live session moves forward, and
@@ -122,26 +116,11 @@ extension StoredPresence {
         return out
     }
 
-    /// Where `key` first occurs in `body` at or after `start`: the C library's `memchr` for
-    /// the key's first byte, `memcmp` for the rest. (The standard library's `firstRange(of:)`
-    /// runs unspecialized on bytes, looking up generic metadata at every step: it made a
-    /// heartbeat heard from another node cost 6× the CPU. `memmem` is a GNU extension that
-    /// Swift's Glibc module does not export.)
+    /// Where `key` first occurs in `body` at or after `start`. A plain loop on purpose: the
+    /// standard library's `firstRange(of:)` runs unspecialized on bytes (generic metadata
+    /// look-ups at every step) and made a heartbeat heard from another node cost 6× the CPU.
     private static func offset(of key: [UInt8], in body: [UInt8], from start: Int) -> Int? {
-        guard let first = key.first, start >= 0 else { return nil }
-        return body.withUnsafeBytes { haystack in
-            key.withUnsafeBytes { needle in
-                guard let base = haystack.baseAddress, let rest = needle.baseAddress else { return nil }
-                var at = start
-                while at + needle.count <= haystack.count,
-                    let hit = memchr(base + at, Int32(first), haystack.count - needle.count + 1 - at)
-                {
-                    at = base.distance(to: UnsafeRawPointer(hit))
-                    if memcmp(base + at + 1, rest + 1, needle.count - 1) == 0 { return at }
-                    at += 1
-                }
-                return nil
-            }
-        }
+        guard let first = key.first, start >= 0, start <= body.count - key.count else { return nil }
+        return (start...(body.count - key.count)).first { body[$0] == first && body[$0...].starts(with: key) }
     }
 }
